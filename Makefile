@@ -1,0 +1,30 @@
+# The two commands a newcomer runs on a fresh machine:
+#   make demo   set up .venv and run the whole pipeline on the embedded (synthetic) sample
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+CLI := $(VENV)/bin/anime-gnn
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-all web clean
+
+setup: $(STAMP)
+
+# torch is installed first, pinned, so that nothing pulls an unpinned CUDA build.
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt torch
+	$(PIP) install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(CLI) preprocess --input-dir data/sample --output-dir data/processed --min-ratings 5
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf data/processed data/model

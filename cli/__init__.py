@@ -1,0 +1,1 @@
+"""Thin click commands for anime-gnn: parse options, call one gnn function, print a summary."""

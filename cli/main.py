@@ -1,0 +1,27 @@
+"""The ``anime-gnn`` command group. Each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from gnn import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="anime-gnn")
+def main() -> None:
+    """anime-gnn: anime recommendations from a heterogeneous catalog graph.
+
+    Typical flow: preprocess -> train -> export -> recommend (or serve the web page).
+    """
+
+
+def _register() -> None:
+    # Imported here so that `anime-gnn --help` stays fast and each command is one module.
+    from cli.preprocess import preprocess
+
+    for command in (preprocess,):
+        main.add_command(command)
+
+
+_register()

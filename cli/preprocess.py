@@ -1,0 +1,61 @@
+"""``anime-gnn preprocess``."""
+
+from __future__ import annotations
+
+import click
+from tqdm import tqdm
+
+from cli.common import friendly_errors
+from gnn.data.ratings import RatingScale
+from gnn.preprocess import PreprocessConfig, preprocess as run_preprocess
+
+STEPS = 6
+
+
+@click.command()
+@click.option("--input-dir", default="data", show_default=True, type=click.Path(file_okay=False),
+              help="Folder with anime_catalog.json and ratings.csv (or user_ratings.json).")
+@click.option("--output-dir", default="data/processed", show_default=True, type=click.Path(file_okay=False),
+              help="Where the splits, graph, mappings and report are written.")
+@click.option("--min-ratings", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Drop users and anime with fewer ratings (repeated until stable).")
+@click.option("--val-frac", default=0.1, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Share of each user's ratings for validation.")
+@click.option("--test-frac", default=0.1, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Share of each user's ratings for test.")
+@click.option("--holdout-users", default=0.05, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Share of users kept out of training entirely, for the new-user evaluation.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the splits.")
+@click.option("--scale", default="1-10", show_default=True, metavar="LOW-HIGH",
+              help="Declared rating scale; ratings outside it are dropped and counted.")
+@friendly_errors
+def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: float, test_frac: float,
+               holdout_users: float, seed: int, scale: str) -> None:
+    """Turn a catalog and ratings into indexed splits, the catalog graph and a report."""
+    try:
+        low, high = (float(x) for x in scale.split("-"))
+        rating_scale = RatingScale(low, high)
+        config = PreprocessConfig(min_ratings=min_ratings, val_frac=val_frac, test_frac=test_frac,
+                                  seed=seed, holdout_user_frac=holdout_users, scale=rating_scale)
+    except ValueError as err:
+        raise click.BadParameter(str(err) if "scale" not in str(err) else
+                                 f"expected LOW-HIGH like 1-10 ({err})") from None
+    with tqdm(total=STEPS, desc="preprocess", unit="step", leave=False) as bar:
+        def progress(label: str) -> None:
+            bar.set_postfix_str(label)
+            bar.update(1)
+
+        result = run_preprocess(input_dir, output_dir, config, progress=progress)
+    r = result.report
+    click.echo(f"Wrote {result.output_dir}/ (see preprocess_report.json)")
+    for name in ("anime", "ratings", "relations"):
+        part = r[name]
+        dropped = ", ".join(f"{k} {v:,}" for k, v in part["dropped"].items()) or "none"
+        click.echo(f"  {name:9s} {part['total']:>9,} read  {part['kept']:>9,} kept  dropped: {dropped}")
+    notes = r["relations"].get("notes", {})
+    if notes:
+        click.echo(f"  relations notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
+    s = r["splits"]
+    click.echo(f"  splits    train {s['train']:,}  val {s['val']:,}  test {s['test']:,}  "
+               f"holdout {s['holdout']:,} ({r['users']['holdout_users']:,} users); "
+               f"{r['users']['train_users']:,} training users")

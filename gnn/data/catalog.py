@@ -1,0 +1,198 @@
+"""Read ``anime_catalog.json`` in the current contract shape or the older AniList-fetch shape.
+
+Current shape (see README "Input contract")::
+
+    {"id": 1, "title": {"romaji": ..., "english": ..., "native": ...}, "format": "TV",
+     "tags": [{"name": "Space", "rank": 80, "category": "Theme"}],
+     "studios": [{"id": 14, "name": "Sunrise", "isMain": true}],
+     "relations": [{"id": 5, "relationType": "SIDE_STORY"}], "averageScore": 87.5, ...}
+
+Older AniList-fetch shape::
+
+    {"anilist_id": 1, "title": {...}, "relations": [{"relationType": "SEQUEL", "node": {"id": 5}}],
+     "studios": [{"isMain": true, "node": {"id": 14, "name": "Sunrise"}}],
+     "rating": 8.75, "image_url": "...", ...}
+
+Fatal problems (unreadable JSON, a record without an id, duplicate ids, wrong
+types) raise :class:`gnn.errors.InputError` naming file, record and field.
+Recoverable ones are counted in ``Catalog.counts`` (e.g. an unknown relation
+type is kept as OTHER). Relations to anime missing from the catalog are
+resolved later by the graph builder, which sees the whole catalog.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from gnn.data.schema import RELATION_TYPES, Anime, Catalog, Relation, Studio, Tag
+from gnn.errors import InputError
+
+_NUMBER = (int, float)
+
+
+class _Record:
+    """Typed field access on one JSON record, with errors that name the record."""
+
+    def __init__(self, file: str, index: int, raw: dict[str, Any]) -> None:
+        self.file, self.raw = file, raw
+        self.label: str | int = index
+
+    def fail(self, field: str, message: str) -> InputError:
+        return InputError(self.file, message, record=self.label, field=field)
+
+    def int_or_none(self, field: str, value: Any = ..., *, name: str | None = None) -> int | None:
+        value = self.raw.get(field) if value is ... else value
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, _NUMBER) or (
+                isinstance(value, float) and not value.is_integer()):
+            raise self.fail(name or field, f"expected an integer, got {value!r}")
+        return int(value)
+
+    def float_or_none(self, field: str, value: Any = ...) -> float | None:
+        value = self.raw.get(field) if value is ... else value
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, _NUMBER) or not math.isfinite(value):
+            raise self.fail(field, f"expected a number, got {value!r}")
+        return float(value)
+
+    def str_or_none(self, field: str, value: Any = ...) -> str | None:
+        value = self.raw.get(field) if value is ... else value
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(field, f"expected a string, got {value!r}")
+        return value
+
+    def list_of_dicts(self, field: str) -> list[dict[str, Any]]:
+        value = self.raw.get(field)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.fail(field, "expected a list of objects")
+        return value
+
+
+def _title(rec: _Record) -> tuple[str | None, str | None, str | None]:
+    title = rec.raw.get("title")
+    if title is None or isinstance(title, str):
+        return title, None, None
+    if not isinstance(title, dict):
+        raise rec.fail("title", f"expected an object or a string, got {title!r}")
+    return tuple(rec.str_or_none(f"title.{k}", title.get(k)) for k in ("romaji", "english", "native"))
+
+
+def _tags(rec: _Record) -> tuple[Tag, ...]:
+    tags = []
+    for t in rec.list_of_dicts("tags"):
+        name = rec.str_or_none("tags[].name", t.get("name"))
+        if not name:
+            raise rec.fail("tags[].name", "tag without a name")
+        rank = rec.float_or_none("tags[].rank", t.get("rank"))
+        if rank is not None and not 0 <= rank <= 100:
+            raise rec.fail("tags[].rank", f"rank must be within 0..100, got {rank}")
+        tags.append(Tag(name=name, rank=None if rank is None else int(round(rank)),
+                        category=rec.str_or_none("tags[].category", t.get("category"))))
+    return tuple(tags)
+
+
+def _studios(rec: _Record) -> tuple[Studio, ...]:
+    studios = []
+    for s in rec.list_of_dicts("studios"):
+        node = s.get("node", s)  # older shape nests id/name under "node"
+        if not isinstance(node, dict):
+            raise rec.fail("studios[].node", "expected an object")
+        name = rec.str_or_none("studios[].name", node.get("name"))
+        if not name:
+            raise rec.fail("studios[].name", "studio without a name")
+        is_main = s.get("isMain", False)
+        if not isinstance(is_main, bool):
+            raise rec.fail("studios[].isMain", f"expected true/false, got {is_main!r}")
+        studios.append(Studio(name=name, is_main=is_main,
+                              id=rec.int_or_none("studios[].id", node.get("id"))))
+    return tuple(studios)
+
+
+def _relations(rec: _Record, counts: dict[str, int]) -> tuple[Relation, ...]:
+    relations = []
+    for r in rec.list_of_dicts("relations"):
+        node = r.get("node")
+        if node is not None and not isinstance(node, dict):
+            raise rec.fail("relations[].node", "expected an object")
+        target_raw = node.get("id") if node is not None else r.get("id")
+        target = rec.int_or_none("relations[].id", target_raw)
+        if target is None:
+            raise rec.fail("relations[].id", "relation without a target id")
+        rtype = r.get("relationType")
+        if not isinstance(rtype, str) or rtype.upper() not in RELATION_TYPES:
+            counts["relations_unknown_type_as_other"] = counts.get("relations_unknown_type_as_other", 0) + 1
+            rtype = "OTHER"
+        relations.append(Relation(target=target, type=rtype.upper()))
+    return tuple(relations)
+
+
+def parse_anime(raw: Any, index: int, file: str, counts: dict[str, int]) -> Anime:
+    """Parse one catalog record (either shape) into an :class:`Anime`."""
+    if not isinstance(raw, dict):
+        raise InputError(file, "expected an object", record=index)
+    rec = _Record(file, index, raw)
+    id_field = "id" if "id" in raw else "anilist_id"
+    anime_id = rec.int_or_none(id_field)
+    if anime_id is None:
+        raise rec.fail("id", "record has no id (expected 'id' or 'anilist_id')")
+    rec.label = f"{index} (id {anime_id})"
+    romaji, english, native = _title(rec)
+    genres = raw.get("genres") or []
+    if not isinstance(genres, list) or not all(isinstance(g, str) for g in genres):
+        raise rec.fail("genres", "expected a list of strings")
+    if "averageScore" in raw:
+        average = rec.float_or_none("averageScore")
+    else:  # older shape: "rating" on 0-10
+        rating = rec.float_or_none("rating")
+        average = None if rating is None else rating * 10.0
+    cover = raw.get("coverImage", raw.get("image_url"))
+    if isinstance(cover, dict):  # AniList's coverImage {large, medium}
+        cover = cover.get("large") or cover.get("medium")
+    return Anime(
+        id=anime_id, title_romaji=romaji, title_english=english, title_native=native,
+        format=rec.str_or_none("format"),
+        episodes=rec.int_or_none("episodes"), duration=rec.int_or_none("duration"),
+        status=rec.str_or_none("status"),
+        year=rec.int_or_none("year" if "year" in raw else "seasonYear"),
+        genres=tuple(dict.fromkeys(genres)), tags=_tags(rec), studios=_studios(rec),
+        relations=_relations(rec, counts),
+        popularity=rec.float_or_none("popularity"), average_score=average,
+        cover_image=rec.str_or_none("coverImage", cover),
+        id_mal=rec.int_or_none("idMal"),
+        id_anilist=anime_id if id_field == "anilist_id" else rec.int_or_none("idAnilist"),
+    )
+
+
+def read_catalog(path: str | Path) -> Catalog:
+    """Read a catalog file; raise :class:`InputError` on anything fatal."""
+    path = Path(path)
+    file = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        raise InputError(file, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(file, f"not valid JSON ({err})") from None
+    if not isinstance(raw, list):
+        raise InputError(file, "expected a JSON array of anime records")
+    counts: dict[str, int] = {}
+    anime: list[Anime] = []
+    seen: dict[int, int] = {}
+    for i, record in enumerate(raw):
+        a = parse_anime(record, i, file, counts)
+        if a.id in seen:
+            raise InputError(file, f"duplicate id {a.id} (first at record {seen[a.id]})",
+                             record=i, field="id")
+        seen[a.id] = i
+        anime.append(a)
+    return Catalog(anime=anime, source=file, counts=counts)

@@ -1,0 +1,75 @@
+"""Load what ``anime-gnn preprocess`` wrote, as tensors ready for training.
+
+This is the only place models and trainers get data from; models themselves
+never read files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch_geometric.data import HeteroData
+
+from gnn.graph.builder import ItemTables, graph_from_dict
+from gnn.io import read_json
+from gnn.errors import InputError
+
+
+@dataclass(frozen=True)
+class RatingSplit:
+    """One split as aligned 1-D tensors of length ``n``."""
+
+    user: torch.Tensor    # [n] long, user index (0 = unknown/held-out user)
+    anime: torch.Tensor   # [n] long, anime index (>= 1)
+    rating: torch.Tensor  # [n] float, on the original scale
+
+    def __len__(self) -> int:
+        return int(self.user.shape[0])
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> "RatingSplit":
+        def column(name: str, dtype: torch.dtype) -> torch.Tensor:
+            return torch.tensor(frame[name].to_numpy(), dtype=dtype)
+
+        return cls(user=column("user_idx", torch.long), anime=column("anime_idx", torch.long),
+                   rating=column("rating", torch.float32))
+
+    def subset(self, mask: torch.Tensor) -> "RatingSplit":
+        return RatingSplit(self.user[mask], self.anime[mask], self.rating[mask])
+
+
+@dataclass(frozen=True)
+class ProcessedData:
+    config: dict             # model_config.json
+    graph: HeteroData        # the catalog graph (node 0 of every type is padding)
+    tables: ItemTables       # padded per-anime lists
+    train: RatingSplit
+    val: RatingSplit
+    test: RatingSplit
+    holdout: pd.DataFrame    # user_id, anime_id, rating, anime_idx of held-out users
+    data_dir: Path
+
+    @property
+    def n_users(self) -> int:
+        return int(self.config["n_users"])
+
+    @property
+    def n_anime(self) -> int:
+        return int(self.config["n_anime"])
+
+
+def load_processed(data_dir: str | Path) -> ProcessedData:
+    data_dir = Path(data_dir)
+    if not (data_dir / "model_config.json").exists():
+        raise InputError(str(data_dir), "no model_config.json here; run `anime-gnn preprocess` first")
+    config = read_json(data_dir / "model_config.json")
+    blob = torch.load(data_dir / "graph.pt", weights_only=True)
+    frames = {name: pd.read_csv(data_dir / f"{name}_ratings.csv", dtype={"user_id": str})
+              for name in ("train", "val", "test", "holdout")}
+    return ProcessedData(
+        config=config, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),
+        train=RatingSplit.from_frame(frames["train"]), val=RatingSplit.from_frame(frames["val"]),
+        test=RatingSplit.from_frame(frames["test"]), holdout=frames["holdout"], data_dir=data_dir)

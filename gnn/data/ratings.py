@@ -1,0 +1,138 @@
+"""Read explicit ratings: ``ratings.csv`` or the older grouped ``user_ratings.json``.
+
+CSV columns: ``user_id,anime_id,rating`` plus optional ``timestamp`` and
+``split`` (train/val/test). The grouped JSON shape is
+``[{"user_id": ..., "ratings": [{"anilist_id": 1, "rating": 8}, ...]}]``.
+
+Fatal problems (unreadable file, missing column, empty user id, non-integer
+anime id, unknown split name) raise :class:`gnn.errors.InputError` naming the
+file, the row (1-based line number for CSV) and the field. Recoverable ones
+are dropped and counted in the returned :class:`Tally`: a rating that is not a
+number, outside the declared scale, or a repeated (user, anime) pair (the first
+one is kept).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gnn.data.tally import Tally
+from gnn.errors import InputError
+
+SPLITS = ("train", "val", "test")
+REQUIRED = ("user_id", "anime_id", "rating")
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """The declared rating scale; the default is MyAnimeList's 1-10."""
+
+    low: float = 1.0
+    high: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"rating scale needs low < high, got {self.low}..{self.high}")
+
+
+def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
+    file = str(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(file, "file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise InputError(file, f"not a readable CSV ({str(err).splitlines()[0]})") from None
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise InputError(file, f"missing column(s) {', '.join(missing)}; "
+                               f"expected {','.join(REQUIRED)}[,timestamp][,split]")
+    return frame, 2  # line number of the first data row
+
+
+def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, int]:
+    file = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        raise InputError(file, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(file, f"not valid JSON ({err})") from None
+    if not isinstance(raw, list):
+        raise InputError(file, "expected a JSON array of {user_id, ratings} objects")
+    rows = []
+    for i, user in enumerate(raw):
+        if not isinstance(user, dict) or not isinstance(user.get("ratings"), list):
+            raise InputError(file, "expected {user_id, ratings: [...]}", record=i, field="ratings")
+        for entry in user["ratings"]:
+            if not isinstance(entry, dict):
+                raise InputError(file, "expected a rating object", record=i, field="ratings[]")
+            anime = entry.get("anime_id", entry.get("anilist_id"))
+            rows.append({"user_id": "" if user.get("user_id") is None else str(user.get("user_id")),
+                         "anime_id": "" if anime is None else str(anime),
+                         "rating": "" if entry.get("rating") is None else str(entry.get("rating"))})
+    return pd.DataFrame(rows, columns=list(REQUIRED)), 0
+
+
+def read_ratings(path: str | Path, scale: RatingScale = RatingScale()) -> tuple[pd.DataFrame, Tally]:
+    """Read ratings; return a frame (user_id str, anime_id int64, rating float64[, split]) and a tally.
+
+    Rows come back in file order with duplicates and invalid ratings removed.
+    """
+    path = Path(path)
+    file = str(path)
+    frame, first_line = _from_grouped_json(path) if path.suffix == ".json" else _from_csv(path)
+    tally = Tally(total=len(frame))
+
+    def row_label(mask: pd.Series) -> int:
+        return int(np.flatnonzero(mask.to_numpy())[0]) + first_line
+
+    users = frame["user_id"].str.strip()
+    if (users == "").any():
+        raise InputError(file, "empty user id", record=row_label(users == ""), field="user_id")
+    anime = pd.to_numeric(frame["anime_id"].str.strip(), errors="coerce")
+    bad_anime = anime.isna() | (anime != anime.round())
+    if bad_anime.any():
+        at = row_label(bad_anime)
+        value = frame["anime_id"].iloc[at - first_line]
+        raise InputError(file, f"anime id must be an integer, got {value!r}", record=at, field="anime_id")
+
+    out = pd.DataFrame({"user_id": users, "anime_id": anime.astype("int64")})
+    if "split" in frame.columns:
+        split = frame["split"].str.strip().str.lower()
+        bad = ~split.isin(SPLITS)
+        if bad.any():
+            at = row_label(bad)
+            raise InputError(file, f"split must be one of {'/'.join(SPLITS)}, "
+                                   f"got {frame['split'].iloc[at - first_line]!r}", record=at, field="split")
+        out["split"] = split
+    if "timestamp" in frame.columns:
+        out["timestamp"] = frame["timestamp"]
+
+    rating = pd.to_numeric(frame["rating"].str.strip(), errors="coerce")
+    not_number = rating.isna() | ~np.isfinite(rating.fillna(0.0))
+    out_of_scale = ~not_number & ((rating < scale.low) | (rating > scale.high))
+    tally.drop("rating_not_a_number", int(not_number.sum()))
+    tally.drop("rating_out_of_scale", int(out_of_scale.sum()))
+    out["rating"] = rating.astype("float64")
+    out = out[~(not_number | out_of_scale)]
+
+    dup = out.duplicated(subset=["user_id", "anime_id"], keep="first")
+    tally.drop("duplicate_user_anime", int(dup.sum()))
+    out = out[~dup].reset_index(drop=True)
+    return out, tally
+
+
+def find_ratings_file(input_dir: str | Path) -> Path:
+    """``ratings.csv`` if present, else the older ``user_ratings.json``."""
+    input_dir = Path(input_dir)
+    for name in ("ratings.csv", "user_ratings.json"):
+        if (input_dir / name).exists():
+            return input_dir / name
+    raise InputError(str(input_dir), "no ratings.csv (or older user_ratings.json) in this directory")

@@ -1,0 +1,82 @@
+"""Rating filters and per-user train/val/test splits (seeded, deterministic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gnn.data.tally import Tally
+
+
+def filter_min_ratings(ratings: pd.DataFrame, min_ratings: int, tally: Tally) -> pd.DataFrame:
+    """Drop users and anime with fewer than ``min_ratings`` ratings, repeating until stable.
+
+    Dropping a sparse anime can push a user below the minimum and vice versa, so
+    the two filters alternate until a pass removes nothing: afterwards every
+    remaining user and anime has at least ``min_ratings`` ratings.
+    """
+    if min_ratings <= 1:
+        return ratings
+    while True:
+        user_n = ratings.groupby("user_id")["anime_id"].transform("size")
+        low_user = user_n < min_ratings
+        tally.drop("user_below_min_ratings", int(low_user.sum()))
+        ratings = ratings[~low_user]
+        anime_n = ratings.groupby("anime_id")["user_id"].transform("size")
+        low_anime = anime_n < min_ratings
+        tally.drop("anime_below_min_ratings", int(low_anime.sum()))
+        ratings = ratings[~low_anime]
+        if not low_user.any() and not low_anime.any():
+            return ratings
+
+
+def _rank_within_user(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A random rank of each row within its user, and the user's row count."""
+    key = pd.Series(rng.random(len(frame)), index=frame.index)
+    order = frame.assign(_key=key).sort_values(["user_id", "_key"], kind="stable")
+    rank = order.groupby("user_id").cumcount().reindex(frame.index).to_numpy()
+    n = frame.groupby("user_id")["user_id"].transform("size").to_numpy()
+    return rank, n
+
+
+def split_per_user(ratings: pd.DataFrame, val_frac: float, test_frac: float, seed: int) -> pd.Series:
+    """Assign each row to train/val/test within its user.
+
+    A user with ``n`` ratings gets ``round(n * test_frac)`` test rows and
+    ``round(n * val_frac)`` validation rows (half rounds up), always keeping at
+    least one training row. The result depends only on the rows' content and
+    the seed, not on the input order.
+    """
+    frame = ratings.sort_values(["user_id", "anime_id"], kind="stable")
+    rank, n = _rank_within_user(frame, np.random.default_rng(seed))
+    n_test = np.floor(n * test_frac + 0.5)
+    n_val = np.floor(n * val_frac + 0.5)
+    n_test = np.minimum(n_test, np.maximum(n - 1, 0))
+    n_val = np.minimum(n_val, np.maximum(n - 1 - n_test, 0))
+    split = np.where(rank < n_test, "test", np.where(rank < n_test + n_val, "val", "train"))
+    return pd.Series(split, index=frame.index).reindex(ratings.index)
+
+
+def honour_split_column(ratings: pd.DataFrame, val_frac: float, test_frac: float,
+                        seed: int, tally: Tally) -> pd.Series:
+    """Use the input's ``split`` column; carve validation rows out of train if it names none."""
+    split = ratings["split"].copy()
+    if (split == "val").any():
+        return split
+    train = ratings[split == "train"]
+    carve = split_per_user(train, val_frac / max(1.0 - test_frac, 1e-9), 0.0, seed)
+    split.loc[carve.index] = carve
+    tally.note("val_rows_carved_from_train", int((carve == "val").sum()))
+    return split
+
+
+def pick_holdout_users(ratings: pd.DataFrame, frac: float, min_ratings: int, seed: int) -> set[str]:
+    """Users set aside entirely (never trained on) to evaluate the new-user path."""
+    if frac <= 0:
+        return set()
+    counts = ratings.groupby("user_id").size()
+    eligible = np.sort(counts[counts >= min_ratings].index.to_numpy())
+    n = int(round(len(counts) * frac))
+    n = min(n, len(eligible))
+    rng = np.random.default_rng(seed + 1)
+    return set(rng.choice(eligible, size=n, replace=False).tolist()) if n else set()

@@ -1,0 +1,1 @@
+"""The heterogeneous catalog graph (PyG ``HeteroData``) and its per-anime padded tables."""

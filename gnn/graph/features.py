@@ -1,0 +1,66 @@
+"""Anime node features: numeric catalog facts with missing values made explicit.
+
+Columns (in this order), one row per anime index (row 0 = padding, all zeros):
+log-popularity z-score, average-score z-score, year z-score, log-episodes
+z-score, one "missing" flag for each of those four, then a one-hot of the
+format (one column per :data:`FORMATS`, plus "unknown"). A missing number is
+set to the mean (0 after z-scoring) and its flag to 1, so the encoder can tell
+"average" from "unknown". Statistics come from the anime in the graph only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from gnn.data.schema import FORMATS, Anime
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "popularity", "average_score", "year", "episodes",
+    "popularity_missing", "average_score_missing", "year_missing", "episodes_missing",
+    *(f"format_{f}" for f in FORMATS), "format_unknown",
+)
+
+
+def _raw_numbers(anime: Sequence[Anime]) -> np.ndarray:
+    def log1p(v: float | None) -> float:
+        return math.log1p(v) if v is not None and v >= 0 else math.nan
+
+    return np.array([[log1p(a.popularity),
+                      math.nan if a.average_score is None else a.average_score,
+                      math.nan if a.year is None else a.year,
+                      log1p(a.episodes)] for a in anime], dtype=np.float64).reshape(len(anime), 4)
+
+
+def zscore_columns(values: np.ndarray) -> np.ndarray:
+    """Z-score each column over its known values; NaN (missing) becomes 0."""
+    out = np.zeros_like(values)
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        known = ~np.isnan(col)
+        if known.any():
+            mean = col[known].mean()
+            std = col[known].std() or 1.0
+            out[known, j] = (col[known] - mean) / std
+    return out
+
+
+def anime_features(anime: Sequence[Anime]) -> torch.Tensor:
+    """``[len(anime) + 1, len(FEATURE_NAMES)]`` float tensor; row 0 is the padding anime."""
+    raw = _raw_numbers(anime)
+    numbers = zscore_columns(raw)
+    missing = np.isnan(raw).astype(np.float64)
+    fmt = np.zeros((len(anime), len(FORMATS) + 1))
+    for i, a in enumerate(anime):
+        fmt[i, FORMATS.index(a.format) if a.format in FORMATS else len(FORMATS)] = 1.0
+    x = np.concatenate([numbers, missing, fmt], axis=1)
+    return torch.cat([torch.zeros(1, x.shape[1]), torch.as_tensor(x, dtype=torch.float32)])
+
+
+def normalized_scores(anime: Sequence[Anime]) -> tuple[list[float], list[float]]:
+    """Z-scored log-popularity and average score per anime (missing -> 0, the mean)."""
+    numbers = zscore_columns(_raw_numbers(anime)[:, :2])
+    return numbers[:, 0].round(6).tolist(), numbers[:, 1].round(6).tolist()

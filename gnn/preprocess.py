@@ -1,0 +1,199 @@
+"""``anime-gnn preprocess``: input contract -> indexed splits, catalog graph and report.
+
+Outputs (all written atomically into ``output_dir``):
+
+* ``train_ratings.csv``, ``val_ratings.csv``, ``test_ratings.csv``: ``user_id,
+  anime_id,rating,user_idx,anime_idx``; ``holdout_ratings.csv``: every rating of
+  the users set aside for the new-user evaluation (``user_idx`` 0: unknown user).
+* ``model_config.json``: vocabulary sizes, padding lengths, relation-type
+  weights, graph config, rating scale and normalization stats (train only).
+* ``anime_metadata.json``: one entry per anime index with its padded-list content.
+* ``mappings.json``: every id <-> index map (index 0 is padding everywhere).
+* ``graph.pt``: the graph and the padded tables as plain tensors
+  (``torch.load(path, weights_only=True)``; see :func:`gnn.data.processed.load_processed`).
+* ``preprocess_report.json``: kept/dropped counts by reason for every input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from gnn.data.catalog import read_catalog
+from gnn.data.ratings import RatingScale, find_ratings_file, read_ratings
+from gnn.data.schema import RELATION_TYPES
+from gnn.data.split import filter_min_ratings, honour_split_column, pick_holdout_users, split_per_user
+from gnn.data.tally import Tally
+from gnn.data.vocab import CatalogVocab, Vocab
+from gnn.graph.builder import build_catalog_graph, graph_to_dict
+from gnn.graph.config import GraphConfig
+from gnn.graph.features import FEATURE_NAMES, normalized_scores
+from gnn.io import write_csv, write_json, write_torch
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    min_ratings: int = 10
+    val_frac: float = 0.1
+    test_frac: float = 0.1
+    seed: int = 0
+    holdout_user_frac: float = 0.05      # users kept out of training for the new-user evaluation
+    holdout_min_ratings: int = 25        # so that k = 5, 10, 20 given ratings leave some to predict
+    scale: RatingScale = field(default_factory=RatingScale)
+    graph: GraphConfig = field(default_factory=GraphConfig)
+
+    def __post_init__(self) -> None:
+        if self.min_ratings < 1:
+            raise ValueError("min_ratings must be at least 1")
+        if not (0 <= self.val_frac < 1 and 0 <= self.test_frac < 1 and self.val_frac + self.test_frac < 1):
+            raise ValueError("val_frac and test_frac must be in [0, 1) and sum below 1")
+
+
+@dataclass
+class PreprocessResult:
+    output_dir: Path
+    report: dict
+
+
+def _fingerprint(paths: list[Path], config: PreprocessConfig) -> str:
+    digest = hashlib.sha256()
+    for p in paths:
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    digest.update(repr(asdict(config)).encode())
+    return digest.hexdigest()[:16]
+
+
+def _anime_metadata(graph, vocab: CatalogVocab, anime) -> list[dict]:
+    t = graph.tables
+    popularity, average = normalized_scores(anime)
+
+    def row(tensor, i, keep):
+        return [round(float(v), 6) for v in tensor[i][keep]]
+
+    out = []
+    for i, a in enumerate(anime, start=1):
+        rel, studio, tag = t.rel_idx[i] > 0, t.studio_idx[i] > 0, t.tag_idx[i] > 0
+        out.append({
+            "anime_index": i, "anime_id": a.id, "title": a.title,
+            "title_romaji": a.title_romaji, "title_english": a.title_english,
+            "title_native": a.title_native, "format": a.format, "year": a.year,
+            "cover_image": a.cover_image, "genres": list(a.genres),
+            "relationship_indices": t.rel_idx[i][rel].tolist(),
+            "relationship_types": [RELATION_TYPES[k] for k in t.rel_type[i][rel].tolist()],
+            "relationship_weights": row(t.rel_w, i, rel),
+            "studio_indices": t.studio_idx[i][studio].tolist(),
+            "studio_weights": row(t.studio_w, i, studio),
+            "tag_indices": t.tag_idx[i][tag].tolist(),
+            "tag_weights": row(t.tag_w, i, tag),
+            "genre_indices": t.genre_idx[i][t.genre_idx[i] > 0].tolist(),
+            "popularity_score": popularity[i - 1], "average_score": average[i - 1],
+        })
+    return out
+
+
+def _vocab_json(v: Vocab) -> dict:
+    return {"index_to_id": [None, *v.to_json()], "id_to_index": {str(k): i for k, i in v.index.items()}}
+
+
+def preprocess(input_dir: str | Path, output_dir: str | Path, config: PreprocessConfig = PreprocessConfig(),
+               progress: Callable[[str], None] | None = None) -> PreprocessResult:
+    """Run the whole preprocessing; ``progress`` is called with a short label per step."""
+    step = progress or (lambda _label: None)
+    input_dir, output_dir = Path(input_dir), Path(output_dir)
+    step("reading catalog")
+    catalog = read_catalog(input_dir / "anime_catalog.json")
+    step("reading ratings")
+    ratings_path = find_ratings_file(input_dir)
+    ratings, rating_tally = read_ratings(ratings_path, config.scale)
+
+    step("filtering")
+    known = ratings["anime_id"].isin({a.id for a in catalog.anime})
+    rating_tally.drop("anime_not_in_catalog", int((~known).sum()))
+    ever_rated = set(ratings.loc[known, "anime_id"])
+    ratings = filter_min_ratings(ratings[known], config.min_ratings, rating_tally)
+    holdout = pick_holdout_users(ratings, config.holdout_user_frac,
+                                 max(config.holdout_min_ratings, config.min_ratings), config.seed)
+
+    rated = set(ratings["anime_id"])
+    anime = [a for a in catalog.anime if a.id in rated]
+    anime_tally = Tally(total=len(catalog.anime))
+    anime_tally.drop("never_rated", len(catalog.anime) - len(ever_rated))
+    anime_tally.drop("below_min_ratings", len(ever_rated) - len(rated))
+    for k, v in catalog.counts.items():
+        anime_tally.note(k, v)
+
+    step("building graph")
+    vocab = CatalogVocab.from_anime(anime)
+    graph = build_catalog_graph(anime, vocab, config.graph, all_anime=catalog.anime)
+
+    step("splitting")
+    ratings = ratings.copy()
+    is_holdout = ratings["user_id"].isin(holdout)
+    train_side = ratings[~is_holdout]
+    if "split" in ratings.columns:
+        split = honour_split_column(train_side, config.val_frac, config.test_frac, config.seed, rating_tally)
+    else:
+        split = split_per_user(train_side, config.val_frac, config.test_frac, config.seed)
+    ratings["split"] = "holdout"
+    ratings.loc[split.index, "split"] = split
+    users = Vocab.build(sorted(set(train_side["user_id"])))
+    ratings["user_idx"] = ratings["user_id"].map(users.index).fillna(0).astype("int64")
+    ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).astype("int64")
+
+    train = ratings[ratings["split"] == "train"]
+    mean, std = float(train["rating"].mean()), float(train["rating"].std(ddof=0) or 1.0)
+    columns = ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
+    split_counts = ratings["split"].value_counts().to_dict()
+
+    step("writing outputs")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("train", "val", "test", "holdout"):
+        part = ratings.loc[ratings["split"] == name, columns].sort_values(["user_id", "anime_idx"])
+        write_csv(output_dir / f"{name}_ratings.csv", part)
+    t = graph.tables
+    model_config = {
+        "format_version": FORMAT_VERSION,
+        "n_users": len(users), "n_anime": len(vocab.anime), "n_studios": len(vocab.studio),
+        "n_tags": len(vocab.tag), "n_genres": len(vocab.genre), "n_relation_types": len(RELATION_TYPES),
+        "relation_types": list(RELATION_TYPES), "padding_index": 0,
+        "max_genres": t.genre_idx.shape[1], "max_tags": t.tag_idx.shape[1],
+        "max_studios": t.studio_idx.shape[1], "max_relations": t.rel_idx.shape[1],
+        "anime_feature_names": list(FEATURE_NAMES),
+        "relation_type_weights": dict(config.graph.relation_weights),
+        "graph": config.graph.to_dict(),
+        "rating_scale": {"low": config.scale.low, "high": config.scale.high},
+        "rating_mean": mean, "rating_std": std,
+        "seed": config.seed, "min_ratings": config.min_ratings,
+        "data_fingerprint": _fingerprint([input_dir / "anime_catalog.json", ratings_path], config),
+    }
+    write_json(output_dir / "model_config.json", model_config)
+    write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime), indent=None)
+    write_json(output_dir / "mappings.json", {
+        "padding_index": 0, "anime": _vocab_json(vocab.anime), "user": _vocab_json(users),
+        "studio": _vocab_json(vocab.studio), "tag": _vocab_json(vocab.tag),
+        "genre": _vocab_json(vocab.genre), "relation_type": list(RELATION_TYPES)})
+    write_torch(output_dir / "graph.pt", {"format_version": FORMAT_VERSION,
+                                          "graph": graph_to_dict(graph.data), "tables": t.to_dict()})
+    report = {
+        "inputs": {"catalog": str(input_dir / "anime_catalog.json"), "ratings": str(ratings_path)},
+        "config": {"min_ratings": config.min_ratings, "val_frac": config.val_frac,
+                   "test_frac": config.test_frac, "seed": config.seed,
+                   "holdout_user_frac": config.holdout_user_frac},
+        "anime": anime_tally.as_dict(),
+        "ratings": rating_tally.as_dict(),
+        "relations": graph.relations.as_dict(),
+        "graph_edges": {"/".join(e): int(graph.data[e].edge_index.shape[1]) for e in graph.data.edge_types},
+        "truncated_list_entries": dict(graph.truncated),
+        "users": {"train_users": users.n_real, "holdout_users": len(holdout)},
+        "splits": {k: int(split_counts.get(k, 0)) for k in ("train", "val", "test", "holdout")},
+    }
+    write_json(output_dir / "preprocess_report.json", report)
+    return PreprocessResult(output_dir=output_dir, report=report)

@@ -1,0 +1,213 @@
+"""Fetch AniList's anime catalog into ``anime_catalog.json`` (the input contract).
+
+One ``Page`` query per page (``media(type: ANIME, sort: POPULARITY_DESC)``,
+at most 50 per page), paced and retried by :class:`GraphQLClient`. After every
+page the converted records and the next page number go to a checkpoint, so a
+rerun of the same command after an interruption continues where it stopped and
+ends with the same file an uninterrupted run writes.
+
+Conversion to the contract (README "Input contract"):
+
+* ``id`` = ``idAnilist`` = AniList media id; ``idMal`` as AniList has it (may be null);
+* ``year`` = ``seasonYear``, else the start date's year (movies often have no season);
+* ``coverImage`` = ``coverImage.large``; tags keep AniList's ``rank`` and ``category``;
+* studios become ``{id, name, isMain}``; ``averageScore`` stays 0-100 (as a float);
+* ``status``: HIATUS -> RELEASING (still running), CANCELLED -> null (counted);
+* relations: only anime -> anime (``node.type == ANIME``), as ``{id, relationType}``;
+  types outside the contract (COMPILATION, CONTAINS, SOURCE, ADAPTATION) become
+  OTHER; relations to anime outside the fetched catalog and self-loops are
+  dropped, since the contract promises both ends are in the catalog. Every
+  drop is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from gnn.data.schema import FORMATS, RELATION_TYPES
+from gnn.ingest.graphql import (FetchError, GraphQLClient, load_checkpoint, remove_checkpoint,
+                                save_checkpoint)
+from gnn.io import write_json
+
+MAX_PER_PAGE = 50  # AniList's cap for Page(perPage:)
+
+CATALOG_QUERY = """
+query ($page: Int, $perPage: Int) {
+  Page(page: $page, perPage: $perPage) {
+    pageInfo { hasNextPage currentPage }
+    media(type: ANIME, sort: POPULARITY_DESC) {
+      id idMal title { romaji english native } format episodes duration status
+      seasonYear startDate { year } genres tags { name rank category }
+      studios { edges { isMain node { id name isAnimationStudio } } }
+      relations { edges { relationType node { id type } } }
+      popularity averageScore coverImage { large } description
+    }
+  }
+}
+"""
+
+_STATUSES = {"FINISHED": "FINISHED", "RELEASING": "RELEASING",
+             "NOT_YET_RELEASED": "NOT_YET_RELEASED", "HIATUS": "RELEASING", "CANCELLED": None}
+CHECKPOINT_KIND = "anilist-catalog"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def convert_media(media: dict[str, Any], counts: Counter[str]) -> dict[str, Any]:
+    """One AniList ``Media`` object -> one contract record (relations not yet catalog-filtered)."""
+    title = media.get("title") if isinstance(media.get("title"), dict) else {}
+    fmt = media.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        counts["format_unknown_as_null"] += 1
+        fmt = None
+    status = media.get("status")
+    if status not in _STATUSES:
+        status = None
+    elif _STATUSES[status] != status:
+        counts[f"status_{status.lower()}_as_{str(_STATUSES[status]).lower()}"] += 1
+        status = _STATUSES[status]
+    start = media.get("startDate") if isinstance(media.get("startDate"), dict) else {}
+    cover = media.get("coverImage")
+    score = media.get("averageScore")
+
+    relations = []
+    for edge in _dicts((media.get("relations") or {}).get("edges")):
+        node = edge.get("node") if isinstance(edge.get("node"), dict) else {}
+        target = _int(node.get("id"))
+        if node.get("type") != "ANIME" or target is None:
+            counts["relations_dropped_not_anime"] += 1  # manga, novels: not in an anime catalog
+            continue
+        rtype = edge.get("relationType")
+        if rtype not in RELATION_TYPES:
+            counts["relations_type_as_other"] += 1
+            rtype = "OTHER"
+        relations.append({"id": target, "relationType": rtype})
+
+    studios = []
+    for edge in _dicts((media.get("studios") or {}).get("edges")):
+        node = edge.get("node") if isinstance(edge.get("node"), dict) else {}
+        name = _str(node.get("name"))
+        if name is not None:
+            studios.append({"id": _int(node.get("id")), "name": name,
+                            "isMain": edge.get("isMain") is True})
+
+    return {
+        "id": media["id"], "idMal": _int(media.get("idMal")), "idAnilist": media["id"],
+        "title": {k: _str(title.get(k)) for k in ("romaji", "english", "native")},
+        "format": fmt, "episodes": _int(media.get("episodes")),
+        "duration": _int(media.get("duration")), "status": status,
+        "year": _int(media.get("seasonYear")) or _int(start.get("year")),
+        "genres": [g for g in media.get("genres") or [] if isinstance(g, str)],
+        "tags": [{"name": t["name"], "rank": _int(t.get("rank")), "category": _str(t.get("category"))}
+                 for t in _dicts(media.get("tags")) if _str(t.get("name"))],
+        "studios": studios, "relations": relations,
+        "popularity": _int(media.get("popularity")),
+        "averageScore": float(score) if isinstance(score, (int, float)) else None,
+        "coverImage": _str(cover.get("large")) if isinstance(cover, dict) else _str(cover),
+        "description": _str(media.get("description")),
+    }
+
+
+def finalize_catalog(records: list[dict[str, Any]], counts: Counter[str]) -> list[dict[str, Any]]:
+    """Deduplicate by id, sort by id, keep only relations whose target is in the catalog."""
+    by_id: dict[int, dict[str, Any]] = {}
+    for record in records:
+        if record["id"] in by_id:
+            # POPULARITY_DESC shifts while we page, so an anime can show up twice.
+            counts["anime_duplicate_dropped"] += 1
+            continue
+        by_id[record["id"]] = record
+    catalog = [by_id[i] for i in sorted(by_id)]
+    for record in catalog:
+        kept, seen = [], set()
+        for rel in record["relations"]:
+            if rel["id"] == record["id"]:
+                counts["relations_dropped_self"] += 1
+            elif rel["id"] not in by_id:
+                counts["relations_dropped_outside_catalog"] += 1
+            elif rel["id"] in seen:
+                counts["relations_dropped_duplicate"] += 1
+            else:
+                seen.add(rel["id"])
+                kept.append(rel)
+        record["relations"] = kept
+        counts["relations_kept"] += len(kept)
+    counts["anime"] = len(catalog)
+    return catalog
+
+
+def _page_media(data: dict[str, Any], endpoint: str, what: str) -> tuple[list[dict[str, Any]], bool]:
+    page = data.get("Page")
+    media = page.get("media") if isinstance(page, dict) else None
+    if not isinstance(media, list):
+        raise FetchError(endpoint, f"{what}: response has no data.Page.media list")
+    for m in media:
+        if not isinstance(m, dict) or _int(m.get("id")) is None:
+            raise FetchError(endpoint, f"{what}: a media entry has no integer id")
+    info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
+    return media, info.get("hasNextPage") is True
+
+
+def fetch_catalog(client: GraphQLClient, out: Path, checkpoint: Path, *,
+                  max_anime: int | None = None, pages: int | None = None,
+                  per_page: int = MAX_PER_PAGE, progress: bool = True) -> Counter[str]:
+    """Fetch up to ``max_anime`` anime / ``pages`` pages, write ``out``; return the counts.
+
+    Resumes from ``checkpoint`` when it exists (made with the same endpoint and
+    page size) and removes it once ``out`` is written.
+    """
+    params = {"endpoint": client.endpoint, "per_page": per_page}
+    state = load_checkpoint(checkpoint, CHECKPOINT_KIND, params)
+    records: list[dict[str, Any]] = state["records"] if state else []
+    counts: Counter[str] = Counter(state["counts"] if state else {})
+    page = state["next_page"] if state else 1
+    has_next = state["has_next"] if state else True
+
+    def wanted() -> bool:
+        return (has_next and (pages is None or page <= pages)
+                and (max_anime is None or len(records) < max_anime))
+
+    bar = tqdm(total=max_anime, initial=len(records), unit="anime", desc="fetch-catalog",
+               disable=not progress, leave=False)
+    try:
+        while wanted():
+            what = f"page {page}"
+            data = client.execute(CATALOG_QUERY, {"page": page, "perPage": per_page}, what)
+            media, has_next = _page_media(data, client.endpoint, what)
+            if not media:
+                has_next = False  # an empty page ends the listing whatever pageInfo says
+            converted = [convert_media(m, counts) for m in media]
+            records.extend(converted)
+            page += 1
+            save_checkpoint(checkpoint, CHECKPOINT_KIND, params, {
+                "next_page": page, "has_next": has_next, "records": records, "counts": counts})
+            bar.update(len(converted))
+    except FetchError as err:
+        if records:
+            raise FetchError(client.endpoint, f"{err.detail} (progress saved in {checkpoint}; "
+                                              f"rerun the same command to resume)") from None
+        raise
+    finally:
+        bar.close()
+
+    if max_anime is not None and len(records) > max_anime:
+        records = records[:max_anime]
+    counts["anime_fetched"] = len(records)
+    catalog = finalize_catalog([dict(r) for r in records], counts)
+    write_json(out, catalog)
+    remove_checkpoint(checkpoint)
+    return counts

@@ -1,0 +1,128 @@
+"""One interface for every recommender (GNN, baseline, classic references).
+
+Every model predicts *normalized* ratings ``z = (r - rating_mean) / rating_std``
+from a :class:`Batch`; :meth:`RatingModel.predict` maps back to the original
+scale and clamps to it. A user is either a known user index (``Batch.user``)
+or, where ``Batch.use_history`` is true, a vector built from a history of
+(anime, normalized rating) pairs, so new users are scored without retraining.
+One trainer (:mod:`gnn.train.trainer`) and one evaluator
+(:mod:`gnn.train.evaluate`) serve all models through this interface.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.data import HeteroData
+
+from gnn.graph.builder import ItemTables, graph_from_dict, graph_to_dict
+
+if TYPE_CHECKING:
+    from gnn.data.processed import ProcessedData
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of (user, anime) pairs, tensors of leading size ``B``.
+
+    ``hist_anime``/``hist_rating`` (``[B, L]``) hold each row's user history
+    (anime index, normalized rating), padded with anime index 0; rows whose
+    ``use_history`` is true are scored from the history instead of the user's
+    ID embedding. A history entry equal to the row's target anime is ignored
+    by the models, so a rating never leaks into its own prediction.
+    """
+
+    user: torch.Tensor                       # [B] long
+    anime: torch.Tensor                      # [B] long
+    target: torch.Tensor | None = None       # [B] float, normalized rating
+    hist_anime: torch.Tensor | None = None   # [B, L] long, 0 = padding
+    hist_rating: torch.Tensor | None = None  # [B, L] float, normalized, 0 at padding
+    use_history: torch.Tensor | None = None  # [B] bool
+
+    def to(self, device: torch.device | str) -> "Batch":
+        return replace(self, **{k: v.to(device) for k, v in self.__dict__.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """What a model needs to know about the data: sizes, rating stats, the graph and tables.
+
+    Built from :class:`gnn.data.processed.ProcessedData` for training, and from a
+    checkpoint's ``context`` blob when a model is rebuilt from a checkpoint alone.
+    Vocabulary sizes include the padding row 0.
+    """
+
+    n_users: int
+    n_anime: int
+    n_genres: int
+    n_tags: int
+    n_studios: int
+    n_relation_types: int
+    rating_mean: float
+    rating_std: float
+    rating_low: float
+    rating_high: float
+    tables: ItemTables
+    graph: HeteroData
+
+    @classmethod
+    def from_processed(cls, data: "ProcessedData") -> "ModelContext":
+        c = data.config
+        return cls(n_users=c["n_users"], n_anime=c["n_anime"], n_genres=c["n_genres"], n_tags=c["n_tags"],
+                   n_studios=c["n_studios"], n_relation_types=c["n_relation_types"],
+                   rating_mean=c["rating_mean"], rating_std=c["rating_std"],
+                   rating_low=c["rating_scale"]["low"], rating_high=c["rating_scale"]["high"],
+                   tables=data.tables, graph=data.graph)
+
+    def to_blob(self) -> dict:
+        """Plain tensors and numbers, for a ``weights_only`` checkpoint."""
+        blob = {k: v for k, v in self.__dict__.items() if k not in ("tables", "graph")}
+        return {**blob, "tables": self.tables.to_dict(), "graph": graph_to_dict(self.graph)}
+
+    @classmethod
+    def from_blob(cls, blob: dict) -> "ModelContext":
+        return cls(**{**blob, "tables": ItemTables.from_dict(blob["tables"]),
+                      "graph": graph_from_dict(blob["graph"])})
+
+
+LOSSES = {"mse": F.mse_loss, "huber": F.smooth_l1_loss, "l1": F.l1_loss}
+
+
+class RatingModel(nn.Module, ABC):
+    """Base class: subclasses implement :meth:`forward` (normalized predictions)."""
+
+    name: ClassVar[str]
+
+    def __init__(self, ctx: ModelContext) -> None:
+        super().__init__()
+        self.register_buffer("rating_mean", torch.tensor(float(ctx.rating_mean)))
+        self.register_buffer("rating_std", torch.tensor(float(ctx.rating_std)))
+        self.rating_low, self.rating_high = float(ctx.rating_low), float(ctx.rating_high)
+
+    @abstractmethod
+    def forward(self, batch: Batch) -> torch.Tensor:
+        """Normalized rating predictions, ``[B]``."""
+
+    def loss(self, batch: Batch, kind: str = "mse") -> torch.Tensor:
+        assert batch.target is not None, "loss needs batch.target"
+        return LOSSES[kind](self(batch), batch.target)
+
+    def normalize(self, rating: torch.Tensor) -> torch.Tensor:
+        return (rating - self.rating_mean) / self.rating_std
+
+    def denormalize(self, z: torch.Tensor) -> torch.Tensor:
+        return (z * self.rating_std + self.rating_mean).clamp(self.rating_low, self.rating_high)
+
+    @torch.no_grad()
+    def predict(self, batch: Batch) -> torch.Tensor:
+        """Ratings on the original scale, ``[B]``."""
+        return self.denormalize(self(batch))
+
+    def fit_closed_form(self, train: Any) -> bool:
+        """Models with a closed-form (non-gradient) fit do it here and return True."""
+        return False

@@ -19,8 +19,10 @@ def main() -> None:
 def _register() -> None:
     # Imported here so that `anime-gnn --help` stays fast and each command is one module.
     from cli.preprocess import preprocess
+    from cli.sample import generate_sample
+    from cli.train import train
 
-    for command in (preprocess,):
+    for command in (preprocess, generate_sample, train):
         main.add_command(command)
 
 

@@ -110,7 +110,11 @@ class RatingModel(nn.Module, ABC):
 
     def loss(self, batch: Batch, kind: str = "mse") -> torch.Tensor:
         assert batch.target is not None, "loss needs batch.target"
-        return LOSSES[kind](self(batch), batch.target)
+        return LOSSES[kind](self(batch), batch.target) + self.regularization(batch)
+
+    def regularization(self, batch: Batch) -> torch.Tensor:
+        """Extra penalty added to the loss (e.g. L2 on the batch's factors); 0 by default."""
+        return torch.zeros(())
 
     def normalize(self, rating: torch.Tensor) -> torch.Tensor:
         return (rating - self.rating_mean) / self.rating_std

@@ -1,0 +1,76 @@
+"""``anime-gnn train`` (also under ``torchrun --nproc_per_node=N -m cli train ...``)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.common import friendly_errors
+from gnn.errors import UsageError
+from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
+
+MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "global_mean")
+
+
+@click.command()
+@click.option("--data-dir", default="data/processed", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder of `anime-gnn preprocess`.")
+@click.option("--output-dir", default="data/model/pytorch", show_default=True, type=click.Path(file_okay=False),
+              help="Where checkpoints, best_model.pt, history and plots are written.")
+@click.option("--model", "model_name", default="gnn", show_default=True, type=click.Choice(MODEL_CHOICES),
+              help="gnn: graph-enhanced model; baseline: the older architecture; others: classic references.")
+@click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
+              help="Maximum number of epochs (early stopping may end sooner).")
+@click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
+              help="Ratings per optimizer step (per process under torchrun).")
+@click.option("--lr", default=TrainConfig.lr, show_default=True, type=float, help="Peak learning rate (AdamW).")
+@click.option("--weight-decay", default=TrainConfig.weight_decay, show_default=True, type=float,
+              help="AdamW weight decay.")
+@click.option("--schedule", default=TrainConfig.schedule, show_default=True, type=click.Choice(SCHEDULES),
+              help="Learning-rate schedule.")
+@click.option("--patience", default=TrainConfig.patience, show_default=True, type=click.IntRange(min=1),
+              help="Early stopping: epochs without validation-RMSE improvement.")
+@click.option("--loss", default=TrainConfig.loss, show_default=True, type=click.Choice(LOSS_KINDS),
+              help="Loss on normalized ratings.")
+@click.option("--grad-clip", default=TrainConfig.grad_clip, show_default=True, type=float,
+              help="Clip the gradient norm to this (0 disables).")
+@click.option("--history-frac", default=TrainConfig.history_frac, show_default=True,
+              type=click.FloatRange(0, 1), help="Share of training rows scored from a sampled history "
+                                                "instead of the user ID (trains the new-user path).")
+@click.option("--seed", default=TrainConfig.seed, show_default=True, type=int, help="Random seed.")
+@click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
+              help="Override a model config field, e.g. --model-option dropout=0.3 (repeatable).")
+@click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/checkpoint.pt exactly where it stopped.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, lr: float,
+          weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
+          seed: int, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
+    """Train a rating model; writes best_model.pt, training_history.json and a training-curve PNG."""
+    from gnn.data.processed import load_processed
+    from gnn.train.trainer import train_model
+
+    overrides = {}
+    for item in model_options:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--model-option expects KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
+                      patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed)
+    data = load_processed(data_dir)
+    try:
+        result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
+                             log=click.echo, progress=not quiet)
+    except KeyError as err:
+        raise UsageError(str(err.args[0])) from None
+    m = result.metrics
+    click.echo(f"best epoch {result.best_epoch}; test MAE {m['test']['mae']:.4f} RMSE {m['test']['rmse']:.4f}; "
+               f"{result.train_seconds:.0f}s, {result.ratings_per_second:,.0f} ratings/s")
+    for k, v in m["new_users"].items():
+        click.echo(f"  new users ({k} given, {v['users']} users): MAE {v['mae']:.4f} RMSE {v['rmse']:.4f}")
+    click.echo(f"artifacts in {result.output_dir}/")

@@ -1,0 +1,1 @@
+"""Rating models behind one interface (:class:`gnn.models.base.RatingModel`)."""

@@ -1,0 +1,1 @@
+"""One trainer and one evaluator for every model behind :class:`gnn.models.base.RatingModel`."""

@@ -1,0 +1,35 @@
+"""Per-user rating histories from the training split, for the ID-free user path."""
+
+from __future__ import annotations
+
+import torch
+
+from gnn.data.processed import RatingSplit
+
+
+class UserHistories:
+    """Training ratings grouped by user (CSR layout), sampled into padded ``[B, L]`` batches.
+
+    Ratings are stored normalized with the model's mean/std, the form the models
+    consume. Sampling is with replacement within a user's list: cheap, vectorized,
+    and a fine source of noise for training the aggregator.
+    """
+
+    def __init__(self, train: RatingSplit, n_users: int, mean: float, std: float) -> None:
+        order = torch.argsort(train.user * (train.anime.max() + 1) + train.anime)
+        users = train.user[order]
+        self.anime = train.anime[order]
+        self.rating = (train.rating[order] - mean) / std
+        self.count = torch.bincount(users, minlength=n_users)
+        self.ptr = torch.zeros(n_users + 1, dtype=torch.long)
+        self.ptr[1:] = torch.cumsum(self.count, 0)
+
+    def sample(self, user: torch.Tensor, length: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(hist_anime, hist_rating)``, each ``[B, length]``; users without ratings get all padding."""
+        count = self.count[user]
+        offset = (torch.rand(len(user), length, generator=generator) * count[:, None]).long()
+        pos = (self.ptr[user][:, None] + offset).clamp(max=max(len(self.anime) - 1, 0))
+        valid = count[:, None] > 0
+        anime = torch.where(valid, self.anime[pos], torch.zeros_like(pos))
+        rating = torch.where(valid, self.rating[pos], torch.zeros(pos.shape))
+        return anime, rating

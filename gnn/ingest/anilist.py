@@ -172,42 +172,42 @@ def fetch_catalog(client: GraphQLClient, out: Path, checkpoint: Path, *,
     """
     params = {"endpoint": client.endpoint, "per_page": per_page}
     state = load_checkpoint(checkpoint, CHECKPOINT_KIND, params)
-    records: list[dict[str, Any]] = state["records"] if state else []
-    counts: Counter[str] = Counter(state["counts"] if state else {})
+    # The checkpoint keeps AniList's raw media objects: conversion happens once, at the
+    # end, so the counts describe exactly the anime written, resumed or not.
+    media: list[dict[str, Any]] = state["media"] if state else []
     page = state["next_page"] if state else 1
     has_next = state["has_next"] if state else True
 
     def wanted() -> bool:
         return (has_next and (pages is None or page <= pages)
-                and (max_anime is None or len(records) < max_anime))
+                and (max_anime is None or len(media) < max_anime))
 
-    bar = tqdm(total=max_anime, initial=len(records), unit="anime", desc="fetch-catalog",
+    bar = tqdm(total=max_anime, initial=len(media), unit="anime", desc="fetch-catalog",
                disable=not progress, leave=False)
     try:
         while wanted():
             what = f"page {page}"
             data = client.execute(CATALOG_QUERY, {"page": page, "perPage": per_page}, what)
-            media, has_next = _page_media(data, client.endpoint, what)
-            if not media:
+            batch, has_next = _page_media(data, client.endpoint, what)
+            if not batch:
                 has_next = False  # an empty page ends the listing whatever pageInfo says
-            converted = [convert_media(m, counts) for m in media]
-            records.extend(converted)
+            media.extend(batch)
             page += 1
-            save_checkpoint(checkpoint, CHECKPOINT_KIND, params, {
-                "next_page": page, "has_next": has_next, "records": records, "counts": counts})
-            bar.update(len(converted))
+            save_checkpoint(checkpoint, CHECKPOINT_KIND, params,
+                            {"next_page": page, "has_next": has_next, "media": media})
+            bar.update(len(batch))
     except FetchError as err:
-        if records:
+        if media:
             raise FetchError(client.endpoint, f"{err.detail} (progress saved in {checkpoint}; "
                                               f"rerun the same command to resume)") from None
         raise
     finally:
         bar.close()
 
-    if max_anime is not None and len(records) > max_anime:
-        records = records[:max_anime]
-    counts["anime_fetched"] = len(records)
-    catalog = finalize_catalog([dict(r) for r in records], counts)
+    if max_anime is not None:
+        media = media[:max_anime]
+    counts: Counter[str] = Counter(anime_fetched=len(media))
+    catalog = finalize_catalog([convert_media(m, counts) for m in media], counts)
     write_json(out, catalog)
     remove_checkpoint(checkpoint)
     return counts

@@ -203,7 +203,7 @@ def load_checkpoint(path: Path, kind: str, params: dict[str, Any]) -> dict[str, 
     except (ValueError, UnicodeDecodeError):
         raise InputError(str(path), "checkpoint is not valid JSON; delete it to start over") from None
     if not isinstance(state, dict) or state.get("kind") != kind:
-        raise InputError(str(path), f"not a {kind} checkpoint; delete it or pass another --checkpoint")
+        raise InputError(str(path), f"not an '{kind}' checkpoint; delete it or pass another --checkpoint")
     if state.get("params") != params:
         raise UsageError(f"checkpoint {path} was made with other options ({state.get('params')}); "
                          f"rerun with those, or delete it to start over")

@@ -144,7 +144,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
                 optimizer.step()
                 if cfg.schedule != "plateau":
                     scheduler.step()
-                total += float(loss) * len(idx)
+                total += float(loss.detach()) * len(idx)
                 count += len(idx)
                 bar.set_postfix(loss=f"{total / count:.4f}")
             seen_ratings += count * world

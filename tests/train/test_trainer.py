@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from gnn.data.processed import load_processed
+from gnn.models.base import Batch
+from gnn.train.checkpoint import load_model
+from gnn.train.config import TrainConfig
+from gnn.train.evaluate import predict_split
+from gnn.train.trainer import train_model
+
+QUIET = dict(log=lambda _m: None, progress=False)
+CFG = TrainConfig(epochs=4, batch_size=64, lr=1e-2, patience=10, seed=3)
+
+
+def test_mf_learns_and_writes_artifacts(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    result = train_model("mf", data, tmp_path, CFG, **QUIET)
+    history = json.loads((tmp_path / "training_history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    assert history[-1]["val_rmse"] < history[0]["val_rmse"]
+    for name in ("best_model.pt", "checkpoint.pt", "training_curves.png", "model_metadata.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    meta = json.loads((tmp_path / "model_metadata.json").read_text())
+    assert meta["metrics"]["test"]["rmse"] == pytest.approx(result.metrics["test"]["rmse"])
+    assert set(meta["metrics"]["new_users"]) == {"k=5", "k=10", "k=20"}
+    assert (tmp_path / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_best_model_rebuilds_from_checkpoint_alone(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    train_model("mf", data, tmp_path, CFG, **QUIET)
+    blob = torch.load(tmp_path / "best_model.pt", weights_only=True)  # no pickle of code
+    assert blob["model_name"] == "mf"
+    model, _, _ = load_model(tmp_path / "best_model.pt")
+    again, _, _ = load_model(tmp_path / "best_model.pt")
+    pred = predict_split(model, data.test)
+    assert torch.equal(pred, predict_split(again, data.test))
+    assert ((pred >= 1) & (pred <= 10)).all()
+
+
+def test_same_seed_same_result(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    a = train_model("mf", data, tmp_path / "a", CFG, **QUIET)
+    b = train_model("mf", data, tmp_path / "b", CFG, **QUIET)
+    c = train_model("mf", data, tmp_path / "c", TrainConfig(**{**CFG.to_dict(), "seed": 4}), **QUIET)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(a.history) == strip(b.history)
+    assert strip(a.history) != strip(c.history)
+
+
+def test_resume_continues_exactly(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    full = train_model("mf", data, tmp_path / "full", CFG, **QUIET)
+    # "Kill" the run after epoch 2, then resume from its checkpoint.
+    train_model("mf", data, tmp_path / "cut", CFG, on_epoch=lambda epoch, _r: epoch == 2, **QUIET)
+    assert json.loads((tmp_path / "cut" / "training_history.json").read_text())[-1]["epoch"] == 2
+    resumed = train_model("mf", data, tmp_path / "cut", CFG, resume=True, **QUIET)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(resumed.history) == strip(full.history)
+    assert resumed.metrics["test"] == full.metrics["test"]
+
+
+def test_global_mean_is_closed_form(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    result = train_model("global_mean", data, tmp_path, CFG, **QUIET)
+    assert len(result.history) == 1
+    model, _, _ = load_model(tmp_path / "best_model.pt")
+    pred = model.predict(Batch(user=data.test.user, anime=data.test.anime))
+    assert torch.allclose(pred, data.train.rating.mean().expand_as(pred), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_match_one(tiny_processed, tmp_path):
+    """2 gloo processes on CPU reach the 1-process validation RMSE within tolerance."""
+    args = ["--data-dir", str(tiny_processed), "--model", "mf", "--epochs", "6", "--batch-size", "32",
+            "--lr", "0.01", "--quiet", "--seed", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    one = subprocess.run([sys.executable, "-m", "cli", "train", *args, "--output-dir", str(tmp_path / "one")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert one.returncode == 0, one.stderr
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                          "-m", "cli", "train", *args, "--batch-size", "16", "--output-dir", str(tmp_path / "two")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert two.returncode == 0, two.stderr[-3000:]
+    rmse = [json.loads((tmp_path / d / "model_metadata.json").read_text())["metrics"]["val"]["rmse"]
+            for d in ("one", "two")]
+    assert rmse[1] == pytest.approx(rmse[0], rel=0.1)
+    assert len(list(Path(tmp_path / "two").glob("best_model.pt"))) == 1

@@ -46,7 +46,8 @@ DEMOGRAPHICS: tuple[str, ...] = ("Young Kids", "Teen Boys", "Teen Girls", "Adult
 _SYLLABLES: tuple[tuple[str, str], ...] = tuple(zip(
     "ka ki ku ke ko sa shi su se so ta chi tsu te to na ni ne no ha hi fu ho "
     "ma mi mu me mo ya yu yo ra ri ru re ro wa a i u e o".split(),
-    "かきくけこさしすせそたちつてとなにねのはひふほまみむめもやゆよらりるれろわあいうえお"))
+    "かきくけこさしすせそたちつてとなにねのはひふほ"
+    "まみむめもやゆよらりるれろわあいうえお"))
 _ADJECTIVES = ("Silver", "Hidden", "Endless", "Crimson", "Quiet", "Broken", "Distant", "Wandering",
                "Brave", "Last", "Paper", "Glass", "Midnight", "Golden", "Little", "Electric",
                "Frozen", "Burning", "Secret", "Starlit", "Hollow", "Velvet", "Iron", "Lucky")
@@ -75,7 +76,10 @@ def base_title(rng: np.random.Generator) -> tuple[str, str, str]:
     else:
         romaji, native = first, first_k
     adj, noun = _ADJECTIVES[rng.integers(len(_ADJECTIVES))], _NOUNS[rng.integers(len(_NOUNS))]
-    english = f"The {adj} {noun}" if rng.random() < 0.6 else f"{noun} of the {adj} {_NOUNS[rng.integers(len(_NOUNS))]}"
+    if rng.random() < 0.6:
+        english = f"The {adj} {noun}"
+    else:
+        english = f"{noun} of the {adj} {_NOUNS[rng.integers(len(_NOUNS))]}"
     return romaji, native, english
 
 

@@ -18,11 +18,12 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `anime-gnn --help` stays fast and each command is one module.
+    from cli.ingest import fetch_catalog, fetch_ratings, import_group
     from cli.preprocess import preprocess
     from cli.sample import generate_sample
     from cli.train import train
 
-    for command in (preprocess, generate_sample, train):
+    for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group):
         main.add_command(command)
 
 

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
@@ -97,7 +99,7 @@ def retry_after_seconds(headers: Message | None) -> float | None:
         seconds = float(value) if value is not None else None
     except ValueError:  # an HTTP-date: rare; fall back to our own backoff
         return None
-    return seconds if seconds is not None and seconds >= 0 else None
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
 
 
 class GraphQLClient:
@@ -106,6 +108,9 @@ class GraphQLClient:
     def __init__(self, endpoint: str = ANILIST_ENDPOINT, policy: RetryPolicy | None = None,
                  sleep: Callable[[float], None] | None = None,
                  clock: Callable[[], float] | None = None) -> None:
+        if urllib.parse.urlsplit(endpoint).scheme not in ("http", "https"):
+            # urllib would also open file:// and ftp:// URLs; only HTTP(S) makes sense here.
+            raise UsageError(f"endpoint must be an http(s) URL, got {endpoint!r}")
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy()
         self._sleep = sleep or _sleep

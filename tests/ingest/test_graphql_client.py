@@ -96,3 +96,24 @@ def test_checkpoint_refuses_other_options(tmp_path) -> None:
     path.write_text("{not json")
     with pytest.raises(InputError, match="not valid JSON"):
         load_checkpoint(path, "anilist-catalog", {"per_page": 50})
+
+
+def test_retry_after_must_be_a_finite_number() -> None:
+    from email.message import Message
+
+    from gnn.ingest.graphql import retry_after_seconds
+
+    def headers(value: str) -> Message:
+        m = Message()
+        m["Retry-After"] = value
+        return m
+
+    assert retry_after_seconds(headers("12")) == 12.0
+    for bad in ("inf", "nan", "-3", "Wed, 21 Oct 2015 07:28:00 GMT"):
+        assert retry_after_seconds(headers(bad)) is None
+    assert retry_after_seconds(Message()) is None
+
+
+def test_endpoint_must_be_http() -> None:
+    with pytest.raises(UsageError, match="http"):
+        GraphQLClient("file:///etc/hostname")

@@ -2,9 +2,12 @@
 
 One ``Page`` query per page (``media(type: ANIME, sort: POPULARITY_DESC)``,
 at most 50 per page), paced and retried by :class:`GraphQLClient`. After every
-page the converted records and the next page number go to a checkpoint, so a
-rerun of the same command after an interruption continues where it stopped and
-ends with the same file an uninterrupted run writes.
+page the raw media fetched so far and the next page number are written
+atomically to a checkpoint, so a rerun of the same command after an
+interruption continues where it stopped and ends with the same file an
+uninterrupted run writes (conversion runs once, at the end). The rewrite grows
+with the catalog (tens of MB at ~20k anime) but happens inside the pacing
+interval, which counts from the previous request.
 
 Conversion to the contract (README "Input contract"):
 

@@ -35,11 +35,14 @@ def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: floa
     try:
         low, high = (float(x) for x in scale.split("-"))
         rating_scale = RatingScale(low, high)
+    except ValueError as err:
+        detail = str(err) if "scale" in str(err) else f"got {scale!r}"
+        raise click.BadParameter(f"expected LOW-HIGH like 1-10 ({detail})", param_hint="'--scale'") from None
+    try:
         config = PreprocessConfig(min_ratings=min_ratings, val_frac=val_frac, test_frac=test_frac,
                                   seed=seed, holdout_user_frac=holdout_users, scale=rating_scale)
     except ValueError as err:
-        raise click.BadParameter(str(err) if "scale" not in str(err) else
-                                 f"expected LOW-HIGH like 1-10 ({err})") from None
+        raise click.BadParameter(str(err), param_hint="'--val-frac' / '--test-frac'") from None
     with tqdm(total=STEPS, desc="preprocess", unit="step", leave=False) as bar:
         def progress(label: str) -> None:
             bar.set_postfix_str(label)

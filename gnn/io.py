@@ -17,6 +17,15 @@ import pandas as pd
 import torch
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once: os.umask can only be read by setting it
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it into place."""
@@ -26,6 +35,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp creates the file 0600; give it the mode a plain open() would have.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -47,8 +58,10 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 
 def write_torch(path: str | os.PathLike, obj: Any) -> None:
     """Save tensors/dicts of plain types; loadable with ``torch.load(weights_only=True)``."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        # Saved through a file object, the archive's inner folder is always "archive" rather than
+        # the random temporary name, so the same content gives byte-identical files.
+        torch.save(obj, f)
 
 
 def read_json(path: str | os.PathLike) -> Any:

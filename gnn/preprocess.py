@@ -29,6 +29,7 @@ from gnn.data.schema import RELATION_TYPES
 from gnn.data.split import filter_min_ratings, honour_split_column, pick_holdout_users, split_per_user
 from gnn.data.tally import Tally
 from gnn.data.vocab import CatalogVocab, Vocab
+from gnn.errors import InputError
 from gnn.graph.builder import build_catalog_graph, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
@@ -149,6 +150,10 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
     ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).astype("int64")
 
     train = ratings[ratings["split"] == "train"]
+    if train.empty:  # nothing to train on (and no rating statistics): stop before writing anything
+        raise InputError(str(ratings_path), f"no training ratings left after filtering "
+                         f"(min_ratings {config.min_ratings}, holdout_user_frac {config.holdout_user_frac}; "
+                         f"ratings kept {rating_tally.kept:,} of {rating_tally.total:,})")
     mean, std = float(train["rating"].mean()), float(train["rating"].std(ddof=0) or 1.0)
     columns = ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
     split_counts = ratings["split"].value_counts().to_dict()

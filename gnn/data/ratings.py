@@ -6,7 +6,8 @@ CSV columns: ``user_id,anime_id,rating`` plus optional ``timestamp`` and
 
 Fatal problems (unreadable file, missing column, empty user id, non-integer
 anime id, unknown split name) raise :class:`gnn.errors.InputError` naming the
-file, the row (1-based line number for CSV) and the field. Recoverable ones
+file, the row (1-based line number for CSV; user record and rating entry for
+JSON) and the field. Recoverable ones
 are dropped and counted in the returned :class:`Tally`: a rating that is not a
 number, outside the declared scale, or a repeated (user, anime) pair (the first
 one is kept).
@@ -41,6 +42,7 @@ class RatingScale:
 
 
 def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
+    """The frame of strings and the line number of its first data row."""
     file = str(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -55,7 +57,8 @@ def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
     return frame, 2  # line number of the first data row
 
 
-def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, int]:
+def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The flattened frame of strings and a record label per row (user record, rating entry)."""
     file = str(path)
     try:
         with open(path, encoding="utf-8") as f:
@@ -66,18 +69,19 @@ def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, int]:
         raise InputError(file, f"not valid JSON ({err})") from None
     if not isinstance(raw, list):
         raise InputError(file, "expected a JSON array of {user_id, ratings} objects")
-    rows = []
+    rows, labels = [], []
     for i, user in enumerate(raw):
         if not isinstance(user, dict) or not isinstance(user.get("ratings"), list):
             raise InputError(file, "expected {user_id, ratings: [...]}", record=i, field="ratings")
-        for entry in user["ratings"]:
+        for j, entry in enumerate(user["ratings"]):
             if not isinstance(entry, dict):
-                raise InputError(file, "expected a rating object", record=i, field="ratings[]")
+                raise InputError(file, "expected a rating object", record=i, field=f"ratings[{j}]")
             anime = entry.get("anime_id", entry.get("anilist_id"))
             rows.append({"user_id": "" if user.get("user_id") is None else str(user.get("user_id")),
                          "anime_id": "" if anime is None else str(anime),
                          "rating": "" if entry.get("rating") is None else str(entry.get("rating"))})
-    return pd.DataFrame(rows, columns=list(REQUIRED)), 0
+            labels.append(f"{i} (ratings[{j}])")
+    return pd.DataFrame(rows, columns=list(REQUIRED)), labels
 
 
 def read_ratings(path: str | Path, scale: RatingScale = RatingScale()) -> tuple[pd.DataFrame, Tally]:
@@ -87,30 +91,32 @@ def read_ratings(path: str | Path, scale: RatingScale = RatingScale()) -> tuple[
     """
     path = Path(path)
     file = str(path)
-    frame, first_line = _from_grouped_json(path) if path.suffix == ".json" else _from_csv(path)
+    frame, rows = _from_grouped_json(path) if path.suffix == ".json" else _from_csv(path)
     tally = Tally(total=len(frame))
 
-    def row_label(mask: pd.Series) -> int:
-        return int(np.flatnonzero(mask.to_numpy())[0]) + first_line
+    def first_bad(mask: pd.Series) -> tuple[int, int | str]:
+        """Position of the first flagged row and its label (CSV line number or JSON record)."""
+        at = int(np.flatnonzero(mask.to_numpy())[0])
+        return at, (at + rows if isinstance(rows, int) else rows[at])
 
     users = frame["user_id"].str.strip()
     if (users == "").any():
-        raise InputError(file, "empty user id", record=row_label(users == ""), field="user_id")
+        raise InputError(file, "empty user id", record=first_bad(users == "")[1], field="user_id")
     anime = pd.to_numeric(frame["anime_id"].str.strip(), errors="coerce")
-    bad_anime = anime.isna() | (anime != anime.round())
+    bad_anime = ~(anime.abs() < 2.0**63) | (anime != anime.round())  # NaN, inf, beyond int64, fraction
     if bad_anime.any():
-        at = row_label(bad_anime)
-        value = frame["anime_id"].iloc[at - first_line]
-        raise InputError(file, f"anime id must be an integer, got {value!r}", record=at, field="anime_id")
+        at, label = first_bad(bad_anime)
+        value = frame["anime_id"].iloc[at]
+        raise InputError(file, f"anime id must be an integer, got {value!r}", record=label, field="anime_id")
 
     out = pd.DataFrame({"user_id": users, "anime_id": anime.astype("int64")})
     if "split" in frame.columns:
         split = frame["split"].str.strip().str.lower()
         bad = ~split.isin(SPLITS)
         if bad.any():
-            at = row_label(bad)
+            at, label = first_bad(bad)
             raise InputError(file, f"split must be one of {'/'.join(SPLITS)}, "
-                                   f"got {frame['split'].iloc[at - first_line]!r}", record=at, field="split")
+                                   f"got {frame['split'].iloc[at]!r}", record=label, field="split")
         out["split"] = split
     if "timestamp" in frame.columns:
         out["timestamp"] = frame["timestamp"]

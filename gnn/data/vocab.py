@@ -24,9 +24,10 @@ class Vocab:
 
     @classmethod
     def build(cls, keys: Iterable) -> "Vocab":
-        items = (PAD, *keys)
-        if len(set(items)) != len(items):
+        keys = tuple(keys)  # a real key may even equal PAD: only position 0 is padding
+        if len(set(keys)) != len(keys):
             raise ValueError("vocabulary keys must be unique")
+        items = (PAD, *keys)
         return cls(items=items, index={k: i for i, k in enumerate(items) if i > 0})
 
     def __len__(self) -> int:

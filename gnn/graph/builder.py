@@ -146,7 +146,9 @@ def build_catalog_graph(anime: Sequence[Anime], vocab: CatalogVocab,
         rel_rows[s - 1].append((t, config.relation_weight(rtype), RELATION_TYPES.index(rtype)))
     studio_rows, tag_rows, genre_rows = [], [], []
     for a in anime:
-        studios = {s.name: s.is_main for s in a.studios}  # a name listed twice counts once
+        studios: dict[str, bool] = {}  # a name listed twice counts once, as main if either entry is
+        for s in a.studios:
+            studios[s.name] = studios.get(s.name, False) or s.is_main
         sw = _norm([config.main_studio_weight if main else config.other_studio_weight
                     for main in studios.values()]) if studios else []
         studio_rows.append([(vocab.studio.index[n], w) for n, w in zip(studios, sw)])

@@ -1,0 +1,337 @@
+"""gnn.preprocess end to end on the hand-written fixtures and small generated datasets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from gnn.data.processed import load_processed
+from gnn.data.schema import RELATION_TYPES
+from gnn.errors import InputError
+from gnn.graph.config import DEFAULT_RELATION_WEIGHTS
+from gnn.graph.features import FEATURE_NAMES
+from gnn.preprocess import PreprocessConfig, preprocess
+from tests.builders import make_dataset, write_csv
+
+OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv",
+           "model_config.json", "anime_metadata.json", "mappings.json", "graph.pt", "preprocess_report.json")
+SPLIT_FILES = ("train", "val", "test", "holdout")
+
+
+def run(input_dir: Path, output_dir: Path, **overrides):
+    config = PreprocessConfig(**{"min_ratings": 1, "holdout_user_frac": 0.0, "val_frac": 0.25,
+                                 "test_frac": 0.25, **overrides})
+    return preprocess(input_dir, output_dir, config)
+
+
+def load(out: Path, name: str):
+    return json.loads((out / name).read_text(encoding="utf-8"))
+
+
+def splits(out: Path) -> dict[str, pd.DataFrame]:
+    return {s: pd.read_csv(out / f"{s}_ratings.csv", dtype={"user_id": str}) for s in SPLIT_FILES}
+
+
+def assert_tallies_add_up(report: dict) -> None:
+    for section in ("anime", "ratings", "relations"):
+        part = report[section]
+        assert part["kept"] + sum(part["dropped"].values()) == part["total"], section
+        assert part["kept"] >= 0
+
+
+@pytest.fixture
+def fixture_run(input_dir, tmp_path):
+    out = tmp_path / "out"
+    return run(input_dir, out), out
+
+
+# ------------------------------------------------------------------ outputs and report
+
+def test_all_outputs_written_and_report_counts(fixture_run):
+    result, out = fixture_run
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)   # no temporary files left
+    report = load(out, "preprocess_report.json")
+    assert report == result.report
+    assert report["anime"] == {"total": 7, "kept": 6, "dropped": {"never_rated": 1},
+                               "notes": {"relations_unknown_type_as_other": 1}}
+    assert report["ratings"] == {"total": 16, "kept": 16, "dropped": {}}
+    assert report["relations"] == {
+        "total": 11, "kept": 6,
+        "dropped": {"duplicate_pair": 1, "self_relation": 1, "source_not_in_graph": 1,
+                    "target_not_in_catalog": 1, "target_not_in_graph": 1},
+        "notes": {"inverse_edges_added": 4}}
+    # val/test 0.25: users with 4, 3, 3, 4, 2 ratings -> train 2+1+1+2+1, val 1+1+1+1+0, test 1+1+1+1+1
+    assert report["splits"] == {"train": 7, "val": 4, "test": 5, "holdout": 0}
+    assert report["users"] == {"train_users": 5, "holdout_users": 0}
+    assert report["graph_edges"]["anime/related_to/anime"] == 10
+    assert report["graph_edges"]["anime/produced_by/studio"] == report["graph_edges"]["studio/produces/anime"] == 7
+    assert report["graph_edges"]["anime/has_genre/genre"] == 9
+    assert_tallies_add_up(report)
+
+
+def test_graph_pt_loads_with_weights_only(fixture_run):
+    _, out = fixture_run
+    blob = torch.load(out / "graph.pt", weights_only=True)
+    assert blob["format_version"] == 1
+    assert set(blob["tables"]) == {"genre_idx", "tag_idx", "tag_w", "studio_idx", "studio_w",
+                                   "rel_idx", "rel_w", "rel_type"}
+    data = load_processed(out)
+    data.graph.validate(raise_on_error=True)
+    assert data.graph["anime"].num_nodes == data.n_anime == 7
+    assert (len(data.train), len(data.val), len(data.test), len(data.holdout)) == (7, 4, 5, 0)
+    assert data.train.user.dtype == torch.long and data.train.rating.dtype == torch.float32
+    assert int(data.train.anime.min()) >= 1 and int(data.train.user.min()) >= 1
+
+
+def test_mappings_are_invertible_and_padded(fixture_run):
+    _, out = fixture_run
+    mappings, config = load(out, "mappings.json"), load(out, "model_config.json")
+    assert mappings["padding_index"] == 0 and mappings["relation_type"] == list(RELATION_TYPES)
+    sizes = {"anime": "n_anime", "user": "n_users", "studio": "n_studios", "tag": "n_tags", "genre": "n_genres"}
+    for kind, size in sizes.items():
+        m = mappings[kind]
+        assert m["index_to_id"][0] is None
+        assert len(m["index_to_id"]) == config[size] == len(m["id_to_index"]) + 1
+        for i, key in enumerate(m["index_to_id"][1:], start=1):
+            assert m["id_to_index"][str(key)] == i
+        assert 0 not in m["id_to_index"].values()
+    assert mappings["anime"]["index_to_id"][1:] == [101, 102, 103, 104, 105, 106]
+    assert mappings["user"]["index_to_id"][1:] == ["alice", "bob", "carol", "dave", "erin"]
+    assert mappings["studio"]["index_to_id"][1:] == ["Orbit Pictures", "Paper Lantern Works", "Studio Kestrel"]
+
+
+def test_rating_files_match_mappings_and_partition_the_input(fixture_run, input_dir):
+    _, out = fixture_run
+    mappings = load(out, "mappings.json")
+    parts = splits(out)
+    seen: set = set()
+    for name, part in parts.items():
+        assert list(part.columns) == ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
+        rows = set(zip(part["user_id"], part["anime_id"], part["rating"]))
+        assert not rows & seen, f"{name} overlaps another split"
+        seen |= rows
+        for row in part.itertuples():
+            assert row.user_idx == mappings["user"]["id_to_index"][row.user_id]
+            assert row.anime_idx == mappings["anime"]["id_to_index"][str(row.anime_id)]
+    source = pd.read_csv(input_dir / "ratings.csv", dtype={"user_id": str})
+    assert seen == set(zip(source["user_id"], source["anime_id"], source["rating"].astype(float)))
+    for user, rows in pd.concat(parts.values()).groupby("user_id"):
+        assert user in set(parts["train"]["user_id"])
+
+
+def test_anime_metadata(fixture_run):
+    _, out = fixture_run
+    meta, mappings = load(out, "anime_metadata.json"), load(out, "mappings.json")
+    assert [m["anime_index"] for m in meta] == [1, 2, 3, 4, 5, 6]
+    fields = {"anime_index", "anime_id", "title", "title_romaji", "title_english", "title_native", "format",
+              "year", "cover_image", "genres", "relationship_indices", "relationship_types",
+              "relationship_weights", "studio_indices", "studio_weights", "tag_indices", "tag_weights",
+              "genre_indices", "popularity_score", "average_score"}
+    ids = mappings["anime"]["index_to_id"]
+    for m in meta:
+        assert set(m) == fields
+        assert ids[m["anime_index"]] == m["anime_id"]
+        assert len(m["relationship_indices"]) == len(m["relationship_types"]) == len(m["relationship_weights"])
+        assert len(m["studio_indices"]) == len(m["studio_weights"])
+        if m["studio_weights"]:
+            assert sum(m["studio_weights"]) == pytest.approx(1.0, abs=1e-5)
+        if m["tag_weights"]:
+            assert sum(m["tag_weights"]) == pytest.approx(1.0, abs=1e-5)
+        assert 0 not in m["relationship_indices"] + m["studio_indices"] + m["tag_indices"] + m["genre_indices"]
+    courier = meta[0]
+    assert (courier["anime_id"], courier["title"], courier["format"], courier["year"]) == (101, "Star Courier", "TV", 2015)
+    assert [ids[i] for i in courier["relationship_indices"]] == [102, 103, 106]
+    assert courier["relationship_types"] == ["SEQUEL", "SIDE_STORY", "OTHER"]
+    assert courier["relationship_weights"] == [1.0, 0.6, 0.2]
+    studio_names = mappings["studio"]["index_to_id"]
+    assert dict(zip((studio_names[i] for i in courier["studio_indices"]), courier["studio_weights"])) == \
+        pytest.approx({"Studio Kestrel": 2 / 3, "Orbit Pictures": 1 / 3}, abs=1e-6)
+    assert meta[2]["title"] == "Hoshi no Haitatsunin: Side Mission"   # no English title: romaji
+    assert meta[5]["popularity_score"] == 0.0                           # unknown -> the mean
+
+
+def test_model_config(fixture_run):
+    _, out = fixture_run
+    config, train = load(out, "model_config.json"), splits(out)["train"]
+    assert (config["n_anime"], config["n_users"], config["n_studios"], config["n_tags"], config["n_genres"]) == (
+        7, 6, 4, 6, 6)
+    assert config["padding_index"] == 0 and config["relation_types"] == list(RELATION_TYPES)
+    assert config["n_relation_types"] == len(RELATION_TYPES)
+    assert config["relation_type_weights"] == DEFAULT_RELATION_WEIGHTS
+    assert config["anime_feature_names"] == list(FEATURE_NAMES)
+    assert (config["max_relations"], config["max_studios"], config["max_tags"], config["max_genres"]) == (3, 2, 3, 2)
+    assert config["rating_mean"] == pytest.approx(train["rating"].mean())
+    assert config["rating_std"] == pytest.approx(train["rating"].std(ddof=0))
+    assert config["rating_scale"] == {"low": 1.0, "high": 10.0}
+    assert len(config["data_fingerprint"]) == 16
+
+
+# ------------------------------------------------------------------ input shapes
+
+def test_older_shapes_give_the_same_outputs(input_dir, anilist_input_dir, tmp_path):
+    new, old = tmp_path / "new", tmp_path / "old"
+    r_new, r_old = run(input_dir, new), run(anilist_input_dir, old)
+    for name in ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv",
+                 "anime_metadata.json", "mappings.json"):
+        assert (new / name).read_bytes() == (old / name).read_bytes(), name
+    c_new, c_old = load(new, "model_config.json"), load(old, "model_config.json")
+    assert c_new.pop("data_fingerprint") != c_old.pop("data_fingerprint")   # the files differ
+    assert c_new == c_old
+    assert {k: v for k, v in r_new.report.items() if k != "inputs"} == \
+        {k: v for k, v in r_old.report.items() if k != "inputs"}
+    assert r_old.report["inputs"]["ratings"].endswith("user_ratings.json")
+    g_new = torch.load(new / "graph.pt", weights_only=True)
+    g_old = torch.load(old / "graph.pt", weights_only=True)
+    for name, table in g_new["tables"].items():
+        assert torch.equal(g_old["tables"][name], table), name
+    for key, attrs in g_new["graph"]["edges"].items():
+        for attr, value in attrs.items():
+            assert torch.equal(g_old["graph"]["edges"][key][attr], value), (key, attr)
+    assert torch.equal(g_new["graph"]["nodes"]["anime"]["x"], g_old["graph"]["nodes"]["anime"]["x"])
+
+
+def test_recoverable_rating_problems_are_counted(input_dir, tmp_path):
+    with open(input_dir / "ratings.csv", "a", encoding="utf-8") as f:
+        f.write("frank,101,abc\nfrank,102,11\nfrank,103,0\nalice,101,3\nbob,555,7\nbob,556,8\n")
+    result = run(input_dir, tmp_path / "out")
+    assert result.report["ratings"] == {"total": 22, "kept": 16, "dropped": {
+        "anime_not_in_catalog": 2, "duplicate_user_anime": 1, "rating_not_a_number": 1, "rating_out_of_scale": 2}}
+    assert_tallies_add_up(result.report)
+    everything = pd.concat(splits(tmp_path / "out").values())
+    assert everything.loc[(everything["user_id"] == "alice") & (everything["anime_id"] == 101), "rating"].tolist() == [9.0]
+    assert "frank" not in set(everything["user_id"])
+
+
+def test_min_ratings_filter_iterates_in_preprocess(input_dir, tmp_path):
+    # min 2: anime 103 has one rating (u3) and goes; then u3 is left with one rating and goes too.
+    write_csv(input_dir / "ratings.csv", ["user_id", "anime_id", "rating"],
+              [["u1", 101, 8], ["u1", 102, 7], ["u2", 101, 9], ["u2", 102, 6], ["u3", 101, 5], ["u3", 103, 4]])
+    report = run(input_dir, tmp_path / "out", min_ratings=2, val_frac=0.0, test_frac=0.0).report
+    assert report["ratings"] == {"total": 6, "kept": 4,
+                                 "dropped": {"anime_below_min_ratings": 1, "user_below_min_ratings": 1}}
+    assert report["anime"]["kept"] == 2
+    assert report["anime"]["dropped"] == {"below_min_ratings": 1, "never_rated": 4}
+    assert load(tmp_path / "out", "mappings.json")["user"]["index_to_id"] == [None, "u1", "u2"]
+    # The graph only has 101 and 102: 101 -> 103 now points outside it, and the relations
+    # listed by 104-107 come from anime outside it.
+    assert report["relations"] == {"total": 11, "kept": 2, "dropped": {
+        "source_not_in_graph": 7, "target_not_in_catalog": 1, "target_not_in_graph": 1}}
+    assert_tallies_add_up(report)
+
+
+def test_nothing_left_after_filtering_is_an_input_error(input_dir, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"ratings\.csv: no training ratings left after filtering"):
+        run(input_dir, out, min_ratings=50)
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------ splits and holdout
+
+def test_holdout_users_are_kept_out_of_training(tmp_path):
+    data = make_dataset(tmp_path / "in", n_anime=40, n_users=40, per_user=(12, 40), seed=1)
+    out = tmp_path / "out"
+    report = run(data, out, min_ratings=5, holdout_user_frac=0.1, val_frac=0.1, test_frac=0.1).report
+    parts = splits(out)
+    holdout = parts["holdout"]
+    held = set(holdout["user_id"])
+    assert report["users"]["holdout_users"] == len(held) == 4
+    assert (holdout["user_idx"] == 0).all() and (holdout["anime_idx"] >= 1).all()
+    assert (holdout.groupby("user_id").size() >= 25).all()
+    user_ids = set(load(out, "mappings.json")["user"]["id_to_index"])
+    assert not held & user_ids
+    for name in ("train", "val", "test"):
+        assert not held & set(parts[name]["user_id"]), name
+    assert report["splits"]["holdout"] == len(holdout)
+    assert sum(report["splits"].values()) == report["ratings"]["kept"]
+    assert_tallies_add_up(report)
+
+
+def test_split_column_is_honoured(tmp_path):
+    data = make_dataset(tmp_path / "in", n_anime=20, n_users=15, per_user=(10, 20), seed=2, with_split=True)
+    out = tmp_path / "out"
+    report = run(data, out, min_ratings=1, val_frac=0.1, test_frac=0.1).report
+    source = pd.read_csv(data / "ratings.csv", dtype={"user_id": str})
+    parts = splits(out)
+    key = lambda f: set(zip(f["user_id"], f["anime_id"]))  # noqa: E731
+    assert key(parts["test"]) == key(source[source["split"] == "test"])
+    assert key(parts["val"]) and key(parts["val"]) <= key(source[source["split"] == "train"])
+    assert report["ratings"]["notes"]["val_rows_carved_from_train"] == len(parts["val"])
+
+
+def test_same_seed_same_bytes_other_seed_other_split(input_dir, tmp_path):
+    run(input_dir, tmp_path / "a", seed=3)
+    run(input_dir, tmp_path / "b", seed=3)
+    for name in OUTPUTS:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(input_dir, shuffled)
+    frame = pd.read_csv(input_dir / "ratings.csv").sample(frac=1.0, random_state=0)
+    frame.to_csv(shuffled / "ratings.csv", index=False)
+    run(shuffled, tmp_path / "c", seed=3)
+    for name in ("train", "val", "test"):
+        assert (tmp_path / "a" / f"{name}_ratings.csv").read_bytes() == \
+            (tmp_path / "c" / f"{name}_ratings.csv").read_bytes(), name
+    run(input_dir, tmp_path / "d", seed=4)
+    assert load(tmp_path / "a", "model_config.json")["data_fingerprint"] != \
+        load(tmp_path / "d", "model_config.json")["data_fingerprint"]
+    assert any((tmp_path / "a" / f"{n}_ratings.csv").read_bytes() != (tmp_path / "d" / f"{n}_ratings.csv").read_bytes()
+               for n in ("train", "val", "test"))
+
+
+# ------------------------------------------------------------------ atomic writes
+
+def test_failed_graph_write_leaves_the_old_file_intact(input_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run(input_dir, out)
+    before = (out / "graph.pt").read_bytes()
+
+    def broken_save(obj, f, *args, **kwargs):
+        if isinstance(f, (str, os.PathLike)):
+            Path(f).write_bytes(b"half a graph")
+        else:
+            f.write(b"half a graph")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        run(input_dir, out, seed=9)
+    assert (out / "graph.pt").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)    # no temporary file left behind
+    monkeypatch.undo()
+    torch.load(out / "graph.pt", weights_only=True)
+
+
+def test_failed_json_write_in_a_fresh_folder_leaves_nothing_half_written(input_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    real_dump = json.dump
+
+    def dump(obj, f, **kwargs):
+        if isinstance(obj, dict) and "graph_edges" in obj:       # the report, written last
+            f.write('{"inputs": ')
+            raise KeyboardInterrupt
+        return real_dump(obj, f, **kwargs)
+
+    monkeypatch.setattr(json, "dump", dump)
+    with pytest.raises(KeyboardInterrupt):
+        run(input_dir, out)
+    names = sorted(p.name for p in out.iterdir())
+    assert "preprocess_report.json" not in names
+    assert names == sorted(set(OUTPUTS) - {"preprocess_report.json"})
+    for name in names:
+        if name.endswith(".json"):
+            json.loads((out / name).read_text())          # every file there is complete
+
+
+def test_outputs_are_readable_like_plain_files(fixture_run):
+    _, out = fixture_run
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in OUTPUTS:
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

@@ -1,0 +1,198 @@
+"""Both rating models ('baseline', 'gnn') through the registry: shapes, padding, fit, history, checkpoints."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+
+from gnn.data.schema import Relation
+from gnn.models import registry
+from gnn.models.base import ModelContext
+
+MODELS = ["baseline", "gnn"]
+ITEM_DIM = {"baseline": 192, "gnn": 240}
+
+
+def _model(name: str, ctx: ModelContext, seed: int = 0, **config) -> torch.nn.Module:
+    torch.manual_seed(seed)
+    return registry.build_model(name, ctx, config or None)
+
+
+def _ratings(ctx: ModelContext, seed: int = 0):
+    """Every (user, anime) pair of the tiny catalog: 6 users x 8 anime = 48 ratings."""
+    g = torch.Generator().manual_seed(seed)
+    users, anime = torch.meshgrid(torch.arange(1, ctx.n_users), torch.arange(1, ctx.n_anime), indexing="ij")
+    return users.flatten(), anime.flatten(), torch.randn(users.numel(), generator=g)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_shapes_and_decomposition(name, ctx, batch_of) -> None:
+    model = _model(name, ctx).eval()
+    batch = batch_of([1, 2, 3], [1, 5, 8])
+    item = model.item_vectors(batch.anime)
+    user = model.user_vectors(batch)
+    assert item.shape == (3, ITEM_DIM[name]) and user.shape == (3, 64)
+    assert model.item_vectors(None).shape == (ctx.n_anime, ITEM_DIM[name])
+    assert model.mlp[0].in_features == 64 + ITEM_DIM[name]
+    out = model(batch)
+    assert out.shape == (3,)
+    assert torch.allclose(out, model.head(user, item))
+    # The first Linear splits into user and item parts (what the exporter does).
+    lin = model.mlp[0]
+    split = user @ lin.weight[:, :64].T + item @ lin.weight[:, 64:].T + lin.bias
+    assert torch.allclose(split, lin(torch.cat([user, item], -1)), atol=1e-5)
+    assert model.predict(batch).min() >= ctx.rating_low
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_all_padding_rows_are_finite(name, ctx, batch_of) -> None:
+    model = _model(name, ctx)
+    # Anime 8 has no genre, tag, studio or relation; user 0 is the padding user; histories are empty.
+    batch = batch_of([0, 0, 1], [8, 8, 8], target=[0.0, 0.0, 0.0], hist=[[], [(8, 1.0)], []],
+                     use_history=[True, True, False])
+    model.train()
+    assert torch.isfinite(model(batch)).all()
+    model.loss(batch).backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    model.eval()
+    assert torch.isfinite(model(batch)).all()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_overfits_a_tiny_dataset(name, ctx, batch_of) -> None:
+    users, anime, z = _ratings(ctx)
+    model = _model(name, ctx, dropout=0.0)
+    batch = batch_of(users.tolist(), anime.tolist(), target=z.tolist())
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(120):
+        opt.zero_grad()
+        model.loss(batch).backward()
+        opt.step()
+    model.eval()
+    rmse = (model(batch) - batch.target).square().mean().sqrt().item()
+    assert rmse < 0.1, rmse
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_same_seed_same_result(name, ctx, batch_of) -> None:
+    users, anime, z = _ratings(ctx)
+    batch = batch_of(users.tolist(), anime.tolist(), target=z.tolist())
+
+    def run() -> torch.Tensor:
+        model = _model(name, ctx, seed=3)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(5):
+            opt.zero_grad()
+            model.loss(batch).backward()
+            opt.step()
+        return model.eval()(batch)
+
+    assert torch.equal(run(), run())
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_history_vectors(name, ctx, batch_of) -> None:
+    model = _model(name, ctx).eval()
+    hist = [[(1, 1.5), (2, 1.0)], [(1, -1.5), (2, -1.0)], [(3, 1.0), (4, 0.5), (6, -0.5)],
+            [(1, 1.5), (2, 1.0), (5, 2.0)], [(1, 1.5), (2, 1.0), (5, -2.0)]]
+    batch = batch_of([0] * 5, [5] * 5, hist=hist, use_history=[True] * 5)
+    u = model.user_vectors(batch)
+    assert not torch.allclose(u[0], u[1]) and not torch.allclose(u[0], u[2])
+    # Row 3/4 hold the target anime 5 with different ratings: ignored, so both equal row 0.
+    assert torch.allclose(u[3], u[0], atol=1e-6) and torch.allclose(u[4], u[0], atol=1e-6)
+    # ... but the same entry counts when it is not the target.
+    other = batch_of([0, 0], [6, 6], hist=hist[3:], use_history=[True, True])
+    v = model.user_vectors(other)
+    assert not torch.allclose(v[0], v[1])
+    # use_history=None (or False) means the ID embedding.
+    ids = batch_of([1, 2], [5, 5], hist=hist[:2])
+    assert torch.equal(model.user_vectors(ids), model.user_emb.weight[1:3])
+    mixed = batch_of([1, 2], [5, 5], hist=hist[:2], use_history=[False, True])
+    mu = model.user_vectors(mixed)
+    assert torch.equal(mu[0], model.user_emb.weight[1]) and torch.allclose(mu[1], u[1])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_history_matches_the_precomputed_table_path(name, ctx, batch_of) -> None:
+    """What an exporter does: precompute history_item_table once, then gather rows of it."""
+    model = _model(name, ctx).eval()
+    batch = batch_of([0, 0, 0], [5, 1, 8], hist=[[(1, 1.5), (2, 1.0), (5, 0.3)], [(3, -1.0)], []],
+                     use_history=[True] * 3)
+    with torch.no_grad():
+        table = model.history_item_table()
+        mask = (batch.hist_anime > 0) & (batch.hist_anime != batch.anime.unsqueeze(1))
+        exported = model.history(table[batch.hist_anime], batch.hist_rating, mask)
+        assert table.shape == (ctx.n_anime, 2 * model.history.hidden)
+        assert torch.allclose(model.user_vectors(batch), exported, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_history_trains_jointly(name, ctx, batch_of) -> None:
+    model = _model(name, ctx).train()
+    batch = batch_of([1, 2, 3], [1, 2, 3], target=[1.0, -1.0, 0.5],
+                     hist=[[(2, 1.0), (3, -1.0)], [(1, 0.5)], [(4, 1.0)]], use_history=[True, False, True])
+    model.loss(batch).backward()
+    assert model.history.item_a.weight.grad.abs().sum() > 0
+    assert model.anime_emb.weight.grad[4].abs().sum() > 0  # reached only through row 3's history
+
+
+def test_gnn_prediction_changes_when_a_relation_is_added(make_ctx, batch_of) -> None:
+    before = _model("gnn", make_ctx()).eval()
+    after = _model("gnn", make_ctx({6: (Relation(7, "SEQUEL"),)})).eval()
+    after.load_state_dict(before.state_dict())
+    batch = batch_of([1, 1, 1], [6, 7, 8])
+    b, a = before(batch), after(batch)
+    assert (b[:2] - a[:2]).abs().min() > 1e-6
+    assert torch.allclose(b[2], a[2])  # anime 8 is not connected to either
+
+
+def test_gnn_caches_the_encoder_only_while_weights_are_unchanged(ctx, batch_of) -> None:
+    model = _model("gnn", ctx)
+    batch = batch_of([1, 2], [6, 7], target=[1.0, -1.0])
+    with torch.no_grad():
+        assert model.item_state() is not model.item_state()  # training mode: never cached
+        model.eval()
+        first = model.item_state()
+        assert model.item_state() is first
+    model.train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model.loss(batch).backward()
+    opt.step()
+    model.eval()
+    with torch.no_grad():
+        second = model.item_state()
+        assert second is not first and torch.equal(second, model.encoder())
+        model.load_state_dict(_model("gnn", ctx, seed=5).state_dict())
+        assert torch.equal(model.item_state(), model.encoder())
+    assert model.item_state().requires_grad  # with autograd on, always a fresh graph
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_rebuilt_from_blob_and_state_dict_predicts_identically(name, ctx, batch_of) -> None:
+    config = registry.make_config(name, {"dropout": 0.1})
+    model = registry.build_model(name, ctx, config)
+    users, anime, z = _ratings(ctx)
+    hist = [[(1, 1.0), (2, -0.5)]] * len(users)
+    batch = batch_of(users.tolist(), anime.tolist(), target=z.tolist(), hist=hist,
+                     use_history=[i % 2 == 0 for i in range(len(users))])
+    model.loss(batch).backward()  # move BatchNorm statistics away from their init
+    model.eval()
+    buffer = io.BytesIO()  # through a weights_only checkpoint, as the trainer stores it
+    torch.save({"context": ctx.to_blob(), "state": model.state_dict(),
+                "config": registry.config_to_dict(model.config)}, buffer)
+    buffer.seek(0)
+    ckpt = torch.load(buffer, weights_only=True)
+    rebuilt = registry.build_model(name, ModelContext.from_blob(ckpt["context"]), ckpt["config"])
+    rebuilt.load_state_dict(ckpt["state"])
+    rebuilt.eval()
+    assert type(rebuilt).name == name
+    assert torch.equal(model(batch), rebuilt(batch))
+
+
+def test_registry_knows_both_models() -> None:
+    assert {"baseline", "gnn"} <= set(registry.model_names())
+    with pytest.raises(KeyError):
+        registry.make_config("gnn", {"no_such_option": 1})

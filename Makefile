@@ -20,8 +20,14 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# The embedded sample is synthetic (see data/sample/README.md). A few minutes on 2 CPU cores.
+DEMO_EPOCHS ?= 15
 demo: setup
 	$(CLI) preprocess --input-dir data/sample --output-dir data/processed --min-ratings 5
+	$(CLI) train --data-dir data/processed --output-dir data/model/baseline --model baseline \
+		--epochs $(DEMO_EPOCHS) --quiet
+	$(CLI) train --data-dir data/processed --output-dir data/model/pytorch --model gnn \
+		--epochs $(DEMO_EPOCHS) --quiet
 
 test: setup
 	$(PY) -m pytest -q

@@ -67,3 +67,20 @@ def write_torch(path: str | os.PathLike, obj: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def read_json_array(path: str | os.PathLike, what: str) -> list:
+    """Read a user-supplied JSON array; any problem is an :class:`InputError` naming the file."""
+    from gnn.errors import InputError
+
+    file = str(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except FileNotFoundError:
+        raise InputError(file, "file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(file, f"not valid JSON ({err})") from None
+    if not isinstance(raw, list):
+        raise InputError(file, f"expected a JSON array of {what}")
+    return raw

@@ -22,13 +22,13 @@ resolved later by the graph builder, which sees the whole catalog.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from gnn.data.schema import RELATION_TYPES, Anime, Catalog, Relation, Studio, Tag
 from gnn.errors import InputError
+from gnn.io import read_json_array
 
 _NUMBER = (int, float)
 
@@ -174,17 +174,8 @@ def parse_anime(raw: Any, index: int, file: str, counts: dict[str, int]) -> Anim
 
 def read_catalog(path: str | Path) -> Catalog:
     """Read a catalog file; raise :class:`InputError` on anything fatal."""
-    path = Path(path)
     file = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise InputError(file, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(file, f"not valid JSON ({err})") from None
-    if not isinstance(raw, list):
-        raise InputError(file, "expected a JSON array of anime records")
+    raw = read_json_array(path, "anime records")
     counts: dict[str, int] = {}
     anime: list[Anime] = []
     seen: dict[int, int] = {}

@@ -15,7 +15,6 @@ one is kept).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from gnn.data.tally import Tally
 from gnn.errors import InputError
+from gnn.io import read_json_array
 
 SPLITS = ("train", "val", "test")
 REQUIRED = ("user_id", "anime_id", "rating")
@@ -60,15 +60,7 @@ def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
 def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """The flattened frame of strings and a record label per row (user record, rating entry)."""
     file = str(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise InputError(file, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(file, f"not valid JSON ({err})") from None
-    if not isinstance(raw, list):
-        raise InputError(file, "expected a JSON array of {user_id, ratings} objects")
+    raw = read_json_array(path, "{user_id, ratings} objects")
     rows, labels = [], []
     for i, user in enumerate(raw):
         if not isinstance(user, dict) or not isinstance(user.get("ratings"), list):

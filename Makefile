@@ -32,5 +32,14 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
+# The web page's only dependency, onnxruntime-web (exact version in package-lock.json), copied
+# next to it: the wasm-only ES module build plus the threaded wasm runtime it loads.
+ORT_DIST := node_modules/onnxruntime-web/dist
+web:
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p public/vendor
+	cp $(ORT_DIST)/ort.wasm.min.mjs $(ORT_DIST)/ort-wasm-simd-threaded.mjs \
+		$(ORT_DIST)/ort-wasm-simd-threaded.wasm public/vendor/
+
 clean:
 	rm -rf data/processed data/model

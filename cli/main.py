@@ -21,9 +21,10 @@ def _register() -> None:
     from cli.ingest import fetch_catalog, fetch_ratings, import_group
     from cli.preprocess import preprocess
     from cli.sample import generate_sample
+    from cli.serve import serve
     from cli.train import train
 
-    for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group):
+    for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group, serve):
         main.add_command(command)
 
 

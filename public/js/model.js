@@ -1,0 +1,180 @@
+// Loads an `anime-gnn export` folder and scores anime with onnxruntime-web (wasm).
+// The model is the same ONNX file `anime-gnn recommend` runs; this file mirrors
+// gnn/inference.py's history encoding so that both give the same scores.
+
+export const MODEL_DIR = new URL('./model/anime_recommender/', location.href);
+
+// Data fingerprints of the embedded synthetic sample (data/sample, `make demo` settings), for
+// exports whose metadata carries no explicit "synthetic" flag.
+const SYNTHETIC_FINGERPRINTS = new Set(['0bb36e56096c7ca8']);
+
+export class LoadError extends Error {}
+
+/** Fetch one file as bytes, reporting progress through onBytes(delta). */
+async function fetchBytes(name, onBytes) {
+  const url = new URL(name, MODEL_DIR);
+  let response;
+  try {
+    response = await fetch(url, { cache: 'no-cache' });
+  } catch (err) {
+    throw new LoadError(`could not fetch ${url.pathname} (${err.message}); is the server running?`);
+  }
+  if (!response.ok) {
+    const hint = response.status === 404 ? ': run `anime-gnn export` first' : '';
+    throw new LoadError(`${url.pathname} returned HTTP ${response.status}${hint}`);
+  }
+  const chunks = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    onBytes(value.length);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) { bytes.set(c, offset); offset += c.length; }
+  return bytes;
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function parseJson(name, bytes) {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new LoadError(`${name} is not valid JSON (${err.message})`);
+  }
+}
+
+function isSynthetic(meta) {
+  const flags = [meta.synthetic, meta.training?.synthetic, meta.data?.synthetic];
+  if (flags.includes(true)) return true;
+  return SYNTHETIC_FINGERPRINTS.has(meta.training?.data_fingerprint);
+}
+
+/** The export's metadata, checked for what this page relies on. */
+function checkMetadata(meta) {
+  const names = (meta.inputs || []).map((i) => i.name);
+  for (const needed of ['user', 'hist_anime', 'hist_rating', 'anime']) {
+    if (!names.includes(needed)) throw new LoadError(`the model has no input "${needed}" (inputs: ${names.join(', ')})`);
+  }
+  if (!Number.isInteger(meta.max_history) || meta.max_history < 1) throw new LoadError('metadata has no valid max_history');
+  if (!Number.isInteger(meta.n_anime) || meta.n_anime < 2) throw new LoadError('metadata has no valid n_anime');
+  if (!meta.item_embeddings?.shape) throw new LoadError('metadata does not describe item_embeddings');
+}
+
+/**
+ * Load the export: metadata first (it lists the files and their sizes), then everything else
+ * in parallel with one combined progress report: onProgress(loadedBytes, totalBytes).
+ */
+export async function loadModel(ort, onProgress) {
+  const meta = parseJson('onnx_model_metadata.json', await fetchBytes('onnx_model_metadata.json', () => {}));
+  checkMetadata(meta);
+  const files = ['model.onnx', 'anime_display.json', 'model_mappings.json', meta.item_embeddings.file];
+  const total = files.reduce((sum, f) => sum + (meta.files?.[f]?.bytes || 0), 0);
+  let loaded = 0;
+  const tick = (n) => { loaded += n; onProgress(loaded, Math.max(total, loaded)); };
+  const bytes = await Promise.all(files.map((f) => fetchBytes(f, tick)));
+
+  // The export is swapped in atomically, but a re-export between two of our requests could still
+  // mix versions; the metadata's hashes catch that.
+  if (crypto.subtle) {
+    for (const [i, f] of files.entries()) {
+      const expected = meta.files?.[f]?.sha256;
+      if (expected && expected !== await sha256Hex(bytes[i])) {
+        throw new LoadError(`${f} does not match its metadata (a new export was deployed while loading?): reload the page`);
+      }
+    }
+  }
+  const [modelBytes, displayBytes, mappingBytes, embBytes] = bytes;
+  const display = parseJson('anime_display.json', displayBytes);
+  const mappings = parseJson('model_mappings.json', mappingBytes);
+  const [rows, dim] = meta.item_embeddings.shape;
+  if (display.length !== meta.n_anime || rows !== meta.n_anime || embBytes.length !== rows * dim * 4) {
+    throw new LoadError(`the export's files disagree on the number of anime (${meta.n_anime}): re-run \`anime-gnn export\``);
+  }
+  // item_embeddings.bin is little-endian float32, like every browser's Float32Array in practice.
+  const embeddings = new Float32Array(embBytes.buffer, embBytes.byteOffset, rows * dim);
+
+  let session;
+  try {
+    session = await ort.InferenceSession.create(modelBytes, {
+      executionProviders: ['wasm'], graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new LoadError(`onnxruntime-web could not load model.onnx (${err.message || err})`);
+  }
+  return new Model(ort, session, meta, display, mappings, embeddings, dim);
+}
+
+export class Model {
+  constructor(ort, session, meta, display, mappings, embeddings, dim) {
+    Object.assign(this, { ort, session, meta, display, embeddings, dim });
+    this.nAnime = meta.n_anime;
+    this.maxHistory = meta.max_history;
+    this.low = Number(meta.rating_scale?.low ?? 1);
+    this.high = Number(meta.rating_scale?.high ?? 10);
+    this.idToIndex = mappings.anime.id_to_index;
+    this.synthetic = isSynthetic(meta);
+    this.output = meta.outputs?.[0]?.name || 'rating';
+    // Pad values from the metadata (0 and 0.0 today; never -1: index 0 is the masked padding anime).
+    this.padAnime = BigInt(meta.padding?.anime_index ?? 0);
+    this.padRating = Number(meta.padding?.hist_rating ?? 0);
+    // Every anime index, 0 included, as gnn.inference scores them (row 0 is ignored later).
+    this.allAnime = new ort.Tensor('int64', BigInt64Array.from({ length: this.nAnime }, (_, i) => BigInt(i)), [this.nAnime]);
+    this.newUser = new ort.Tensor('int64', BigInt64Array.of(BigInt(meta.padding?.new_user_index ?? 0)), [1]);
+  }
+
+  indexOf(animeId) {
+    const i = this.idToIndex[String(animeId)];
+    return i === undefined ? null : i;
+  }
+
+  /**
+   * The model's history input from [[animeIndex, rating], ...] in rating order (oldest first):
+   * the last maxHistory entries are kept (the most recent ratings), then padded at the end.
+   */
+  historyTensors(pairs) {
+    const H = this.maxHistory;
+    const kept = pairs.slice(-H);
+    const anime = new BigInt64Array(H).fill(this.padAnime);
+    const rating = new Float32Array(H).fill(this.padRating);
+    kept.forEach(([a, r], j) => { anime[j] = BigInt(a); rating[j] = r; });
+    return {
+      hist_anime: new this.ort.Tensor('int64', anime, [1, H]),
+      hist_rating: new this.ort.Tensor('float32', rating, [1, H]),
+    };
+  }
+
+  /** Predicted rating of every anime index for a new user's history; ms = time of the run. */
+  async score(pairs) {
+    const start = performance.now();
+    const feeds = { user: this.newUser, anime: this.allAnime, ...this.historyTensors(pairs) };
+    const out = await this.session.run(feeds);
+    const ms = performance.now() - start;
+    return { scores: out[this.output].data, ms };
+  }
+
+  /** The k nearest anime to `index` by cosine (embeddings are L2-normalized: cosine = dot). */
+  similar(index, k) {
+    const D = this.dim;
+    const e = this.embeddings;
+    const q = e.subarray(index * D, index * D + D);
+    const sims = new Float32Array(this.nAnime);
+    for (let a = 1; a < this.nAnime; a += 1) {
+      let dot = 0;
+      for (let d = 0, o = a * D; d < D; d += 1) dot += e[o + d] * q[d];
+      sims[a] = dot;
+    }
+    const order = [];
+    for (let a = 1; a < this.nAnime; a += 1) if (a !== index) order.push(a);
+    order.sort((x, y) => (sims[y] - sims[x]) || (x - y));
+    return order.slice(0, k).map((a) => ({ index: a, similarity: sims[a] }));
+  }
+}

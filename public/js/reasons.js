@@ -1,0 +1,89 @@
+// One short "why" per recommendation: a line-by-line port of gnn/reasons.py (keep them in step;
+// tests/web/test_e2e.py compares the page's reasons with the Python ones).
+//
+// First match wins: franchise relation to a liked anime, then a shared studio, then a liked
+// genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
+
+const PHRASE = {
+  PREQUEL: 'sequel of', SEQUEL: 'prequel of', PARENT: 'side story of',
+  SIDE_STORY: 'main story of', SPIN_OFF: 'original of the spin-off', ALTERNATIVE: 'alternative version of',
+  SUMMARY: 'full story of the summary', CHARACTER: 'shares characters with', OTHER: 'related to',
+};
+const PRIORITY = { PREQUEL: 0, SEQUEL: 1, PARENT: 2, SIDE_STORY: 2 };
+
+// Python's f"{r:g}" for whole numbers, f"{r:.1f}" otherwise. The only exact decimal ties a
+// double can hold at one decimal are x.25 and x.75; Python rounds them half to even, toFixed up,
+// which differs for x.25 only.
+export function fmtRating(r) {
+  if (Number.isInteger(r)) return String(r);
+  if (r > 0 && Number.isInteger(r * 4) && (r * 4) % 4 === 1) return (r - 0.05).toFixed(1);
+  return r.toFixed(1);
+}
+
+// Python's tuple ordering on (number, ..., string) keys.
+function cmp(a, b) {
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return 0;
+}
+
+export class ReasonBuilder {
+  /** rated: Map anime index -> rating, in rating order (oldest first, as the history is built). */
+  constructor(display, rated, low, high) {
+    this.display = display;
+    this.threshold = low + (high - low) * 2 / 3;
+    this.liked = new Map([...rated].filter(([a, r]) => r >= this.threshold && a > 0 && a < display.length));
+    // Studio/genre -> [rating, anime] of the best-rated liked anime with it (lowest index wins ties,
+    // as Python walks sorted(liked)); genre -> how many liked anime have it.
+    this.studioBest = new Map();
+    this.genreBest = new Map();
+    this.genreCount = new Map();
+    for (const [a, r] of [...this.liked].sort((x, y) => x[0] - y[0])) {
+      const entry = display[a] || {};
+      for (const [best, field] of [[this.studioBest, 'studios'], [this.genreBest, 'genres']]) {
+        for (const key of entry[field] || []) {
+          if (!best.has(key) || r > best.get(key)[0]) best.set(key, [r, a]);
+        }
+      }
+      for (const g of entry.genres || []) this.genreCount.set(g, (this.genreCount.get(g) || 0) + 1);
+    }
+  }
+
+  title(index) {
+    const entry = this.display[index] || {};
+    return String(entry.title || `anime ${entry.id ?? index}`);
+  }
+
+  reason(candidate) {
+    const entry = this.display[candidate] || {};
+    const related = (entry.relations || [])
+      .filter(([j]) => this.liked.has(j))
+      .map(([j, t]) => [PRIORITY[t] ?? 3, -this.liked.get(j), j, t]);
+    if (related.length) {
+      const [, neg, j, t] = related.reduce((m, x) => (cmp(x, m) < 0 ? x : m));
+      return `${PHRASE[t] ?? 'related to'} ${this.title(j)}, which you rated ${fmtRating(-neg)}`;
+    }
+    const shared = (entry.studios || [])
+      .filter((s) => this.studioBest.has(s) && this.studioBest.get(s)[1] !== candidate)
+      .map((s) => [this.studioBest.get(s), s]);
+    if (shared.length) {
+      // Python's max() keeps the first of equal maxima.
+      const [[r, a], studio] = shared.reduce((m, x) => (x[0][0] > m[0][0] ? x : m));
+      return `same studio (${studio}) as ${this.title(a)} (you rated ${fmtRating(r)})`;
+    }
+    const genres = entry.genres || [];
+    const liked = genres
+      .filter((g) => this.genreCount.get(g) && this.genreBest.get(g)[1] !== candidate)
+      .map((g) => [this.genreCount.get(g), g]);
+    if (liked.length) {
+      const [n, g] = liked.reduce((m, x) => (cmp(x, m) > 0 ? x : m));
+      const [r, a] = this.genreBest.get(g);
+      const more = n > 1 ? ` and ${n - 1} more you liked` : '';
+      return `${g}, like ${this.title(a)} (you rated ${fmtRating(r)})${more}`;
+    }
+    if (genres.length) return `popular with fans of ${genres[0]}`;
+    return 'predicted from your ratings';
+  }
+}

@@ -18,13 +18,16 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `anime-gnn --help` stays fast and each command is one module.
+    from cli.export import export, rollback
     from cli.ingest import fetch_catalog, fetch_ratings, import_group
     from cli.preprocess import preprocess
+    from cli.recommend import recommend
     from cli.sample import generate_sample
     from cli.serve import serve
     from cli.train import train
 
-    for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group, serve):
+    for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group,
+                    export, rollback, recommend, serve):
         main.add_command(command)
 
 

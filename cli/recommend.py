@@ -1,0 +1,110 @@
+"""``anime-gnn recommend``: top-k anime from an ONNX export, for a known user or a list of ratings."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import click
+
+from cli.common import friendly_errors
+from cli.export import DEFAULT_OUTPUT
+from gnn.errors import InputError, UsageError
+
+
+def parse_ratings(text: str) -> list[tuple[str, float]]:
+    """``"16498:9,5114:10"`` -> ``[("16498", 9.0), ("5114", 10.0)]``; one error naming every bad item."""
+    pairs, bad = [], []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        anime_id, sep, rating = item.partition(":")
+        try:
+            if not sep or not anime_id.strip():
+                raise ValueError
+            pairs.append((anime_id.strip(), float(rating)))
+        except ValueError:
+            bad.append(repr(item))
+    if bad:
+        raise UsageError(f"--ratings expects ANIME_ID:RATING pairs separated by commas "
+                         f"(e.g. 16498:9,5114:10); bad item(s): {', '.join(bad)}")
+    return pairs
+
+
+def read_ratings_file(path: str) -> list[tuple[str, float]]:
+    """A CSV of ``anime_id,rating`` rows (a header line is optional)."""
+    pairs = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for line, row in enumerate(csv.reader(f), start=1):
+            if not row or not "".join(row).strip():
+                continue
+            if line == 1 and row[0].strip().lower() == "anime_id":
+                continue
+            if len(row) < 2:
+                raise InputError(path, "expected two columns anime_id,rating", record=line)
+            try:
+                pairs.append((row[0].strip(), float(row[1])))
+            except ValueError:
+                raise InputError(path, f"rating {row[1]!r} is not a number", record=line, field="rating") from None
+    return pairs
+
+
+def _table(rows: list[dict]) -> str:
+    width = min(48, max([len("title")] + [len(str(r["title"])) for r in rows]))
+    lines = [f"{'rank':>4}  {'title':<{width}}  {'rating':>6}  reason"]
+    for r in rows:
+        title = str(r["title"])
+        title = title if len(title) <= width else title[:width - 1] + "…"
+        lines.append(f"{r['rank']:>4}  {title:<{width}}  {r['predicted_rating']:>6.2f}  {r['reason']}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--model-dir", default=DEFAULT_OUTPUT, show_default=True, type=click.Path(file_okay=False),
+              help="ONNX export folder written by `anime-gnn export`.")
+@click.option("--user-id", default=None, help="A known (training) user id, e.g. u000123.")
+@click.option("--ratings", default=None, metavar="ID:RATING,...",
+              help='A new user\'s ratings as anime_id:rating pairs, e.g. "16498:9,5114:10".')
+@click.option("--ratings-file", default=None, type=click.Path(dir_okay=False),
+              help="A new user's ratings as a CSV file of anime_id,rating rows.")
+@click.option("--top-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many to list.")
+@click.option("--format", "formats", multiple=True, metavar="FORMAT",
+              help="Only these formats (TV, MOVIE, OVA, ONA, SPECIAL, TV_SHORT, MUSIC); repeat or comma-separate.")
+@click.option("--year-min", default=None, type=int, help="Only anime from this year on.")
+@click.option("--year-max", default=None, type=int, help="Only anime up to this year.")
+@click.option("--include-rated", is_flag=True, help="Also list anime the user already rated.")
+@click.option("--json", "as_json", is_flag=True, help="Print the recommendations as JSON.")
+@friendly_errors
+def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None, top_k: int,
+              formats: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
+              as_json: bool) -> None:
+    """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file)."""
+    from gnn.inference import Filters, OnnxRecommender
+
+    given = [name for name, v in (("--user-id", user_id), ("--ratings", ratings),
+                                  ("--ratings-file", ratings_file)) if v is not None]
+    if len(given) > 1:
+        raise UsageError(f"give one of --user-id, --ratings, --ratings-file (got {' and '.join(given)})")
+    if not given:
+        raise UsageError("give --user-id for a known user, or --ratings / --ratings-file for a new user")
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
+    history = None
+    if ratings is not None:
+        history = parse_ratings(ratings)
+    elif ratings_file is not None:
+        if not Path(ratings_file).exists():
+            raise UsageError(f"--ratings-file {ratings_file}: no such file")
+        history = read_ratings_file(ratings_file)
+    wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
+    model = OnnxRecommender.load(model_dir)
+    rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
+                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max))
+    if as_json:
+        click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
+                              indent=2))
+    elif not rows:
+        click.echo("no anime match these filters")
+    else:
+        click.echo(_table(rows))

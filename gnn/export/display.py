@@ -1,0 +1,91 @@
+"""The non-ONNX files of an export: display data, id maps, and known users' ratings.
+
+* ``anime_display.json``: a JSON array indexed by anime index (entry 0 is
+  ``null``, the padding anime); each entry
+  ``{"id", "title", "title_romaji", "title_english", "title_native", "cover",
+  "year", "format", "genres": [str], "studios": [str], "relations":
+  [[related_index, TYPE], ...], "popularity"}``. A relation ``[j, "PREQUEL"]``
+  on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
+  sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown).
+* ``model_mappings.json``: ``{"padding_index": 0, "anime": {"index_to_id",
+  "id_to_index"}, "user": {...}}`` (``user`` only when the user table is exported).
+* ``user_ratings.bin`` (only with the user table): every rating of every known
+  user in train/val/test, as little-endian ``int32 offsets[n_users + 1]``,
+  ``int32 anime_index[nnz]``, ``float32 rating[nnz]``; user ``u``'s entries are
+  ``offsets[u]:offsets[u + 1]``. Lets ``recommend`` exclude and explain what a known user rated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gnn.errors import InputError
+from gnn.io import atomic_path, read_json, write_json
+
+
+def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> tuple[list, dict, dict]:
+    """``(anime_metadata, mappings, model_config)`` of the preprocess output the model was trained on."""
+    needed = ("anime_metadata.json", "mappings.json", "model_config.json")
+    missing = [name for name in needed if not (data_dir / name).exists()]
+    if missing:
+        raise InputError(str(data_dir), f"missing {', '.join(missing)}: the export needs the preprocess "
+                         "output the model was trained on (pass --data-dir)")
+    meta, mappings, config = (read_json(data_dir / name) for name in needed)
+    if len(meta) + 1 != n_anime:
+        raise InputError(str(data_dir), f"holds {len(meta)} anime but the model has {n_anime - 1}: "
+                         "not the data this model was trained on")
+    if fingerprint and config.get("data_fingerprint") not in (None, fingerprint):
+        raise InputError(str(data_dir), f"data fingerprint {config.get('data_fingerprint')} differs from the "
+                         f"model's {fingerprint}: not the data this model was trained on")
+    return meta, mappings, config
+
+
+def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | None]:
+    studios = mappings["studio"]["index_to_id"]
+    out: list[dict[str, Any] | None] = [None]
+    for m in meta:
+        out.append({
+            "id": m["anime_id"], "title": m["title"], "title_romaji": m.get("title_romaji"),
+            "title_english": m.get("title_english"), "title_native": m.get("title_native"),
+            "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
+            "genres": m.get("genres", []), "studios": [studios[i] for i in m.get("studio_indices", [])],
+            "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
+                                                  m.get("relationship_types", []))],
+            "popularity": round(float(m.get("popularity_score") or 0.0), 4),
+        })
+    return out
+
+
+def export_mappings(mappings: dict, with_users: bool) -> dict:
+    out = {"padding_index": 0, "anime": mappings["anime"]}
+    if with_users:
+        out["user"] = mappings["user"]
+    return out
+
+
+def user_ratings(data_dir: Path, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """CSR ``(offsets, anime_index, rating)`` of known users' ratings, or None if the splits are missing."""
+    paths = [data_dir / f"{name}_ratings.csv" for name in ("train", "val", "test")]
+    if not all(p.exists() for p in paths):
+        return None
+    cols = ["user_idx", "anime_idx", "rating"]
+    frame = pd.concat([pd.read_csv(p, usecols=cols) for p in paths], ignore_index=True)
+    frame = frame[(frame["user_idx"] > 0) & (frame["user_idx"] < n_users)].sort_values(["user_idx", "anime_idx"])
+    counts = np.bincount(frame["user_idx"].to_numpy(), minlength=n_users)[:n_users]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype("<i4")
+    return offsets, frame["anime_idx"].to_numpy().astype("<i4"), frame["rating"].to_numpy().astype("<f4")
+
+
+def write_binary(path: Path, *arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        for a in arrays:
+            f.write(np.ascontiguousarray(a).tobytes())
+
+
+def write_display_files(folder: Path, meta: list[dict], mappings: dict, with_users: bool) -> None:
+    write_json(folder / "anime_display.json", anime_display(meta, mappings), indent=None)
+    write_json(folder / "model_mappings.json", export_mappings(mappings, with_users), indent=None)

@@ -1,0 +1,80 @@
+"""``onnx_model_metadata.json``: the contract of an export, for the CLI, the web page and humans."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+OPSET = 18
+INPUT_NAMES = ["user", "hist_anime", "hist_rating", "anime"]
+OUTPUT_NAMES = ["rating"]
+
+
+def io_contract(max_history: int, n_anime: int, n_user_rows: int, scale: dict, mean: float,
+                std: float) -> dict[str, Any]:
+    H = max_history
+    return {
+        "inputs": [
+            {"name": "user", "dtype": "int64", "shape": [1],
+             "description": f"known user index in 1..{n_user_rows - 1} (model_mappings.json 'user'), or 0 = "
+                            "new user scored from the history; any index outside the exported user table "
+                            "also falls back to the history"},
+            {"name": "hist_anime", "dtype": "int64", "shape": [1, H],
+             "description": f"anime indices the user rated, at most {H}, padded at the end with 0 (masked); "
+                            "ignored for a known user"},
+            {"name": "hist_rating", "dtype": "float32", "shape": [1, H],
+             "description": f"their ratings on the original {scale['low']:g}-{scale['high']:g} scale "
+                            "(normalized inside the model), 0 at padding"},
+            {"name": "anime", "dtype": "int64", "shape": ["batch"],
+             "description": f"candidate anime indices in 1..{n_anime - 1} (0 is the padding anime); any batch size"},
+        ],
+        "outputs": [
+            {"name": "rating", "dtype": "float32", "shape": ["batch"],
+             "description": f"predicted rating per candidate on the original scale, clamped to "
+                            f"[{scale['low']:g}, {scale['high']:g}]"},
+        ],
+        "padding": {"anime_index": 0, "hist_rating": 0.0, "new_user_index": 0},
+        "max_history": H,
+        "rating_scale": scale,
+        "rating_normalization": {"mean": mean, "std": std, "formula": "z = (rating - mean) / std, "
+                                 "applied inside the model; output = clamp(z_pred * std + mean, low, high)"},
+        "history_semantics": "the user vector is built once from the whole history; a candidate that is "
+                             "itself in the history is scored with that entry left out (as in training), "
+                             "so a rating never predicts itself. Duplicated anime count as given.",
+        "usage": "ONNX Runtime (CPU or onnxruntime-web wasm): run(['rating'], {user: int64[1], "
+                 f"hist_anime: int64[1,{H}], hist_rating: float32[1,{H}], anime: int64[batch]}}); "
+                 "to rank the whole catalog pass anime = 1..n_anime-1 in one batch. "
+                 "Ids <-> indices: model_mappings.json; titles, covers, relations: anime_display.json.",
+    }
+
+
+def file_table(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file of an export (the metadata file itself excluded)."""
+    out = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name != "onnx_model_metadata.json":
+            out[p.name] = {"bytes": p.stat().st_size, "sha256": sha256(p)}
+    return out
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def training_section(model_meta: dict, data_config: dict, model_name: str, model_config: dict) -> dict[str, Any]:
+    metrics = model_meta.get("metrics", {})
+    return {
+        "model_name": model_name,
+        "model_config": model_config,
+        "data_fingerprint": model_meta.get("data_fingerprint") or data_config.get("data_fingerprint"),
+        "best_epoch": model_meta.get("best_epoch"),
+        "test_metrics": metrics.get("test"),
+        "new_user_metrics": metrics.get("new_users"),
+        "n_parameters": model_meta.get("n_parameters"),
+    }

@@ -1,0 +1,82 @@
+"""One short "why" per recommendation, from the display data and what the user rated (no model needed).
+
+Checked in order, first match wins:
+
+1. franchise: the candidate is related to an anime the user liked
+   ("sequel of X, which you rated 9"). A relation ``[j, TYPE]`` on candidate
+   ``c`` means ``j`` is ``c``'s TYPE, so ``PREQUEL`` there makes ``c`` the
+   sequel of ``j``; sequels/prequels are preferred, then the best-rated anime.
+2. studio: the candidate shares a studio with a liked anime ("same studio as Y (you rated 8)").
+3. genre: the candidate's genre the user liked most ("Drama, like Z (you rated 9) and 3 more you liked"),
+   else "popular with fans of <genre>" (its first genre), else "predicted from your ratings".
+
+"Liked" is at least two thirds of the way up the rating scale (7 on 1-10).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Mapping, Sequence
+
+# How the candidate relates to the anime it points at, by the relation TYPE it stores.
+PHRASE = {
+    "PREQUEL": "sequel of", "SEQUEL": "prequel of", "PARENT": "side story of",
+    "SIDE_STORY": "main story of", "SPIN_OFF": "original of the spin-off", "ALTERNATIVE": "alternative version of",
+    "SUMMARY": "full story of the summary", "CHARACTER": "shares characters with", "OTHER": "related to",
+}
+_PRIORITY = {"PREQUEL": 0, "SEQUEL": 1, "PARENT": 2, "SIDE_STORY": 2}
+
+
+def _fmt(rating: float) -> str:
+    return f"{rating:g}" if float(rating).is_integer() else f"{rating:.1f}"
+
+
+class ReasonBuilder:
+    """Reasons for one user: ``rated`` maps anime index -> rating (original scale)."""
+
+    def __init__(self, display: Sequence[Mapping[str, Any] | None], rated: Mapping[int, float],
+                 low: float, high: float) -> None:
+        self.display = display
+        self.rated = rated
+        threshold = low + (high - low) * 2 / 3
+        self.liked = {a: r for a, r in rated.items() if r >= threshold and 0 < a < len(display)}
+        self.threshold = threshold
+        # Studio/genre -> best-rated liked anime with it; genre -> how many liked anime have it.
+        self.studio_best: dict[str, tuple[float, int]] = {}
+        self.genre_best: dict[str, tuple[float, int]] = {}
+        self.genre_count: Counter[str] = Counter()
+        for a, r in sorted(self.liked.items()):
+            entry = display[a] or {}
+            for best, field in ((self.studio_best, "studios"), (self.genre_best, "genres")):
+                for key in entry.get(field, []):
+                    if r > best.get(key, (float("-inf"), 0))[0]:
+                        best[key] = (r, a)
+            self.genre_count.update(entry.get("genres", []))
+
+    def title(self, index: int) -> str:
+        entry = self.display[index] or {}
+        return str(entry.get("title") or f"anime {entry.get('id', index)}")
+
+    def __call__(self, candidate: int) -> str:
+        entry = self.display[candidate] or {}
+        related = [(_PRIORITY.get(t, 3), -self.liked[j], j, t) for j, t in entry.get("relations", [])
+                   if j in self.liked]
+        if related:
+            _, neg, j, t = min(related)
+            return f"{PHRASE.get(t, 'related to')} {self.title(j)}, which you rated {_fmt(-neg)}"
+        shared = [(self.studio_best[s], s) for s in entry.get("studios", []) if s in self.studio_best]
+        shared = [x for x in shared if x[0][1] != candidate]
+        if shared:
+            (r, a), studio = max(shared, key=lambda x: x[0][0])
+            return f"same studio ({studio}) as {self.title(a)} (you rated {_fmt(r)})"
+        genres = entry.get("genres", [])
+        liked_genres = [(self.genre_count[g], g) for g in genres if self.genre_count[g]
+                        and self.genre_best[g][1] != candidate]
+        if liked_genres:
+            n, g = max(liked_genres)
+            r, a = self.genre_best[g]
+            more = f" and {n - 1} more you liked" if n > 1 else ""
+            return f"{g}, like {self.title(a)} (you rated {_fmt(r)}){more}"
+        if genres:
+            return f"popular with fans of {genres[0]}"
+        return "predicted from your ratings"

@@ -1,0 +1,103 @@
+"""``anime-gnn export / rollback / recommend``: summaries, tables, JSON; one-line errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import gnn.export.onnx_export as onnx_export
+from cli.main import main
+from gnn.export import ExportError
+from tests.export import tiny
+
+
+@pytest.fixture(scope="session")
+def export_dir(tmp_path_factory) -> Path:
+    return tiny.exported(tmp_path_factory)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def one_error_line(result) -> str:
+    """The one ``error:`` line on stderr (progress notes may precede it); no traceback anywhere."""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return lines[0]
+
+
+def test_export_then_rollback(tmp_path_factory, tmp_path):
+    model_dir = tiny.trained(tmp_path_factory)
+    out = tmp_path / "anime_recommender"
+    args = ("export", "--model-dir", str(model_dir), "--output-dir", str(out), "--exporter", "torchscript",
+            "--max-history", "8")
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    assert re.search(r"exported .*anime_recommender/ version \S+", first.stdout)
+    assert re.search(r"model\.onnx \d+\.\d\d MB", first.stdout)
+    assert re.search(r"parity vs PyTorch: max \|diff\| \d\.\d\de[-+]\d\d", first.stdout)
+    second = invoke(*args)
+    assert second.exit_code == 0 and "previous export kept as version" in second.stdout
+    back = invoke("rollback", "--output-dir", str(out))
+    assert back.exit_code == 0 and back.stdout.startswith("restored version ")
+    assert one_error_line(invoke("rollback", "--output-dir", str(out))).startswith("error: ")
+
+
+def test_export_failure_is_one_line(tmp_path_factory, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ExportError("parity check failed: max |ONNX - PyTorch| = 0.5 > tolerance 0.0001; nothing was deployed")
+
+    monkeypatch.setattr(onnx_export, "check_parity", broken)
+    result = invoke("export", "--model-dir", str(tiny.trained(tmp_path_factory)), "--output-dir",
+                    str(tmp_path / "m"), "--exporter", "torchscript", "--max-history", "4")
+    assert result.exit_code == 1 and "parity check failed" in one_error_line(result)
+    assert not (tmp_path / "m").exists()
+
+
+def test_recommend_table_and_json(export_dir, tmp_path):
+    table = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10, 8:2", "--top-k", "3")
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].split()[:3] == ["rank", "title", "rating"] and len(lines) == 4
+    as_json = invoke("recommend", "--model-dir", str(export_dir), "--user-id", "u003", "--top-k", "5", "--json",
+                     "--format", "TV,OVA", "--year-min", "2003")
+    assert as_json.exit_code == 0, as_json.output
+    rows = json.loads(as_json.stdout)["recommendations"]
+    assert 0 < len(rows) <= 5 and all(r["format"] in ("TV", "OVA") and r["year"] >= 2003 for r in rows)
+    assert {"rank", "anime_id", "title", "predicted_rating", "reason"} <= set(rows[0])
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("anime_id,rating\n1,10\n2,9\n")
+    from_file = invoke("recommend", "--model-dir", str(export_dir), "--ratings-file", str(csv_file), "--json")
+    assert from_file.exit_code == 0
+    assert not {1, 2} & {r["anime_id"] for r in json.loads(from_file.stdout)["recommendations"]}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ratings", "1:9,424242:8,zzz:3,1:5"], "unknown anime id(s) in the ratings (not in this model's catalog): "
+                                                "424242, zzz"),
+    (["--ratings", "1:9,oops,2-3"], "--ratings expects ANIME_ID:RATING pairs separated by commas"),
+    (["--ratings", "1:nine"], "bad item(s): '1:nine'"),
+    (["--ratings", "1:12"], "outside the 1-10 scale: 1:12"),
+    (["--user-id", "u001", "--ratings", "1:9"], "give one of --user-id, --ratings, --ratings-file"),
+    ([], "give --user-id for a known user"),
+    (["--user-id", "nobody"], "unknown user id 'nobody'"),
+    (["--ratings-file", "/nonexistent/list.csv"], "no such file"),
+    (["--ratings", "1:9", "--year-min", "2010", "--year-max", "2000"], "--year-min 2010 is after --year-max 2000"),
+])
+def test_recommend_errors_are_one_line(export_dir, args, message):
+    result = invoke("recommend", "--model-dir", str(export_dir), *args)
+    assert result.exit_code == 2
+    assert message in one_error_line(result)
+
+
+def test_missing_model_dir(tmp_path):
+    result = invoke("recommend", "--model-dir", str(tmp_path / "nothing"), "--ratings", "1:9")
+    assert result.exit_code == 2
+    assert "no ONNX export here" in one_error_line(result)

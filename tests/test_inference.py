@@ -1,0 +1,90 @@
+"""ONNX inference (numpy + onnxruntime): scores, exclusion, filters, reasons, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gnn.errors import UsageError
+from gnn.inference import Filters, OnnxRecommender
+from tests.export import tiny
+
+
+@pytest.fixture(scope="session")
+def rec(tmp_path_factory) -> OnnxRecommender:
+    return OnnxRecommender.load(tiny.exported(tmp_path_factory))
+
+
+def test_inference_does_not_import_torch():
+    code = "import sys, gnn.inference; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_scores_are_finite_and_depend_on_the_history(rec):
+    empty = rec.score()
+    assert empty.shape == (rec.n_anime,) and np.isfinite(empty).all()
+    assert np.isfinite(rec.score(user=rec.known_user("u001"))).all()
+    a = rec.score(history=[(1, 10.0), (2, 9.0)])
+    b = rec.score(history=[(1, 2.0), (2, 1.0)])
+    c = rec.score(history=[(10, 10.0)])
+    assert np.abs(a - b).max() > 1e-3 and np.abs(a - c).max() > 1e-3
+
+
+def test_recommend_excludes_rated_anime(rec):
+    history = [(1, 9), (5, 3), (7, 8)]
+    rows = rec.recommend(history=history, k=100)
+    ids = [r["anime_id"] for r in rows]
+    assert not {1, 5, 7} & set(ids) and len(ids) == tiny.N_ANIME - 3
+    assert ids.count(ids[0]) == 1 and [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(rows[i]["predicted_rating"] >= rows[i + 1]["predicted_rating"] for i in range(len(rows) - 1))
+    assert {1, 5, 7} <= {r["anime_id"] for r in rec.recommend(history=history, k=100, exclude_rated=False)}
+    # A known user: everything they rated in the data is left out.
+    user = rec.known_user("u002")
+    rated_ids = {rec.anime_ids[a] for a in rec.rated_by(user)}
+    assert rated_ids and not rated_ids & {r["anime_id"] for r in rec.recommend(user_id="u002", k=100)}
+
+
+def test_filters(rec):
+    rows = rec.recommend(history=[], k=100, filters=Filters(formats=frozenset({"movie"}), year_min=2002,
+                                                             year_max=2005))
+    assert rows and all(r["format"] == "MOVIE" and 2002 <= r["year"] <= 2005 for r in rows)
+    assert len(rows) == 4  # season 2 of franchises 2..5
+    # A year filter drops anime without a year (the bare one).
+    assert "Bare" not in {r["title"] for r in rec.recommend(history=[], k=100, filters=Filters(year_min=1900))}
+    assert "Bare" in {r["title"] for r in rec.recommend(history=[], k=100)}
+
+
+def test_reason_names_the_prequel_of_a_sequel(rec):
+    rows = {r["title"]: r for r in rec.recommend(history=[(1, 10), (8, 2)], k=100)}
+    assert rows["Show 0 S2"]["reason"] == "sequel of Show 0 S1, which you rated 10"
+    assert not rows["Show 0 S3"]["reason"].startswith("sequel of")   # S2 is its prequel, not rated
+    # Liked S3 only: S2 is its prequel.
+    rows = {r["title"]: r for r in rec.recommend(history=[(3, 9)], k=100)}
+    assert rows["Show 0 S2"]["reason"] == "prequel of Show 0 S3, which you rated 9"
+    # Nothing liked: a genre reason, never an empty one.
+    assert all(r["reason"] for r in rec.recommend(history=[(8, 2)], k=100))
+
+
+def test_unknown_ids_are_listed_in_one_error(rec):
+    with pytest.raises(UsageError, match=r"unknown anime id\(s\).*: 999, abc, 1000$"):
+        rec.recommend(history=[(1, 9), (999, 8), ("abc", 7), (1000, 3)])
+    with pytest.raises(UsageError, match="outside the 1-10 scale: 2:11"):
+        rec.recommend(history=[(1, 9), (2, 11)])
+    with pytest.raises(UsageError, match="unknown user id"):
+        rec.recommend(user_id="nobody")
+
+
+def test_repeated_anime_keep_their_last_rating(rec):
+    pairs = rec.history_indices([(1, 3), (2, 8), (1, 9)])
+    assert pairs == [(2, 8.0), (1, 9.0)]
+    assert np.array_equal(rec.score(history=pairs), rec.score(history=[(2, 8.0), (1, 9.0)]))
+
+
+def test_similar_uses_the_embeddings(rec):
+    rows = rec.similar(1, k=5)
+    assert len(rows) == 5 and 1 not in {r["anime_id"] for r in rows}
+    assert all(-1.0001 <= r["similarity"] <= 1.0001 for r in rows)

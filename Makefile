@@ -28,6 +28,9 @@ demo: setup
 		--epochs $(DEMO_EPOCHS) --quiet
 	$(CLI) train --data-dir data/processed --output-dir data/model/pytorch --model gnn \
 		--epochs $(DEMO_EPOCHS) --quiet
+	$(CLI) export --model-dir data/model/pytorch --output-dir public/model/anime_recommender
+	# A new user known only by three ratings of synthetic sample anime:
+	$(CLI) recommend --model-dir public/model/anime_recommender --ratings "1869:10,3799:9,652:3" --top-k 10
 
 test: setup
 	$(PY) -m pytest -q

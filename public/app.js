@@ -115,7 +115,8 @@ class App {
     const hits = this.titles.search($('search').value);
     $('search-results').replaceChildren(...hits.map((index) => {
       const e = this.entry(index);
-      return el('li', { class: 'hit', 'data-anime-id': e.id, 'data-index': index },
+      const rated = this.store.get(e.id) !== null;
+      return el('li', { class: rated ? 'hit is-rated' : 'hit', 'data-anime-id': e.id, 'data-index': index },
         cover(e, 'tiny'),
         el('div', { class: 'hit-text' },
           el('span', { class: 'hit-title', text: e.title }),

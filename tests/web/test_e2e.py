@@ -1,0 +1,282 @@
+"""The web page in a real Chromium: search, rate, recommend, compare with gnn.inference (ONNX Runtime, Python).
+
+One small model is trained and exported per session from a slice of the embedded (synthetic)
+sample, so the page sees real catalog-shaped titles, relations and studios. Each test serves its
+own staged copy of ``public/`` through :mod:`gnn.serve` (so the real headers and CSP apply) and
+drives it with Playwright over Debian's ``/usr/bin/chromium``. Skips cleanly when Playwright,
+Chromium or ``public/vendor`` (``make web``) is missing; ``.ci/run`` installs all three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gnn.serve import serve_in_thread
+from tests.web import harness
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SAMPLE = harness.REPO / "data" / "sample"
+ARTIFACTS = harness.REPO / "test-artifacts"
+N_USERS = 150  # a slice of the sample: trains in seconds, still ~550 anime after min_ratings=5
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = harness.missing_requirement()
+    if reason:
+        pytest.skip(reason)
+    with harness.chromium() as context:
+        yield context
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory, browser) -> Path:
+    """A gnn model trained for one epoch on a slice of the sample, exported with the defaults."""
+    import torch
+
+    from gnn.data.processed import load_processed
+    from gnn.export.onnx_export import export_model
+    from gnn.preprocess import PreprocessConfig, preprocess
+    from gnn.train.config import TrainConfig
+    from gnn.train.trainer import train_model
+
+    root = tmp_path_factory.mktemp("web_sample")
+    (root / "raw").mkdir()
+    shutil.copy(SAMPLE / "anime_catalog.json", root / "raw")
+    ratings = pd.read_csv(SAMPLE / "ratings.csv")
+    users = sorted(ratings["user_id"].unique())[:N_USERS]
+    ratings[ratings["user_id"].isin(users)].to_csv(root / "raw" / "ratings.csv", index=False)
+    preprocess(root / "raw", root / "processed", PreprocessConfig(min_ratings=5))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the CI machine is small and shared
+    try:
+        train_model("gnn", load_processed(root / "processed"), root / "model",
+                    TrainConfig(epochs=1, batch_size=256, seed=0), log=lambda _m: None, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    export_model(root / "model", root / "export", data_dir=root / "processed", user_table="drop")
+    return root / "export"
+
+
+def served(tmp_path: Path, model_dir: Path | None):
+    """Stage public/ (with ``model_dir`` as its model, or none) and serve it; returns (server, url)."""
+    if model_dir is None:
+        site = tmp_path / "site"
+        shutil.copytree(harness.PUBLIC, site, ignore=shutil.ignore_patterns("model"))
+    else:
+        site = harness.stage_site(model_dir, tmp_path / "site")
+    return serve_in_thread(site)
+
+
+@pytest.fixture
+def site(tmp_path, export_dir):
+    server, url = served(tmp_path, export_dir)
+    yield url
+    server.shutdown()
+
+
+def cards(page, selector: str = "#recs li.card") -> list[dict]:
+    return page.eval_on_selector_all(selector, """els => els.map(e => ({
+        index: Number(e.dataset.index), id: e.dataset.animeId,
+        score: e.dataset.score === undefined ? null : Number(e.dataset.score),
+        similarity: e.dataset.similarity === undefined ? null : Number(e.dataset.similarity),
+        reason: e.querySelector('.reason')?.textContent ?? null}))""")
+
+
+def rate_from_search(page, query: str, anime_id, rating: int) -> None:
+    page.fill("#search", query)
+    page.select_option(f'#search-results li[data-anime-id="{anime_id}"] select', str(rating))
+
+
+def pick_three(display: list) -> list[tuple[dict, str]]:
+    """Three anime to rate, with the query that finds each: by romaji (upper case), English, native."""
+    with_relation = next(e for e in display[1:] if e and e["relations"] and e["title_native"])
+    related = display[with_relation["relations"][0][0]]
+    third = next(e for e in display[1:] if e and e["id"] not in (with_relation["id"], related["id"])
+                 and e["title_english"] and e["title_english"] != related["title_english"])
+    return [(with_relation, with_relation["title_romaji"].upper()),
+            (related, related["title_native"][1:]),   # a substring of the native title
+            (third, third["title_english"].lower())]
+
+
+def test_rate_recommend_matches_python(browser, site, export_dir):
+    from gnn.inference import Filters, OnnxRecommender
+    from gnn.reasons import ReasonBuilder
+
+    model = OnnxRecommender.load(export_dir)
+    page = harness.open_page(browser, site)
+    chosen = pick_three(model.display)
+    ratings = [9, 10, 4]
+    for (entry, query), rating in zip(chosen, ratings):
+        rate_from_search(page, query, entry["id"], rating)
+    page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
+
+    history = [(e["id"], r) for (e, _), r in zip(chosen, ratings)]
+    shown = cards(page)
+    expected = model.recommend(history=history, k=len(shown))
+    assert len(shown) == 24
+    rated = {model.anime_index[str(a)] for a, _ in history}
+    assert not rated & {c["index"] for c in shown}, "a rated anime was recommended"
+    # Same scores as ONNX Runtime in Python, rank by rank and anime by anime (wasm vs CPU: ~1e-6).
+    raw = model.score(history=model.history_indices(history))
+    for c, row in zip(shown, expected):
+        assert c["score"] == pytest.approx(row["predicted_rating"], abs=1e-3)
+        assert c["score"] == pytest.approx(float(raw[c["index"]]), abs=1e-3)
+    reasons = ReasonBuilder(model.display, dict(model.history_indices(history)), model.low, model.high)
+    assert [c["reason"] for c in shown] == [reasons(c["index"]) for c in shown]
+    timing = float(page.get_attribute("#timing", "data-ms"))
+    assert timing > 0
+
+    # Filters: a format and a year bound, as gnn.inference.Filters.
+    fmt = model.display[shown[0]["index"]]["format"]
+    year = int(model.display[shown[0]["index"]]["year"])
+    page.check(f'#formats input[value="{fmt}"]')
+    page.fill("#year-min", str(year))
+    page.wait_for_selector("#recs[data-state=done]")
+    filtered = model.recommend(history=history, k=24, filters=Filters(formats=frozenset({fmt}), year_min=year))
+    got = cards(page)
+    assert [c["score"] for c in got] == pytest.approx([r["predicted_rating"] for r in filtered], abs=1e-3)
+    assert all(model.display[c["index"]]["format"] == fmt and model.display[c["index"]]["year"] >= year
+               for c in got)
+    page.uncheck(f'#formats input[value="{fmt}"]')
+    page.fill("#year-min", "")
+
+    # More like this: cosine neighbours as gnn.inference.similar.
+    page.click(f'#rated li[data-index="{min(rated)}"] button:has-text("More like this")')
+    page.wait_for_selector("#similar:not([hidden]) li.card")
+    near = cards(page, "#similar-list li.card")
+    want = model.similar(model.anime_ids[min(rated)], k=len(near))
+    assert [c["similarity"] for c in near] == pytest.approx([r["similarity"] for r in want], abs=1e-4)
+
+    # The screenshot: search results, ratings and recommendations at the top of the page.
+    page.click("#similar-close")
+    page.fill("#search", chosen[2][1][:4])
+    page.set_viewport_size({"width": 1280, "height": 1300})
+    page.evaluate("window.scrollTo(0, 0)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "e2e.png"))
+    assert page.console_errors == []
+
+    # Ratings persist (localStorage) and round-trip through export/import.
+    page.reload()
+    page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
+    assert page.eval_on_selector_all("#rated li", "els => els.length") == 3
+    with page.expect_download() as download:
+        page.click("#export-ratings")
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert [(r["anime_id"], r["rating"]) for r in exported["ratings"]] == [(str(a), r) for a, r in history]
+    page.once("dialog", lambda d: d.accept())
+    page.click("#clear-ratings")
+    page.wait_for_selector('#recs[data-history-size="0"]', state="attached")
+    page.set_input_files("#import-ratings", download.value.path())
+    page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
+    assert [c["score"] for c in cards(page)] == pytest.approx([c["score"] for c in shown], abs=1e-6)
+
+
+def test_title_folding_in_browser(browser, site):
+    page = harness.open_page(browser, site)
+    fold = page.evaluate("""async () => {
+        const { fold, TitleIndex } = await import('./js/search.js');
+        const index = new TitleIndex([null,
+            {title: 'Pokémon', title_romaji: 'Poketto Monsutā', popularity: 1},
+            {title: 'Re:Zero', title_native: 'Ｒｅ：ゼロから', popularity: 2}]);
+        return {fold: fold('  Ｒｅ：ＺＥＲＯ — Pokémon! '), poke: index.search('pokemon'),
+                monsuta: index.search('MONSUTA'), rezero: index.search('rezero'), native: index.search('ゼロ'),
+                none: index.search('digimon')};
+    }""")
+    assert fold == {"fold": "re zero pokemon", "poke": [1], "monsuta": [1], "rezero": [2], "native": [2],
+                    "none": []}
+
+
+def test_long_history_keeps_the_last_H(browser, site, export_dir):
+    """More ratings than the model's H: the page feeds the most recent H, padded with 0, like gnn.inference."""
+    from gnn.inference import OnnxRecommender
+
+    model = OnnxRecommender.load(export_dir)
+    ids = [e["id"] for e in model.display[1:] if e][: model.max_history + 6]
+    pairs = [[a, float(1 + i % 10)] for i, a in enumerate(ids)]
+    page = harness.open_page(browser, site)
+    got = page.evaluate("""async (pairs) => {
+        const m = window.animeGnn.model;
+        const short = m.historyTensors([[5, 7]]);
+        const long = m.historyTensors(pairs.map(([id, r]) => [m.indexOf(id), r]));
+        const scores = Array.from((await window.animeGnn.scoreHistory(pairs)).scores);
+        return {shortAnime: Array.from(short.hist_anime.data, Number), shortRating: Array.from(short.hist_rating.data),
+                longAnime: Array.from(long.hist_anime.data, Number), scores};
+    }""", pairs)
+    H = model.max_history
+    assert got["shortAnime"] == [5] + [0] * (H - 1) and got["shortRating"] == [7] + [0] * (H - 1)
+    history = model.history_indices([(a, r) for a, r in pairs])
+    assert got["longAnime"] == [a for a, _ in history[-H:]] == [model.anime_index[str(a)] for a in ids[-H:]]
+    assert got["scores"] == pytest.approx(model.score(history=history).tolist(), abs=1e-3)
+
+
+def _rewrite(folder: Path, name: str, data: bytes) -> None:
+    """Replace one export file and its hash in the metadata (as a consistent export would have it)."""
+    (folder / name).write_bytes(data)
+    meta = json.loads((folder / "onnx_model_metadata.json").read_text())
+    meta["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "onnx_model_metadata.json").write_text(json.dumps(meta))
+
+
+def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, export_dir):
+    model_dir = tmp_path / "model"
+    shutil.copytree(export_dir, model_dir)
+    display = json.loads((model_dir / "anime_display.json").read_text())
+    evil = '<img src=x id=pwned onerror="document.title=1">Evil & <b>bold</b>'
+    display[1]["title"] = evil
+    for e in display[1:]:
+        e["cover"] = "https://127.0.0.1:9/cover.jpg"  # refused at once: every cover fails to load
+    display[2]["cover"] = "javascript:alert(1)"
+    _rewrite(model_dir, "anime_display.json", json.dumps(display).encode())
+    meta = json.loads((model_dir / "onnx_model_metadata.json").read_text())
+    meta["synthetic"] = True
+    (model_dir / "onnx_model_metadata.json").write_text(json.dumps(meta))
+
+    server, url = served(tmp_path, model_dir)
+    try:
+        page = harness.open_page(browser, url)
+        assert page.is_visible("#synthetic-note")
+        page.fill("#search", "evil")
+        page.wait_for_selector('#search-results li[data-index="1"] .placeholder')
+        assert page.text_content('#search-results li[data-index="1"] .hit-title') == evil
+        assert page.query_selector("#pwned") is None
+        page.select_option('#search-results li[data-index="1"] select', "8")
+        page.wait_for_selector("#recs[data-state=done] li.card")
+        page.wait_for_selector("#recs li.card .placeholder")
+        assert page.eval_on_selector_all('img[src^="javascript"]', "els => els.length") == 0
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "mismatch"])
+def test_model_load_failure_is_explained(browser, tmp_path, export_dir, damage):
+    model_dir = None
+    if damage != "missing":
+        model_dir = tmp_path / "model"
+        shutil.copytree(export_dir, model_dir)
+        garbage = b"not an onnx model" * 100
+        if damage == "corrupt":
+            _rewrite(model_dir, "model.onnx", garbage)  # consistent hashes, unreadable model
+        else:
+            (model_dir / "model.onnx").write_bytes(garbage)  # another file than the metadata describes
+    server, url = served(tmp_path, model_dir)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("body[data-state=error]", state="attached", timeout=60_000)
+        message = page.text_content("#error")
+        expected = {"missing": "onnx_model_metadata.json returned HTTP 404: run `anime-gnn export` first",
+                    "corrupt": "onnxruntime-web could not load model.onnx",
+                    "mismatch": "model.onnx does not match its metadata"}[damage]
+        assert expected in message
+        assert page.is_disabled("#search")
+    finally:
+        server.shutdown()

@@ -106,6 +106,9 @@ def markdown(result: dict, name: str) -> str:
     for r in result["runs"]:
         lines.append(f"| {r['threads']} ({r['threads_setting']}) | {r['cross_origin_isolated']} | {r['median_ms']:.2f} | "
                      f"{r['p10_ms']:.2f} | {r['p90_ms']:.2f} | {r['min_ms']:.2f} | {r['load_ms']:.0f} |")
+    if env["load_average_1min"] > env["cpu_count"]:
+        lines += ["", f"The machine was busy with other work (load {env['load_average_1min']} on {env['cpu_count']} CPUs): "
+                  "read the medians as upper bounds; `min` is closer to an idle machine."]
     lines += ["", "Reproduce: `python benchmarks/web_latency.py --model-dir <export folder> --name <name>` "
               "(needs `make web`, `/usr/bin/chromium` and the Python `playwright` package).", ""]
     return "\n".join(lines)
@@ -116,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", type=Path, default=REPO / "public" / "model" / "anime_recommender",
                         help="an `anime-gnn export` folder")
     parser.add_argument("--name", default="sample", help="results go to benchmarks/results/web_latency_<name>/")
-    parser.add_argument("--threads", default="1,auto",
-                        help="comma-separated wasm thread settings; auto = what the page picks")
+    parser.add_argument("--threads", default="auto,2",
+                        help="comma-separated wasm thread settings; auto = what the page picks (onnxruntime-web default)")
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--history-len", type=int, default=20, help="ratings in the history (capped at H)")

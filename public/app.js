@@ -33,10 +33,11 @@ async function loadOrt() {
   }
   // Absolute, so the wasm and its worker script resolve from vendor/ whatever the module's own URL.
   ort.env.wasm.wasmPaths = new URL('./vendor/', location.href).href;
-  // Threads need cross-origin isolation (SharedArrayBuffer); ?threads=N overrides (benchmarks).
+  // Threads need cross-origin isolation (SharedArrayBuffer). Unset, onnxruntime-web picks
+  // min(4, ceil(cores / 2)) when isolated, else 1: on 2 cores that is 1, which measured faster than
+  // 2 (benchmarks/results/web_latency_*). ?threads=N overrides it (benchmarks, experiments).
   const asked = Number.parseInt(new URLSearchParams(location.search).get('threads'), 10);
-  const auto = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  ort.env.wasm.numThreads = asked > 0 ? asked : auto;
+  if (asked > 0) ort.env.wasm.numThreads = asked;
   ort.env.wasm.proxy = false;
   return ort;
 }

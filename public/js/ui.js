@@ -33,19 +33,24 @@ function initials(title) {
   return (major.length ? major : words).slice(0, 2).map((w) => [...w][0] || '').join('').toUpperCase();
 }
 
-/** A cover image, or a coloured placeholder with the title's initials (no cover, or it failed to load). */
+/**
+ * A coloured placeholder with the title's initials, with the cover image laid over it once it has
+ * loaded: a missing, failing or slow cover (an unreachable host can take a long time to fail)
+ * leaves the placeholder, never an empty box.
+ */
 export function cover(entry, size = 'large') {
-  const placeholder = () => {
-    const box = el('div', { class: `cover placeholder ${size}`, 'aria-hidden': 'true', text: initials(entry?.title) });
-    // Set through the CSSOM, which the CSP allows (style attributes in markup it would not).
-    box.style.setProperty('--hue', String((Number(entry?.id) * 47) % 360 || 210));
-    return box;
-  };
+  const box = el('div', { class: `cover placeholder ${size}`, 'aria-hidden': 'true' },
+    el('span', { text: initials(entry?.title) }));
+  // Set through the CSSOM, which the CSP allows (style attributes in markup it would not).
+  box.style.setProperty('--hue', String((Number(entry?.id) * 47) % 360 || 210));
   const url = coverUrl(entry?.cover);
-  if (!url) return placeholder();
-  const img = el('img', { class: `cover ${size}`, src: url, alt: '', loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
-  img.addEventListener('error', () => img.replaceWith(placeholder()), { once: true });
-  return img;
+  if (url) {
+    const img = el('img', { src: url, alt: '', loading: 'lazy', decoding: 'async', referrerPolicy: 'no-referrer' });
+    img.addEventListener('load', () => box.classList.add('has-image'), { once: true });
+    img.addEventListener('error', () => img.remove(), { once: true });
+    box.append(img);
+  }
+  return box;
 }
 
 export function subtitle(entry) {

@@ -245,12 +245,13 @@ def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, ex
         page = harness.open_page(browser, url)
         assert page.is_visible("#synthetic-note")
         page.fill("#search", "evil")
-        page.wait_for_selector('#search-results li[data-index="1"] .placeholder')
+        # The failed cover is dropped, its placeholder stays.
+        page.wait_for_selector('#search-results li[data-index="1"] .cover.placeholder:not(:has(img))')
         assert page.text_content('#search-results li[data-index="1"] .hit-title') == evil
         assert page.query_selector("#pwned") is None
         page.select_option('#search-results li[data-index="1"] select', "8")
         page.wait_for_selector("#recs[data-state=done] li.card")
-        page.wait_for_selector("#recs li.card .placeholder")
+        page.wait_for_selector("#recs li.card .cover.placeholder:not(:has(img))")
         assert page.eval_on_selector_all('img[src^="javascript"]', "els => els.length") == 0
     finally:
         server.shutdown()

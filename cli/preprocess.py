@@ -6,8 +6,6 @@ import click
 from tqdm import tqdm
 
 from cli.common import friendly_errors
-from gnn.data.ratings import RatingScale
-from gnn.preprocess import PreprocessConfig, preprocess as run_preprocess
 
 STEPS = 6
 
@@ -32,6 +30,9 @@ STEPS = 6
 def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: float, test_frac: float,
                holdout_users: float, seed: int, scale: str) -> None:
     """Turn a catalog and ratings into indexed splits, the catalog graph and a report."""
+    from gnn.data.ratings import RatingScale  # torch/pandas load only when the command runs
+    from gnn.preprocess import PreprocessConfig, preprocess as run_preprocess
+
     try:
         low, high = (float(x) for x in scale.split("-"))
         rating_scale = RatingScale(low, high)

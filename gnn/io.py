@@ -11,10 +11,11 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import pandas as pd
-import torch
+if TYPE_CHECKING:  # pandas and torch load lazily: the CLI's --help and the ingest commands need neither
+    import pandas as pd
+
 
 
 def _read_umask() -> int:
@@ -51,13 +52,15 @@ def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> Non
             f.write("\n")
 
 
-def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
+def write_csv(path: str | os.PathLike, frame: "pd.DataFrame") -> None:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False)
 
 
 def write_torch(path: str | os.PathLike, obj: Any) -> None:
     """Save tensors/dicts of plain types; loadable with ``torch.load(weights_only=True)``."""
+    import torch
+
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         # Saved through a file object, the archive's inner folder is always "archive" rather than
         # the random temporary name, so the same content gives byte-identical files.

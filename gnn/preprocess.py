@@ -33,7 +33,7 @@ from gnn.errors import InputError
 from gnn.graph.builder import build_catalog_graph, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
-from gnn.io import write_csv, write_json, write_torch
+from gnn.io import read_json, write_csv, write_json, write_torch
 
 FORMAT_VERSION = 1
 
@@ -178,6 +178,8 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
         "rating_mean": mean, "rating_std": std,
         "seed": config.seed, "min_ratings": config.min_ratings,
         "data_fingerprint": _fingerprint([input_dir / "anime_catalog.json", ratings_path], config),
+        # Provenance written next to the inputs (generate-sample writes {"synthetic": true, ...}).
+        "dataset": read_json(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {},
     }
     write_json(output_dir / "model_config.json", model_config)
     write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime), indent=None)

@@ -335,3 +335,12 @@ def test_outputs_are_readable_like_plain_files(fixture_run):
     os.umask(umask)
     for name in OUTPUTS:
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_dataset_provenance_is_carried_into_model_config(input_dir, tmp_path):
+    src = tmp_path / "in"
+    shutil.copytree(input_dir, src)
+    assert load(run(src, tmp_path / "plain").output_dir, "model_config.json")["dataset"] == {}
+    (src / "dataset.json").write_text(json.dumps({"name": "toy", "synthetic": True}))
+    config = load(run(src, tmp_path / "flagged").output_dir, "model_config.json")
+    assert config["dataset"] == {"name": "toy", "synthetic": True}

@@ -30,7 +30,7 @@ import pandas as pd
 from gnn.data._synthetic_catalog import TAG_CATEGORIES, TAG_NAMES, SyntheticCatalog, build_catalog
 from gnn.data._synthetic_names import GENRES
 from gnn.data._synthetic_users import generate_ratings
-from gnn.io import atomic_path, write_csv
+from gnn.io import atomic_path, write_csv, write_json
 
 # Typical (episodes choices, duration range in minutes) per format.
 _SHAPES: dict[str, tuple[tuple[int, ...], tuple[int, int]]] = {
@@ -206,4 +206,8 @@ def write_sample(out_dir: str | Path, config: SampleConfig = SampleConfig(),
     summary = SampleSummary(out_dir=out_dir, n_anime=len(records), n_users=int(ratings["user_id"].nunique()),
                             n_ratings=len(ratings), relations=dict(relations), config=config)
     _write_text(out_dir / "README.md", _readme(summary))
+    # Machine-readable provenance: preprocess carries it into model_config.json, and from there
+    # the trained model, the export metadata and the web page can say the data is synthetic.
+    write_json(out_dir / "dataset.json", {"name": "anime-gnn synthetic sample", "synthetic": True,
+                                          "generator": "anime-gnn generate-sample", "seed": config.seed})
     return summary

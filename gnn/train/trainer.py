@@ -203,5 +203,6 @@ def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, dat
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "train_seconds": round(result.train_seconds, 2), "ratings_per_second": round(result.ratings_per_second),
         "data_dir": str(data.data_dir), "data_fingerprint": data.config.get("data_fingerprint"),
+        "dataset": data.config.get("dataset", {}),
         "rating_scale": data.config["rating_scale"], "rating_mean": data.config["rating_mean"],
         "rating_std": data.config["rating_std"], "best_model": "best_model.pt"})

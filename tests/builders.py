@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from hypothesis import strategies as st
 
 from gnn.data.schema import FORMATS, RELATION_TYPES
@@ -157,3 +158,38 @@ def raw_catalogs(draw: st.DrawFn, max_anime: int = 8, anilist_shape: bool | None
         )
         records.append(to_anilist_shape(rec) if old else rec)
     return records
+
+
+TINY_N_ANIME = 31
+TINY_FORMATS = ("TV", "MOVIE", "OVA")
+
+
+def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
+    """30 anime in 10 three-season franchises (SEQUEL/PREQUEL), genre by franchise, one studio per
+    franchise, one tag; anime 31 is bare (no genre, tag, studio or relation). Each user rates 26
+    anime; taste follows the genre. Shared by the trainer, export and benchmark tests."""
+    rng = np.random.default_rng(seed)
+    genres = ["Action", "Comedy", "Drama"]
+    catalog = []
+    for i in range(1, TINY_N_ANIME):
+        franchise, season = divmod(i - 1, 3)
+        relations = ([{"id": i - 1, "relationType": "PREQUEL"}] if season > 0 else []) + \
+                    ([{"id": i + 1, "relationType": "SEQUEL"}] if season < 2 else [])
+        catalog.append({"id": i, "title": {"romaji": f"Show {franchise} S{season + 1}", "english": None,
+                                           "native": None},
+                        "format": TINY_FORMATS[season], "episodes": 12, "year": 2000 + franchise,
+                        "genres": [genres[franchise % 3]],
+                        "tags": [{"name": f"Tag{franchise % 4}", "rank": 60, "category": "Theme"}],
+                        "studios": [{"id": franchise % 5, "name": f"Studio {franchise % 5}", "isMain": True}],
+                        "relations": relations, "popularity": 1000 * (TINY_N_ANIME - i), "averageScore": 70.0})
+    catalog.append({"id": TINY_N_ANIME, "title": {"romaji": "Bare", "english": None, "native": None}})
+    taste = rng.normal(size=(n_users, 3))
+    quality = rng.normal(size=TINY_N_ANIME)
+    rows = []
+    for u in range(n_users):
+        for a in rng.choice(TINY_N_ANIME, size=26, replace=False):
+            score = 6.5 + 1.5 * taste[u, (a // 3) % 3] + quality[a] + rng.normal(scale=0.3)
+            rows.append((f"u{u:03d}", int(a) + 1, int(np.clip(round(score), 1, 10))))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "anime_catalog.json").write_text(json.dumps(catalog))
+    pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"]).to_csv(folder / "ratings.csv", index=False)

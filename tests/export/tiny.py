@@ -11,42 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-N_ANIME = 31
-FORMATS = ("TV", "MOVIE", "OVA")
+from tests.builders import TINY_N_ANIME as N_ANIME, write_tiny_inputs as write_inputs  # noqa: F401
+
 _CACHE: dict[str, Path] = {}
-
-
-def write_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    genres = ["Action", "Comedy", "Drama"]
-    catalog = []
-    for i in range(1, N_ANIME):
-        franchise, season = divmod(i - 1, 3)
-        relations = ([{"id": i - 1, "relationType": "PREQUEL"}] if season > 0 else []) + \
-                    ([{"id": i + 1, "relationType": "SEQUEL"}] if season < 2 else [])
-        catalog.append({"id": i, "title": {"romaji": f"Show {franchise} S{season + 1}", "english": None,
-                                           "native": None},
-                        "format": FORMATS[season], "episodes": 12, "year": 2000 + franchise,
-                        "genres": [genres[franchise % 3]],
-                        "tags": [{"name": f"Tag{franchise % 4}", "rank": 60, "category": "Theme"}],
-                        "studios": [{"id": franchise % 5, "name": f"Studio {franchise % 5}", "isMain": True}],
-                        "relations": relations, "popularity": 1000 * (N_ANIME - i), "averageScore": 70.0})
-    catalog.append({"id": N_ANIME, "title": {"romaji": "Bare", "english": None, "native": None}})
-    taste = rng.normal(size=(n_users, 3))
-    quality = rng.normal(size=N_ANIME)
-    rows = []
-    for u in range(n_users):
-        for a in rng.choice(N_ANIME, size=26, replace=False):
-            score = 6.5 + 1.5 * taste[u, (a // 3) % 3] + quality[a] + rng.normal(scale=0.3)
-            rows.append((f"u{u:03d}", int(a) + 1, int(np.clip(round(score), 1, 10))))
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "anime_catalog.json").write_text(json.dumps(catalog))
-    pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"]).to_csv(folder / "ratings.csv", index=False)
 
 
 def trained(factory: pytest.TempPathFactory, model_name: str = "gnn") -> Path:

@@ -1,0 +1,108 @@
+"""Compare every model on one dataset: same trainer, same evaluator, same clock.
+
+    python benchmarks/compare.py --data-dir data/sample --out benchmarks/results/sample --seeds 3 --min-ratings 5
+    python benchmarks/compare.py --data-dir ../shared/data/mal --out benchmarks/results/mal        # 1 seed
+    python benchmarks/compare.py --data-dir data/sample --out /tmp/quick --quick                   # a few minutes
+
+``--data-dir`` is a processed folder or an input folder (anime_catalog.json + ratings.csv),
+which is preprocessed into ``<out>/processed`` first (gitignored; so is ``<out>/tmp``,
+which holds checkpoints, exports and one log per job). Writes ``<out>/results.json``,
+``<out>/results.md`` and PNG charts. Logic: :mod:`benchmarks.harness`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import DEFAULT_MODELS, BenchmarkConfig, run_benchmark  # noqa: E402
+
+# Tuning grids of the classic references, searched on the validation split (lowest RMSE wins,
+# first seed). "model" keys are model config fields, "train" keys TrainConfig fields; every
+# other setting is the trainer default (gnn.train.config.TrainConfig; results.md records the
+# values used). gnn and baseline are not tuned here: trainer and model defaults.
+GRIDS: dict[str, dict] = {
+    "biases": {"model": {"reg": [0.0, 1e-3, 1e-2, 1e-1]}, "train": {"lr": [2e-3, 1e-2]}},
+    "mf": {"model": {"dim": [16, 64], "reg": [1e-2, 5e-2]}, "train": {"lr": [3e-3, 1e-2]}},
+    "item_knn": {"model": {"k": [20, 60], "shrinkage": [25.0, 100.0], "neighbor_reg": [0.25, 1.0],
+                           "reg_user": [5.0, 15.0]}},
+}
+# --quick: a few epochs and small grids, to check the pipeline end to end in a few minutes.
+QUICK_GRIDS: dict[str, dict] = {
+    "biases": {"model": {"reg": [0.0, 1e-2]}, "train": {"lr": [1e-2]}},
+    "mf": {"model": {"dim": [32], "reg": [5e-2]}, "train": {"lr": [1e-2]}},
+    "item_knn": {"model": {"k": [20, 60], "neighbor_reg": [0.5]}},
+}
+QUICK_TRAIN = {"epochs": 3}
+
+
+def override_grids(grids: dict[str, dict], items: list[str]) -> dict[str, dict]:
+    """Apply ``MODEL.PART.KEY=V1,V2`` overrides (PART is ``model`` or ``train``; values parsed as JSON).
+
+    >>> override_grids({"mf": {"model": {"dim": [16, 64]}}}, ["mf.model.dim=64", "mf.train.lr=0.01"])
+    {'mf': {'model': {'dim': [64]}, 'train': {'lr': [0.01]}}}
+    """
+    out = json.loads(json.dumps(grids))
+    for item in items:
+        name, sep, values = item.partition("=")
+        parts = name.split(".")
+        if not sep or len(parts) != 3 or parts[1] not in ("model", "train"):
+            raise SystemExit(f"--grid expects MODEL.model.KEY=V1,V2 or MODEL.train.KEY=V1,V2, got {item!r}")
+        model, part, key = parts
+        out.setdefault(model, {}).setdefault(part, {})[key] = [json.loads(v) for v in values.split(",")]
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, type=Path, help="processed folder or input folder")
+    parser.add_argument("--out", required=True, type=Path, help="results folder, e.g. benchmarks/results/<name>")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds 0..N-1 per model (default 3 on the embedded sample, 1 elsewhere and with --quick)")
+    parser.add_argument("--quick", action="store_true", help=f"train {QUICK_TRAIN}, small grids, 1 seed")
+    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="models to compare")
+    parser.add_argument("--min-ratings", type=int, default=10, help="preprocess filter for an input folder")
+    parser.add_argument("--ranking-users", type=int, default=2000, help="users ranked for NDCG/Recall (0 = all)")
+    parser.add_argument("--latency-repeats", type=int, default=None, help="ORT timed runs per case (100; 20 quick)")
+    parser.add_argument("--no-export", action="store_true", help="skip the ONNX export and latency")
+    parser.add_argument("--grid", action="append", default=[], metavar="MODEL.PART.KEY=V1,V2",
+                        help="replace one axis of a tuning grid, e.g. mf.model.dim=32,64 or mf.train.lr=0.01")
+    parser.add_argument("--render-only", action="store_true",
+                        help="only rewrite results.md and the charts from an existing <out>/results.json")
+    args = parser.parse_args(argv)
+    if args.render_only:
+        write_outputs(json.loads((args.out / "results.json").read_text()), args.out)
+        return
+    on_sample = args.data_dir.resolve() == (Path(__file__).resolve().parents[1] / "data" / "sample")
+    seeds = args.seeds or (3 if on_sample and not args.quick else 1)
+    cfg = BenchmarkConfig(
+        data_dir=args.data_dir, out_dir=args.out, models=tuple(args.models), seeds=tuple(range(seeds)),
+        grids=override_grids(QUICK_GRIDS if args.quick else GRIDS, args.grid),
+        train_config=QUICK_TRAIN if args.quick else {},
+        min_ratings=args.min_ratings, ranking_users=args.ranking_users or None,
+        latency_repeats=args.latency_repeats or (20 if args.quick else 100), export=not args.no_export,
+        quick=args.quick)
+    results = run_benchmark(cfg)
+    write_outputs(results, args.out)
+    print(f"wrote {args.out}/results.json, results.md and charts in {results['wall_seconds'] / 60:.1f} min")
+    if any("error" in r for r in results["runs"]):
+        sys.exit(1)
+
+
+def write_outputs(results: dict, out: Path) -> None:
+    """results.json, results.md and the PNG charts."""
+    from benchmarks.charts import write_charts
+    from benchmarks.report import markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "results.md").write_text(markdown(results) + "\n")
+    write_charts(results, out)
+
+
+if __name__ == "__main__":
+    main()

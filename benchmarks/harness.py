@@ -1,0 +1,222 @@
+"""The benchmark harness: every model through the same trainer, the same evaluator, the same clock.
+
+For a processed dataset (or an input folder, preprocessed first), a list of models and
+seeds, :func:`run_benchmark`:
+
+1. tunes each model that has a grid on the **validation** split (one child process per
+   model runs the whole grid with the first seed; the chosen values are recorded);
+2. fits every (model, seed) in its **own child process** (:mod:`benchmarks.worker`) with
+   :func:`gnn.train.trainer.train_model`, so wall time and peak RSS (``ru_maxrss``) belong
+   to that fit alone, then evaluates it on the test split (MAE/RMSE, NDCG/Recall@k,
+   series, new users) and exports/times the neural models;
+3. summarizes each metric as mean and standard deviation over seeds.
+
+The parent never imports torch: it only writes specs, starts children and reads JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[1]
+NEURAL = ("gnn", "baseline")
+DEFAULT_MODELS = ("global_mean", "biases", "mf", "item_knn", "baseline", "gnn")
+
+
+class WorkerError(RuntimeError):
+    """A child job failed; the message ends with the tail of its log."""
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    data_dir: Path                       # processed folder, or an input folder (anime_catalog.json + ratings)
+    out_dir: Path                        # results.json etc.; scratch in out_dir/tmp, data in out_dir/processed
+    models: tuple[str, ...] = DEFAULT_MODELS
+    seeds: tuple[int, ...] = (0, 1, 2)
+    grids: dict[str, dict] = field(default_factory=dict)      # model -> {"model": {..: [..]}, "train": {..: [..]}}
+    train_config: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides for every model
+    min_ratings: int = 10                # when data_dir is an input folder
+    k: int = 10
+    relevant: float = 8.0                # test rating >= this is relevant for NDCG/Recall
+    ranking_users: int | None = 2000     # seeded sample of users ranked over the whole catalog
+    latency_repeats: int = 100
+    export: bool = True
+    quick: bool = False
+    command: str = ""
+
+
+def command_line() -> str:
+    """The command as typed (``python <script> <args>``), shell-quoted."""
+    return " ".join(["python", *(shlex.quote(a) for a in sys.argv)])
+
+
+def git_commit() -> dict[str, Any]:
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD") or None,
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the numbers come from (the parent's view; children inherit the environment)."""
+    def version(pkg: str) -> str | None:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return None
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+            "python": platform.python_version(), "cpu_count": os.cpu_count(), "cpus_usable": cpus,
+            "torch": version("torch"), "torch_geometric": version("torch_geometric"),
+            "onnxruntime": version("onnxruntime"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "nice": os.nice(0) if hasattr(os, "nice") else None,
+            "load_average_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
+
+
+def run_child(spec: dict[str, Any], work_dir: Path, label: str) -> dict[str, Any]:
+    """Run one :mod:`benchmarks.worker` job in a fresh Python process; returns its result plus wall time."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    spec_path, result_path, log_path = (work_dir / f"{label}.{ext}" for ext in ("spec.json", "result.json", "log"))
+    spec_path.write_text(json.dumps(spec, indent=1, default=str))
+    result_path.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.worker", str(spec_path), str(result_path)],
+                              cwd=REPO, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0 or not result_path.exists():
+        tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-15:])
+        raise WorkerError(f"{label} failed (exit {proc.returncode}); see {log_path}\n{tail}")
+    return {**json.loads(result_path.read_text()), "process_seconds": round(time.perf_counter() - start, 2)}
+
+
+def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
+    """The processed folder to benchmark on: ``data_dir`` itself, or ``out_dir/processed`` preprocessed from it."""
+    data_dir = cfg.data_dir.resolve()
+    if (data_dir / "model_config.json").exists():
+        return data_dir, {"preprocessed": False}
+    if not (data_dir / "anime_catalog.json").exists():
+        raise FileNotFoundError(f"{data_dir}: neither a processed folder (model_config.json) nor an input "
+                                "folder (anime_catalog.json + ratings.csv)")
+    processed = (cfg.out_dir / "processed").resolve()
+    log(f"preprocessing {data_dir} -> {processed} (min ratings {cfg.min_ratings})")
+    res = run_child({"task": "preprocess", "input_dir": str(data_dir), "output_dir": str(processed),
+                     "min_ratings": cfg.min_ratings}, cfg.out_dir / "tmp" / "logs", "preprocess")
+    return processed, {"preprocessed": True, "input_dir": str(cfg.data_dir), "min_ratings": cfg.min_ratings,
+                       "preprocess_seconds": res["seconds"], "preprocess_peak_mb": res["peak_mb"]}
+
+
+def data_summary(processed: Path) -> dict[str, Any]:
+    config = json.loads((processed / "model_config.json").read_text())
+    report_path = processed / "preprocess_report.json"
+    report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    return {"n_users": config["n_users"] - 1, "n_anime": config["n_anime"] - 1,
+            "splits": report.get("splits"), "holdout_users": report.get("users", {}).get("holdout_users"),
+            "min_ratings": config.get("min_ratings"), "rating_scale": config["rating_scale"],
+            "data_fingerprint": config.get("data_fingerprint")}
+
+
+def numeric_leaves(d: Any, prefix: str = "") -> dict[str, float]:
+    """``{"a.b.c": number}`` for every int/float leaf (booleans and strings skipped)."""
+    if isinstance(d, dict):
+        out: dict[str, float] = {}
+        for k, v in d.items():
+            out.update(numeric_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        return {prefix: float(d)}
+    return {}
+
+
+def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per model, per metric path: mean, sample standard deviation (0 for one seed) and n."""
+    by_model: dict[str, list[dict[str, float]]] = {}
+    for run in runs:
+        if "error" not in run:
+            keep = {k: run[k] for k in ("accuracy", "ranking", "series", "new_users", "cost", "export")}
+            by_model.setdefault(run["model"], []).append(numeric_leaves(keep))
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for model, rows in by_model.items():
+        out[model] = {}
+        for key in rows[0]:
+            vals = [r[key] for r in rows if key in r and not math.isnan(r[key])]
+            if not vals:
+                continue
+            mean = sum(vals) / len(vals)
+            std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
+            out[model][key] = {"mean": mean, "std": std, "n": len(vals)}
+    return out
+
+
+def _tune(cfg: BenchmarkConfig, model: str, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    grid = cfg.grids.get(model) or {}
+    if not any(grid.get(part) for part in ("model", "train")):
+        return {"grid": None, "chosen": {"model": {}, "train": {}},
+                "note": "trainer and model defaults (not tuned here)" if model in NEURAL else "nothing to tune"}
+    spec = {"task": "tune", "model": model, "grid": grid, "data_dir": str(data_dir),
+            "train_config": {**cfg.train_config, "seed": cfg.seeds[0]},
+            "run_dir": str((cfg.out_dir / "tmp" / "tune" / model).resolve())}
+    res = run_child(spec, cfg.out_dir / "tmp" / "logs", f"tune_{model}")
+    log(f"  tuned {model}: {len(res['trials'])} configs in {res['process_seconds']:.0f} s, chosen "
+        f"{res['chosen']} (val RMSE {res['best_val_rmse']:.4f})")
+    return {"grid": grid, "selection": "lowest validation RMSE (seed %d)" % cfg.seeds[0], **res}
+
+
+def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Tune, fit, evaluate and time every model; returns the JSON-ready results (also written partially)."""
+    started, t0 = datetime.now(timezone.utc), time.perf_counter()
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    processed, prep = prepare_data(cfg, log)
+    results: dict[str, Any] = {
+        "name": cfg.out_dir.name, "command": cfg.command or command_line(), "git": git_commit(),
+        "machine": machine_info(), "started_at": started.isoformat(timespec="seconds"),
+        "data": {"data_dir": str(cfg.data_dir), **prep, **data_summary(processed)},
+        "settings": {"models": list(cfg.models), "seeds": list(cfg.seeds), "quick": cfg.quick,
+                     "train_config_overrides": cfg.train_config, "k": cfg.k, "relevant_threshold": cfg.relevant,
+                     "ranking_users": cfg.ranking_users, "latency_repeats": cfg.latency_repeats,
+                     "process_per_fit": True},
+        "tuning": {}, "runs": []}
+    partial = cfg.out_dir / "tmp" / "partial_results.json"
+    for model in cfg.models:
+        try:
+            results["tuning"][model] = _tune(cfg, model, processed, log)
+        except WorkerError as err:
+            results["tuning"][model] = {"error": str(err)}
+            log(f"  {err}")
+            continue
+        chosen = results["tuning"][model]["chosen"]
+        for seed in cfg.seeds:
+            spec = {"task": "fit", "model": model, "data_dir": str(processed), "model_config": chosen["model"],
+                    "train_config": {**cfg.train_config, **chosen["train"], "seed": seed},
+                    "run_dir": str((cfg.out_dir / "tmp" / "runs" / f"{model}_s{seed}").resolve()),
+                    "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,
+                    "export": cfg.export, "latency_repeats": cfg.latency_repeats}
+            try:
+                run = run_child(spec, cfg.out_dir / "tmp" / "logs", f"{model}_s{seed}")
+                log(f"  {model} seed {seed}: test RMSE {run['accuracy']['test']['rmse']:.4f}, "
+                    f"NDCG@{cfg.k} {run['ranking'][f'ndcg@{cfg.k}']:.4f}, train {run['cost']['train_seconds']:.0f} s, "
+                    f"peak {run['cost']['peak_train_mb']:.0f} MiB")
+            except WorkerError as err:
+                run = {"model": model, "seed": seed, "error": str(err)}
+                log(f"  {err}")
+            results["runs"].append(run)
+            partial.write_text(json.dumps(results, indent=1))
+    results["summary"] = summarize(results["runs"])
+    results["wall_seconds"] = round(time.perf_counter() - t0, 1)
+    results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()] \
+        if hasattr(os, "getloadavg") else None
+    return results

@@ -1,0 +1,149 @@
+"""``results.md`` from the harness's results: one Markdown table per metric group, with provenance."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Summary = dict[str, dict[str, dict[str, float]]]
+
+LATENCY_CASES = ("pair_known_user", "pair_new_user", "catalog_known_user", "catalog_new_user")
+
+
+def fmt(stat: dict[str, float] | None, digits: int | str = 4, scale: float = 1.0) -> str:
+    """``mean ± std`` (just the mean for one value or a constant count); ``–`` when missing.
+
+    ``digits``: decimals, or a format spec such as ``".1e"``.
+    """
+    if not stat:
+        return "–"
+    spec = f",.{digits}f" if isinstance(digits, int) else digits
+    mean, std = stat["mean"] * scale, stat["std"] * scale
+    if stat["n"] <= 1 or (digits == 0 and std == 0):
+        return format(mean, spec)
+    return f"{format(mean, spec)} ± {format(std, spec)}"
+
+
+def table(summary: Summary, models: list[str], columns: list[tuple[str, str, str | None, int | str]],
+          scale: dict[str, float] | None = None) -> list[str]:
+    """Rows of ``models``; ``columns`` are (header, metric path, "low"/"high"/None = best to bold, digits)."""
+    best: dict[str, float] = {}
+    for header, key, better, _ in columns:
+        means = [summary[m][key]["mean"] for m in models if key in summary.get(m, {})]
+        if better and len(means) > 1:
+            best[key] = min(means) if better == "low" else max(means)
+    lines = ["| model | " + " | ".join(c[0] for c in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for m in models:
+        cells = []
+        for _, key, _, digits in columns:
+            stat = summary.get(m, {}).get(key)
+            text = fmt(stat, digits, (scale or {}).get(key, 1.0))
+            if stat and key in best and abs(stat["mean"] - best[key]) < 1e-12:
+                text = f"**{text}**"
+            cells.append(text)
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _tuning(results: dict[str, Any]) -> list[str]:
+    lines = ["## Tuning (validation split)", "",
+             "Classic references are tuned on the validation RMSE with the first seed; the grid and the chosen "
+             "values are below. The neural models use the trainer and model defaults (tuned on the real data's "
+             "validation split, not by this harness).", "",
+             "| model | grid | chosen | val RMSE | configs |", "|---|---|---|---:|---:|"]
+    for model, t in results["tuning"].items():
+        if "error" in t:
+            lines.append(f"| {model} | failed | – | – | – |")
+            continue
+        grid = json.dumps(t["grid"]) if t.get("grid") else t.get("note", "–")
+        chosen = json.dumps({**t["chosen"]["model"], **t["chosen"]["train"]}) if t.get("grid") else "defaults"
+        val = f"{t['best_val_rmse']:.4f}" if "best_val_rmse" in t else "–"
+        lines.append(f"| {model} | `{grid}` | `{chosen}` | {val} | {len(t.get('trials', [])) or '–'} |")
+    return lines + [""]
+
+
+def train_settings(results: dict[str, Any]) -> str:
+    """The trainer settings the runs used (from the first successful run; grid values come on top)."""
+    run = next((r for r in results["runs"] if "train_config" in r), None)
+    if run is None:
+        return "–"
+    c = run["train_config"]
+    return (f"up to {c['epochs']} epochs ({c['schedule']}, early stopping after {c['patience']} epochs without "
+            f"a validation-RMSE gain), batch {c['batch_size']}, peak LR {c['lr']:g} (AdamW, weight decay "
+            f"{c['weight_decay']:g}), loss {c['loss']}, history_frac {c['history_frac']:g}")
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    m, d, s, g = results["machine"], results["data"], results["settings"], results["git"]
+    splits = d.get("splits") or {}
+    prep = (f"preprocessed from `{d['input_dir']}` with `--min-ratings {d['min_ratings']}` in "
+            f"{d['preprocess_seconds']:.1f} s" if d.get("preprocessed") else "an already processed folder")
+    return [
+        f"# Model comparison: {results['name']}", "",
+        f"* Command: `{results['command']}`",
+        f"* Git commit `{g['commit']}`{' (with uncommitted changes in tracked files)' if g['dirty'] else ''}; "
+        f"started {results['started_at']}; wall time {results['wall_seconds'] / 60:.1f} min.",
+        f"* Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs ({m['cpus_usable']} usable), "
+        f"Python {m['python']}, torch {m['torch']}, torch_geometric {m['torch_geometric']}, onnxruntime "
+        f"{m['onnxruntime']}, OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, nice {m['nice']}, load average "
+        f"{m['load_average_start']} at start and {m.get('load_average_end')} at the end (shared machine: "
+        "timings are indicative).",
+        f"* Data: `{d['data_dir']}`, {prep}: {d['n_users']:,} training users, {d['n_anime']:,} anime; ratings "
+        f"train {splits.get('train', 0):,} / val {splits.get('val', 0):,} / test {splits.get('test', 0):,}; "
+        f"{d.get('holdout_users')} held-out users ({splits.get('holdout', 0):,} ratings) for the new-user rows.",
+        f"* Seeds {s['seeds']}{' (--quick)' if s['quick'] else ''}: each cell is mean ± sample standard deviation "
+        "over seeds (closed-form fits are deterministic, so their std is 0). "
+        f"Training overrides for every model: `{json.dumps(s['train_config_overrides'])}`. Best value per column "
+        "in bold.",
+        f"* Trainer settings (`TrainConfig` defaults at this commit, plus the overrides): {train_settings(results)}; "
+        "a classic model's tuned `lr` replaces the default LR.", ""]
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The whole ``results.md``."""
+    summary: Summary = results["summary"]
+    models = [m for m in results["settings"]["models"] if m in summary]
+    k, thr = results["settings"]["k"], results["settings"]["relevant_threshold"]
+    lines = _header(results)
+    lines += ["## Accuracy (test split)", ""] + table(summary, models, [
+        ("MAE", "accuracy.test.mae", "low", 4), ("RMSE", "accuracy.test.rmse", "low", 4),
+        ("val RMSE", "accuracy.val.rmse", "low", 4)])
+    lines += [f"## Ranking (test split, relevant = rating >= {thr:g}, train items excluded)", ""] + table(
+        summary, models, [(f"NDCG@{k}", f"ranking.ndcg@{k}", "high", 4),
+                          (f"Recall@{k}", f"ranking.recall@{k}", "high", 4),
+                          ("users ranked", "ranking.users", None, 0)])
+    lines += ["## Series (test ratings of anime related to one the user rated in train, vs the others)", ""] + table(
+        summary, models, [("related MAE", "series.related_to_train.mae", "low", 4),
+                          ("related RMSE", "series.related_to_train.rmse", "low", 4),
+                          ("other MAE", "series.other.mae", "low", 4), ("other RMSE", "series.other.rmse", "low", 4),
+                          ("n related", "series.related_to_train.n", None, 0), ("n other", "series.other.n", None, 0)])
+    ks = ("k=5", "k=10", "k=20")
+    lines += ["## New users (held-out users, scored from k given ratings, no retraining)", ""] + table(
+        summary, models, [(f"{kk} {m.upper()}", f"new_users.{kk}.{m}", "low", 4) for kk in ks for m in ("mae", "rmse")])
+    lines += ["## Cost (one process per fit)", "",
+              "Train time includes the per-epoch validation pass and checkpoint writes; ratings/s = training ratings "
+              "processed per second of it (closed form: training ratings / fit time). Peak RSS is the fit process's "
+              "high-water mark at the end of training; the increase is over the process after imports and data "
+              "loading.", ""] + table(summary, models, [
+                  ("train s", "cost.train_seconds", "low", 1), ("epochs", "cost.epochs_run", None, 1),
+                  ("s/epoch", "cost.seconds_per_epoch", None, 2), ("ratings/s", "cost.ratings_per_second", None, 0),
+                  ("peak RSS MiB", "cost.peak_train_mb", "low", 0), ("increase MiB", "cost.train_increase_mb", None, 0),
+                  ("parameters", "cost.n_parameters", None, 0)])
+    lines += ["`item_knn` keeps its neighbour lists and training residuals as buffers (no parameters).", ""]
+    exported = [m for m in models if "export.model_bytes" in summary[m]]
+    if exported:
+        reps = next(r["export"]["latency_repeats"] for r in results["runs"] if r.get("export"))
+        lines += ["## Export (ONNX, precomputed tables) and ONNX Runtime CPU latency", "",
+                  f"`anime-gnn export` of each best model (parity-checked); median ms over {reps} runs, 1 intra-op "
+                  "thread; new user = a 20-rating history (H = 64); catalog = every anime for one user.", ""]
+        lines += table(summary, exported, [("model.onnx MB", "export.model_bytes", "low", 2)]
+                       + [(c.replace("_", " ") + " ms", f"export.latency.{c}.median_ms", "low", 2)
+                          for c in LATENCY_CASES]
+                       + [("parity max diff", "export.parity_max_abs_diff", None, ".1e")],
+                       scale={"export.model_bytes": 1e-6})
+    lines += _tuning(results)
+    failed = [r for r in results["runs"] if "error" in r]
+    if failed:
+        lines += ["## Failures", ""] + [f"* {r['model']} seed {r['seed']}: `{r['error'].splitlines()[0]}`"
+                                        for r in failed] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""One measured job in its own process, so that peak memory (``ru_maxrss``) is that job's alone.
+
+    python -m benchmarks.worker SPEC.json RESULT.json
+
+``SPEC["task"]`` is one of:
+
+* ``fit``: train one model with :func:`gnn.train.trainer.train_model`, evaluate it with the
+  shared evaluator (accuracy, new users, :func:`ranking_metrics`, :func:`series_metrics`) and,
+  for the exportable neural models, export it (:func:`export_model`, parity-checked) and time
+  ONNX Runtime;
+* ``tune``: fit every configuration of a grid and report each one's validation RMSE;
+* ``epoch``: time one training epoch (the scaling benchmark);
+* ``preprocess``: run :func:`gnn.preprocess.preprocess`;
+* ``generate``: write a synthetic input folder (:func:`gnn.data.synthetic.write_sample`).
+
+Memory: ``rss_start_mb`` is the process high-water mark after imports and data loading,
+``peak_train_mb`` the high-water mark at the end of the last epoch (training and its
+per-epoch validation), ``peak_mb`` at the end of the job (evaluation and export included).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT / 2**20, 1)
+
+
+def grid_points(grid: dict[str, dict[str, list]]) -> list[tuple[dict, dict]]:
+    """Every (model overrides, train overrides) of ``{"model": {k: [..]}, "train": {k: [..]}}``."""
+    axes = [("model", k, v) for k, v in grid.get("model", {}).items()] + \
+           [("train", k, v) for k, v in grid.get("train", {}).items()]
+    points = []
+    for values in itertools.product(*(vals for _, _, vals in axes)):
+        point: dict[str, dict] = {"model": {}, "train": {}}
+        for (part, key, _), value in zip(axes, values):
+            point[part][key] = value
+        points.append((point["model"], point["train"]))
+    return points
+
+
+def _train(spec: dict, data: Any, out_dir: Path, model_config: dict, train_overrides: dict) -> tuple[Any, dict]:
+    from gnn.train.config import TrainConfig
+    from gnn.train.trainer import train_model
+
+    cfg = TrainConfig.from_dict({**spec["train_config"], **train_overrides})
+    marks: dict[str, float] = {}
+
+    def on_epoch(_epoch: int, _record: dict) -> bool:
+        marks["peak_train_mb"] = peak_rss_mb()
+        return False
+
+    result = train_model(spec["model"], data, out_dir, cfg, model_config=model_config or None, on_epoch=on_epoch,
+                         log=lambda _msg: None, progress=False)
+    return result, {"train_config": cfg.to_dict(), **marks}
+
+
+def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
+    epochs = len(result.history)
+    closed_form = result.history and result.history[0]["train_loss"] is None
+    rate = n_train / result.train_seconds if closed_form and result.train_seconds else result.ratings_per_second
+    return {"train_seconds": round(result.train_seconds, 3), "epochs_run": epochs, "best_epoch": result.best_epoch,
+            "seconds_per_epoch": round(result.train_seconds / max(epochs, 1), 3), "ratings_per_second": round(rate),
+            "closed_form": bool(closed_form), "rss_start_mb": rss_start, "peak_train_mb": marks.get("peak_train_mb"),
+            "train_increase_mb": round((marks.get("peak_train_mb") or rss_start) - rss_start, 1)}
+
+
+def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
+    """Export with the real exporter (parity-checked) and time the deployed ``model.onnx`` with ORT."""
+    from gnn.export.latency import _feeds, _time  # the latency helpers of benchmarks/onnx_latency.py
+    from gnn.export.onnx_export import export_model
+    from gnn.export.parity import session
+
+    exported = export_model(run_dir, run_dir / "export" / "anime_recommender", data_dir=data_dir)
+    meta = json.loads((exported.output_dir / "onnx_model_metadata.json").read_text())
+    sess = session(exported.output_dir / "model.onnx", threads=1)
+    feeds = _feeds(int(meta["n_anime"]), 64, 20, 0)  # H = 64, a 20-rating history
+    cases = [c for c in feeds if exported.user_table or c.endswith("new_user")]
+    return {"model_bytes": exported.model_bytes, "total_bytes": exported.total_bytes, "exporter": exported.exporter,
+            "user_table": exported.user_table, "parity_max_abs_diff": exported.parity.max_abs_diff,
+            "export_seconds": round(exported.seconds, 2), "latency_repeats": repeats, "ort_threads": 1,
+            "latency": {c: _time(sess, feeds[c], repeats) for c in cases}}
+
+
+def fit(spec: dict) -> dict:
+    """Train, evaluate (and export) one model; everything measured in this process."""
+    from gnn.data.processed import load_processed
+    from gnn.models.history import TwoTowerModel
+    from gnn.train.checkpoint import load_model
+    from gnn.train.metrics import ranking_metrics, series_metrics
+
+    data = load_processed(spec["data_dir"])
+    rss_start = peak_rss_mb()
+    run_dir = Path(spec["run_dir"])
+    result, marks = _train(spec, data, run_dir, spec.get("model_config", {}), {})
+    model, _, _ = load_model(run_dir / "best_model.pt")
+    start = time.perf_counter()
+    ranking = ranking_metrics(model, data, k=spec.get("k", 10), threshold=spec.get("relevant", 8.0),
+                              max_users=spec.get("ranking_users", 2000), seed=0)
+    out: dict[str, Any] = {
+        "model": spec["model"], "seed": marks["train_config"]["seed"],
+        "model_config": json.loads((run_dir / "model_metadata.json").read_text())["model_config"],
+        "train_config": marks["train_config"],
+        "accuracy": {"val": result.metrics["val"], "test": result.metrics["test"]},
+        "ranking": ranking, "series": series_metrics(model, data), "new_users": result.metrics["new_users"],
+        "cost": {**_cost(result, len(data.train), marks, rss_start),
+                 "n_parameters": sum(p.numel() for p in model.parameters()),
+                 "eval_seconds": round(time.perf_counter() - start, 2)},
+        "export": None}
+    if spec.get("export", True) and isinstance(model, TwoTowerModel):
+        out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
+    out["cost"]["peak_mb"] = peak_rss_mb()
+    return out
+
+
+def tune(spec: dict) -> dict:
+    """Fit each grid point (same data, same seed); selection is on validation RMSE only."""
+    from gnn.data.processed import load_processed
+
+    data = load_processed(spec["data_dir"])
+    trials = []
+    for i, (model_over, train_over) in enumerate(grid_points(spec["grid"])):
+        result, _ = _train(spec, data, Path(spec["run_dir"]) / f"trial{i}", model_over, train_over)
+        trials.append({"model": model_over, "train": train_over, "val_rmse": result.metrics["val"]["rmse"],
+                       "val_mae": result.metrics["val"]["mae"], "best_epoch": result.best_epoch,
+                       "seconds": round(result.train_seconds, 2)})
+    best = min(trials, key=lambda t: t["val_rmse"])
+    return {"trials": trials, "chosen": {"model": best["model"], "train": best["train"]},
+            "best_val_rmse": best["val_rmse"]}
+
+
+def epoch(spec: dict) -> dict:
+    """One training epoch (``train_config`` should say ``epochs: 1``): time, throughput, peak memory."""
+    from gnn.data.processed import load_processed
+
+    data = load_processed(spec["data_dir"])
+    rss_start = peak_rss_mb()
+    result, marks = _train(spec, data, Path(spec["run_dir"]), spec.get("model_config", {}), {})
+    return {"model": spec["model"], "n_train": len(data.train), "train_config": marks["train_config"],
+            **_cost(result, len(data.train), marks, rss_start)}
+
+
+def preprocess(spec: dict) -> dict:
+    from gnn.preprocess import PreprocessConfig
+    from gnn.preprocess import preprocess as run
+
+    start, rss_start = time.perf_counter(), peak_rss_mb()
+    result = run(spec["input_dir"], spec["output_dir"], PreprocessConfig(min_ratings=spec["min_ratings"]))
+    return {"seconds": round(time.perf_counter() - start, 3), "rss_start_mb": rss_start, "peak_mb": peak_rss_mb(),
+            "splits": result.report["splits"], "users": result.report["users"],
+            "ratings_read": result.report["ratings"].get("total")}
+
+
+def generate(spec: dict) -> dict:
+    from gnn.data.synthetic import SampleConfig, write_sample
+
+    start = time.perf_counter()
+    summary = write_sample(spec["out_dir"], SampleConfig(**spec["config"]))
+    return {"seconds": round(time.perf_counter() - start, 3), "n_ratings": summary.n_ratings,
+            "n_users": summary.n_users, "n_anime": summary.n_anime, "peak_mb": peak_rss_mb()}
+
+
+TASKS = {"fit": fit, "tune": tune, "epoch": epoch, "preprocess": preprocess, "generate": generate}
+
+
+def main(argv: list[str]) -> None:
+    spec_path, result_path = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_path.read_text())
+    result = TASKS[spec["task"]](spec)
+    result_path.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

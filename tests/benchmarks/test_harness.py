@@ -1,0 +1,100 @@
+"""The benchmark harness end to end on a tiny input folder (one child process per job: about a minute),
+and its small pure pieces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.compare import write_outputs
+from benchmarks.harness import BenchmarkConfig, run_benchmark, summarize
+from benchmarks.report import fmt, markdown
+from benchmarks.worker import grid_points
+
+GROUPS = ("accuracy", "ranking", "series", "new_users", "cost", "export")
+
+
+@pytest.fixture(scope="module")
+def results(tiny_input, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "tiny"
+    cfg = BenchmarkConfig(data_dir=tiny_input, out_dir=out, models=("global_mean", "item_knn", "baseline"),
+                          seeds=(0,), grids={"item_knn": {"model": {"k": [2, 10]}}},
+                          train_config={"epochs": 1, "batch_size": 64}, min_ratings=1, latency_repeats=2,
+                          command="pytest")
+    res = run_benchmark(cfg, log=lambda _m: None)
+    write_outputs(res, out)
+    return res, out
+
+
+@pytest.mark.slow
+def test_every_model_has_every_metric_group(results):
+    res, out = results
+    assert res["data"]["preprocessed"] and (out / "processed" / "model_config.json").exists()
+    assert [(r["model"], r["seed"]) for r in res["runs"]] == [("global_mean", 0), ("item_knn", 0), ("baseline", 0)]
+    for run in res["runs"]:
+        assert "error" not in run, run.get("error")
+        assert set(GROUPS) <= set(run)
+        assert run["accuracy"]["test"]["rmse"] > 0 and run["accuracy"]["test"]["n"] > 0
+        assert 0 <= run["ranking"]["ndcg@10"] <= 1 and 0 <= run["ranking"]["recall@10"] <= 1
+        assert set(run["series"]) == {"related_to_train", "other"}
+        assert set(run["new_users"]) == {"k=5", "k=10", "k=20"}
+        assert run["cost"]["train_seconds"] > 0 and run["cost"]["peak_train_mb"] > 0
+        assert run["cost"]["ratings_per_second"] > 0
+    neural = res["runs"][2]
+    assert neural["train_config"]["epochs"] == 1 and neural["cost"]["epochs_run"] == 1
+    assert neural["export"]["model_bytes"] > 0 and neural["export"]["parity_max_abs_diff"] <= 1e-4
+    assert set(neural["export"]["latency"]) == {"pair_known_user", "pair_new_user", "catalog_known_user",
+                                                "catalog_new_user"}
+    assert res["runs"][0]["export"] is None  # classic models do not export
+
+
+@pytest.mark.slow
+def test_tuning_is_recorded_and_used(results):
+    res, _ = results
+    tuning = res["tuning"]["item_knn"]
+    assert [t["model"] for t in tuning["trials"]] == [{"k": 2}, {"k": 10}]
+    best = min(tuning["trials"], key=lambda t: t["val_rmse"])
+    assert tuning["chosen"]["model"] == best["model"]
+    assert res["runs"][1]["model_config"]["k"] == best["model"]["k"]
+    assert tuning["grid"] == {"model": {"k": [2, 10]}}
+    assert res["tuning"]["baseline"]["grid"] is None and res["tuning"]["global_mean"]["grid"] is None
+
+
+@pytest.mark.slow
+def test_results_files_render(results):
+    res, out = results
+    assert json.loads((out / "results.json").read_text())["summary"].keys() == res["summary"].keys()
+    md = (out / "results.md").read_text()
+    for heading in ("## Accuracy", "## Ranking", "## Series", "## New users", "## Cost", "## Export", "## Tuning"):
+        assert heading in md
+    assert "| item_knn |" in md and "Command: `pytest`" in md and res["machine"]["platform"] in md
+    for png in ("accuracy", "ranking", "series", "new_users", "latency", "cost"):
+        assert (out / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert markdown(res) + "\n" == md
+
+
+def test_summary_mean_and_sample_std():
+    runs = [{"model": "m", "accuracy": {"test": {"rmse": r}}, "ranking": {}, "series": {}, "new_users": {},
+             "cost": {"closed_form": False}, "export": None} for r in (1.0, 2.0, 3.0)]
+    runs.append({"model": "m", "seed": 9, "error": "boom"})  # failed runs are left out
+    s = summarize(runs)["m"]["accuracy.test.rmse"]
+    assert (s["mean"], s["std"], s["n"]) == (2.0, 1.0, 3)
+    assert fmt(s, 2) == "2.00 ± 1.00" and fmt({"mean": 2.0, "std": 0.0, "n": 1}, 1) == "2.0" and fmt(None) == "–"
+    assert fmt({"mean": 997.0, "std": 0.0, "n": 3}, 0) == "997" and fmt({"mean": 1.4e-6, "std": 0, "n": 1}, ".1e") == "1.4e-06"
+
+
+def test_grid_points_cover_the_product():
+    points = grid_points({"model": {"a": [1, 2]}, "train": {"lr": [0.1, 0.2, 0.3]}})
+    assert len(points) == 6 and ({"a": 2}, {"lr": 0.3}) in points
+    assert grid_points({}) == [({}, {})]
+
+
+def test_grid_override_replaces_one_axis():
+    from benchmarks.compare import GRIDS, override_grids
+
+    grids = override_grids(GRIDS, ["mf.model.dim=64", "mf.train.lr=0.01,0.02"])
+    assert grids["mf"] == {"model": {"dim": [64], "reg": GRIDS["mf"]["model"]["reg"]}, "train": {"lr": [0.01, 0.02]}}
+    assert GRIDS["mf"]["model"]["dim"] == [16, 64]  # the visible defaults are not modified
+    with pytest.raises(SystemExit):
+        override_grids(GRIDS, ["mf.dim=64"])

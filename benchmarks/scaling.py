@@ -99,6 +99,7 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows = res["rows"]
     x = [r["ratings"] for r in rows]
@@ -113,6 +114,10 @@ def plot(res: dict[str, Any], path: Path) -> None:
     first = max(v[0][0] for v in series.values())  # a linear reference through the slowest first point
     axes[0].plot(x, [first * xi / x[0] for xi in x], "k:", label="linear in ratings")
     axes[0].set(xscale="log", yscale="log", xlabel="ratings (input)", ylabel="seconds (log)")
+    lo, hi = axes[0].get_ylim()
+    ticks = [t for t in (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo <= t <= hi]
+    axes[0].set_yticks(ticks, [f"{t:g}" for t in ticks])
+    axes[0].yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     axes[1].set(xscale="log", xlabel="ratings (input)", ylabel="peak RSS of the step's process, MiB")
     for ax in axes:
         ax.set_xticks(x, [f"{v / 1000:,.0f}k" for v in x])

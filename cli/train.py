@@ -10,7 +10,7 @@ from cli.common import friendly_errors
 from gnn.errors import UsageError
 from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
 
-MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "global_mean")
+MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
 
 
 @click.command()

@@ -29,6 +29,16 @@ _PROGRESS = click.option("--progress/--no-progress", default=True, show_default=
                          help="Show a progress bar on stderr.")
 
 
+def _fetch_options(command):
+    """The options both fetch commands share: checkpoint, endpoint, retries, pacing, progress."""
+    for option in reversed([
+        click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Progress file for resuming; default: OUT's name with .checkpoint.json."),
+        _ENDPOINT, _RETRIES, _INTERVAL, _PROGRESS]):
+        command = option(command)
+    return command
+
+
 def _client(endpoint: str, max_retries: int, min_interval: float) -> GraphQLClient:
     return GraphQLClient(endpoint, RetryPolicy(max_retries=max_retries, min_interval=min_interval))
 
@@ -49,12 +59,7 @@ def _echo_counts(counts: Counter[str]) -> None:
               help="Stop after this many pages in total (resumed pages included). Default: all.")
 @click.option("--per-page", type=click.IntRange(1, 50), default=50, show_default=True,
               help="Anime per request (AniList allows at most 50).")
-@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Progress file for resuming; default: OUT's name with .checkpoint.json.")
-@_ENDPOINT
-@_RETRIES
-@_INTERVAL
-@_PROGRESS
+@_fetch_options
 @friendly_errors
 def fetch_catalog(source: str, out: Path, max_anime: int | None, pages: int | None, per_page: int,
                   checkpoint: Path | None, endpoint: str, max_retries: int, min_interval: float,
@@ -84,12 +89,7 @@ def fetch_catalog(source: str, out: Path, max_anime: int | None, pages: int | No
               help="Ratings file to write (user_id,anime_id,rating).")
 @click.option("--catalog", type=_IN_FILE, default=None,
               help="Keep only anime in this anime_catalog.json (drops are counted).")
-@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Progress file for resuming; default: OUT's name with .checkpoint.json.")
-@_ENDPOINT
-@_RETRIES
-@_INTERVAL
-@_PROGRESS
+@_fetch_options
 @friendly_errors
 def fetch_ratings(source: str, users: int, names: tuple[str, ...], out: Path, catalog: Path | None,
                   checkpoint: Path | None, endpoint: str, max_retries: int, min_interval: float,

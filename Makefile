@@ -32,7 +32,7 @@ demo: setup
 	# A new user known only by three ratings of synthetic sample anime:
 	$(CLI) recommend --model-dir public/model/anime_recommender --ratings "1869:10,3799:9,652:3" --top-k 10
 
-test: setup
+test: setup web
 	$(PY) -m pytest -q
 
 # The web page's only dependency, onnxruntime-web (exact version in package-lock.json), copied

@@ -39,6 +39,8 @@ MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
               type=click.FloatRange(0, 1), help="Share of training rows scored from a sampled history "
                                                 "instead of the user ID (trains the new-user path).")
 @click.option("--seed", default=TrainConfig.seed, show_default=True, type=int, help="Random seed.")
+@click.option("--device", default=TrainConfig.device, show_default=True,
+              help="cpu, cuda or cuda:N (under torchrun each process takes cuda:LOCAL_RANK).")
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
               help="Override a model config field, e.g. --model-option dropout=0.3 (repeatable).")
 @click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/checkpoint.pt exactly where it stopped.")
@@ -46,7 +48,7 @@ MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
 @friendly_errors
 def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, lr: float,
           weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
-          seed: int, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
+          seed: int, device: str, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
     """Train a rating model; writes best_model.pt, training_history.json and a training-curve PNG."""
     from gnn.data.processed import load_processed
     from gnn.train.trainer import train_model
@@ -60,8 +62,16 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+    if device != "cpu":
+        import torch
+
+        if not device.startswith("cuda"):
+            raise UsageError(f"--device expects cpu, cuda or cuda:N, got {device!r}")
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {device}: no CUDA GPU is visible to this PyTorch build")
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                      patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed)
+                      patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
+                      device=device)
     data = load_processed(data_dir)
     try:
         result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,

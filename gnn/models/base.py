@@ -116,6 +116,10 @@ class RatingModel(nn.Module, ABC):
         """Extra penalty added to the loss (e.g. L2 on the batch's factors); 0 by default."""
         return torch.zeros(())
 
+    @property
+    def device(self) -> torch.device:
+        return self.rating_mean.device
+
     def normalize(self, rating: torch.Tensor) -> torch.Tensor:
         return (rating - self.rating_mean) / self.rating_std
 

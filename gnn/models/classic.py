@@ -39,7 +39,7 @@ class GlobalMean(RatingModel):
         self.config = config
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        return torch.zeros(batch.anime.shape[0])
+        return torch.zeros(batch.anime.shape[0], device=batch.anime.device)
 
     def fit_closed_form(self, train) -> bool:
         return True
@@ -109,7 +109,7 @@ class BiasedMF(Biases):
         mask = _history_mask(batch).float()[..., None]
         q = self.item_factor(batch.hist_anime) * mask                          # [B, L, d]
         resid = batch.hist_rating - b_u[:, None] - self.item_bias(batch.hist_anime).squeeze(-1)
-        eye = torch.eye(q.shape[-1]) * self.config.shrink
+        eye = torch.eye(q.shape[-1], device=q.device) * self.config.shrink
         gram = q.transpose(1, 2) @ q + eye                                    # [B, d, d]
         rhs = (q * resid[..., None]).sum(1, keepdim=True).transpose(1, 2)    # [B, d, 1]
         return torch.linalg.solve(gram, rhs).squeeze(-1)
@@ -118,7 +118,11 @@ class BiasedMF(Biases):
         b_u = self.user_bias_for(batch)
         p_u = self.user_factor(batch.user)
         if batch.use_history is not None and batch.use_history.any():
-            p_u = torch.where(batch.use_history[:, None], self.folded_user_factor(batch, b_u), p_u)
+            # Solve only for the history rows: the batched ridge solve dominates the step otherwise.
+            rows = batch.use_history.nonzero().squeeze(1)
+            sub = Batch(user=batch.user[rows], anime=batch.anime[rows], hist_anime=batch.hist_anime[rows],
+                        hist_rating=batch.hist_rating[rows])
+            p_u = p_u.index_put((rows,), self.folded_user_factor(sub, b_u[rows]))
         q_i = self.item_factor(batch.anime)
         return b_u + self.item_bias(batch.anime).squeeze(-1) + (p_u * q_i).sum(-1)
 

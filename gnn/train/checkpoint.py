@@ -24,7 +24,7 @@ def model_blob(model: RatingModel, ctx: ModelContext) -> dict[str, Any]:
     """The part of a checkpoint that rebuilds the model."""
     return {"format_version": FORMAT_VERSION, "model_name": model.name,
             "model_config": asdict(model.config),  # type: ignore[attr-defined]
-            "context": ctx.to_blob(), "state_dict": model.state_dict()}
+            "context": ctx.to_blob(), "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}}
 
 
 def save_checkpoint(path: str | Path, blob: dict[str, Any]) -> None:

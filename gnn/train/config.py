@@ -35,6 +35,7 @@ class TrainConfig:
     history_frac: float = 0.25        # share of training rows scored from a sampled history, not the ID
     history_len: int = 32             # entries sampled per history during training
     eval_batch_size: int = 8192
+    device: str = "cpu"               # cpu | cuda | cuda:N; checkpoints are always written on CPU
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -43,6 +44,8 @@ class TrainConfig:
             raise ValueError(f"loss must be one of {', '.join(LOSS_KINDS)}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"device must be cpu, cuda or cuda:N, got {self.device!r}")
         if not 0 <= self.history_frac <= 1:
             raise ValueError("history_frac must be within 0..1")
 

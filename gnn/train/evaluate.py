@@ -40,8 +40,8 @@ def predict_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192
     """Predictions (original scale) for every row of ``split`` by user ID."""
     was_training = model.training
     model.eval()
-    out = [model.predict(Batch(user=split.user[i:i + batch_size], anime=split.anime[i:i + batch_size]))
-           for i in range(0, len(split), batch_size)]
+    out = [model.predict(Batch(user=split.user[i:i + batch_size], anime=split.anime[i:i + batch_size])
+                         .to(model.device)).cpu() for i in range(0, len(split), batch_size)]
     model.train(was_training)
     return torch.cat(out) if out else torch.zeros(0)
 
@@ -78,7 +78,7 @@ def predict_from_history(model: RatingModel, given_anime: torch.Tensor, given_ra
     hist_rating = model.normalize(given_rating.float())[None, :].expand(n, -1)
     batch = Batch(user=torch.zeros(n, dtype=torch.long), anime=targets.long(), hist_anime=hist_anime,
                   hist_rating=hist_rating, use_history=torch.ones(n, dtype=torch.bool))
-    return model.predict(batch)
+    return model.predict(batch.to(model.device)).cpu()
 
 
 def evaluate_new_users(model: RatingModel, holdout: pd.DataFrame, ks: tuple[int, ...] = NEW_USER_KS,

@@ -43,11 +43,15 @@ class TrainResult:
     ratings_per_second: float = 0.0
 
 
-def _dist() -> tuple[int, int]:
+def _dist(device: str) -> tuple[int, int, torch.device]:
+    """(rank, world size, this process's device); one GPU per process under torchrun."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    on_gpu = device.startswith("cuda")
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+        dist.init_process_group("nccl" if on_gpu else "gloo")
+    if on_gpu and world > 1:
+        return dist.get_rank(), world, torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return (dist.get_rank(), world, torch.device(device)) if world > 1 else (0, 1, torch.device(device))
 
 
 def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
@@ -87,11 +91,11 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     not been interrupted (same seed, same data, same config as stored there).
     """
     output_dir = Path(output_dir)
-    rank, world = _dist()
+    rank, world, device = _dist(cfg.device)
     ckpt_path = output_dir / "checkpoint.pt"
     state = read_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
-    if state is not None:
-        cfg = TrainConfig.from_dict(state["train_config"])
+    if state is not None:  # the stored config wins, except where to run
+        cfg = TrainConfig.from_dict({**state["train_config"], "device": cfg.device})
         model_name, model_config = state["model_name"], state["model_config"]
 
     torch.manual_seed(cfg.seed)
@@ -106,6 +110,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
 
     # Classic references with a closed-form fit (e.g. the global mean) skip the gradient loop.
     closed_form = model.fit_closed_form(train)
+    model.to(device)
     params = [p for p in model.parameters() if p.requires_grad] or [torch.nn.Parameter(torch.zeros(1))]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = _scheduler(optimizer, cfg, steps_per_epoch * cfg.epochs)
@@ -120,7 +125,8 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
         torch.set_rng_state(state["rng_torch"])
         gen.set_state(state["rng_shuffle"])
         log(f"resumed from {ckpt_path} after epoch {state['epoch']}")
-    net = DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
+    net = DistributedDataParallel(model, find_unused_parameters=True,
+                                  device_ids=[device] if device.type == "cuda" else None) if world > 1 else model
     loss_fn = LOSSES[cfg.loss]
     epochs = range(first_epoch, cfg.epochs + 1) if not closed_form else range(1, 2)
 
@@ -135,7 +141,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
                 hist_anime, hist_rating = histories.sample(users, cfg.history_len, gen)
                 use_history = torch.rand(len(idx), generator=gen) < cfg.history_frac
                 batch = Batch(user=users, anime=train.anime[idx], target=target[idx], hist_anime=hist_anime,
-                              hist_rating=hist_rating, use_history=use_history)
+                              hist_rating=hist_rating, use_history=use_history).to(device)
                 loss = loss_fn(net(batch), batch.target) + model.regularization(batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

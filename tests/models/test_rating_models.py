@@ -196,3 +196,18 @@ def test_registry_knows_both_models() -> None:
     assert {"baseline", "gnn"} <= set(registry.model_names())
     with pytest.raises(KeyError):
         registry.make_config("gnn", {"no_such_option": 1})
+
+
+def test_mf_mixed_batch_matches_pure_history_and_pure_id_rows(ctx, batch_of) -> None:
+    """The fold-in is solved only for history rows; mixing rows must not change any row's value."""
+    model = _model("mf", ctx, dim=4).eval()
+    with torch.no_grad():
+        model.item_bias.weight.normal_()
+        model.user_bias.weight.normal_()
+    hist = [[(1, 1.5), (2, 1.0)], [(3, -1.0), (4, 0.5), (6, -0.5)], [(1, 0.5)]]
+    mixed = model(batch_of([1, 2, 3], [5, 5, 7], hist=hist, use_history=[True, False, True]))
+    by_history = model(batch_of([1, 2, 3], [5, 5, 7], hist=hist, use_history=[True] * 3))
+    by_id = model(batch_of([1, 2, 3], [5, 5, 7], hist=hist, use_history=[False] * 3))
+    assert torch.allclose(mixed[[0, 2]], by_history[[0, 2]], atol=1e-6)
+    assert torch.allclose(mixed[1], by_id[1])
+    assert not torch.allclose(by_history, by_id)

@@ -94,3 +94,9 @@ def test_torchrun_two_processes_match_one(tiny_processed, tmp_path):
             for d in ("one", "two")]
     assert rmse[1] == pytest.approx(rmse[0], rel=0.1)
     assert len(list(Path(tmp_path / "two").glob("best_model.pt"))) == 1
+
+
+def test_device_is_validated():
+    assert TrainConfig(device="cuda:1").device == "cuda:1"
+    with pytest.raises(ValueError, match="device must be cpu, cuda or cuda:N"):
+        TrainConfig(device="tpu")

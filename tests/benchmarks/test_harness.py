@@ -93,8 +93,9 @@ def test_grid_points_cover_the_product():
 def test_grid_override_replaces_one_axis():
     from benchmarks.compare import GRIDS, override_grids
 
+    before = json.dumps(GRIDS, sort_keys=True)
     grids = override_grids(GRIDS, ["mf.model.dim=64", "mf.train.lr=0.01,0.02"])
     assert grids["mf"] == {"model": {"dim": [64], "reg": GRIDS["mf"]["model"]["reg"]}, "train": {"lr": [0.01, 0.02]}}
-    assert GRIDS["mf"]["model"]["dim"] == [16, 64]  # the visible defaults are not modified
+    assert json.dumps(GRIDS, sort_keys=True) == before  # the visible defaults are not modified
     with pytest.raises(SystemExit):
         override_grids(GRIDS, ["mf.dim=64"])

@@ -1,0 +1,66 @@
+"""How popular are the anime each model puts in users' top 10? (A diagnostic for the ranking rows.)
+
+    python benchmarks/top_popularity.py --results benchmarks/results/mal --models baseline gnn item_knn mf
+
+Reads a `compare.py` output folder (``<results>/processed`` and the best checkpoints in
+``<results>/tmp/runs/<model>_s0``), scores the whole catalog for a seeded sample of test users
+(train anime excluded, as in the ranking metrics) and prints, per model, how many training
+ratings the recommended anime have, the share of top-10 slots given to anime with fewer training
+ratings than the catalog's median, and how many distinct anime the sampled users' lists cover.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gnn.data.processed import load_processed  # noqa: E402
+from gnn.train.checkpoint import load_model  # noqa: E402
+from gnn.train.metrics import score_catalog  # noqa: E402
+
+
+def top_k_popularity(scores: torch.Tensor, in_train: torch.Tensor, popularity: torch.Tensor,
+                     k: int = 10) -> dict:
+    """Popularity summary of each row's top ``k`` (``scores``/``in_train`` ``[U, n_anime]``, column 0 = pad)."""
+    scores = scores.clone()
+    scores[:, 0] = -math.inf
+    scores[in_train] = -math.inf
+    top = scores.topk(k, dim=1).indices
+    pop = popularity[top].float()
+    median = popularity[1:].float().median()
+    return {"median_train_ratings": float(pop.median()), "mean_train_ratings": float(pop.mean()),
+            "share_below_catalog_median": float((pop < median).float().mean()),
+            "distinct_anime": int(top.unique().numel()), "catalog_median": float(median)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
+    parser.add_argument("--models", nargs="+", default=["baseline", "gnn"], help="models with a run of seed 0")
+    parser.add_argument("--users", type=int, default=500, help="test users sampled (seed 0)")
+    args = parser.parse_args(argv)
+    data = load_processed(args.results / "processed")
+    n_users, n_anime = data.config["n_users"], data.config["n_anime"]
+    popularity = torch.bincount(data.train.anime, minlength=n_anime)
+    test_users = data.test.user.unique()
+    users = test_users[torch.randperm(len(test_users), generator=torch.Generator().manual_seed(0))[:args.users]]
+    in_train = torch.zeros(n_users, n_anime, dtype=torch.bool)
+    in_train[data.train.user, data.train.anime] = True
+    print(f"{len(users)} test users; catalog median {popularity[1:].float().median():.0f} training ratings per anime")
+    print("| model | median train ratings of top-10 anime | mean | share below catalog median | distinct anime |")
+    print("|---|---:|---:|---:|---:|")
+    for name in args.models:
+        model, _, _ = load_model(args.results / "tmp" / "runs" / f"{name}_s0" / "best_model.pt")
+        r = top_k_popularity(score_catalog(model, users, n_anime), in_train[users], popularity)
+        print(f"| {name} | {r['median_train_ratings']:.0f} | {r['mean_train_ratings']:.0f} | "
+              f"{r['share_below_catalog_median']:.2f} | {r['distinct_anime']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gnn.data.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.metrics import score_catalog  # noqa: E402
+from gnn.train.series import with_series  # noqa: E402
 
 
 def top_k_popularity(scores: torch.Tensor, in_train: torch.Tensor, popularity: torch.Tensor,
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     print("| model | median train ratings of top-10 anime | mean | share below catalog median | distinct anime |")
     print("|---|---:|---:|---:|---:|")
     for name in args.models:
-        model, _, _ = load_model(args.results / "tmp" / "runs" / f"{name}_s0" / "best_model.pt")
+        base, ctx, blob = load_model(args.results / "tmp" / "runs" / f"{name}_s0" / "best_model.pt")
+        model = with_series(base, ctx, blob, data)
         r = top_k_popularity(score_catalog(model, users, n_anime), in_train[users], popularity)
         print(f"| {name} | {r['median_train_ratings']:.0f} | {r['mean_train_ratings']:.0f} | "
               f"{r['share_below_catalog_median']:.2f} | {r['distinct_anime']} |")

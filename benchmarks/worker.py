@@ -98,12 +98,14 @@ def fit(spec: dict) -> dict:
     from gnn.models.history import TwoTowerModel
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import ranking_metrics, series_metrics
+    from gnn.train.series import with_series
 
     data = load_processed(spec["data_dir"])
     rss_start = peak_rss_mb()
     run_dir = Path(spec["run_dir"])
     result, marks = _train(spec, data, run_dir, spec.get("model_config", {}), {})
-    model, _, _ = load_model(run_dir / "best_model.pt")
+    base, ctx, blob = load_model(run_dir / "best_model.pt")
+    model = with_series(base, ctx, blob, data)  # the franchise term, for models that have one
     start = time.perf_counter()
     ranking = ranking_metrics(model, data, k=spec.get("k", 10), threshold=spec.get("relevant", 8.0),
                               max_users=spec.get("ranking_users", 2000), seed=0)
@@ -114,10 +116,12 @@ def fit(spec: dict) -> dict:
         "accuracy": {"val": result.metrics["val"], "test": result.metrics["test"]},
         "ranking": ranking, "series": series_metrics(model, data), "new_users": result.metrics["new_users"],
         "cost": {**_cost(result, len(data.train), marks, rss_start),
-                 "n_parameters": sum(p.numel() for p in model.parameters()),
+                 "n_parameters": sum(p.numel() for p in base.parameters()),
                  "eval_seconds": round(time.perf_counter() - start, 2)},
         "export": None}
-    if spec.get("export", True) and isinstance(model, TwoTowerModel):
+    if "series_term" in result.metrics:
+        out["series_term"] = result.metrics["series_term"]
+    if spec.get("export", True) and isinstance(base, TwoTowerModel):
         out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
     out["cost"]["peak_mb"] = peak_rss_mb()
     return out

@@ -81,6 +81,9 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
     m = result.metrics
     click.echo(f"best epoch {result.best_epoch}; test MAE {m['test']['mae']:.4f} RMSE {m['test']['rmse']:.4f}; "
                f"{result.train_seconds:.0f}s, {result.ratings_per_second:,.0f} ratings/s")
+    if "series_term" in m:
+        w = m["series_term"]["without"]["test"]
+        click.echo(f"  (franchise term on; without it: test MAE {w['mae']:.4f} RMSE {w['rmse']:.4f})")
     for k, v in m["new_users"].items():
         click.echo(f"  new users ({k} given, {v['users']} users): MAE {v['mae']:.4f} RMSE {v['rmse']:.4f}")
     click.echo(f"artifacts in {result.output_dir}/")

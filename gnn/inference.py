@@ -182,7 +182,8 @@ class OnnxRecommender:
         if user_id is not None:
             user = self.known_user(user_id)
             rated = self.rated_by(user)
-            scores = self.score(user=user)
+            # Their own ratings feed the franchise term of a model that has one (ignored otherwise).
+            scores = self.score(user=user, history=list(rated.items()))
         else:
             pairs = self.history_indices(history or [])
             rated = dict(pairs)

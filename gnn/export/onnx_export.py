@@ -30,11 +30,12 @@ from gnn.export.display import read_catalog_side, user_ratings, write_binary, wr
 from gnn.export.metadata import (FORMAT_VERSION, INPUT_NAMES, OPSET, OUTPUT_NAMES, file_table, io_contract,
                                  sha256, training_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
-from gnn.export.scorer import PrecomputedScorer
+from gnn.export.scorer import PrecomputedScorer, SeriesExport
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
 from gnn.io import read_json, write_json
 from gnn.models.base import ModelContext
 from gnn.models.history import TwoTowerModel
+from gnn.models.series import SeriesAdjusted, SeriesTerm
 
 # model.onnx budget for the browser; `user_table="auto"` drops the user table to stay under it.
 SIZE_BUDGET = 10_000_000
@@ -107,18 +108,23 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     return exporter
 
 
-def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict]:
+def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict, SeriesExport | None]:
     from gnn.train.checkpoint import load_model  # heavy (torch_geometric): only when exporting
 
     path = model_dir if model_dir.is_file() else model_dir / "best_model.pt"
     if not path.exists():
         raise InputError(str(model_dir), "no best_model.pt here; run `anime-gnn train` first")
-    model, ctx, _ = load_model(path)
+    model, ctx, blob = load_model(path)
+    series = None
+    if blob.get("series"):
+        series = SeriesExport(known=SeriesTerm(**blob["series"]["known"]),
+                              history=SeriesTerm(**blob["series"]["history"]),
+                              rel_idx=ctx.tables.rel_idx, rel_w=ctx.tables.rel_w)
     meta_path = path.parent / "model_metadata.json"
     meta = read_json(meta_path) if meta_path.exists() else {}
     if not isinstance(model, TwoTowerModel):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
-    return model, ctx, meta
+    return model, ctx, meta, series
 
 
 def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int = 64,
@@ -140,7 +146,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
     if max_history < 1:
         raise ValueError("max_history must be at least 1")
     model_dir, output_dir = Path(model_dir), Path(output_dir)
-    model, ctx, model_meta = _load(model_dir)
+    model, ctx, model_meta, series = _load(model_dir)
     data_dir = Path(data_dir or model_meta.get("data_dir") or "data/processed")
     anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
 
@@ -155,7 +161,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             say(f"user table left out: model.onnx would exceed {SIZE_BUDGET / 1e6:g} MB with it "
                 "(new users only; use --user-table keep or --fp16-tables to keep known users)")
     scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
-                               table_dtype).eval()
+                               table_dtype, series).eval()
     tolerance = 1e-2 if fp16_tables else 1e-4
 
     with staging(output_dir) as tmp:
@@ -168,7 +174,8 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             write_binary(tmp / "user_ratings.bin", *ratings)
         say("checking parity with PyTorch (ONNX Runtime, CPU)")
         parity = check_parity(model, tmp / "model.onnx", ctx.n_anime, max_history, keep_users,
-                              tolerance=tolerance, seed=parity_seed)
+                              tolerance=tolerance, seed=parity_seed,
+                              series=SeriesAdjusted(model, ctx, series.known, series.history) if series else None)
         version = new_version(sha256(tmp / "model.onnx"))
         scale = {"low": ctx.rating_low, "high": ctx.rating_high}
         write_json(tmp / "onnx_model_metadata.json", {
@@ -195,6 +202,11 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
                 "layout": "int32 offsets[n_users + 1], int32 anime_index[nnz], float32 rating[nnz]; "
                           "user u rated anime_index[offsets[u]:offsets[u + 1]] (train, val and test splits)"},
             "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
+            "series_term": None if series is None else {
+                "known": series.known.to_dict(), "history": series.history.to_dict(),
+                "formula": "rating += alpha * sum_b w_ab (r_b - r_hat_b) / (sum_b w_ab + shrink) over the "
+                           "candidate's related anime b in the history (relation weights w); r_hat_b from the "
+                           "user ID (known) or the rest of the history (new user); 'known' or 'history' by user"},
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })

@@ -97,6 +97,7 @@ class RatingModel(nn.Module, ABC):
     """Base class: subclasses implement :meth:`forward` (normalized predictions)."""
 
     name: ClassVar[str]
+    uses_relations: ClassVar[bool] = False  # sees the catalog's relations, so gets the franchise term
 
     def __init__(self, ctx: ModelContext) -> None:
         super().__init__()

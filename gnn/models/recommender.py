@@ -86,6 +86,8 @@ class GNNRecommender(TwoTowerModel):
         - :meth:`forward`: :class:`Batch` -> :math:`[B]` normalized ratings
     """
 
+    uses_relations = True
+
     def __init__(self, ctx: ModelContext, config: GNNConfig = GNNConfig()) -> None:
         c = config
         item_dim = c.anime_dim + c.genre_dim + c.tag_dim + c.studio_dim + c.rel_dim

@@ -25,10 +25,12 @@ from gnn.data.processed import ProcessedData
 from gnn.io import write_json
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel
 from gnn.models.registry import build_model
+from gnn.models.series import SeriesAdjusted
 from gnn.train.checkpoint import model_blob, read_checkpoint, save_checkpoint, model_from_blob
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import evaluate_new_users, evaluate_split
 from gnn.train.histories import UserHistories
+from gnn.train.series import fit_series, series_blob
 
 EpochCallback = Callable[[int, dict], bool]  # return True to stop after this epoch
 
@@ -186,14 +188,34 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
         dist.barrier()
     best, _ = model_from_blob(read_checkpoint(output_dir / "best_model.pt")) if rank == 0 or world == 1 \
         else (model, None)
-    metrics = {"val": evaluate_split(best, data.val).as_dict(), "test": evaluate_split(best, data.test).as_dict(),
-               "new_users": evaluate_new_users(best, data.holdout, seed=cfg.seed)}
+    metrics = _final_metrics(best, data, cfg, output_dir, fit_term=rank == 0)
     result = TrainResult(output_dir=output_dir, best_epoch=best_epoch, metrics=metrics, history=history,
                          train_seconds=train_seconds,
                          ratings_per_second=seen_ratings / train_seconds if train_seconds else 0.0)
     if rank == 0:
         _write_artifacts(result, model_name, cfg, data, best)
     return result
+
+
+def _final_metrics(best: RatingModel, data: ProcessedData, cfg: TrainConfig, output_dir: Path,
+                   fit_term: bool = True) -> dict:
+    """Val/test/new-user metrics of the best model; models that see relations first get the franchise term.
+
+    The term (two numbers per user path, fitted on the validation split) is stored in
+    ``best_model.pt``; the metrics without it are kept under ``series_term`` for comparison.
+    """
+    def measure(model: RatingModel) -> dict:
+        return {"val": evaluate_split(model, data.val).as_dict(), "test": evaluate_split(model, data.test).as_dict(),
+                "new_users": evaluate_new_users(model, data.holdout, seed=cfg.seed)}
+
+    plain = measure(best)
+    if not (best.uses_relations and fit_term):  # under DDP, rank 0 alone fits and writes
+        return plain
+    known, history, residuals = fit_series(best, data, seed=cfg.seed)
+    path = output_dir / "best_model.pt"
+    save_checkpoint(path, {**read_checkpoint(path), "series": series_blob(known, history)})
+    scored = measure(SeriesAdjusted(best, ModelContext.from_processed(data), known, history, residuals))
+    return {**scored, "series_term": {**series_blob(known, history), "without": plain}}
 
 
 def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, data: ProcessedData,

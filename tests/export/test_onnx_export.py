@@ -14,6 +14,7 @@ from gnn.export.onnx_export import export_model
 from gnn.export.parity import session
 from gnn.models.base import Batch
 from gnn.train.checkpoint import load_model
+from gnn.train.series import with_series
 from tests.export import tiny
 
 
@@ -71,7 +72,9 @@ def test_graph_holds_no_message_passing(export_dir):
 
 
 def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):
-    model, ctx, _ = load_model(model_dir / "best_model.pt")
+    base, ctx, blob = load_model(model_dir / "best_model.pt")
+    model = with_series(base, ctx, blob)  # the gnn model carries its franchise term
+    assert blob["series"]["history"]["alpha"] != 0
     sess = session(export_dir / "model.onnx")
     everything = np.arange(ctx.n_anime)
     empty = run(sess, 0, [], everything)

@@ -100,3 +100,19 @@ def test_device_is_validated():
     assert TrainConfig(device="cuda:1").device == "cuda:1"
     with pytest.raises(ValueError, match="device must be cpu, cuda or cuda:N"):
         TrainConfig(device="tpu")
+
+
+def test_gnn_gets_a_franchise_term_and_the_baseline_does_not(tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    cfg = TrainConfig(epochs=2, batch_size=64, lr=1e-2, seed=0)
+    gnn = train_model("gnn", data, tmp_path / "gnn", cfg, **QUIET)
+    blob = torch.load(tmp_path / "gnn" / "best_model.pt", weights_only=True)
+    assert set(blob["series"]) == {"known", "history"} and blob["series"]["known"]["alpha"] != 0
+    term = gnn.metrics["series_term"]
+    assert term["known"] == blob["series"]["known"]
+    # The fit is least squares on the validation split, so the term cannot make validation worse.
+    assert gnn.metrics["val"]["rmse"] <= term["without"]["val"]["rmse"] + 1e-9
+    assert gnn.metrics["test"]["n"] == term["without"]["test"]["n"]
+    baseline = train_model("baseline", data, tmp_path / "baseline", cfg, **QUIET)
+    assert "series_term" not in baseline.metrics
+    assert "series" not in torch.load(tmp_path / "baseline" / "best_model.pt", weights_only=True)

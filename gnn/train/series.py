@@ -25,7 +25,7 @@ from gnn.models.base import Batch, ModelContext, RatingModel
 from gnn.models.series import KnownResiduals, SeriesAdjusted, SeriesTerm, related_from_history
 from gnn.train.evaluate import predict_split
 
-SHRINKS = (0.25, 0.5, 1.0, 2.0, 4.0)
+SHRINKS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 HISTORY_KS = (5, 10, 20)
 
 

@@ -16,6 +16,7 @@ The parent never imports torch: it only writes specs, starts children and reads 
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -55,6 +56,19 @@ class BenchmarkConfig:
     export: bool = True
     quick: bool = False
     command: str = ""
+
+
+def run_dir(out_dir: Path, model: str, seed: int) -> Path:
+    """Where ``model`` trains with ``seed``; its checkpoints stay there for later diagnostics."""
+    return out_dir / "tmp" / "runs" / f"{model}_s{seed}"
+
+
+def finished_run_parser(description: str) -> argparse.ArgumentParser:
+    """Options of the scripts that read a finished compare.py run (its data and seed-0 checkpoints)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
+    parser.add_argument("--models", nargs="+", default=["baseline", "gnn"], help="models with a run of seed 0")
+    return parser
 
 
 def command_line() -> str:
@@ -202,7 +216,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
         for seed in cfg.seeds:
             spec = {"task": "fit", "model": model, "data_dir": str(processed), "model_config": chosen["model"],
                     "train_config": {**cfg.train_config, **chosen["train"], "seed": seed},
-                    "run_dir": str((cfg.out_dir / "tmp" / "runs" / f"{model}_s{seed}").resolve()),
+                    "run_dir": str(run_dir(cfg.out_dir, model, seed).resolve()),
                     "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,
                     "export": cfg.export, "latency_repeats": cfg.latency_repeats}
             try:

@@ -11,7 +11,6 @@ ratings than the catalog's median, and how many distinct anime the sampled users
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from gnn.data.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.metrics import score_catalog  # noqa: E402
@@ -41,9 +41,7 @@ def top_k_popularity(scores: torch.Tensor, in_train: torch.Tensor, popularity: t
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
-    parser.add_argument("--models", nargs="+", default=["baseline", "gnn"], help="models with a run of seed 0")
+    parser = finished_run_parser(__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=500, help="test users sampled (seed 0)")
     args = parser.parse_args(argv)
     data = load_processed(args.results / "processed")
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| model | median train ratings of top-10 anime | mean | share below catalog median | distinct anime |")
     print("|---|---:|---:|---:|---:|")
     for name in args.models:
-        base, ctx, blob = load_model(args.results / "tmp" / "runs" / f"{name}_s0" / "best_model.pt")
+        base, ctx, blob = load_model(run_dir(args.results, name, 0) / "best_model.pt")
         model = with_series(base, ctx, blob, data)
         r = top_k_popularity(score_catalog(model, users, n_anime), in_train[users], popularity)
         print(f"| {name} | {r['median_train_ratings']:.0f} | {r['mean_train_ratings']:.0f} | "

@@ -99,3 +99,21 @@ def test_grid_override_replaces_one_axis():
     assert json.dumps(GRIDS, sort_keys=True) == before  # the visible defaults are not modified
     with pytest.raises(SystemExit):
         override_grids(GRIDS, ["mf.dim=64"])
+
+
+@pytest.mark.slow
+def test_series_ablation_reproduces_the_run_without_the_term(results):
+    from benchmarks.series_ablation import main
+
+    res, out = results
+    main(["--results", str(out), "--models", "baseline", "item_knn", "--ranking-users", "0"])
+    rows = json.loads((out / "series_ablation.json").read_text())
+    assert list(rows) == ["baseline", "item_knn"]
+    for run in res["runs"][1:]:
+        row = rows[run["model"]]
+        # without the term: the very model the harness evaluated, so the same test numbers
+        assert row["without"]["test"]["rmse"] == pytest.approx(run["accuracy"]["test"]["rmse"], abs=1e-6)
+        assert row["with"]["test"]["n"] == run["accuracy"]["test"]["n"]
+        assert row["term"]["known"]["shrink"] > 0
+    md = (out / "series_ablation.md").read_text()
+    assert "| baseline | without |" in md and "| item_knn | with |" in md

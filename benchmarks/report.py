@@ -129,7 +129,8 @@ def markdown(results: dict[str, Any]) -> str:
                   ("s/epoch", "cost.seconds_per_epoch", None, 2), ("ratings/s", "cost.ratings_per_second", None, 0),
                   ("peak RSS MiB", "cost.peak_train_mb", "low", 0), ("increase MiB", "cost.train_increase_mb", None, 0),
                   ("parameters", "cost.n_parameters", None, 0)])
-    lines += ["`item_knn` keeps its neighbour lists and training residuals as buffers (no parameters).", ""]
+    if "item_knn" in models:
+        lines += ["`item_knn` keeps its neighbour lists and training residuals as buffers (no parameters).", ""]
     exported = [m for m in models if "export.model_bytes" in summary[m]]
     if exported:
         reps = next(r["export"]["latency_repeats"] for r in results["runs"] if r.get("export"))

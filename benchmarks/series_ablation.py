@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from gnn.data.processed import ProcessedData, load_processed  # noqa: E402
-from gnn.models.base import ModelContext, RatingModel  # noqa: E402
+from gnn.models.base import RatingModel  # noqa: E402
 from gnn.models.series import SeriesAdjusted  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import evaluate_new_users, evaluate_split  # noqa: E402
 from gnn.train.metrics import ranking_metrics, series_metrics  # noqa: E402
-from gnn.train.series import fit_series  # noqa: E402
+from gnn.train.series import fit_series, series_blob  # noqa: E402
 
 
 def measure(model: RatingModel, data: ProcessedData, ranking_users: int) -> dict:
@@ -69,17 +69,17 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.models:
         start = time.perf_counter()
         base, ctx, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
-        base.eval()
         known, history, residuals = fit_series(base, data, seed=0)
-        adjusted = SeriesAdjusted(base, ModelContext.from_processed(data), known, history, residuals)
-        rows[name] = {"term": {"known": known.to_dict(), "history": history.to_dict()},
+        adjusted = SeriesAdjusted(base, ctx, known, history, residuals)
+        rows[name] = {"term": series_blob(known, history),
                       "without": measure(base, data, args.ranking_users),
                       "with": measure(adjusted, data, args.ranking_users)}
         print(f"{name}: test RMSE {rows[name]['without']['test']['rmse']:.4f} -> "
               f"{rows[name]['with']['test']['rmse']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
     (args.results / "series_ablation.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (args.results / "series_ablation.md").write_text(render(rows, args.results))
-    print(render(rows, args.results))
+    table = render(rows, args.results)
+    (args.results / "series_ablation.md").write_text(table)
+    print(table)
 
 
 if __name__ == "__main__":

@@ -50,13 +50,22 @@ def read_ratings_file(path: str) -> list[tuple[str, float]]:
     return pairs
 
 
-def _table(rows: list[dict]) -> str:
+def _short(title: object, width: int) -> str:
+    text = str(title)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _table(rows: list[dict], shown_others: int = 3) -> str:
+    """One line per card; a card's other entries of the same series on an indented line below it."""
     width = min(48, max([len("title")] + [len(str(r["title"])) for r in rows]))
     lines = [f"{'rank':>4}  {'title':<{width}}  {'rating':>6}  reason"]
     for r in rows:
-        title = str(r["title"])
-        title = title if len(title) <= width else title[:width - 1] + "…"
-        lines.append(f"{r['rank']:>4}  {title:<{width}}  {r['predicted_rating']:>6.2f}  {r['reason']}")
+        lines.append(f"{r['rank']:>4}  {_short(r['title'], width):<{width}}  {r['predicted_rating']:>6.2f}  {r['reason']}")
+        others = r.get("other_entries") or []
+        if others:
+            named = ", ".join(f"{_short(o['title'], 40)} ({o['predicted_rating']:.1f})" for o in others[:shown_others])
+            more = f" and {len(others) - shown_others} more" if len(others) > shown_others else ""
+            lines.append(f"{'':>4}  also in this series: {named}{more}")
     return "\n".join(lines)
 
 
@@ -74,12 +83,18 @@ def _table(rows: list[dict]) -> str:
 @click.option("--year-min", default=None, type=int, help="Only anime from this year on.")
 @click.option("--year-max", default=None, type=int, help="Only anime up to this year.")
 @click.option("--include-rated", is_flag=True, help="Also list anime the user already rated.")
+@click.option("--no-group", is_flag=True,
+              help="The raw ranked list: no grouping into one card per franchise (entry point or next entry).")
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendations as JSON.")
 @friendly_errors
 def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None, top_k: int,
               formats: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
-              as_json: bool) -> None:
-    """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file)."""
+              no_group: bool, as_json: bool) -> None:
+    """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file).
+
+    One card per franchise: its first entry if you rated none of it, else the entry after the
+    furthest one you rated; its other listed entries follow it (--no-group lists every anime).
+    """
     from gnn.inference import Filters, OnnxRecommender
 
     given = [name for name, v in (("--user-id", user_id), ("--ratings", ratings),
@@ -100,7 +115,7 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
     model = OnnxRecommender.load(model_dir)
     rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
-                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max))
+                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max), group=not no_group)
     if as_json:
         click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
                               indent=2))

@@ -7,6 +7,10 @@ catalog for one user; filtering, exclusion, ranking and reasons are numpy/Python
 For a known user (``user_id``), "rated" means every rating of that user in the
 training data's train/val/test splits, shipped as ``user_ratings.bin`` with
 the user table; a history (new user) excludes its own anime.
+
+The list is ordered by the export's ranking output ``score`` when it has one, else by the
+predicted ``rating`` (which is always what is shown), and grouped into one card per franchise
+by :mod:`gnn.franchise` (``group=False`` gives the raw list).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 from gnn.errors import InputError, UsageError
+from gnn.franchise import Franchises, card_reason, franchise_list
 from gnn.reasons import ReasonBuilder
 
 METADATA = "onnx_model_metadata.json"
@@ -60,6 +65,15 @@ class OnnxRecommender:
         entries = [e or {} for e in display]
         self._years = np.array([np.nan if e.get("year") is None else e["year"] for e in entries], dtype=float)
         self._formats = np.array([str(e.get("format") or "").upper() for e in entries])
+        # The ranking output, when the export has one (else the predicted rating ranks).
+        self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
+        self._franchises: Franchises | None = None
+
+    @property
+    def franchises(self) -> Franchises:
+        if self._franchises is None:
+            self._franchises = Franchises.from_display(self.display)
+        return self._franchises
 
     @classmethod
     def load(cls, model_dir: str | Path, threads: int = 1) -> "OnnxRecommender":
@@ -138,6 +152,13 @@ class OnnxRecommender:
         ``(anime_index, rating)`` on the original scale; beyond ``max_history`` entries the
         last ones are used (the list's order is taken as oldest first).
         """
+        return self.scores(user, history)[0]
+
+    def scores(self, user: int = 0, history: Sequence[tuple[int, float]] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """``(rating, order_score)``, each ``[n_anime]``: what is shown and what ranks (:meth:`score`).
+
+        ``order_score`` is the export's ``score`` output, or the rating itself when it has none.
+        """
         H = self.max_history
         hist = np.zeros((1, H), dtype=np.int64)
         rating = np.zeros((1, H), dtype=np.float32)
@@ -145,7 +166,11 @@ class OnnxRecommender:
             hist[0, j], rating[0, j] = a, r
         feed = {"user": np.array([user], dtype=np.int64), "hist_anime": hist, "hist_rating": rating,
                 "anime": np.arange(self.n_anime, dtype=np.int64)}
-        return self.session.run(["rating"], feed)[0]
+        if self.order_output is None:
+            rating = self.session.run(["rating"], feed)[0]
+            return rating, rating
+        rating, order = self.session.run(["rating", self.order_output], feed)
+        return rating, order
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         keep = np.ones(self.n_anime, dtype=bool)
@@ -161,21 +186,29 @@ class OnnxRecommender:
             keep &= self._years <= filters.year_max
         return keep
 
-    def _rows(self, order: Iterable[int], values: np.ndarray, key: str, reason: Any = None) -> list[dict]:
+    def _rows(self, order: Iterable[int], values: np.ndarray, key: str, reasons: Iterable[str] | None = None,
+              ranking: np.ndarray | None = None) -> list[dict]:
         rows = []
+        reasons = iter(reasons) if reasons is not None else None
         for rank, i in enumerate(order, start=1):
             entry = self.display[i] or {}
             rows.append({"rank": rank, "anime_id": self.anime_ids[i], "anime_index": int(i),
                          "title": entry.get("title"), key: round(float(values[i]), 4),
+                         **({"ranking_score": round(float(ranking[i]), 4)} if ranking is not None else {}),
                          "format": entry.get("format"), "year": entry.get("year"),
-                         **({"reason": reason(i)} if reason else {})})
+                         **({"reason": next(reasons)} if reasons is not None else {})})
         return rows
 
     def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
-                  k: int = 10, exclude_rated: bool = True, filters: Filters | None = None) -> list[dict]:
+                  k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
+                  group: bool = True) -> list[dict]:
         """Top ``k`` anime for a known user (``user_id``) or a new user (``history`` of ``(anime_id, rating)``).
 
-        Each row: rank, anime_id, anime_index, title, predicted_rating, format, year, reason.
+        Each row: rank, anime_id, anime_index, title, predicted_rating (ranking_score too when the
+        export ranks by its own output), format, year, reason. ``group`` (the default): one row per
+        franchise (:func:`gnn.franchise.franchise_list`), each also with ``kind``, ``series_size`` and
+        ``other_entries`` (the franchise's other listed anime, as rows without rank and reason);
+        ``group=False``: the raw list, highest order score first.
         """
         if user_id is not None and history is not None:
             raise UsageError("give either a known user id or a history of ratings, not both")
@@ -183,19 +216,29 @@ class OnnxRecommender:
             user = self.known_user(user_id)
             rated = self.rated_by(user)
             # Their own ratings feed the franchise term of a model that has one (ignored otherwise).
-            scores = self.score(user=user, history=list(rated.items()))
+            rating, order = self.scores(user=user, history=list(rated.items()))
         else:
             pairs = self.history_indices(history or [])
             rated = dict(pairs)
-            scores = self.score(history=pairs)
+            rating, order = self.scores(history=pairs)
         keep = self._allowed(filters)
         if exclude_rated and rated:
             keep[[a for a in rated if 0 < a < self.n_anime]] = False
-        candidates = np.flatnonzero(keep)
-        # Highest score first; ties by anime index, so the order is reproducible.
-        order = candidates[np.lexsort((candidates, -scores[candidates]))][:max(0, k)]
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
-        return self._rows(order, scores, "predicted_rating", reason)
+        ranking = order if self.order_output is not None else None
+        if not group:
+            candidates = np.flatnonzero(keep)
+            # Highest score first; ties by anime index, so the order is reproducible.
+            top = candidates[np.lexsort((candidates, -order[candidates]))][:max(0, k)]
+            return self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
+        cards = franchise_list(order, rated, self.franchises, keep, max(0, k))
+        why = [card_reason(c, self.franchises, reason.title, rated, reason(c.anime)) for c in cards]
+        rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
+        for row, card in zip(rows, cards):
+            others = self._rows(card.others, rating, "predicted_rating", None, ranking)
+            row.update(kind=card.kind, series_size=card.size,
+                       other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
+        return rows
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
         """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin``."""

@@ -1,10 +1,12 @@
 // anime-gnn web page: wires the model (js/model.js), search, ratings and recommendations together.
 // Recommendations mirror gnn/inference.py: one run scores every anime for the person's history
-// (user 0 = new user), rated anime are left out, filters apply, highest score first, ties by index.
+// (user 0 = new user), rated anime are left out, filters apply, the order score ranks (ties by
+// index), and js/franchise.js groups the list into one card per franchise (js/recs.js).
 
+import { Franchises } from './js/franchise.js';
 import { loadModel, LoadError } from './js/model.js';
 import { RatingStore } from './js/ratings.js';
-import { ReasonBuilder } from './js/reasons.js';
+import { buildList } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
@@ -51,10 +53,11 @@ class App {
     this.model = model;
     this.display = model.display;
     this.titles = new TitleIndex(model.display);
+    this.franchises = new Franchises(model.display);
     this.store = new RatingStore(model.low, model.high);
     this.scoring = null; // the running recommendation, so that runs never overlap
     this.dirty = false;
-    this.cache = { key: null, scores: null, ms: null };
+    this.cache = { key: null, scores: null, order: null, ms: null };
   }
 
   start() {
@@ -200,16 +203,6 @@ class App {
     return { formats: checked.length ? new Set(checked) : null, yearMin: year('year-min'), yearMax: year('year-max') };
   }
 
-  /** gnn.inference.Filters: a format set, an inclusive year range; an unknown year fails a year bound. */
-  allowed(entry, f) {
-    if (!entry) return false;
-    if (f.formats && !f.formats.has(String(entry.format || '').toUpperCase())) return false;
-    const y = Number.isInteger(entry.year) ? entry.year : null;
-    if (f.yearMin !== null && (y === null || y < f.yearMin)) return false;
-    if (f.yearMax !== null && (y === null || y > f.yearMax)) return false;
-    return true;
-  }
-
   recommend() {
     if (this.scoring) {
       this.dirty = true;
@@ -240,20 +233,14 @@ class App {
     list.dataset.state = 'scoring';
     const key = JSON.stringify(pairs.slice(-this.model.maxHistory));
     if (this.cache.key !== key) {
-      const { scores, ms } = await this.model.score(pairs);
-      this.cache = { key, scores, ms };
+      this.cache = { key, ...await this.model.score(pairs) };
     }
-    const { scores, ms } = this.cache;
-    const rated = new Map(pairs);
-    const f = this.filters();
-    const candidates = [];
-    for (let a = 1; a < this.model.nAnime; a += 1) {
-      if (!rated.has(a) && this.allowed(this.display[a], f)) candidates.push(a);
-    }
-    candidates.sort((x, y) => (scores[y] - scores[x]) || (x - y));
-    const top = candidates.slice(0, Number($('top-n').value));
-    const reasons = new ReasonBuilder(this.display, rated, this.model.low, this.model.high);
-    list.replaceChildren(...top.map((a) => this.card(a, { score: scores[a], reason: reasons.reason(a) })));
+    const { scores, order, ms } = this.cache;
+    const top = buildList({
+      model: this.model, franchises: this.franchises, orderScore: order, rated: new Map(pairs),
+      filters: this.filters(), k: Number($('top-n').value),
+    });
+    list.replaceChildren(...top.map((c) => this.card(c.anime, { score: scores[c.anime], reason: c.reason, group: c, scores })));
     if (!top.length) list.append(el('li', { class: 'muted', text: 'No anime match these filters.' }));
     const threads = this.model.ort.env.wasm.numThreads;
     $('timing').textContent = `Scored ${(this.model.nAnime - 1).toLocaleString()} anime in ${ms.toFixed(1)} ms `
@@ -262,13 +249,27 @@ class App {
     Object.assign(list.dataset, { state: 'done', historySize: String(pairs.length) });
   }
 
-  card(index, { score, reason, similarity }) {
+  /** "N more in this series": the franchise's other listed anime, expandable under the card. */
+  others(group, scores) {
+    if (!group.others.length) return null;
+    const n = group.others.length;
+    return el('details', { class: 'others' },
+      el('summary', { text: `${n} more in this series` }),
+      el('ul', {}, ...group.others.map((a) => {
+        const e = this.entry(a);
+        return el('li', { 'data-index': a, 'data-anime-id': e.id, 'data-score': String(scores[a]) },
+          el('span', { class: 'other-title', text: e.title }),
+          el('span', { class: 'muted small', text: [facts(e), `★ ${scores[a].toFixed(1)}`].filter(Boolean).join(' · ') }));
+      })));
+  }
+
+  card(index, { score, reason, similarity, group, scores }) {
     const e = this.entry(index);
     const badge = score !== undefined
       ? el('span', { class: 'score', title: `predicted rating on the ${this.model.low}–${this.model.high} scale`, text: score.toFixed(1) })
       : el('span', { class: 'score sim', title: 'cosine similarity of the model’s anime embeddings', text: similarity.toFixed(2) });
     return el('li', {
-      class: 'card', 'data-index': index, 'data-anime-id': e.id,
+      class: 'card', 'data-index': index, 'data-anime-id': e.id, 'data-kind': group?.kind,
       'data-score': score !== undefined ? String(score) : undefined,
       'data-similarity': similarity !== undefined ? String(similarity) : undefined,
     },
@@ -278,6 +279,7 @@ class App {
       subtitle(e) ? el('p', { class: 'muted small alt', text: subtitle(e) }) : null,
       el('p', { class: 'muted small', text: facts(e) }),
       reason ? el('p', { class: 'reason', text: reason }) : null,
+      group ? this.others(group, scores) : null,
       el('div', { class: 'actions' }, this.rateControl(index), this.similarButton(index))));
   }
 

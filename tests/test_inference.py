@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -36,16 +37,20 @@ def test_scores_are_finite_and_depend_on_the_history(rec):
 
 def test_recommend_excludes_rated_anime(rec):
     history = [(1, 9), (5, 3), (7, 8)]
-    rows = rec.recommend(history=history, k=100)
+    rows = rec.recommend(history=history, k=100, group=False)
     ids = [r["anime_id"] for r in rows]
     assert not {1, 5, 7} & set(ids) and len(ids) == tiny.N_ANIME - 3
     assert ids.count(ids[0]) == 1 and [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert all(rows[i]["predicted_rating"] >= rows[i + 1]["predicted_rating"] for i in range(len(rows) - 1))
-    assert {1, 5, 7} <= {r["anime_id"] for r in rec.recommend(history=history, k=100, exclude_rated=False)}
+    assert {1, 5, 7} <= {r["anime_id"] for r in rec.recommend(history=history, k=100, exclude_rated=False,
+                                                                group=False)}
     # A known user: everything they rated in the data is left out.
     user = rec.known_user("u002")
     rated_ids = {rec.anime_ids[a] for a in rec.rated_by(user)}
-    assert rated_ids and not rated_ids & {r["anime_id"] for r in rec.recommend(user_id="u002", k=100)}
+    assert rated_ids and not rated_ids & {r["anime_id"] for r in rec.recommend(user_id="u002", k=100, group=False)}
+    grouped = rec.recommend(user_id="u002", k=100)
+    listed = {r["anime_id"] for r in grouped} | {o["anime_id"] for r in grouped for o in r["other_entries"]}
+    assert not rated_ids & listed and len(listed) == tiny.N_ANIME - len(rated_ids)
 
 
 def test_filters(rec):
@@ -59,11 +64,11 @@ def test_filters(rec):
 
 
 def test_reason_names_the_prequel_of_a_sequel(rec):
-    rows = {r["title"]: r for r in rec.recommend(history=[(1, 10), (8, 2)], k=100)}
+    rows = {r["title"]: r for r in rec.recommend(history=[(1, 10), (8, 2)], k=100, group=False)}
     assert rows["Show 0 S2"]["reason"] == "sequel of Show 0 S1, which you rated 10"
     assert not rows["Show 0 S3"]["reason"].startswith("sequel of")   # S2 is its prequel, not rated
     # Liked S3 only: S2 is its prequel.
-    rows = {r["title"]: r for r in rec.recommend(history=[(3, 9)], k=100)}
+    rows = {r["title"]: r for r in rec.recommend(history=[(3, 9)], k=100, group=False)}
     assert rows["Show 0 S2"]["reason"] == "prequel of Show 0 S3, which you rated 9"
     # Nothing liked: a genre reason, never an empty one.
     assert all(r["reason"] for r in rec.recommend(history=[(8, 2)], k=100))
@@ -88,3 +93,41 @@ def test_similar_uses_the_embeddings(rec):
     rows = rec.similar(1, k=5)
     assert len(rows) == 5 and 1 not in {r["anime_id"] for r in rows}
     assert all(-1.0001 <= r["similarity"] <= 1.0001 for r in rows)
+
+
+def test_one_card_per_franchise_at_its_entry_point_or_next_entry(rec):
+    """Tiny catalog: 10 franchises S1 -> S2 -> S3 (anime ids 3f+1..3f+3) and a bare anime (31)."""
+    rows = rec.recommend(history=[], k=100)
+    assert len(rows) == 11 and {r["anime_id"] for r in rows} == {3 * f + 1 for f in range(10)} | {31}
+    assert all(r["kind"] == ("standalone" if r["anime_id"] == 31 else "entry") for r in rows)
+    s1 = next(r for r in rows if r["anime_id"] == 1)
+    assert s1["reason"] == "start of the Show 0 S1 series (3 entries)" and s1["series_size"] == 3
+    assert sorted(o["anime_id"] for o in s1["other_entries"]) == [2, 3]
+    others = [o["predicted_rating"] for o in s1["other_entries"]]
+    assert others == sorted(others, reverse=True) and set(s1["other_entries"][0]) == {
+        "anime_id", "anime_index", "title", "predicted_rating", "format", "year"}
+    # Rated season 1 only: season 2 is offered, season 3 hangs off its card.
+    rows = rec.recommend(history=[(1, 9)], k=100)
+    card = next(r for r in rows if r["anime_id"] in (2, 3))
+    assert card["anime_id"] == 2 and card["kind"] == "next"
+    assert card["reason"] == "sequel of Show 0 S1, which you rated 9"
+    assert [o["anime_id"] for o in card["other_entries"]] == [3]
+    # Cards rank by their walked anime: the list is a prefix of the grouped walk for any k.
+    assert [r["anime_id"] for r in rec.recommend(history=[(1, 9)], k=3)] == [r["anime_id"] for r in rows[:3]]
+    assert json.dumps(rows, allow_nan=False)
+
+
+def test_order_score_ranks_and_rating_is_shown(rec, monkeypatch):
+    """An export with a ranking output: the list follows it, the rows still show the predicted rating."""
+    rating = rec.score(history=[])
+    order = -rating  # the reverse of the rating order
+    monkeypatch.setattr(rec, "order_output", "score")
+    monkeypatch.setattr(rec, "scores", lambda user=0, history=(): (rating, order))
+    raw = rec.recommend(history=[], k=100, group=False)
+    assert [r["predicted_rating"] for r in raw] == sorted(r["predicted_rating"] for r in raw)
+    assert all(r["ranking_score"] == pytest.approx(-r["predicted_rating"], abs=1e-4) for r in raw)
+    grouped = rec.recommend(history=[], k=100)
+    walked = [r["anime_index"] for r in raw]
+    first_of = [min(walked.index(a) for a in [g["anime_index"]] + [o["anime_index"] for o in g["other_entries"]])
+                for g in grouped]
+    assert first_of == sorted(first_of)  # cards come in the order their franchise is first walked

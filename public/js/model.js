@@ -123,6 +123,8 @@ export class Model {
     this.idToIndex = mappings.anime.id_to_index;
     this.synthetic = isSynthetic(meta);
     this.output = meta.outputs?.[0]?.name || 'rating';
+    // The ranking output, when the export has one (gnn/inference.py's order_output); else the rating ranks.
+    this.orderOutput = (session.outputNames || []).includes('score') ? 'score' : null;
     // Pad values from the metadata (0 and 0.0 today; never -1: index 0 is the masked padding anime).
     this.padAnime = BigInt(meta.padding?.anime_index ?? 0);
     this.padRating = Number(meta.padding?.hist_rating ?? 0);
@@ -152,13 +154,17 @@ export class Model {
     };
   }
 
-  /** Predicted rating of every anime index for a new user's history; ms = time of the run. */
+  /**
+   * For a new user's history, every anime index's predicted rating (scores, what is shown) and order
+   * score (order, what ranks: the ranking output, or the rating itself); ms = time of the run.
+   */
   async score(pairs) {
     const start = performance.now();
     const feeds = { user: this.newUser, anime: this.allAnime, ...this.historyTensors(pairs) };
     const out = await this.session.run(feeds);
     const ms = performance.now() - start;
-    return { scores: out[this.output].data, ms };
+    const scores = out[this.output].data;
+    return { scores, order: this.orderOutput ? out[this.orderOutput].data : scores, ms };
   }
 
   /** The k nearest anime to `index` by cosine (embeddings are L2-normalized: cosine = dot). */

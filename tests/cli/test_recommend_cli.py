@@ -65,7 +65,11 @@ def test_recommend_table_and_json(export_dir, tmp_path):
     table = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10, 8:2", "--top-k", "3")
     assert table.exit_code == 0, table.output
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:3] == ["rank", "title", "rating"] and len(lines) == 4
+    assert lines[0].split()[:3] == ["rank", "title", "rating"]
+    assert [line.split()[0] for line in lines[1:] if not line.startswith(" " * 6)] == ["1", "2", "3"]
+    # Show 0 S1 rated 10: its franchise's card is season 2, season 3 listed under it.
+    assert re.search(r"Show 0 S2 .* sequel of Show 0 S1, which you rated 10\n +also in this series: Show 0 S3 \(\d+\.\d\)",
+                     invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10", "--top-k", "20").stdout)
     as_json = invoke("recommend", "--model-dir", str(export_dir), "--user-id", "u003", "--top-k", "5", "--json",
                      "--format", "TV,OVA", "--year-min", "2003")
     assert as_json.exit_code == 0, as_json.output
@@ -77,6 +81,19 @@ def test_recommend_table_and_json(export_dir, tmp_path):
     from_file = invoke("recommend", "--model-dir", str(export_dir), "--ratings-file", str(csv_file), "--json")
     assert from_file.exit_code == 0
     assert not {1, 2} & {r["anime_id"] for r in json.loads(from_file.stdout)["recommendations"]}
+
+
+def test_recommend_groups_by_franchise_unless_told_not_to(export_dir):
+    grouped = json.loads(invoke("recommend", "--model-dir", str(export_dir), "--ratings", "31:5", "--top-k", "50",
+                                "--json").stdout)["recommendations"]
+    assert len(grouped) == 10 and all(r["kind"] == "entry" and len(r["other_entries"]) == 2 for r in grouped)
+    raw = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "31:5", "--top-k", "50", "--json",
+                 "--no-group")
+    rows = json.loads(raw.stdout)["recommendations"]
+    assert len(rows) == 30 and not {"kind", "other_entries"} & set(rows[0])
+    assert [r["anime_id"] for r in grouped] == sorted({r["anime_id"] for r in grouped},
+                                                      key=lambda a: min(i for i, r in enumerate(rows)
+                                                                        if (r["anime_id"] - 1) // 3 == (a - 1) // 3))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -87,6 +87,8 @@ def cards(page, selector: str = "#recs li.card") -> list[dict]:
         index: Number(e.dataset.index), id: e.dataset.animeId,
         score: e.dataset.score === undefined ? null : Number(e.dataset.score),
         similarity: e.dataset.similarity === undefined ? null : Number(e.dataset.similarity),
+        kind: e.dataset.kind ?? null,
+        others: [...e.querySelectorAll('.others li')].map(o => Number(o.dataset.index)),
         reason: e.querySelector('.reason')?.textContent ?? null}))""")
 
 
@@ -108,7 +110,6 @@ def pick_three(display: list) -> list[tuple[dict, str]]:
 
 def test_rate_recommend_matches_python(browser, site, export_dir):
     from gnn.inference import Filters, OnnxRecommender
-    from gnn.reasons import ReasonBuilder
 
     model = OnnxRecommender.load(export_dir)
     page = harness.open_page(browser, site)
@@ -129,14 +130,19 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     for c, row in zip(shown, expected):
         assert c["score"] == pytest.approx(row["predicted_rating"], abs=1e-3)
         assert c["score"] == pytest.approx(float(raw[c["index"]]), abs=1e-3)
-    reasons = ReasonBuilder(model.display, dict(model.history_indices(history)), model.low, model.high)
-    assert [c["reason"] for c in shown] == [reasons(c["index"]) for c in shown]
+    # The same list: one card per franchise, the same anime, kinds, other entries and reasons.
+    assert [(c["index"], c["kind"], c["others"], c["reason"]) for c in shown] == [
+        (r["anime_index"], r["kind"], [o["anime_index"] for o in r["other_entries"]], r["reason"]) for r in expected]
+    franchise_ids = [model.franchises.franchise[c["index"]] for c in shown]
+    assert len(set(franchise_ids)) == len(shown)
+    assert {"entry", "standalone"} <= {c["kind"] for c in shown}
     timing = float(page.get_attribute("#timing", "data-ms"))
     assert timing > 0
 
     # Filters: a format and a year bound, as gnn.inference.Filters.
-    fmt = model.display[shown[0]["index"]]["format"]
-    year = int(model.display[shown[0]["index"]]["year"])
+    first = next(model.display[c["index"]] for c in shown if model.display[c["index"]]["format"]
+                 and model.display[c["index"]]["year"] is not None)
+    fmt, year = first["format"], int(first["year"])
     page.check(f'#formats input[value="{fmt}"]')
     page.fill("#year-min", str(year))
     page.wait_for_selector("#recs[data-state=done]")

@@ -1,0 +1,271 @@
+"""Series-aware lists: one card per franchise, at its entry point or at the next entry (numpy only, no torch).
+
+``public/js/franchise.js`` is a line-by-line port; ``tests/web/test_franchise_js.py`` checks that
+both give the same cards on the same input.
+
+Input: the export's ``anime_display.json`` (entry 0 is the padding ``null``). Entry ``i`` has
+``"relations": [[j, TYPE], ...]``: anime ``j`` is anime ``i``'s TYPE (``[j, "PREQUEL"]`` = ``j`` is
+``i``'s prequel), plus ``"year"`` and ``"format"``.
+
+Franchise
+    A connected component over the *continuity* relations SEQUEL, PREQUEL, PARENT and SIDE_STORY.
+    ALTERNATIVE, SPIN_OFF, CHARACTER, SUMMARY and OTHER link separate works. A pair of anime is
+    continuity only if every type stated about it, from either end, is a continuity type: MAL calls
+    the original of a spin-off, recap or "other" work its PARENT ("parent story"), and the catalog
+    graph adds that PARENT as the inverse of SPIN_OFF / SUMMARY, so ``[j, PARENT]`` on ``i`` with
+    ``[i, SPIN_OFF]`` on ``j`` is a spin-off, not a side story. Relations are read from both ends
+    (the export keeps at most 16 per anime). An anime in no continuity pair is a standalone work.
+Order
+    ``j`` comes before ``i`` when ``i`` states ``[j, PREQUEL|PARENT]`` or ``j`` states
+    ``[i, SEQUEL|SIDE_STORY]``. A *later entry* has something before it; a *root* has nothing.
+    ``depth``: the longest chain of earlier entries (a root is 0). Anime on a cycle (contradictory
+    data) keep the depth their acyclic predecessors give (0 if none).
+Entry point (for someone who rated none of the franchise)
+    The root with the earliest year (unknown year last), then a TV one before other formats, then
+    the lowest index. A franchise without a root (a cycle) picks among all its members the same way.
+Next entry (for someone who started it)
+    An unrated anime with a rated anime before it. Preferred: the one whose rated predecessor is
+    furthest along (deepest), then the higher order score, then the lower index. None if every
+    entry after a rated one is rated too.
+List policy (:func:`franchise_list`)
+    Walk the allowed anime (filters passed, not excluded) by order score, highest first, ties by
+    index. The first one of a franchise makes its card; the card shows the franchise's entry point
+    (the user rated none of it: kind ``"entry"``), its next entry (the user started it:
+    ``"next"``), or the anime itself (a standalone work: ``"standalone"``). Filters win: if that
+    entry is not allowed (filtered out, or excluded) or the user has no next entry, the card shows
+    the walked anime itself (``"candidate"``). Every later allowed anime of the same franchise is
+    attached to its card as an *other entry*, in walk order. ``rated`` is every anime the user rated
+    or otherwise marked as seen (rating ``None``): it decides "started" and "next".
+Scores
+    ``order_score`` ranks; the predicted rating is only shown. Exports with one output use the
+    predicted rating for both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+CONTINUITY = frozenset({"SEQUEL", "PREQUEL", "PARENT", "SIDE_STORY"})
+_BEFORE = ("PREQUEL", "PARENT")   # [j, T] on i: j comes before i
+_AFTER = ("SEQUEL", "SIDE_STORY")  # [j, T] on i: j comes after i
+# How a card's anime relates to the rated anime before it, by the type stated on either side.
+_PHRASE = {"PREQUEL": "sequel of", "PARENT": "side story of", "SEQUEL": "sequel of", "SIDE_STORY": "side story of"}
+
+
+@dataclass(frozen=True)
+class Franchises:
+    """The franchise structure of a catalog (see the module docstring); build with :meth:`from_display`.
+
+    ``franchise`` int64 [n]: franchise id of each anime index (its lowest member index; 0 = padding).
+    ``depth`` int64 [n]; ``later`` bool [n]: has an earlier entry. ``preds[i]``: anime before ``i``
+    (ascending); ``via_type[(i, j)]``: the continuity type that places ``j`` before ``i``.
+    ``members[f]`` ascending; ``entry[f]``: the entry point.
+    """
+
+    franchise: np.ndarray
+    depth: np.ndarray
+    later: np.ndarray
+    preds: tuple[tuple[int, ...], ...]
+    via_type: Mapping[tuple[int, int], str]
+    members: Mapping[int, tuple[int, ...]]
+    entry: Mapping[int, int]
+
+    @classmethod
+    def from_display(cls, display: Sequence[Mapping[str, Any] | None]) -> "Franchises":
+        n = len(display)
+        stated: dict[tuple[int, int], list[str]] = {}
+        for i, e in enumerate(display):
+            for rel in (e or {}).get("relations") or []:
+                j, t = rel[0], str(rel[1])
+                if _is_int(j) and 0 < i < n and 0 < j < n and i != j and display[int(j)] is not None:
+                    j = int(j)
+                    stated.setdefault((min(i, j), max(i, j)), []).append(f"{'<' if i < j else '>'}{t}")
+        preds: list[set[int]] = [set() for _ in range(n)]
+        via_type: dict[tuple[int, int], str] = {}
+        neighbours: list[list[int]] = [[] for _ in range(n)]
+        for (a, b), types in sorted(stated.items()):
+            if not all(t[1:] in CONTINUITY for t in types):
+                continue
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+            for t in types:  # "<T": a states [b, T]; ">T": b states [a, T]
+                src, dst = (a, b) if t[0] == "<" else (b, a)
+                if t[1:] in _BEFORE:
+                    preds[src].add(dst)
+                    via_type.setdefault((src, dst), t[1:])
+                else:
+                    preds[dst].add(src)
+                    via_type.setdefault((dst, src), t[1:])
+        franchise = _components(neighbours)
+        depth = _depths(preds)
+        members: dict[int, list[int]] = {}
+        for i in range(1, n):
+            if display[i] is None:
+                franchise[i] = 0  # a missing entry belongs to nothing (the padding's 0)
+            else:
+                members.setdefault(int(franchise[i]), []).append(i)
+        entry = {f: _entry_point(ms, preds, display) for f, ms in members.items()}
+        later = np.array([bool(p) for p in preds], dtype=bool)
+        return cls(franchise, depth, later, tuple(tuple(sorted(p)) for p in preds), via_type,
+                   {f: tuple(ms) for f, ms in members.items()}, entry)
+
+    def size(self, f: int) -> int:
+        return len(self.members.get(f, ()))
+
+
+def _is_int(x: Any) -> bool:
+    """An integral JSON number (JavaScript's Number.isInteger)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and float(x).is_integer()
+
+
+def _components(neighbours: list[list[int]]) -> np.ndarray:
+    out = np.zeros(len(neighbours), dtype=np.int64)
+    for start in range(1, len(neighbours)):
+        if out[start]:
+            continue
+        out[start], stack = start, [start]
+        while stack:
+            for b in neighbours[stack.pop()]:
+                if not out[b]:
+                    out[b] = start
+                    stack.append(b)
+    return out
+
+
+def _depths(preds: list[set[int]]) -> np.ndarray:
+    """Longest chain of predecessors (Kahn's order); nodes on a cycle keep what finished nodes gave."""
+    n = len(preds)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succ[p].append(i)
+    indeg = [len(p) for p in preds]
+    depth = np.zeros(n, dtype=np.int64)
+    queue = [i for i in range(n) if indeg[i] == 0]
+    while queue:
+        i = queue.pop()
+        for s in succ[i]:
+            depth[s] = max(depth[s], depth[i] + 1)
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                queue.append(s)
+    return depth
+
+
+def _entry_point(members: list[int], preds: list[set[int]], display: Sequence[Mapping[str, Any] | None]) -> int:
+    roots = [m for m in members if not preds[m]] or members
+
+    def key(m: int) -> tuple:
+        e = display[m] or {}
+        year = e.get("year")
+        known = _is_int(year)
+        return (not known, year if known else 0, str(e.get("format") or "").upper() != "TV", m)
+
+    return min(roots, key=key)
+
+
+def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np.ndarray) -> tuple[int, int] | None:
+    """``(anime, via)``: franchise ``f``'s next unrated entry and the rated anime before it, or None."""
+    best, best_key = None, None
+    for m in fr.members.get(f, ()):
+        if m in rated:
+            continue
+        before = [p for p in fr.preds[m] if p in rated]
+        if not before:
+            continue
+        via = max(before, key=lambda p: (int(fr.depth[p]), -p))
+        key = (int(fr.depth[via]), float(order_score[m]), -m)
+        if best_key is None or key > best_key:
+            best, best_key = (m, via), key
+    return best
+
+
+@dataclass(frozen=True)
+class Card:
+    """One list item: ``anime`` is shown; ``others`` are the franchise's other allowed anime, walk order.
+
+    ``kind``: "standalone" | "entry" | "next" | "candidate"; ``candidate``: the anime whose rank made the
+    card; ``via``: for "next", the rated anime it follows; ``size``: anime in the franchise.
+    """
+
+    anime: int
+    kind: str
+    candidate: int
+    via: int | None
+    size: int
+    others: tuple[int, ...]
+
+
+def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray,
+                   k: int) -> list[Card]:
+    """The top ``k`` cards (module docstring). ``allowed`` bool [n]: may be shown (filters, exclusion)."""
+    scores = np.asarray(order_score, dtype=np.float64)
+    candidates = np.flatnonzero(np.asarray(allowed, dtype=bool))
+    candidates = candidates[candidates > 0]
+    walk = candidates[np.lexsort((candidates, -scores[candidates]))].tolist()
+    cards: dict[int, dict[str, Any]] = {}
+    for c in walk:
+        f = int(fr.franchise[c])
+        if f in cards:
+            if c != cards[f]["anime"]:
+                cards[f]["others"].append(c)
+            continue
+        if len(cards) >= k:
+            continue
+        cards[f] = _make_card(c, f, scores, rated, fr, allowed)
+    return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"]))
+            for f, d in cards.items()]
+
+
+def _make_card(c: int, f: int, scores: np.ndarray, rated: Mapping[int, Any], fr: Franchises,
+               allowed: np.ndarray) -> dict[str, Any]:
+    anime, kind, via = c, "standalone", None
+    if fr.size(f) > 1:
+        if not any(m in rated for m in fr.members[f]):
+            anime, kind = fr.entry[f], "entry"
+        else:
+            found = next_entry(fr, f, rated, scores)
+            anime, kind, via = (found[0], "next", found[1]) if found else (c, "candidate", None)
+        if not allowed[anime]:
+            anime, kind, via = c, "candidate", None
+    return {"anime": anime, "kind": kind, "candidate": c, "via": via, "others": [] if anime == c else [c]}
+
+
+def _fmt(rating: float) -> str:
+    return f"{rating:g}" if float(rating).is_integer() else f"{rating:.1f}"
+
+
+def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, float | None], base: str) -> str:
+    """The card's "why": a franchise reason for "entry"/"next" cards, else ``base`` (gnn.reasons).
+
+    ``title(index) -> str``. "next": "sequel of X, which you rated 9" ("..., which is on your list" when
+    X has no rating); "entry": "start of the <title> series (N entries)".
+    """
+    if card.kind == "next" and card.via is not None:
+        phrase = _PHRASE.get(fr.via_type.get((card.anime, card.via), ""), "next after")
+        r = rated.get(card.via)
+        said = f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
+        return f"{phrase} {title(card.via)}, {said}"
+    if card.kind == "entry":
+        return f"start of the {title(card.anime)} series ({card.size} entries)"
+    return base
+
+
+def orphan_sequel_share(top_lists: Iterable[Sequence[int]], rated_sets: Iterable[Iterable[int]],
+                        fr: Franchises) -> float | None:
+    """Share of top-list slots that are later entries of a franchise the user rated nothing of.
+
+    ``top_lists[u]``: user ``u``'s top-N anime indices; ``rated_sets[u]``: what ``u`` rated (indices).
+    None when there are no slots (strict JSON: no NaN).
+    """
+    slots = orphans = 0
+    for top, rated in zip(top_lists, rated_sets):
+        started = {int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)}
+        for a in top:
+            slots += 1
+            orphans += bool(fr.later[a]) and int(fr.franchise[a]) not in started
+    return orphans / slots if slots else None

@@ -1,0 +1,181 @@
+// Series-aware lists: a line-by-line port of gnn/franchise.py (keep them in step;
+// tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
+// gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
+// calls anything else, entry point = earliest root (unknown year last, TV first, lowest index),
+// next entry = unrated anime after the deepest rated one, one card per franchise, filters win.
+
+const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
+const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
+const PHRASE = { PREQUEL: 'sequel of', PARENT: 'side story of', SEQUEL: 'sequel of', SIDE_STORY: 'side story of' };
+
+// Python's tuple ordering on number keys.
+function cmp(a, b) {
+  for (let i = 0; i < a.length; i += 1) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return 0;
+}
+
+function components(neighbours) {
+  const out = new Array(neighbours.length).fill(0);
+  for (let start = 1; start < neighbours.length; start += 1) {
+    if (out[start]) continue;
+    out[start] = start;
+    const stack = [start];
+    while (stack.length) {
+      for (const b of neighbours[stack.pop()]) {
+        if (!out[b]) { out[b] = start; stack.push(b); }
+      }
+    }
+  }
+  return out;
+}
+
+function depths(preds) {
+  const n = preds.length;
+  const succ = Array.from({ length: n }, () => []);
+  preds.forEach((ps, i) => { for (const p of ps) succ[p].push(i); });
+  const indeg = preds.map((p) => p.size);
+  const depth = new Array(n).fill(0);
+  const queue = [];
+  for (let i = 0; i < n; i += 1) if (indeg[i] === 0) queue.push(i);
+  while (queue.length) {
+    const i = queue.pop();
+    for (const s of succ[i]) {
+      depth[s] = Math.max(depth[s], depth[i] + 1);
+      indeg[s] -= 1;
+      if (indeg[s] === 0) queue.push(s);
+    }
+  }
+  return depth;
+}
+
+function entryPoint(members, preds, display) {
+  const roots = members.filter((m) => preds[m].size === 0);
+  const key = (m) => {
+    const e = display[m] || {};
+    const known = Number.isInteger(e.year);
+    return [known ? 0 : 1, known ? e.year : 0, String(e.format || '').toUpperCase() !== 'TV' ? 1 : 0, m];
+  };
+  return (roots.length ? roots : members).reduce((best, m) => (cmp(key(m), key(best)) < 0 ? m : best));
+}
+
+export class Franchises {
+  /** From anime_display.json (entry 0 = padding null); fields as gnn.franchise.Franchises. */
+  constructor(display) {
+    const n = display.length;
+    const stated = new Map(); // "a,b" (a < b) -> ["<T" (a states [b, T]) | ">T" (b states [a, T])]
+    for (let i = 0; i < n; i += 1) {
+      for (const rel of (display[i] || {}).relations || []) {
+        const [j, t] = [rel[0], String(rel[1])];
+        if (!Number.isInteger(j) || !(i > 0 && i < n && j > 0 && j < n && i !== j) || display[j] == null) continue;
+        const key = `${Math.min(i, j)},${Math.max(i, j)}`;
+        if (!stated.has(key)) stated.set(key, []);
+        stated.get(key).push(`${i < j ? '<' : '>'}${t}`);
+      }
+    }
+    const preds = Array.from({ length: n }, () => new Set());
+    this.viaType = new Map(); // "i,j" -> the type that places j before i
+    const neighbours = Array.from({ length: n }, () => []);
+    const pairs = [...stated.keys()].map((k) => k.split(',').map(Number)).sort(cmp);
+    for (const [a, b] of pairs) {
+      const types = stated.get(`${a},${b}`);
+      if (!types.every((t) => CONTINUITY.has(t.slice(1)))) continue;
+      neighbours[a].push(b);
+      neighbours[b].push(a);
+      for (const t of types) {
+        const [src, dst] = t[0] === '<' ? [a, b] : [b, a];
+        const [later, earlier] = BEFORE.has(t.slice(1)) ? [src, dst] : [dst, src];
+        preds[later].add(earlier);
+        if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
+      }
+    }
+    this.franchise = components(neighbours);
+    this.depth = depths(preds);
+    this.members = new Map();
+    for (let i = 1; i < n; i += 1) {
+      if (display[i] == null) { this.franchise[i] = 0; continue; } // a missing entry belongs to nothing
+      const f = this.franchise[i];
+      if (!this.members.has(f)) this.members.set(f, []);
+      this.members.get(f).push(i);
+    }
+    this.entry = new Map([...this.members].map(([f, ms]) => [f, entryPoint(ms, preds, display)]));
+    this.later = preds.map((p) => p.size > 0);
+    this.preds = preds.map((p) => [...p].sort((x, y) => x - y));
+  }
+
+  size(f) {
+    return this.members.get(f)?.length ?? 0;
+  }
+
+  /** [anime, via]: franchise f's next unrated entry and the rated anime before it, or null. */
+  nextEntry(f, rated, orderScore) {
+    let best = null;
+    let bestKey = null;
+    for (const m of this.members.get(f) || []) {
+      if (rated.has(m)) continue;
+      const before = this.preds[m].filter((p) => rated.has(p));
+      if (!before.length) continue;
+      const via = before.reduce((v, p) => (cmp([this.depth[p], -p], [this.depth[v], -v]) > 0 ? p : v));
+      const key = [this.depth[via], orderScore[m], -m];
+      if (bestKey === null || cmp(key, bestKey) > 0) { best = [m, via]; bestKey = key; }
+    }
+    return best;
+  }
+}
+
+function makeCard(c, f, scores, rated, fr, allowed) {
+  let [anime, kind, via] = [c, 'standalone', null];
+  if (fr.size(f) > 1) {
+    if (!fr.members.get(f).some((m) => rated.has(m))) {
+      [anime, kind] = [fr.entry.get(f), 'entry'];
+    } else {
+      const found = fr.nextEntry(f, rated, scores);
+      [anime, kind, via] = found ? [found[0], 'next', found[1]] : [c, 'candidate', null];
+    }
+    if (!allowed[anime]) [anime, kind, via] = [c, 'candidate', null];
+  }
+  return { anime, kind, candidate: c, via, others: anime === c ? [] : [c] };
+}
+
+/**
+ * The top k cards: [{anime, kind, candidate, via, size, others}] (gnn.franchise.franchise_list).
+ * orderScore: numbers by anime index (what ranks); rated: Map anime index -> rating (null = seen,
+ * unscored); allowed: booleans by anime index (filters passed, not excluded).
+ */
+export function franchiseList(orderScore, rated, fr, allowed, k) {
+  const walk = [];
+  for (let a = 1; a < allowed.length; a += 1) if (allowed[a]) walk.push(a);
+  walk.sort((x, y) => (orderScore[y] - orderScore[x]) || (x - y));
+  const cards = new Map();
+  for (const c of walk) {
+    const f = fr.franchise[c];
+    if (cards.has(f)) {
+      if (c !== cards.get(f).anime) cards.get(f).others.push(c);
+      continue;
+    }
+    if (cards.size >= k) continue;
+    cards.set(f, makeCard(c, f, orderScore, rated, fr, allowed));
+  }
+  return [...cards].map(([f, d]) => ({ ...d, size: fr.size(f) }));
+}
+
+// Python's f"{r:g}" for whole numbers, else one decimal (as reasons.js's fmtRating).
+function fmt(r) {
+  if (Number.isInteger(r)) return String(r);
+  if (r > 0 && Number.isInteger(r * 4) && (r * 4) % 4 === 1) return (r - 0.05).toFixed(1);
+  return r.toFixed(1);
+}
+
+/** gnn.franchise.card_reason: a franchise reason for "entry" / "next" cards, else base. */
+export function cardReason(card, fr, title, rated, base) {
+  if (card.kind === 'next' && card.via !== null) {
+    const phrase = PHRASE[fr.viaType.get(`${card.anime},${card.via}`)] ?? 'next after';
+    const r = rated.get(card.via);
+    const said = r !== null && r !== undefined ? `which you rated ${fmt(r)}` : 'which is on your list';
+    return `${phrase} ${title(card.via)}, ${said}`;
+  }
+  if (card.kind === 'entry') return `start of the ${title(card.anime)} series (${card.size} entries)`;
+  return base;
+}

@@ -1,0 +1,165 @@
+"""gnn.franchise: franchises, entry points, next entries, one card per franchise, the orphan-sequel share.
+
+Every catalog here is hand-written and invented: ``show(...)`` builds an anime_display.json entry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gnn.franchise import Card, Franchises, card_reason, franchise_list, next_entry, orphan_sequel_share
+
+
+def show(title: str, relations=(), year=2000, fmt="TV") -> dict:
+    return {"id": title, "title": title, "year": year, "format": fmt, "relations": [list(r) for r in relations]}
+
+
+def three_seasons() -> list:
+    """1 -> 2 -> 3 (SEQUEL/PREQUEL both ways), 4 a side story of 1 (one end only), 5 standalone."""
+    return [None,
+            show("S1", [(2, "SEQUEL"), (4, "SIDE_STORY")], 2001),
+            show("S2", [(1, "PREQUEL"), (3, "SEQUEL")], 2003),
+            show("S3", [(2, "PREQUEL")], 2005),
+            show("S1 OVA", [], 2002, "OVA"),
+            show("Lone", [], 1999)]
+
+
+def cards_of(display, scores, rated=None, allowed=None, k=10) -> list[Card]:
+    fr = Franchises.from_display(display)
+    allowed = np.ones(len(display), dtype=bool) if allowed is None else np.asarray(allowed)
+    allowed[0] = False
+    rated = rated or {}
+    for a in rated:
+        allowed[a] = False
+    return franchise_list(np.asarray(scores, dtype=np.float32), rated, fr, allowed, k)
+
+
+def test_structure_of_a_three_season_franchise():
+    fr = Franchises.from_display(three_seasons())
+    assert fr.franchise.tolist() == [0, 1, 1, 1, 1, 5]
+    assert fr.depth.tolist() == [0, 0, 1, 2, 1, 0]
+    assert fr.later.tolist() == [False, False, True, True, True, False]
+    assert fr.preds == ((), (), (1,), (2,), (1,), ())
+    assert fr.entry == {1: 1, 5: 5} and fr.members[1] == (1, 2, 3, 4)
+    assert fr.via_type[(2, 1)] == "SEQUEL" and fr.via_type[(4, 1)] == "SIDE_STORY"
+
+
+def test_rated_season_one_only_is_offered_season_two_not_three():
+    # The model likes S3 best; the user rated S1 only: the card shows S2, S3 is reachable from it.
+    scores = [0, 0, 5.0, 9.0, 1.0, 2.0]
+    cards = cards_of(three_seasons(), scores, rated={1: 9.0})
+    assert [(c.anime, c.kind, c.via, c.others) for c in cards] == [(2, "next", 1, (3, 4)), (5, "standalone", None, ())]
+    assert cards[0].candidate == 3 and cards[0].size == 4
+    fr = Franchises.from_display(three_seasons())
+    title = lambda i: three_seasons()[i]["title"]  # noqa: E731
+    assert card_reason(cards[0], fr, title, {1: 9.0}, "base") == "sequel of S1, which you rated 9"
+    assert card_reason(cards[1], fr, title, {1: 9.0}, "base") == "base"
+    # Seen without a score (an imported "completed" entry): still started, said so.
+    cards = cards_of(three_seasons(), scores, rated={1: None})
+    assert cards[0].anime == 2 and card_reason(cards[0], fr, title, {1: None}, "b") == "sequel of S1, which is on your list"
+
+
+def test_rated_nothing_is_offered_the_first_entry():
+    scores = [0, 1.0, 5.0, 9.0, 7.0, 8.0]
+    cards = cards_of(three_seasons(), scores)
+    assert [(c.anime, c.kind, c.others) for c in cards] == [(1, "entry", (3, 4, 2)), (5, "standalone", ())]
+    fr = Franchises.from_display(three_seasons())
+    assert card_reason(cards[0], fr, lambda i: three_seasons()[i]["title"], {}, "b") == "start of the S1 series (4 entries)"
+
+
+def test_next_entry_follows_the_furthest_rated_entry_then_the_score():
+    fr = Franchises.from_display(three_seasons())
+    scores = np.array([0, 0, 0, 1.0, 9.0, 0], dtype=np.float32)
+    # S1 and S2 rated: S3 follows S2 (depth 1) and beats the better-scored OVA after S1 (depth 0).
+    assert next_entry(fr, 1, {1: 8, 2: 7}, scores) == (3, 2)
+    # Only S1 rated: S2 and the OVA both follow it; the order score decides.
+    assert next_entry(fr, 1, {1: 8}, scores) == (4, 1)
+    assert next_entry(fr, 1, {1: 8}, np.array([0, 0, 3.0, 0, 1.0, 0])) == (2, 1)
+    # Equal scores: the lower index.
+    assert next_entry(fr, 1, {1: 8}, np.zeros(6)) == (2, 1)
+    # Everything after a rated entry is rated: no next entry.
+    assert next_entry(fr, 1, {1: 8, 2: 8, 3: 8, 4: 8}, scores) is None
+
+
+def test_started_without_a_next_entry_shows_the_candidate():
+    # S3 rated, S1/S2 not: nothing unrated follows a rated entry; the walked anime is shown.
+    cards = cards_of(three_seasons(), [0, 1.0, 2.0, 0, 3.0, 0], rated={3: 8})
+    assert (cards[0].anime, cards[0].kind, cards[0].others) == (4, "candidate", (2, 1))
+
+
+def test_entry_point_tie_breaks():
+    display = [None,
+               show("late TV", [(2, "SIDE_STORY")], 2004),     # root, 2004
+               show("side", [(1, "PARENT")], 2001),
+               show("movie", [(2, "OTHER"), (5, "SEQUEL")], 2003, "MOVIE"),  # root 2003, not TV
+               show("tv", [(5, "SEQUEL")], 2003),               # root 2003, TV: the entry
+               show("after both", [(3, "PREQUEL"), (4, "PREQUEL"), (1, "PARENT")], 2006)]
+    fr = Franchises.from_display(display)
+    assert fr.entry[1] == 4 and fr.members[1] == (1, 2, 3, 4, 5)
+    assert fr.franchise[2] == 1  # via 1's side story only; its OTHER to 3 is not a link but 3 joins via 5
+    # Unknown years go last; equal keys fall to the lower index.
+    display = [None, show("a", [(2, "SEQUEL")], None), show("b", [], 2010), show("c", [(2, "SEQUEL")], None),
+               show("d", [(2, "SEQUEL")], None)]
+    assert Franchises.from_display(display).entry[1] == 1  # roots 1, 3, 4: all unknown, all TV
+    display[4]["year"] = 2020
+    assert Franchises.from_display(display).entry[1] == 4
+
+
+def test_non_continuity_pairs_are_separate_works():
+    # MAL's PARENT on a spin-off / recap / "other" work: the other end says what it is.
+    display = [None,
+               show("Original", [(2, "SPIN_OFF"), (3, "SUMMARY"), (4, "ALTERNATIVE"), (5, "SEQUEL")]),
+               show("Spin-off", [(1, "PARENT")]),
+               show("Recap", [(1, "PARENT")]),
+               show("Alt", [(1, "ALTERNATIVE")]),
+               show("Sequel", [(1, "PREQUEL")]),
+               show("Char", [(5, "CHARACTER")])]
+    fr = Franchises.from_display(display)
+    assert fr.franchise.tolist() == [0, 1, 2, 3, 4, 1, 6]
+    assert fr.later.tolist() == [False, False, False, False, False, True, False]
+
+
+def test_cycles_bad_indices_and_null_entries_do_not_break_it():
+    display = [None,
+               show("a", [(2, "PREQUEL"), (99, "SEQUEL"), (0, "SEQUEL"), (1, "SEQUEL"), ("3", "SEQUEL")]),
+               show("b", [(1, "PREQUEL")]),
+               None,
+               show("c", [(3, "PREQUEL")])]
+    fr = Franchises.from_display(display)
+    assert fr.franchise.tolist() == [0, 1, 1, 0, 4]
+    assert fr.entry[1] == 1  # no root: every member is a candidate, lowest index wins
+    assert fr.later.tolist() == [False, True, True, False, False]
+    # A null entry is never walked (its display row is missing).
+    cards = cards_of(display, [0, 1, 2, 0, 3], allowed=[False, True, True, False, True])
+    assert [c.anime for c in cards] == [4, 1]
+
+
+def test_filters_win_over_the_mapped_entry():
+    scores = [0, 1.0, 5.0, 9.0, 7.0, 8.0]
+    # Only OVAs and anime from 2003 on: S1 (the entry point) is filtered out; the card shows S3 itself.
+    allowed = [False, False, True, True, True, False]
+    cards = cards_of(three_seasons(), scores, allowed=allowed)
+    assert [(c.anime, c.kind, c.others) for c in cards] == [(3, "candidate", (4, 2))]
+    # Next entry filtered out: S1 rated, S2 and the OVA not allowed; the walked S3 is shown.
+    # (the next entry is the better-scored of S2 and the OVA, both after S1: the OVA; filters drop both)
+    cards = cards_of(three_seasons(), scores, rated={1: 9}, allowed=[False, True, False, True, False, True])
+    assert (cards[0].anime, cards[0].kind, cards[0].via) == (3, "candidate", None)
+
+
+def test_k_cards_and_other_entries_after_the_kth():
+    display = [None] + [show(f"x{i}") for i in range(1, 5)] + [show("y1", [(6, "SEQUEL")]), show("y2", [(5, "PREQUEL")])]
+    scores = [0, 9, 8, 7, 6, 10, 1]
+    cards = cards_of(display, scores, k=2)  # y2 is walked last, after the 2nd card: still attached
+    assert [(c.anime, c.kind, c.others) for c in cards] == [(5, "entry", (6,)), (1, "standalone", ())]
+    cards = cards_of(display, [0, 9, 8, 7, 6, 0.5, 10], k=2)  # y2 ranks first, its card shows y1
+    assert [(c.anime, c.kind, c.candidate, c.others) for c in cards] == [(5, "entry", 6, (6,)), (1, "standalone", 1, ())]
+    assert cards_of(display, scores, k=0) == []
+
+
+def test_orphan_sequel_share():
+    fr = Franchises.from_display(three_seasons())
+    # User A rated nothing: S2, S3 are orphans (2 of 3 slots); user B rated S1: none of B's 2 slots.
+    assert orphan_sequel_share([[2, 3, 5], [3, 4]], [set(), {1}], fr) == pytest.approx(2 / 5)
+    assert orphan_sequel_share([[1, 5]], [[]], fr) == 0.0
+    assert orphan_sequel_share([], [], fr) is None

@@ -1,0 +1,96 @@
+"""public/js/franchise.js must build the same franchises and cards as gnn/franchise.py (run in Node).
+
+The hand-written catalogs of tests/test_franchise.py plus random ones (franchises, side stories,
+spin-offs, cycles, one-ended relations, bad indices, null entries, tied scores, filters, rated
+entries with and without a score) go through both; skips when ``node`` is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from gnn.franchise import Franchises, card_reason, franchise_list
+from tests.test_franchise import three_seasons
+from tests.web.harness import PUBLIC
+
+RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
+             "OTHER", None]
+RUNNER = """
+import { Franchises, franchiseList, cardReason } from %s;
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const out = JSON.parse(input).map(({display, scores, rated, allowed, k}) => {
+  const fr = new Franchises(display);
+  const ratedMap = new Map(rated);
+  const title = (i) => String(display[i]?.title ?? i);
+  const cards = franchiseList(Float32Array.from(scores), ratedMap, fr, allowed, k);
+  return {franchise: fr.franchise, depth: fr.depth, later: fr.later, entry: [...fr.entry].sort((a, b) => a[0] - b[0]),
+          cards: cards.map((c) => ({...c, reason: cardReason(c, fr, title, ratedMap, 'base')}))};
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def random_case(rng: random.Random) -> dict:
+    n = rng.randint(2, 30)
+    display: list = [None]
+    for i in range(1, n):
+        if rng.random() < 0.05:
+            display.append(None)
+            continue
+        rels = []
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            j = rng.choice([rng.randint(0, n + 1), max(1, i - 1), min(n - 1, i + 1)])
+            rels.append([j, rng.choice(RELATIONS)])
+        display.append({"title": f"T{i}", "year": rng.choice([None, 2000, 2001, 2002, 2001.0]),
+                        "format": rng.choice(["TV", "MOVIE", "OVA", "tv", None]), "relations": rels})
+    scores = [rng.choice([0.0, 1.0, 2.5, rng.random() * 10]) for _ in range(n)]
+    rated = {a: rng.choice([None, 9.0, 7.5, 3.0]) for a in rng.sample(range(1, n), rng.randint(0, min(5, n - 1)))}
+    allowed = [i > 0 and display[i] is not None and i not in rated and rng.random() < 0.85 for i in range(n)]
+    return {"display": display, "scores": scores, "rated": list(rated.items()), "allowed": allowed,
+            "k": rng.choice([0, 1, 3, 10, 50])}
+
+
+def python_result(case: dict) -> dict:
+    display = case["display"]
+    fr = Franchises.from_display(display)
+    rated = dict(case["rated"])
+    cards = franchise_list(np.asarray(case["scores"], dtype=np.float32), rated, fr,
+                           np.asarray(case["allowed"], dtype=bool), case["k"])
+
+    def title(i: int) -> str:
+        return str((display[i] or {}).get("title", i))
+
+    return {"franchise": fr.franchise.tolist(), "depth": fr.depth.tolist(), "later": fr.later.tolist(),
+            "entry": sorted([f, e] for f, e in fr.entry.items()),
+            "cards": [{"anime": c.anime, "kind": c.kind, "candidate": c.candidate, "via": c.via, "others": list(c.others),
+                       "size": c.size, "reason": card_reason(c, fr, title, rated, "base")} for c in cards]}
+
+
+def test_franchise_js_matches_python():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    rng = random.Random(0)
+    hand = three_seasons()
+    cases = [{"display": hand, "scores": [0, 0, 5.0, 9.0, 1.0, 2.0], "rated": [[1, 9.0]],
+              "allowed": [False, False, True, True, True, True], "k": 10},
+             {"display": hand, "scores": [0, 1.0, 5.0, 9.0, 7.0, 8.0], "rated": [],
+              "allowed": [False] + [True] * 5, "k": 10}]
+    cases += [random_case(rng) for _ in range(400)]
+    module = json.dumps((PUBLIC / "js" / "franchise.js").as_uri())
+    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % module], input=json.dumps(cases),
+                            capture_output=True, text=True, timeout=60, check=True)
+    got = json.loads(result.stdout)
+    assert got[0]["cards"][0]["anime"] == 2 and got[1]["cards"][0]["anime"] == 1  # season 2; the first entry
+    kinds = set()
+    for case, js in zip(cases, got):
+        assert js == python_result(case), case
+        kinds |= {c["kind"] for c in js["cards"]}
+    assert kinds == {"standalone", "entry", "next", "candidate"}

@@ -138,6 +138,9 @@ class App {
     const note = $('rated-note');
     const notes = [];
     if (unknown) notes.push(`${unknown} rated anime ${unknown === 1 ? 'is' : 'are'} not in this model's catalog and ${unknown === 1 ? 'is' : 'are'} ignored.`);
+    const { skipped, unreadable } = this.store.loadReport;
+    if (skipped) notes.push(`${skipped} stored entr${skipped === 1 ? 'y' : 'ies'} could not be used (not a catalog id and a rating on the scale) and ${skipped === 1 ? 'was' : 'were'} skipped.`);
+    if (unreadable) notes.push('The ratings stored in this browser could not be read and were ignored.');
     if (known.length > this.model.maxHistory) notes.push(`The model reads your ${this.model.maxHistory} most recent ratings; all of them are excluded from recommendations.`);
     note.textContent = notes.join(' ');
     show(note, notes.length > 0);
@@ -171,13 +174,17 @@ class App {
     input.value = '';
     if (!file) return;
     const note = $('rated-note');
+    let parsed;
     try {
-      const { added, skipped } = this.store.importJson(await file.text());
-      this.changed(() => {});
-      note.textContent = `Imported ${added} rating${added === 1 ? '' : 's'}${skipped ? ` (${skipped} invalid entries skipped)` : ''}.`;
+      parsed = this.store.parseImport(await file.text()); // checked whole; nothing stored yet
     } catch (err) {
-      note.textContent = `Could not import ${file.name}: ${err.message}`;
+      note.textContent = `Could not import ${file.name}: ${err.message}. Nothing was changed.`;
+      show(note, true);
+      return;
     }
+    const { items, skipped } = parsed;
+    this.changed(() => this.store.merge(items));
+    note.textContent = `Imported ${items.length} rating${items.length === 1 ? '' : 's'}${skipped ? ` (${skipped} invalid entries skipped)` : ''}.`;
     show(note, true);
   }
 

@@ -120,7 +120,8 @@ export class Model {
     this.maxHistory = meta.max_history;
     this.low = Number(meta.rating_scale?.low ?? 1);
     this.high = Number(meta.rating_scale?.high ?? 10);
-    this.idToIndex = mappings.anime.id_to_index;
+    // A Map, not the parsed object: "constructor", "__proto__" or "toString" are no anime.
+    this.idToIndex = new Map(Object.entries(mappings.anime?.id_to_index ?? {}));
     this.synthetic = isSynthetic(meta);
     this.output = meta.outputs?.[0]?.name || 'rating';
     // The ranking output, when the export has one (gnn/inference.py's order_output); else the rating ranks.
@@ -133,9 +134,10 @@ export class Model {
     this.newUser = new ort.Tensor('int64', BigInt64Array.of(BigInt(meta.padding?.new_user_index ?? 0)), [1]);
   }
 
+  /** The anime index of a catalog id, or null (unknown ids, and anything that is not a real index). */
   indexOf(animeId) {
-    const i = this.idToIndex[String(animeId)];
-    return i === undefined ? null : i;
+    const i = this.idToIndex.get(String(animeId));
+    return Number.isInteger(i) && i > 0 && i < this.nAnime ? i : null;
   }
 
   /**

@@ -1,24 +1,46 @@
 // The person's ratings: kept in localStorage, keyed by anime *id* (not index) so they survive a
 // re-export, in rating order (a re-rated anime moves to the end, as gnn/inference.py does), so the
 // model's history can keep the most recent ones.
+//
+// Nothing read from storage or from a file is trusted: an entry is used only if its id is a catalog
+// id (a whole number, as the input contract has it) and its rating a number on the scale; others are
+// skipped and counted, never fatal. An import is parsed and checked whole (parseImport, no side
+// effects) before anything is stored (merge).
 
 const KEY = 'anime-gnn:ratings:v1';
 const FORMAT = 'anime-gnn-ratings';
+const ID = /^[0-9]{1,16}$/;
+
+/** A catalog id as a string, or null: whole numbers only ("constructor", "__proto__", "1e3" are not ids). */
+export function catalogId(value) {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : null;
+  return typeof value === 'string' && ID.test(value.trim()) ? value.trim() : null;
+}
 
 export class RatingStore {
   constructor(low, high, storage = globalThis.localStorage) {
     this.low = low;
     this.high = high;
     this.storage = storage;
+    // What load() could not use: {skipped: entries, unreadable: the stored value was not a list}.
+    this.loadReport = { skipped: 0, unreadable: false };
     this.items = this.load(); // [{id: string, rating: number, at: ISO string}]
   }
 
   load() {
+    let raw;
     try {
-      return this.clean(JSON.parse(this.storage?.getItem(KEY) || '[]')).items;
+      raw = JSON.parse(this.storage?.getItem(KEY) || '[]');
     } catch {
-      return []; // unreadable or foreign data: start empty rather than break the page
+      raw = null;
     }
+    if (!Array.isArray(raw)) {
+      this.loadReport = { skipped: 0, unreadable: true }; // foreign data: start empty rather than break the page
+      return [];
+    }
+    const { items, skipped } = this.clean(raw);
+    this.loadReport = { skipped, unreadable: false };
+    return items;
   }
 
   save() {
@@ -34,17 +56,17 @@ export class RatingStore {
     const byId = new Map();
     let skipped = 0;
     for (const raw of Array.isArray(list) ? list : []) {
-      const [id, rating, at] = Array.isArray(raw)
+      const [rawId, rating, at] = Array.isArray(raw)
         ? [raw[0], raw[1], undefined]
         : [raw?.anime_id ?? raw?.id, raw?.rating, raw?.rated_at ?? raw?.at];
-      const r = Number(rating);
-      if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === ''
-          || !Number.isFinite(r) || r < this.low || r > this.high) {
+      const id = catalogId(rawId);
+      const r = typeof rating === 'number' || typeof rating === 'string' ? Number(rating) : NaN;
+      if (id === null || !Number.isFinite(r) || r < this.low || r > this.high) {
         skipped += 1;
         continue;
       }
-      byId.delete(String(id));
-      byId.set(String(id), { id: String(id), rating: r, at: typeof at === 'string' ? at : new Date(0).toISOString() });
+      byId.delete(id);
+      byId.set(id, { id, rating: r, at: typeof at === 'string' && at.length <= 40 ? at : new Date(0).toISOString() });
     }
     return { items: [...byId.values()], skipped };
   }
@@ -81,10 +103,10 @@ export class RatingStore {
   }
 
   /**
-   * Merge an exported file (or a bare list of {anime_id, rating} / [id, rating]); imported ratings
-   * replace existing ones of the same anime. Returns {added, skipped}.
+   * Read an exported file (or a bare list of {anime_id, rating} / [id, rating]) without storing
+   * anything: {items, skipped}; throws if the document as a whole is not such a list.
    */
-  importJson(text) {
+  parseImport(text) {
     let doc;
     try {
       doc = JSON.parse(text);
@@ -93,10 +115,13 @@ export class RatingStore {
     }
     const list = Array.isArray(doc) ? doc : doc?.ratings;
     if (!Array.isArray(list)) throw new Error('expected a ratings export (a JSON object with a "ratings" list)');
-    const { items, skipped } = this.clean(list);
+    return this.clean(list);
+  }
+
+  /** Store checked items (from parseImport); they replace existing ratings of the same anime. */
+  merge(items) {
     const imported = new Set(items.map((x) => x.id));
     this.items = [...this.items.filter((x) => !imported.has(x.id)), ...items];
     this.save();
-    return { added: items.length, skipped };
   }
 }

@@ -70,3 +70,25 @@ def open_page(context, url: str, timeout_ms: float = 60_000):
         raise RuntimeError(f"the page did not load: {page.text_content('#error')} (console: {errors})")
     page.console_errors = errors
     return page
+
+
+def served(tmp_path: Path, model_dir: Path | None):
+    """Stage public/ (with ``model_dir`` as its model, or none) and serve it; returns (server, url)."""
+    if model_dir is None:
+        site = tmp_path / "site"
+        shutil.copytree(PUBLIC, site, ignore=shutil.ignore_patterns("model"))
+    else:
+        site = stage_site(model_dir, tmp_path / "site")
+    from gnn.serve import serve_in_thread
+
+    return serve_in_thread(site)
+
+
+def cards(page, selector: str = "#recs li.card") -> list[dict]:
+    return page.eval_on_selector_all(selector, """els => els.map(e => ({
+        index: Number(e.dataset.index), id: e.dataset.animeId,
+        score: e.dataset.score === undefined ? null : Number(e.dataset.score),
+        similarity: e.dataset.similarity === undefined ? null : Number(e.dataset.similarity),
+        kind: e.dataset.kind ?? null,
+        others: [...e.querySelectorAll('.others li')].map(o => Number(o.dataset.index)),
+        reason: e.querySelector('.reason')?.textContent ?? null}))""")

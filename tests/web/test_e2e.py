@@ -1,10 +1,11 @@
 """The web page in a real Chromium: search, rate, recommend, compare with gnn.inference (ONNX Runtime, Python).
 
 One small model is trained and exported per session from a slice of the embedded (synthetic)
-sample, so the page sees real catalog-shaped titles, relations and studios. Each test serves its
-own staged copy of ``public/`` through :mod:`gnn.serve` (so the real headers and CSP apply) and
-drives it with Playwright over Debian's ``/usr/bin/chromium``. Skips cleanly when Playwright,
-Chromium or ``public/vendor`` (``make web``) is missing; ``.ci/run`` installs all three.
+sample (tests/web/conftest.py), so the page sees real catalog-shaped titles, relations and
+studios. Each test serves its own staged copy of ``public/`` through :mod:`gnn.serve` (so the real
+headers and CSP apply) and drives it with Playwright over Debian's ``/usr/bin/chromium``. Skips
+cleanly when Playwright, Chromium or ``public/vendor`` (``make web``) is missing; ``.ci/run``
+installs all three.
 """
 
 from __future__ import annotations
@@ -14,82 +15,13 @@ import json
 import shutil
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-from gnn.serve import serve_in_thread
 from tests.web import harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SAMPLE = harness.REPO / "data" / "sample"
 ARTIFACTS = harness.REPO / "test-artifacts"
-N_USERS = 150  # a slice of the sample: trains in seconds, still ~550 anime after min_ratings=5
-
-
-@pytest.fixture(scope="module")
-def browser():
-    reason = harness.missing_requirement()
-    if reason:
-        pytest.skip(reason)
-    with harness.chromium() as context:
-        yield context
-
-
-@pytest.fixture(scope="module")
-def export_dir(tmp_path_factory, browser) -> Path:
-    """A gnn model trained for one epoch on a slice of the sample, exported with the defaults."""
-    import torch
-
-    from gnn.data.processed import load_processed
-    from gnn.export.onnx_export import export_model
-    from gnn.preprocess import PreprocessConfig, preprocess
-    from gnn.train.config import TrainConfig
-    from gnn.train.trainer import train_model
-
-    root = tmp_path_factory.mktemp("web_sample")
-    (root / "raw").mkdir()
-    shutil.copy(SAMPLE / "anime_catalog.json", root / "raw")
-    ratings = pd.read_csv(SAMPLE / "ratings.csv")
-    users = sorted(ratings["user_id"].unique())[:N_USERS]
-    ratings[ratings["user_id"].isin(users)].to_csv(root / "raw" / "ratings.csv", index=False)
-    preprocess(root / "raw", root / "processed", PreprocessConfig(min_ratings=5))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the CI machine is small and shared
-    try:
-        train_model("gnn", load_processed(root / "processed"), root / "model",
-                    TrainConfig(epochs=1, batch_size=256, seed=0), log=lambda _m: None, progress=False)
-    finally:
-        torch.set_num_threads(threads)
-    export_model(root / "model", root / "export", data_dir=root / "processed", user_table="drop")
-    return root / "export"
-
-
-def served(tmp_path: Path, model_dir: Path | None):
-    """Stage public/ (with ``model_dir`` as its model, or none) and serve it; returns (server, url)."""
-    if model_dir is None:
-        site = tmp_path / "site"
-        shutil.copytree(harness.PUBLIC, site, ignore=shutil.ignore_patterns("model"))
-    else:
-        site = harness.stage_site(model_dir, tmp_path / "site")
-    return serve_in_thread(site)
-
-
-@pytest.fixture
-def site(tmp_path, export_dir):
-    server, url = served(tmp_path, export_dir)
-    yield url
-    server.shutdown()
-
-
-def cards(page, selector: str = "#recs li.card") -> list[dict]:
-    return page.eval_on_selector_all(selector, """els => els.map(e => ({
-        index: Number(e.dataset.index), id: e.dataset.animeId,
-        score: e.dataset.score === undefined ? null : Number(e.dataset.score),
-        similarity: e.dataset.similarity === undefined ? null : Number(e.dataset.similarity),
-        kind: e.dataset.kind ?? null,
-        others: [...e.querySelectorAll('.others li')].map(o => Number(o.dataset.index)),
-        reason: e.querySelector('.reason')?.textContent ?? null}))""")
 
 
 def rate_from_search(page, query: str, anime_id, rating: int) -> None:
@@ -120,7 +52,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
 
     history = [(e["id"], r) for (e, _), r in zip(chosen, ratings)]
-    shown = cards(page)
+    shown = harness.cards(page)
     expected = model.recommend(history=history, k=len(shown))
     assert len(shown) == 24
     rated = {model.anime_index[str(a)] for a, _ in history}
@@ -147,7 +79,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     page.fill("#year-min", str(year))
     page.wait_for_selector("#recs[data-state=done]")
     filtered = model.recommend(history=history, k=24, filters=Filters(formats=frozenset({fmt}), year_min=year))
-    got = cards(page)
+    got = harness.cards(page)
     assert [c["score"] for c in got] == pytest.approx([r["predicted_rating"] for r in filtered], abs=1e-3)
     assert all(model.display[c["index"]]["format"] == fmt and model.display[c["index"]]["year"] >= year
                for c in got)
@@ -157,7 +89,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     # More like this: cosine neighbours as gnn.inference.similar.
     page.click(f'#rated li[data-index="{min(rated)}"] button:has-text("More like this")')
     page.wait_for_selector("#similar:not([hidden]) li.card")
-    near = cards(page, "#similar-list li.card")
+    near = harness.cards(page, "#similar-list li.card")
     want = model.similar(model.anime_ids[min(rated)], k=len(near))
     assert [c["similarity"] for c in near] == pytest.approx([r["similarity"] for r in want], abs=1e-4)
 
@@ -183,7 +115,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     page.wait_for_selector('#recs[data-history-size="0"]', state="attached")
     page.set_input_files("#import-ratings", download.value.path())
     page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
-    assert [c["score"] for c in cards(page)] == pytest.approx([c["score"] for c in shown], abs=1e-6)
+    assert [c["score"] for c in harness.cards(page)] == pytest.approx([c["score"] for c in shown], abs=1e-6)
 
 
 def test_title_folding_in_browser(browser, site):
@@ -246,7 +178,7 @@ def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, ex
     meta["synthetic"] = True
     (model_dir / "onnx_model_metadata.json").write_text(json.dumps(meta))
 
-    server, url = served(tmp_path, model_dir)
+    server, url = harness.served(tmp_path, model_dir)
     try:
         page = harness.open_page(browser, url)
         assert page.is_visible("#synthetic-note")
@@ -274,7 +206,7 @@ def test_model_load_failure_is_explained(browser, tmp_path, export_dir, damage):
             _rewrite(model_dir, "model.onnx", garbage)  # consistent hashes, unreadable model
         else:
             (model_dir / "model.onnx").write_bytes(garbage)  # another file than the metadata describes
-    server, url = served(tmp_path, model_dir)
+    server, url = harness.served(tmp_path, model_dir)
     try:
         page = browser.new_page()
         page.goto(url)

@@ -50,7 +50,7 @@ def read_ratings_file(path: str) -> list[tuple[str, float]]:
     return pairs
 
 
-def _short(title: object, width: int) -> str:
+def _clip(title: object, width: int) -> str:
     text = str(title)
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -60,13 +60,36 @@ def _table(rows: list[dict], shown_others: int = 3) -> str:
     width = min(48, max([len("title")] + [len(str(r["title"])) for r in rows]))
     lines = [f"{'rank':>4}  {'title':<{width}}  {'rating':>6}  reason"]
     for r in rows:
-        lines.append(f"{r['rank']:>4}  {_short(r['title'], width):<{width}}  {r['predicted_rating']:>6.2f}  {r['reason']}")
+        planned = " (on your plan-to-watch list)" if r.get("planned") else ""
+        lines.append(f"{r['rank']:>4}  {_clip(r['title'], width):<{width}}  {r['predicted_rating']:>6.2f}  "
+                     f"{r['reason']}{planned}")
         others = r.get("other_entries") or []
         if others:
-            named = ", ".join(f"{_short(o['title'], 40)} ({o['predicted_rating']:.1f})" for o in others[:shown_others])
+            named = ", ".join(f"{_clip(o['title'], 40)} ({o['predicted_rating']:.1f})" for o in others[:shown_others])
             more = f" and {len(others) - shown_others} more" if len(others) > shown_others else ""
             lines.append(f"{'':>4}  also in this series: {named}{more}")
     return "\n".join(lines)
+
+
+def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list, list]:
+    """``(history, seen, planned)`` of catalog ids from a list export; prints the counts report."""
+    from gnn.listimport import ListFormatError, parse_list
+    from gnn.mylist import report_lines, resolve_list
+
+    if not Path(path).exists():
+        raise UsageError(f"--list-file {path}: no such file")
+    try:
+        parsed = parse_list(Path(path).read_bytes())
+    except ListFormatError as err:
+        raise InputError(path, str(err)) from None
+    except OSError as err:
+        raise InputError(path, f"could not be read ({err.strerror or err})") from None
+    imported = resolve_list(parsed, model.display, model.low, model.high)
+    for line in report_lines(imported):
+        click.echo(line, err=report_to_stderr)
+    ids = model.anime_ids
+    return ([(ids[a], r) for a, r in imported.ratings], [ids[a] for a in imported.seen],
+            [ids[a] for a in imported.planned])
 
 
 @click.command()
@@ -77,6 +100,9 @@ def _table(rows: list[dict], shown_others: int = 3) -> str:
               help='A new user\'s ratings as anime_id:rating pairs, e.g. "16498:9,5114:10".')
 @click.option("--ratings-file", default=None, type=click.Path(dir_okay=False),
               help="A new user's ratings as a CSV file of anime_id,rating rows.")
+@click.option("--list-file", default=None, type=click.Path(dir_okay=False),
+              help="A new user's list as exported from MyAnimeList (the XML, gzipped or not) or AniList "
+                   "(MediaListCollection JSON), or the web page's ratings export; the format is detected.")
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many to list.")
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
               help="Only these formats (TV, MOVIE, OVA, ONA, SPECIAL, TV_SHORT, MUSIC); repeat or comma-separate.")
@@ -87,10 +113,11 @@ def _table(rows: list[dict], shown_others: int = 3) -> str:
               help="The raw ranked list: no grouping into one card per franchise (entry point or next entry).")
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendations as JSON.")
 @friendly_errors
-def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None, top_k: int,
+def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None,
+              list_file: str | None, top_k: int,
               formats: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
               no_group: bool, as_json: bool) -> None:
-    """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file).
+    """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file / --list-file).
 
     One card per franchise: its first entry if you rated none of it, else the entry after the
     furthest one you rated; its other listed entries follow it (--no-group lists every anime).
@@ -98,11 +125,11 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     from gnn.inference import Filters, OnnxRecommender
 
     given = [name for name, v in (("--user-id", user_id), ("--ratings", ratings),
-                                  ("--ratings-file", ratings_file)) if v is not None]
+                                  ("--ratings-file", ratings_file), ("--list-file", list_file)) if v is not None]
     if len(given) > 1:
-        raise UsageError(f"give one of --user-id, --ratings, --ratings-file (got {' and '.join(given)})")
+        raise UsageError(f"give one of --user-id, --ratings, --ratings-file, --list-file (got {' and '.join(given)})")
     if not given:
-        raise UsageError("give --user-id for a known user, or --ratings / --ratings-file for a new user")
+        raise UsageError("give --user-id for a known user, or --ratings / --ratings-file / --list-file for a new user")
     if year_min is not None and year_max is not None and year_min > year_max:
         raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
     history = None
@@ -114,8 +141,12 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         history = read_ratings_file(ratings_file)
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
     model = OnnxRecommender.load(model_dir)
+    seen, planned = [], []
+    if list_file is not None:
+        history, seen, planned = _list_history(list_file, model, report_to_stderr=as_json)
     rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
-                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max), group=not no_group)
+                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max), group=not no_group,
+                           seen=seen, planned=planned)
     if as_json:
         click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
                               indent=2))

@@ -199,16 +199,25 @@ class OnnxRecommender:
                          **({"reason": next(reasons)} if reasons is not None else {})})
         return rows
 
+    def _known_ids(self, ids: Iterable[Any], what: str) -> list[int]:
+        index = [(a, self.anime_index.get(str(a))) for a in ids]
+        unknown = [str(a) for a, i in index if i is None]
+        if unknown:
+            raise UsageError(f"unknown anime id(s) in {what} (not in this model's catalog): {', '.join(unknown)}")
+        return [int(i) for _, i in index]
+
     def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
                   k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
-                  group: bool = True) -> list[dict]:
+                  group: bool = True, seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> list[dict]:
         """Top ``k`` anime for a known user (``user_id``) or a new user (``history`` of ``(anime_id, rating)``).
 
         Each row: rank, anime_id, anime_index, title, predicted_rating (ranking_score too when the
         export ranks by its own output), format, year, reason. ``group`` (the default): one row per
         franchise (:func:`gnn.franchise.franchise_list`), each also with ``kind``, ``series_size`` and
         ``other_entries`` (the franchise's other listed anime, as rows without rank and reason);
-        ``group=False``: the raw list, highest order score first.
+        ``group=False``: the raw list, highest order score first. ``seen``: anime ids on the person's
+        list without a rating (left out like rated ones, and they start their franchise); ``planned``:
+        plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
         """
         if user_id is not None and history is not None:
             raise UsageError("give either a known user id or a history of ratings, not both")
@@ -221,23 +230,30 @@ class OnnxRecommender:
             pairs = self.history_indices(history or [])
             rated = dict(pairs)
             rating, order = self.scores(history=pairs)
+        on_list: dict[int, float | None] = {a: None for a in self._known_ids(seen, "the list")}
+        on_list.update(rated)
         keep = self._allowed(filters)
-        if exclude_rated and rated:
-            keep[[a for a in rated if 0 < a < self.n_anime]] = False
+        if exclude_rated and on_list:
+            keep[[a for a in on_list if 0 < a < self.n_anime]] = False
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
         ranking = order if self.order_output is not None else None
         if not group:
             candidates = np.flatnonzero(keep)
             # Highest score first; ties by anime index, so the order is reproducible.
             top = candidates[np.lexsort((candidates, -order[candidates]))][:max(0, k)]
-            return self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
-        cards = franchise_list(order, rated, self.franchises, keep, max(0, k))
-        why = [card_reason(c, self.franchises, reason.title, rated, reason(c.anime)) for c in cards]
-        rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
-        for row, card in zip(rows, cards):
-            others = self._rows(card.others, rating, "predicted_rating", None, ranking)
-            row.update(kind=card.kind, series_size=card.size,
-                       other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
+            rows = self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
+        else:
+            cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
+            why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime)) for c in cards]
+            rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
+            for row, card in zip(rows, cards):
+                others = self._rows(card.others, rating, "predicted_rating", None, ranking)
+                row.update(kind=card.kind, series_size=card.size,
+                           other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
+        marked = set(self._known_ids(planned, "the plan-to-watch list"))
+        for row in (rows if marked else []):
+            for r in [row, *row.get("other_entries", [])]:
+                r["planned"] = r["anime_index"] in marked
         return rows
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:

@@ -83,7 +83,7 @@ def _anime_metadata(graph, vocab: CatalogVocab, anime) -> list[dict]:
     for i, a in enumerate(anime, start=1):
         rel, studio, tag = t.rel_idx[i] > 0, t.studio_idx[i] > 0, t.tag_idx[i] > 0
         out.append({
-            "anime_index": i, "anime_id": a.id, "title": a.title,
+            "anime_index": i, "anime_id": a.id, "id_mal": a.id_mal, "id_anilist": a.id_anilist, "title": a.title,
             "title_romaji": a.title_romaji, "title_english": a.title_english,
             "title_native": a.title_native, "format": a.format, "year": a.year,
             "cover_image": a.cover_image, "genres": list(a.genres),

@@ -4,10 +4,13 @@
 // index), and js/franchise.js groups the list into one card per franchise (js/recs.js).
 
 import { Franchises } from './js/franchise.js';
+import { importList } from './js/importer.js';
 import { loadModel, LoadError } from './js/model.js';
-import { RatingStore } from './js/ratings.js';
-import { buildList } from './js/recs.js';
+import { RatingStore, StatusStore } from './js/ratings.js';
+import { buildList, recentYear, today } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
+import { card } from './js/cards.js';
+import { readFilters, renderFilters } from './js/filters.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -55,6 +58,8 @@ class App {
     this.titles = new TitleIndex(model.display);
     this.franchises = new Franchises(model.display);
     this.store = new RatingStore(model.low, model.high);
+    this.statuses = new StatusStore(); // imported list entries without a rating: "seen" / "planned"
+    this.newYear = recentYear(model.display, today()); // the "new" row's year in the starting list
     this.scoring = null; // the running recommendation, so that runs never overlap
     this.dirty = false;
     this.cache = { key: null, scores: null, order: null, ms: null };
@@ -70,9 +75,11 @@ class App {
     $('export-ratings').addEventListener('click', () => this.exportRatings());
     $('import-ratings').addEventListener('change', (e) => this.importRatings(e.target));
     $('clear-ratings').addEventListener('click', () => {
-      if (this.store.items.length && confirm('Remove all your ratings from this browser?')) this.changed(() => this.store.clear());
+      if ((this.store.items.length || this.statuses.items.length) && confirm('Remove all your ratings (and imported list entries) from this browser?')) {
+        this.changed(() => { this.store.clear(); this.statuses.clear(); });
+      }
     });
-    this.renderFilters();
+    renderFilters(this.display);
     this.renderInfo();
     this.renderRated();
     this.recommend();
@@ -86,6 +93,11 @@ class App {
   /** The person's ratings this model knows, as [[animeIndex, rating]] in rating order. */
   history() {
     return this.store.items.map((x) => [this.model.indexOf(x.id), x.rating]).filter(([a]) => a !== null);
+  }
+
+  /** Anime indices of imported list entries with this status ("seen" / "planned") this model knows. */
+  listed(status) {
+    return this.statuses.ids(status).map((id) => this.model.indexOf(id)).filter((a) => a !== null);
   }
 
   changed(update) {
@@ -134,16 +146,21 @@ class App {
     const known = items.filter((x) => this.model.indexOf(x.id) !== null);
     const unknown = items.length - known.length;
     $('rated-count').textContent = items.length ? `(${items.length})` : '';
-    show($('rated-empty'), items.length === 0);
     const note = $('rated-note');
     const notes = [];
     if (unknown) notes.push(`${unknown} rated anime ${unknown === 1 ? 'is' : 'are'} not in this model's catalog and ${unknown === 1 ? 'is' : 'are'} ignored.`);
     const { skipped, unreadable } = this.store.loadReport;
     if (skipped) notes.push(`${skipped} stored entr${skipped === 1 ? 'y' : 'ies'} could not be used (not a catalog id and a rating on the scale) and ${skipped === 1 ? 'was' : 'were'} skipped.`);
     if (unreadable) notes.push('The ratings stored in this browser could not be read and were ignored.');
+    if (this.statuses.loadReport.skipped || this.statuses.loadReport.unreadable) notes.push('Some imported list entries stored in this browser could not be used and were skipped.');
     if (known.length > this.model.maxHistory) notes.push(`The model reads your ${this.model.maxHistory} most recent ratings; all of them are excluded from recommendations.`);
     note.textContent = notes.join(' ');
     show(note, notes.length > 0);
+    const [seen, planned] = [this.listed('seen').length, this.listed('planned').length];
+    $('list-note').textContent = seen || planned
+      ? `Also on your imported list: ${seen} without a score (left out of recommendations), ${planned} plan-to-watch (marked).` : '';
+    show($('list-note'), seen + planned > 0);
+    show($('rated-empty'), items.length === 0 && seen + planned === 0);
     $('rated').replaceChildren(...known.map((x) => {
       const index = this.model.indexOf(x.id);
       const e = this.entry(index);
@@ -174,41 +191,24 @@ class App {
     input.value = '';
     if (!file) return;
     const note = $('rated-note');
-    let parsed;
+    const started = performance.now();
+    let result;
     try {
-      parsed = this.store.parseImport(await file.text()); // checked whole; nothing stored yet
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      result = await importList(bytes, { model: this.model, ratings: this.store, statuses: this.statuses });
     } catch (err) {
       note.textContent = `Could not import ${file.name}: ${err.message}. Nothing was changed.`;
+      note.dataset.importMs = '';
       show(note, true);
       return;
     }
-    const { items, skipped } = parsed;
-    this.changed(() => this.store.merge(items));
-    note.textContent = `Imported ${items.length} rating${items.length === 1 ? '' : 's'}${skipped ? ` (${skipped} invalid entries skipped)` : ''}.`;
+    this.changed(() => {});
+    note.textContent = `${file.name}, read in this page (nothing was sent anywhere):\n${result.lines.join('\n')}`;
+    Object.assign(note.dataset, { importMs: String(performance.now() - started), imported: JSON.stringify(result.imported.counts) });
     show(note, true);
   }
 
   // -- recommendations -----------------------------------------------------------------------------
-
-  renderFilters() {
-    const formats = [...new Set(this.display.filter(Boolean).map((e) => e.format).filter(Boolean))].sort();
-    $('formats').append(...formats.map((f) => el('label', { class: 'chip' },
-      el('input', { type: 'checkbox', value: f, name: 'format' }), ` ${f.replace(/_/g, ' ')}`)));
-    const years = this.display.filter((e) => e && Number.isInteger(e.year)).map((e) => e.year);
-    if (years.length) {
-      const lo = Math.min(...years);
-      const hi = Math.max(...years);
-      for (const id of ['year-min', 'year-max']) Object.assign($(id), { min: lo, max: hi });
-      $('year-min').placeholder = String(lo);
-      $('year-max').placeholder = String(hi);
-    }
-  }
-
-  filters() {
-    const checked = [...document.querySelectorAll('#formats input:checked')].map((i) => i.value.toUpperCase());
-    const year = (id) => { const v = Number.parseInt($(id).value, 10); return Number.isFinite(v) ? v : null; };
-    return { formats: checked.length ? new Set(checked) : null, yearMin: year('year-min'), yearMax: year('year-max') };
-  }
 
   recommend() {
     if (this.scoring) {
@@ -227,67 +227,47 @@ class App {
     return this.scoring;
   }
 
+  /**
+   * One run for the person's history; with no ratings yet (an empty history) the same run gives the
+   * starting list: one card per franchise at its entry point, plus a row of new series when the
+   * catalog has anime from this year or last.
+   */
   async runRecommend() {
     const list = $('recs');
     const pairs = this.history();
-    show($('recs-empty'), pairs.length === 0);
-    if (pairs.length === 0) {
-      list.replaceChildren();
-      Object.assign(list.dataset, { state: 'idle', historySize: '0' });
-      $('timing').textContent = '';
-      return;
-    }
+    const starting = pairs.length === 0;
     list.dataset.state = 'scoring';
     const key = JSON.stringify(pairs.slice(-this.model.maxHistory));
     if (this.cache.key !== key) {
       this.cache = { key, ...await this.model.score(pairs) };
     }
     const { scores, order, ms } = this.cache;
-    const top = buildList({
-      model: this.model, franchises: this.franchises, orderScore: order, rated: new Map(pairs),
-      filters: this.filters(), k: Number($('top-n').value),
-    });
-    list.replaceChildren(...top.map((c) => this.card(c.anime, { score: scores[c.anime], reason: c.reason, group: c, scores })));
+    // On the list: rated (the rating) and imported without a score (null); planned anime are marked.
+    const rated = new Map([...this.listed('seen').map((a) => [a, null]), ...pairs]);
+    const planned = new Set(this.listed('planned'));
+    const common = { model: this.model, franchises: this.franchises, orderScore: order, rated, filters: readFilters() };
+    const top = buildList({ ...common, k: Number($('top-n').value) });
+    const render = (c) => this.card(c.anime, { score: scores[c.anime], reason: c.reason, group: c, scores, planned });
+    list.replaceChildren(...top.map(render));
     if (!top.length) list.append(el('li', { class: 'muted', text: 'No anime match these filters.' }));
+    $('recs-h').textContent = starting ? 'A place to start' : 'Recommended for you';
+    show($('start-note'), starting);
+    const fresh = starting && this.newYear !== null
+      ? buildList({ ...common, k: 12, keep: (a) => this.display[a].year === this.newYear && !this.franchises.later[a] }) : [];
+    $('new-h').textContent = `New series from ${this.newYear}`;
+    $('new-list').replaceChildren(...fresh.map(render));
+    show($('new-row'), fresh.length > 0);
     const threads = this.model.ort.env.wasm.numThreads;
     $('timing').textContent = `Scored ${(this.model.nAnime - 1).toLocaleString()} anime in ${ms.toFixed(1)} ms `
       + `(wasm, ${threads} thread${threads === 1 ? '' : 's'})`;
     $('timing').dataset.ms = String(ms);
-    Object.assign(list.dataset, { state: 'done', historySize: String(pairs.length) });
+    Object.assign(list.dataset, { state: 'done', historySize: String(pairs.length), mode: starting ? 'start' : 'personal' });
   }
 
-  /** "N more in this series": the franchise's other listed anime, expandable under the card. */
-  others(group, scores) {
-    if (!group.others.length) return null;
-    const n = group.others.length;
-    return el('details', { class: 'others' },
-      el('summary', { text: `${n} more in this series` }),
-      el('ul', {}, ...group.others.map((a) => {
-        const e = this.entry(a);
-        return el('li', { 'data-index': a, 'data-anime-id': e.id, 'data-score': String(scores[a]) },
-          el('span', { class: 'other-title', text: e.title }),
-          el('span', { class: 'muted small', text: [facts(e), `★ ${scores[a].toFixed(1)}`].filter(Boolean).join(' · ') }));
-      })));
-  }
-
-  card(index, { score, reason, similarity, group, scores }) {
-    const e = this.entry(index);
-    const badge = score !== undefined
-      ? el('span', { class: 'score', title: `predicted rating on the ${this.model.low}–${this.model.high} scale`, text: score.toFixed(1) })
-      : el('span', { class: 'score sim', title: 'cosine similarity of the model’s anime embeddings', text: similarity.toFixed(2) });
-    return el('li', {
-      class: 'card', 'data-index': index, 'data-anime-id': e.id, 'data-kind': group?.kind,
-      'data-score': score !== undefined ? String(score) : undefined,
-      'data-similarity': similarity !== undefined ? String(similarity) : undefined,
-    },
-    el('div', { class: 'cover-wrap' }, cover(e), badge),
-    el('div', { class: 'card-body' },
-      el('h3', { class: 'card-title', text: e.title, title: e.title }),
-      subtitle(e) ? el('p', { class: 'muted small alt', text: subtitle(e) }) : null,
-      el('p', { class: 'muted small', text: facts(e) }),
-      reason ? el('p', { class: 'reason', text: reason }) : null,
-      group ? this.others(group, scores) : null,
-      el('div', { class: 'actions' }, this.rateControl(index), this.similarButton(index))));
+  /** A card (js/cards.js) with this page's rating control and "more like this" button. */
+  card(index, opts) {
+    return card(this.entry(index), index, { ...opts, low: this.model.low, high: this.model.high,
+      entryOf: (a) => this.entry(a), actions: [this.rateControl(index), this.similarButton(index)] });
   }
 
   showSimilar(index) {

@@ -166,7 +166,8 @@ TINY_FORMATS = ("TV", "MOVIE", "OVA")
 
 def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
     """30 anime in 10 three-season franchises (SEQUEL/PREQUEL), genre by franchise, one studio per
-    franchise, one tag; anime 31 is bare (no genre, tag, studio or relation). Each user rates 26
+    franchise, one tag; anime 31 is bare (no genre, tag, studio, relation or MAL/AniList id). Anime i
+    has MAL id 100 + i and AniList id 200 + i (none for franchise 9, anime 28-30). Each user rates 26
     anime; taste follows the genre. Shared by the trainer, export and benchmark tests."""
     rng = np.random.default_rng(seed)
     genres = ["Action", "Comedy", "Drama"]
@@ -175,7 +176,8 @@ def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
         franchise, season = divmod(i - 1, 3)
         relations = ([{"id": i - 1, "relationType": "PREQUEL"}] if season > 0 else []) + \
                     ([{"id": i + 1, "relationType": "SEQUEL"}] if season < 2 else [])
-        catalog.append({"id": i, "title": {"romaji": f"Show {franchise} S{season + 1}", "english": None,
+        catalog.append({"id": i, "idMal": 100 + i, "idAnilist": 200 + i if franchise < 9 else None,
+                        "title": {"romaji": f"Show {franchise} S{season + 1}", "english": None,
                                            "native": None},
                         "format": TINY_FORMATS[season], "episodes": 12, "year": 2000 + franchise,
                         "genres": [genres[franchise % 3]],

@@ -131,3 +131,18 @@ def test_order_score_ranks_and_rating_is_shown(rec, monkeypatch):
     first_of = [min(walked.index(a) for a in [g["anime_index"]] + [o["anime_index"] for o in g["other_entries"]])
                 for g in grouped]
     assert first_of == sorted(first_of)  # cards come in the order their franchise is first walked
+
+
+def test_seen_and_planned_anime_from_a_list(rec):
+    """On the list without a rating: left out, and it starts the franchise; plan-to-watch: marked only."""
+    rows = rec.recommend(history=[(7, 3)], k=100, seen=[4, 5], planned=[10, 2])
+    listed = {r["anime_id"] for r in rows} | {o["anime_id"] for r in rows for o in r["other_entries"]}
+    assert not listed & {4, 5, 7} and {2, 10} <= listed
+    by_id = {r["anime_id"]: r for r in rows}
+    assert by_id[6]["kind"] == "next" and by_id[6]["reason"] == "sequel of Show 1 S2, which is on your list"
+    assert by_id[8]["reason"] == "sequel of Show 2 S1, which you rated 3"
+    assert by_id[10]["planned"] is True and by_id[1]["planned"] is False
+    assert {o["anime_id"]: o["planned"] for o in by_id[1]["other_entries"]} == {2: True, 3: False}
+    assert "planned" not in rec.recommend(history=[], k=3)[0]
+    with pytest.raises(UsageError, match=r"unknown anime id\(s\) in the list \(not in this model's catalog\): 999$"):
+        rec.recommend(history=[], seen=[999])

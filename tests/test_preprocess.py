@@ -129,8 +129,8 @@ def test_anime_metadata(fixture_run):
     _, out = fixture_run
     meta, mappings = load(out, "anime_metadata.json"), load(out, "mappings.json")
     assert [m["anime_index"] for m in meta] == [1, 2, 3, 4, 5, 6]
-    fields = {"anime_index", "anime_id", "title", "title_romaji", "title_english", "title_native", "format",
-              "year", "cover_image", "genres", "relationship_indices", "relationship_types",
+    fields = {"anime_index", "anime_id", "id_mal", "id_anilist", "title", "title_romaji", "title_english",
+              "title_native", "format", "year", "cover_image", "genres", "relationship_indices", "relationship_types",
               "relationship_weights", "studio_indices", "studio_weights", "tag_indices", "tag_weights",
               "genre_indices", "popularity_score", "average_score"}
     ids = mappings["anime"]["index_to_id"]
@@ -146,6 +146,7 @@ def test_anime_metadata(fixture_run):
         assert 0 not in m["relationship_indices"] + m["studio_indices"] + m["tag_indices"] + m["genre_indices"]
     courier = meta[0]
     assert (courier["anime_id"], courier["title"], courier["format"], courier["year"]) == (101, "Star Courier", "TV", 2015)
+    assert [(m["id_mal"], m["id_anilist"]) for m in meta[:3]] == [(101, 9101), (102, 9102), (103, None)]
     assert [ids[i] for i in courier["relationship_indices"]] == [102, 103, 106]
     assert courier["relationship_types"] == ["SEQUEL", "SIDE_STORY", "OTHER"]
     assert courier["relationship_weights"] == [1.0, 0.6, 0.2]
@@ -177,9 +178,12 @@ def test_model_config(fixture_run):
 def test_older_shapes_give_the_same_outputs(input_dir, anilist_input_dir, tmp_path):
     new, old = tmp_path / "new", tmp_path / "old"
     r_new, r_old = run(input_dir, new), run(anilist_input_dir, old)
-    for name in ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv",
-                 "anime_metadata.json", "mappings.json"):
+    for name in ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "mappings.json"):
         assert (new / name).read_bytes() == (old / name).read_bytes(), name
+    # The older shape's id is the AniList id (the current fixture names other AniList ids): all else is equal.
+    m_new, m_old = load(new, "anime_metadata.json"), load(old, "anime_metadata.json")
+    assert [m.pop("id_anilist") for m in m_old] == [m["anime_id"] for m in m_old]
+    assert [{k: v for k, v in m.items() if k != "id_anilist"} for m in m_new] == m_old
     c_new, c_old = load(new, "model_config.json"), load(old, "model_config.json")
     assert c_new.pop("data_fingerprint") != c_old.pop("data_fingerprint")   # the files differ
     assert c_new == c_old

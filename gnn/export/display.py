@@ -2,9 +2,11 @@
 
 * ``anime_display.json``: a JSON array indexed by anime index (entry 0 is
   ``null``, the padding anime); each entry
-  ``{"id", "title", "title_romaji", "title_english", "title_native", "cover",
-  "year", "format", "genres": [str], "studios": [str], "relations":
-  [[related_index, TYPE], ...], "popularity"}``. A relation ``[j, "PREQUEL"]``
+  ``{"id", "idMal", "idAnilist", "title", "title_romaji", "title_english",
+  "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
+  "relations": [[related_index, TYPE], ...], "popularity"}``; ``idMal`` /
+  ``idAnilist`` are the catalog's MyAnimeList / AniList ids (null if unknown,
+  or if the preprocess output predates them), used to read people's list exports. A relation ``[j, "PREQUEL"]``
   on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
   sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown).
 * ``model_mappings.json``: ``{"padding_index": 0, "anime": {"index_to_id",
@@ -49,7 +51,7 @@ def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | Non
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
         out.append({
-            "id": m["anime_id"], "title": m["title"], "title_romaji": m.get("title_romaji"),
+            "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
             "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
             "genres": m.get("genres", []), "studios": [studios[i] for i in m.get("studio_indices", [])],

@@ -4,8 +4,8 @@
 //
 // Nothing read from storage or from a file is trusted: an entry is used only if its id is a catalog
 // id (a whole number, as the input contract has it) and its rating a number on the scale; others are
-// skipped and counted, never fatal. An import is parsed and checked whole (parseImport, no side
-// effects) before anything is stored (merge).
+// skipped and counted, never fatal. An import is parsed and checked whole (js/listimport.js, no
+// side effects) before anything is stored (merge).
 
 const KEY = 'anime-gnn:ratings:v1';
 const FORMAT = 'anime-gnn-ratings';
@@ -102,26 +102,78 @@ export class RatingStore {
     }, null, 2);
   }
 
-  /**
-   * Read an exported file (or a bare list of {anime_id, rating} / [id, rating]) without storing
-   * anything: {items, skipped}; throws if the document as a whole is not such a list.
-   */
-  parseImport(text) {
-    let doc;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new Error(`not a JSON file (${err.message})`);
-    }
-    const list = Array.isArray(doc) ? doc : doc?.ratings;
-    if (!Array.isArray(list)) throw new Error('expected a ratings export (a JSON object with a "ratings" list)');
-    return this.clean(list);
+  /** Store checked items ({id, rating}, oldest first); they replace existing ratings of the same anime. */
+  merge(items) {
+    const at = new Date().toISOString();
+    const added = items.map((x) => ({ id: String(x.id), rating: Number(x.rating), at: x.at ?? at }));
+    const imported = new Set(added.map((x) => x.id));
+    this.items = [...this.items.filter((x) => !imported.has(x.id)), ...added];
+    this.save();
+  }
+}
+
+const LIST_KEY = 'anime-gnn:list:v1';
+const STATUSES = new Set(['seen', 'planned']);
+
+/**
+ * Imported list entries without a rating, by catalog id: "seen" (watching, completed, on-hold or
+ * dropped without a score: left out of recommendations, they start their franchise) and "planned"
+ * (plan to watch: marked on the list, not a rating). Checked on load like the ratings.
+ */
+export class StatusStore {
+  constructor(storage = globalThis.localStorage) {
+    this.storage = storage;
+    this.loadReport = { skipped: 0, unreadable: false };
+    this.items = this.load(); // [{id: string, status: string}]
   }
 
-  /** Store checked items (from parseImport); they replace existing ratings of the same anime. */
-  merge(items) {
-    const imported = new Set(items.map((x) => x.id));
-    this.items = [...this.items.filter((x) => !imported.has(x.id)), ...items];
+  load() {
+    let raw;
+    try {
+      raw = JSON.parse(this.storage?.getItem(LIST_KEY) || '[]');
+    } catch {
+      raw = null;
+    }
+    if (!Array.isArray(raw)) {
+      this.loadReport = { skipped: 0, unreadable: true };
+      return [];
+    }
+    const byId = new Map();
+    for (const x of raw) {
+      const id = catalogId(x?.id);
+      if (id === null || !STATUSES.has(x?.status)) this.loadReport.skipped += 1;
+      else byId.set(id, { id, status: x.status });
+    }
+    return [...byId.values()];
+  }
+
+  save() {
+    try {
+      this.storage?.setItem(LIST_KEY, JSON.stringify(this.items));
+    } catch {
+      // storage full or disabled: kept for this visit
+    }
+  }
+
+  /** Replace the status of these [{id, status}] entries. */
+  merge(entries) {
+    const ids = new Set(entries.map((x) => String(x.id)));
+    this.items = [...this.items.filter((x) => !ids.has(x.id)), ...entries.map((x) => ({ id: String(x.id), status: x.status }))];
     this.save();
+  }
+
+  remove(ids) {
+    const drop = new Set([...ids].map(String));
+    this.items = this.items.filter((x) => !drop.has(x.id));
+    this.save();
+  }
+
+  clear() {
+    this.items = [];
+    this.save();
+  }
+
+  ids(status) {
+    return this.items.filter((x) => x.status === status).map((x) => x.id);
   }
 }

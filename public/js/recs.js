@@ -33,3 +33,20 @@ export function buildList({ model, franchises, orderScore, rated, filters, k, ke
   return franchiseList(orderScore, rated, franchises, allowed, k)
     .map((card) => ({ ...card, reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime)) }));
 }
+
+/** "Today" for the "new" row: ?today=YYYY-MM-DD (tests, demos of an older catalog), else the clock. */
+export function today(search = globalThis.location?.search ?? '') {
+  const asked = new URLSearchParams(search).get('today');
+  const day = asked ? new Date(`${asked}T00:00:00Z`) : new Date();
+  return Number.isNaN(day.getTime()) ? new Date() : day;
+}
+
+/** The catalog's latest year up to today's, if that is this year or last; null: no recent anime. */
+export function recentYear(display, day) {
+  const year = day.getUTCFullYear();
+  let best = null;
+  for (const e of display) {
+    if (e && Number.isInteger(e.year) && e.year <= year && (best === null || e.year > best)) best = e.year;
+  }
+  return best !== null && best >= year - 1 ? best : null;
+}

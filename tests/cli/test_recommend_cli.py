@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -96,13 +97,49 @@ def test_recommend_groups_by_franchise_unless_told_not_to(export_dir):
                                                                         if (r["anime_id"] - 1) // 3 == (a - 1) // 3))
 
 
+LISTS = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
+
+
+def test_recommend_from_a_mal_export(export_dir, tmp_path):
+    """tests/fixtures/lists/mal_export.xml on the tiny catalog (anime i = MAL id 100 + i)."""
+    plain = invoke("recommend", "--model-dir", str(export_dir), "--list-file", str(LISTS / "mal_export.xml"),
+                   "--json", "--top-k", "50")
+    assert plain.exit_code == 0, plain.output
+    assert plain.stderr.splitlines()[:2] == [
+        "read 11 entries (mal-xml): 4 rated, 2 without a score (left out of "
+        "recommendations), 1 plan-to-watch (marked, not ratings)", "skipped: 2 not in this model's catalog, 2 invalid"]
+    rows = json.loads(plain.stdout)["recommendations"]
+    listed = {r["anime_id"] for r in rows} | {o["anime_id"] for r in rows for o in r["other_entries"]}
+    assert not listed & {13, 7, 1, 16, 4, 5}  # rated, and on the list without a score
+    by_id = {r["anime_id"]: r for r in rows}
+    assert by_id[2]["reason"] == "sequel of Show 0 S1, which you rated 9"
+    assert by_id[6]["reason"] == "sequel of Show 1 S2, which is on your list"  # watching S2, unscored
+    assert by_id[10]["planned"] is True and not any(r["planned"] for r in rows if r["anime_id"] != 10)
+    gz = tmp_path / "animelist.xml.gz"
+    gz.write_bytes(gzip.compress((LISTS / "mal_export.xml").read_bytes()))
+    zipped = invoke("recommend", "--model-dir", str(export_dir), "--list-file", str(gz), "--json", "--top-k", "50")
+    assert zipped.exit_code == 0 and json.loads(zipped.stdout) == json.loads(plain.stdout)
+    table = invoke("recommend", "--model-dir", str(export_dir), "--list-file", str(LISTS / "anilist_list.json"))
+    assert table.exit_code == 0 and table.stdout.startswith("read 9 entries (anilist-json): 3 rated")
+    assert "not in the catalog: Glass Orchard\nrank  title" in table.stdout
+
+
+def test_a_bad_list_file_is_one_error_line(export_dir, tmp_path):
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes((LISTS / "mal_export.xml").read_bytes()[:700])
+    result = invoke("recommend", "--model-dir", str(export_dir), "--list-file", str(broken))
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith(f"error: {broken}: not well-formed XML (")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--ratings", "1:9,424242:8,zzz:3,1:5"], "unknown anime id(s) in the ratings (not in this model's catalog): "
                                                 "424242, zzz"),
     (["--ratings", "1:9,oops,2-3"], "--ratings expects ANIME_ID:RATING pairs separated by commas"),
     (["--ratings", "1:nine"], "bad item(s): '1:nine'"),
     (["--ratings", "1:12"], "outside the 1-10 scale: 1:12"),
-    (["--user-id", "u001", "--ratings", "1:9"], "give one of --user-id, --ratings, --ratings-file"),
+    (["--user-id", "u001", "--ratings", "1:9"], "give one of --user-id, --ratings, --ratings-file, --list-file"),
+    (["--list-file", "/nonexistent/animelist.xml"], "--list-file /nonexistent/animelist.xml: no such file"),
     ([], "give --user-id for a known user"),
     (["--user-id", "nobody"], "unknown user id 'nobody'"),
     (["--ratings-file", "/nonexistent/list.csv"], "no such file"),

@@ -7,6 +7,8 @@ local server.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -89,6 +91,14 @@ def cards(page, selector: str = "#recs li.card") -> list[dict]:
         index: Number(e.dataset.index), id: e.dataset.animeId,
         score: e.dataset.score === undefined ? null : Number(e.dataset.score),
         similarity: e.dataset.similarity === undefined ? null : Number(e.dataset.similarity),
-        kind: e.dataset.kind ?? null,
+        kind: e.dataset.kind ?? null, planned: e.dataset.planned === 'true',
         others: [...e.querySelectorAll('.others li')].map(o => Number(o.dataset.index)),
         reason: e.querySelector('.reason')?.textContent ?? null}))""")
+
+
+def rewrite_export_file(folder: Path, name: str, data: bytes) -> None:
+    """Replace one export file and its hash in the metadata (as a consistent export would have it)."""
+    (folder / name).write_bytes(data)
+    meta = json.loads((folder / "onnx_model_metadata.json").read_text())
+    meta["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "onnx_model_metadata.json").write_text(json.dumps(meta))

@@ -10,7 +10,6 @@ installs all three.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -156,14 +155,6 @@ def test_long_history_keeps_the_last_H(browser, site, export_dir):
     assert got["scores"] == pytest.approx(model.score(history=history).tolist(), abs=1e-3)
 
 
-def _rewrite(folder: Path, name: str, data: bytes) -> None:
-    """Replace one export file and its hash in the metadata (as a consistent export would have it)."""
-    (folder / name).write_bytes(data)
-    meta = json.loads((folder / "onnx_model_metadata.json").read_text())
-    meta["files"][name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    (folder / "onnx_model_metadata.json").write_text(json.dumps(meta))
-
-
 def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, export_dir):
     model_dir = tmp_path / "model"
     shutil.copytree(export_dir, model_dir)
@@ -173,7 +164,7 @@ def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, ex
     for e in display[1:]:
         e["cover"] = "https://127.0.0.1:9/cover.jpg"  # refused at once: every cover fails to load
     display[2]["cover"] = "javascript:alert(1)"
-    _rewrite(model_dir, "anime_display.json", json.dumps(display).encode())
+    harness.rewrite_export_file(model_dir, "anime_display.json", json.dumps(display).encode())
     meta = json.loads((model_dir / "onnx_model_metadata.json").read_text())
     meta["synthetic"] = True
     (model_dir / "onnx_model_metadata.json").write_text(json.dumps(meta))
@@ -203,7 +194,7 @@ def test_model_load_failure_is_explained(browser, tmp_path, export_dir, damage):
         shutil.copytree(export_dir, model_dir)
         garbage = b"not an onnx model" * 100
         if damage == "corrupt":
-            _rewrite(model_dir, "model.onnx", garbage)  # consistent hashes, unreadable model
+            harness.rewrite_export_file(model_dir, "model.onnx", garbage)  # consistent hashes, unreadable model
         else:
             (model_dir / "model.onnx").write_bytes(garbage)  # another file than the metadata describes
     server, url = harness.served(tmp_path, model_dir)

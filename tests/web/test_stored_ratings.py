@@ -56,7 +56,9 @@ def test_bad_import_changes_nothing_and_bad_entries_are_skipped(browser, site, e
     (tmp_path / "hostile.json").write_text(json.dumps(hostile))
     page.set_input_files("#import-ratings", str(tmp_path / "hostile.json"))
     page.wait_for_selector('#recs[data-state=done][data-history-size="2"]')
-    assert page.text_content("#rated-note") == f"Imported 1 rating ({len(PROTO)} invalid entries skipped)."
+    note = page.text_content("#rated-note").splitlines()
+    assert note[1:] == [f"read {len(PROTO) + 1} entries (anime-gnn-json): 1 rated, 0 without a score (left out of "
+                        f"recommendations), 0 plan-to-watch (marked, not ratings)", f"skipped: {len(PROTO)} invalid"]
     assert [x["id"] for x in json.loads(stored(page))] == [a, b]
     page.reload()
     page.wait_for_selector('#recs[data-state=done][data-history-size="2"]')

@@ -17,16 +17,21 @@ Franchise
     (the export keeps at most 16 per anime). An anime in no continuity pair is a standalone work.
 Order
     ``j`` comes before ``i`` when ``i`` states ``[j, PREQUEL|PARENT]`` or ``j`` states
-    ``[i, SEQUEL|SIDE_STORY]``. A *later entry* has something before it; a *root* has nothing.
-    ``depth``: the longest chain of earlier entries (a root is 0). Anime on a cycle (contradictory
-    data) keep the depth their acyclic predecessors give (0 if none).
+    ``[i, SEQUEL|SIDE_STORY]``; except that a PREQUEL/SEQUEL link whose prequel came out in a later
+    year (both years known) does not count: a prequel made afterwards is watched afterwards (MAL's
+    PREQUEL is story order: One Piece (1999) has a 2024 prequel, Attack on Titan (2013) the 2014 OVA
+    "No Regrets"; 126 of the MAL catalog's 6,055 anime with an earlier entry have only such
+    prequels). A side story stays after its parent whatever the years (pilots and promotional
+    specials often come first). A *later entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier entries (a root is 0). Anime on
+    a cycle (contradictory data) keep the depth their acyclic predecessors give (0 if none).
 Entry point (for someone who rated none of the franchise)
     The root with the earliest year (unknown year last), then a TV one before other formats, then
     the lowest index. A franchise without a root (a cycle) picks among all its members the same way.
 Next entry (for someone who started it)
     An unrated anime with a rated anime before it. Preferred: the one whose rated predecessor is
-    furthest along (deepest), then the higher order score, then the lower index. None if every
-    entry after a rated one is rated too.
+    furthest along (deepest); then a sequel (a PREQUEL/SEQUEL link to it) before a side story
+    (PARENT/SIDE_STORY); then the higher order score, then the lower index. None if every entry
+    after a rated one is rated too.
 List policy (:func:`franchise_list`)
     Walk the allowed anime (filters passed, not excluded) by order score, highest first, ties by
     index. The first one of a franchise makes its card; the card shows the franchise's entry point
@@ -51,7 +56,7 @@ import numpy as np
 
 CONTINUITY = frozenset({"SEQUEL", "PREQUEL", "PARENT", "SIDE_STORY"})
 _BEFORE = ("PREQUEL", "PARENT")   # [j, T] on i: j comes before i
-_AFTER = ("SEQUEL", "SIDE_STORY")  # [j, T] on i: j comes after i
+_SEQUEL = ("PREQUEL", "SEQUEL")  # the main line; PARENT / SIDE_STORY are side stories
 # How a card's anime relates to the rated anime before it, by the type stated on either side.
 _PHRASE = {"PREQUEL": "sequel of", "PARENT": "side story of", "SEQUEL": "sequel of", "SIDE_STORY": "side story of"}
 
@@ -94,12 +99,11 @@ class Franchises:
             neighbours[b].append(a)
             for t in types:  # "<T": a states [b, T]; ">T": b states [a, T]
                 src, dst = (a, b) if t[0] == "<" else (b, a)
-                if t[1:] in _BEFORE:
-                    preds[src].add(dst)
-                    via_type.setdefault((src, dst), t[1:])
-                else:
-                    preds[dst].add(src)
-                    via_type.setdefault((dst, src), t[1:])
+                later, earlier = (src, dst) if t[1:] in _BEFORE else (dst, src)
+                if t[1:] in _SEQUEL and _year(display[earlier]) > _year(display[later]) > 0:
+                    continue  # a prequel made afterwards: release order wins
+                preds[later].add(earlier)
+                via_type.setdefault((later, earlier), t[1:])
         franchise = _components(neighbours)
         depth = _depths(preds)
         members: dict[int, list[int]] = {}
@@ -108,9 +112,10 @@ class Franchises:
                 franchise[i] = 0  # a missing entry belongs to nothing (the padding's 0)
             else:
                 members.setdefault(int(franchise[i]), []).append(i)
-        entry = {f: _entry_point(ms, preds, display) for f, ms in members.items()}
+        entry = {f: ms[0] if len(ms) == 1 else _entry_point(ms, preds, display) for f, ms in members.items()}
         later = np.array([bool(p) for p in preds], dtype=bool)
-        return cls(franchise, depth, later, tuple(tuple(sorted(p)) for p in preds), via_type,
+        return cls(np.array(franchise, dtype=np.int64), np.array(depth, dtype=np.int64), later,
+                   tuple(tuple(sorted(p)) if p else () for p in preds), via_type,
                    {f: tuple(ms) for f, ms in members.items()}, entry)
 
     def size(self, f: int) -> int:
@@ -119,11 +124,19 @@ class Franchises:
 
 def _is_int(x: Any) -> bool:
     """An integral JSON number (JavaScript's Number.isInteger)."""
+    if type(x) is int:
+        return True
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and float(x).is_integer()
 
 
-def _components(neighbours: list[list[int]]) -> np.ndarray:
-    out = np.zeros(len(neighbours), dtype=np.int64)
+def _year(entry: Mapping[str, Any] | None) -> float:
+    """The entry's year, or 0 if unknown (so "came out later" needs both years)."""
+    year = (entry or {}).get("year")
+    return float(year) if _is_int(year) else 0.0
+
+
+def _components(neighbours: list[list[int]]) -> list[int]:
+    out = [0] * len(neighbours)
     for start in range(1, len(neighbours)):
         if out[start]:
             continue
@@ -136,7 +149,7 @@ def _components(neighbours: list[list[int]]) -> np.ndarray:
     return out
 
 
-def _depths(preds: list[set[int]]) -> np.ndarray:
+def _depths(preds: list[set[int]]) -> list[int]:
     """Longest chain of predecessors (Kahn's order); nodes on a cycle keep what finished nodes gave."""
     n = len(preds)
     succ: list[list[int]] = [[] for _ in range(n)]
@@ -144,7 +157,7 @@ def _depths(preds: list[set[int]]) -> np.ndarray:
         for p in ps:
             succ[p].append(i)
     indeg = [len(p) for p in preds]
-    depth = np.zeros(n, dtype=np.int64)
+    depth = [0] * n
     queue = [i for i in range(n) if indeg[i] == 0]
     while queue:
         i = queue.pop()
@@ -178,7 +191,7 @@ def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np
         if not before:
             continue
         via = max(before, key=lambda p: (int(fr.depth[p]), -p))
-        key = (int(fr.depth[via]), float(order_score[m]), -m)
+        key = (int(fr.depth[via]), fr.via_type.get((m, via)) in _SEQUEL, float(order_score[m]), -m)
         if best_key is None or key > best_key:
             best, best_key = (m, via), key
     return best

@@ -73,11 +73,17 @@ def test_next_entry_follows_the_furthest_rated_entry_then_the_score():
     scores = np.array([0, 0, 0, 1.0, 9.0, 0], dtype=np.float32)
     # S1 and S2 rated: S3 follows S2 (depth 1) and beats the better-scored OVA after S1 (depth 0).
     assert next_entry(fr, 1, {1: 8, 2: 7}, scores) == (3, 2)
-    # Only S1 rated: S2 and the OVA both follow it; the order score decides.
-    assert next_entry(fr, 1, {1: 8}, scores) == (4, 1)
-    assert next_entry(fr, 1, {1: 8}, np.array([0, 0, 3.0, 0, 1.0, 0])) == (2, 1)
-    # Equal scores: the lower index.
-    assert next_entry(fr, 1, {1: 8}, np.zeros(6)) == (2, 1)
+    # Only S1 rated: S2 (its sequel) and the OVA (its side story) follow it: the sequel first,
+    # even with a lower order score.
+    assert next_entry(fr, 1, {1: 8}, scores) == (2, 1)
+    # S1 and S2 rated, S3 rated too: only the OVA is left.
+    assert next_entry(fr, 1, {1: 8, 2: 7, 3: 9}, scores) == (4, 1)
+    # Two sequels of one rated entry (a branching franchise): the order score, then the lower index.
+    branching = [None, show("A", [(2, "SEQUEL"), (3, "SEQUEL")]), show("B", [(1, "PREQUEL")]),
+                 show("C", [(1, "PREQUEL")])]
+    fb = Franchises.from_display(branching)
+    assert next_entry(fb, 1, {1: 9}, np.array([0, 0, 1.0, 2.0])) == (3, 1)
+    assert next_entry(fb, 1, {1: 9}, np.zeros(4)) == (2, 1)
     # Everything after a rated entry is rated: no next entry.
     assert next_entry(fr, 1, {1: 8, 2: 8, 3: 8, 4: 8}, scores) is None
 
@@ -141,9 +147,8 @@ def test_filters_win_over_the_mapped_entry():
     allowed = [False, False, True, True, True, False]
     cards = cards_of(three_seasons(), scores, allowed=allowed)
     assert [(c.anime, c.kind, c.others) for c in cards] == [(3, "candidate", (4, 2))]
-    # Next entry filtered out: S1 rated, S2 and the OVA not allowed; the walked S3 is shown.
-    # (the next entry is the better-scored of S2 and the OVA, both after S1: the OVA; filters drop both)
-    cards = cards_of(three_seasons(), scores, rated={1: 9}, allowed=[False, True, False, True, False, True])
+    # Next entry filtered out: S1 rated, S2 not allowed; the walked S3 is shown (not the OVA).
+    cards = cards_of(three_seasons(), scores, rated={1: 9}, allowed=[False, True, False, True, True, True])
     assert (cards[0].anime, cards[0].kind, cards[0].via) == (3, "candidate", None)
 
 
@@ -163,3 +168,20 @@ def test_orphan_sequel_share():
     assert orphan_sequel_share([[2, 3, 5], [3, 4]], [set(), {1}], fr) == pytest.approx(2 / 5)
     assert orphan_sequel_share([[1, 5]], [[]], fr) == 0.0
     assert orphan_sequel_share([], [], fr) is None
+
+
+def test_a_prequel_made_afterwards_does_not_come_first():
+    """MAL's PREQUEL is story order: a 2014 prequel OVA of a 2013 series is not its entry point."""
+    display = [None,
+               show("Series", [(2, "PREQUEL"), (3, "SEQUEL"), (4, "SIDE_STORY")], 2013),
+               show("Prequel OVA", [(1, "SEQUEL")], 2014, "OVA"),
+               show("Season 2", [(1, "PREQUEL")], 2017),
+               show("Pilot", [(1, "PARENT")], 2012, "SPECIAL"),   # a side story released first
+               show("Undated prequel", [(6, "SEQUEL")], None, "OVA"),
+               show("Other series", [(5, "PREQUEL")], 2000)]
+    fr = Franchises.from_display(display)
+    assert fr.franchise.tolist() == [0, 1, 1, 1, 1, 5, 5]
+    assert fr.later.tolist() == [False, False, False, True, True, False, True]
+    assert fr.entry == {1: 1, 5: 5}  # the series, not its prequel; an undated prequel still counts
+    cards = cards_of(display, [0, 1, 9, 2, 3, 0, 0])
+    assert (cards[0].anime, cards[0].kind, cards[0].others) == (1, "entry", (2, 4, 3))

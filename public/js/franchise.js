@@ -1,11 +1,13 @@
 // Series-aware lists: a line-by-line port of gnn/franchise.py (keep them in step;
 // tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
-// calls anything else, entry point = earliest root (unknown year last, TV first, lowest index),
-// next entry = unrated anime after the deepest rated one, one card per franchise, filters win.
+// calls anything else, a prequel made in a later year not counted as before, entry point =
+// earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
+// deepest rated one (sequels before side stories), one card per franchise, filters win.
 
 const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
 const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
+const SEQUEL = new Set(['PREQUEL', 'SEQUEL']); // the main line; PARENT / SIDE_STORY are side stories
 const PHRASE = { PREQUEL: 'sequel of', PARENT: 'side story of', SEQUEL: 'sequel of', SIDE_STORY: 'side story of' };
 
 // Python's tuple ordering on number keys.
@@ -17,6 +19,15 @@ function cmp(a, b) {
   return 0;
 }
 
+// The entry's year, or 0 if unknown (so "came out later" needs both years).
+function year(entry) {
+  return Number.isInteger(entry?.year) ? entry.year : 0;
+}
+
+// Per-anime lists are allocated only where there is something (most anime are in no franchise):
+// neighbours[i] / preds[i] are null for none.
+const EMPTY = Object.freeze([]);
+
 function components(neighbours) {
   const out = new Array(neighbours.length).fill(0);
   for (let start = 1; start < neighbours.length; start += 1) {
@@ -24,7 +35,7 @@ function components(neighbours) {
     out[start] = start;
     const stack = [start];
     while (stack.length) {
-      for (const b of neighbours[stack.pop()]) {
+      for (const b of neighbours[stack.pop()] ?? EMPTY) {
         if (!out[b]) { out[b] = start; stack.push(b); }
       }
     }
@@ -34,15 +45,18 @@ function components(neighbours) {
 
 function depths(preds) {
   const n = preds.length;
-  const succ = Array.from({ length: n }, () => []);
-  preds.forEach((ps, i) => { for (const p of ps) succ[p].push(i); });
-  const indeg = preds.map((p) => p.size);
+  const succ = new Array(n).fill(null);
+  const indeg = new Array(n).fill(0);
+  preds.forEach((ps, i) => {
+    for (const p of ps ?? EMPTY) (succ[p] ??= []).push(i);
+    indeg[i] = ps?.size ?? 0;
+  });
   const depth = new Array(n).fill(0);
   const queue = [];
   for (let i = 0; i < n; i += 1) if (indeg[i] === 0) queue.push(i);
   while (queue.length) {
     const i = queue.pop();
-    for (const s of succ[i]) {
+    for (const s of succ[i] ?? EMPTY) {
       depth[s] = Math.max(depth[s], depth[i] + 1);
       indeg[s] -= 1;
       if (indeg[s] === 0) queue.push(s);
@@ -52,7 +66,8 @@ function depths(preds) {
 }
 
 function entryPoint(members, preds, display) {
-  const roots = members.filter((m) => preds[m].size === 0);
+  if (members.length === 1) return members[0];
+  const roots = members.filter((m) => !preds[m]);
   const key = (m) => {
     const e = display[m] || {};
     const known = Number.isInteger(e.year);
@@ -65,29 +80,33 @@ export class Franchises {
   /** From anime_display.json (entry 0 = padding null); fields as gnn.franchise.Franchises. */
   constructor(display) {
     const n = display.length;
-    const stated = new Map(); // "a,b" (a < b) -> ["<T" (a states [b, T]) | ">T" (b states [a, T])]
-    for (let i = 0; i < n; i += 1) {
-      for (const rel of (display[i] || {}).relations || []) {
-        const [j, t] = [rel[0], String(rel[1])];
-        if (!Number.isInteger(j) || !(i > 0 && i < n && j > 0 && j < n && i !== j) || display[j] == null) continue;
-        const key = `${Math.min(i, j)},${Math.max(i, j)}`;
-        if (!stated.has(key)) stated.set(key, []);
-        stated.get(key).push(`${i < j ? '<' : '>'}${t}`);
+    const stated = new Map(); // a * n + b (a < b) -> ["<T" (a states [b, T]) | ">T" (b states [a, T])]
+    for (let i = 1; i < n; i += 1) {
+      const rels = display[i]?.relations;
+      if (!rels) continue;
+      for (const rel of rels) {
+        const j = rel[0];
+        if (!Number.isInteger(j) || !(j > 0 && j < n && i !== j) || display[j] == null) continue;
+        const key = i < j ? i * n + j : j * n + i;
+        const said = `${i < j ? '<' : '>'}${rel[1]}`;
+        const list = stated.get(key);
+        if (list) list.push(said); else stated.set(key, [said]);
       }
     }
-    const preds = Array.from({ length: n }, () => new Set());
+    const preds = new Array(n).fill(null);
     this.viaType = new Map(); // "i,j" -> the type that places j before i
-    const neighbours = Array.from({ length: n }, () => []);
-    const pairs = [...stated.keys()].map((k) => k.split(',').map(Number)).sort(cmp);
-    for (const [a, b] of pairs) {
-      const types = stated.get(`${a},${b}`);
+    const neighbours = new Array(n).fill(null);
+    for (const key of [...stated.keys()].sort((x, y) => x - y)) { // (a, b) order, as Python's sorted()
+      const [a, b] = [Math.floor(key / n), key % n];
+      const types = stated.get(key);
       if (!types.every((t) => CONTINUITY.has(t.slice(1)))) continue;
-      neighbours[a].push(b);
-      neighbours[b].push(a);
+      (neighbours[a] ??= []).push(b);
+      (neighbours[b] ??= []).push(a);
       for (const t of types) {
         const [src, dst] = t[0] === '<' ? [a, b] : [b, a];
         const [later, earlier] = BEFORE.has(t.slice(1)) ? [src, dst] : [dst, src];
-        preds[later].add(earlier);
+        if (SEQUEL.has(t.slice(1)) && year(display[earlier]) > year(display[later]) && year(display[later]) > 0) continue; // a prequel made afterwards
+        (preds[later] ??= new Set()).add(earlier);
         if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
       }
     }
@@ -101,8 +120,8 @@ export class Franchises {
       this.members.get(f).push(i);
     }
     this.entry = new Map([...this.members].map(([f, ms]) => [f, entryPoint(ms, preds, display)]));
-    this.later = preds.map((p) => p.size > 0);
-    this.preds = preds.map((p) => [...p].sort((x, y) => x - y));
+    this.later = preds.map((p) => p !== null);
+    this.preds = preds.map((p) => (p ? [...p].sort((x, y) => x - y) : EMPTY));
   }
 
   size(f) {
@@ -118,7 +137,7 @@ export class Franchises {
       const before = this.preds[m].filter((p) => rated.has(p));
       if (!before.length) continue;
       const via = before.reduce((v, p) => (cmp([this.depth[p], -p], [this.depth[v], -v]) > 0 ? p : v));
-      const key = [this.depth[via], orderScore[m], -m];
+      const key = [this.depth[via], SEQUEL.has(this.viaType.get(`${m},${via}`)) ? 1 : 0, orderScore[m], -m];
       if (bestKey === null || cmp(key, bestKey) > 0) { best = [m, via]; bestKey = key; }
     }
     return best;

@@ -3,14 +3,14 @@
 // (user 0 = new user), rated anime are left out, filters apply, the order score ranks (ties by
 // index), and js/franchise.js groups the list into one card per franchise (js/recs.js).
 
+import { card } from './js/cards.js';
+import { readFilters, renderFilters } from './js/filters.js';
 import { Franchises } from './js/franchise.js';
-import { importList } from './js/importer.js';
+import { downloadRatings, importList } from './js/importer.js';
 import { loadModel, LoadError } from './js/model.js';
 import { RatingStore, StatusStore } from './js/ratings.js';
 import { buildList, recentYear, today } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
-import { card } from './js/cards.js';
-import { readFilters, renderFilters } from './js/filters.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -72,7 +72,7 @@ class App {
     $('filters').addEventListener('input', () => this.recommend());
     $('filters').addEventListener('submit', (e) => e.preventDefault());
     $('similar-close').addEventListener('click', () => show($('similar'), false));
-    $('export-ratings').addEventListener('click', () => this.exportRatings());
+    $('export-ratings').addEventListener('click', () => downloadRatings(this.store, this.model));
     $('import-ratings').addEventListener('change', (e) => this.importRatings(e.target));
     $('clear-ratings').addEventListener('click', () => {
       if ((this.store.items.length || this.statuses.items.length) && confirm('Remove all your ratings (and imported list entries) from this browser?')) {
@@ -174,16 +174,6 @@ class App {
           el('span', { class: 'actions' }, this.similarButton(index), remove)),
         this.rateControl(index));
     }));
-  }
-
-  exportRatings() {
-    const json = this.store.toJson((id) => this.display[this.model.indexOf(id)]?.title ?? null, this.model.meta.model_version);
-    const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-    const a = el('a', { href: url, download: `anime-ratings-${new Date().toISOString().slice(0, 10)}.json` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   async importRatings(input) {

@@ -149,7 +149,7 @@ def test_not_an_array_and_missing_file(tmp_path):
 def test_non_utf8_is_an_input_error(tmp_path):
     path = tmp_path / "anime_catalog.json"
     path.write_bytes(b'[{"id": 1, "title": "\xff"}]')
-    with pytest.raises(InputError, match="not valid JSON"):
+    with pytest.raises(InputError, match=r"not UTF-8 text \(invalid start byte at byte 21\)"):
         read_catalog(path)
 
 

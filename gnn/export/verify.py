@@ -121,7 +121,7 @@ def _metadata(folder: Path) -> dict:
     if not isinstance(meta, dict):
         raise _fail(path, "expected a JSON object")
     if meta.get("format_version") != SUPPORTED_FORMAT:
-        raise _fail(path, f"unsupported export format {str(meta.get('format_version'))[:40]!r}")
+        raise _fail(path, f"unsupported export format {repr(meta.get('format_version'))[:40]}")
     _int(meta.get("n_anime"), 2, path, "n_anime")
     _int(meta.get("max_history"), 1, path, "max_history")
     scale = meta.get("rating_scale")
@@ -141,7 +141,9 @@ def _mappings(raw: bytes, path: Path, n_anime: int) -> dict:
     index = anime.get("id_to_index") if isinstance(anime, dict) else None
     if not isinstance(ids, list) or len(ids) != n_anime or not isinstance(index, dict):
         raise _fail(path, f"expected anime.index_to_id with {n_anime} entries and anime.id_to_index")
-    users = maps.get("user") or {}
+    if not maps.get("user"):
+        maps.pop("user", None)  # no user table (an export for new users only)
+    users = maps.get("user", {})
     for name, table in (("anime", index), ("user", users.get("id_to_index", {}) if isinstance(users, dict) else None)):
         if not isinstance(table, dict) or not all(
                 isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in table.values()):
@@ -151,19 +153,25 @@ def _mappings(raw: bytes, path: Path, n_anime: int) -> dict:
     return maps
 
 
+def _entry_ok(entry: Any, n_anime: int) -> bool:
+    """What recommend and its reasons read from one display entry: lists of names, relations inside the catalog."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("year"), (int, type(None))):
+        return False
+    names = [entry.get(k, []) for k in ("genres", "studios")]
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in names):
+        return False
+    relations = entry.get("relations", [])
+    return isinstance(relations, list) and all(
+        isinstance(r, list) and len(r) == 2 and isinstance(r[0], int) and 0 < r[0] < n_anime and isinstance(r[1], str)
+        for r in relations)
+
+
 def _display(raw: bytes, path: Path, n_anime: int) -> list:
     display = _strict_json(raw, path)
     if not isinstance(display, list) or len(display) != n_anime:
         raise _fail(path, f"expected a JSON array of {n_anime} entries (one per anime index)")
     for i, entry in enumerate(display):
-        if entry is None:
-            continue
-        ok = isinstance(entry, dict) and all(
-            isinstance(entry.get(k, []), list) and all(isinstance(x, str) for x in entry.get(k, []))
-            for k in ("genres", "studios")) and isinstance(entry.get("relations", []), list) and all(
-            isinstance(r, list) and len(r) == 2 and isinstance(r[0], int) and 0 < r[0] < n_anime
-            and isinstance(r[1], str) for r in entry.get("relations", []))
-        if not ok or not isinstance(entry.get("year"), (int, type(None))):
+        if entry is not None and not _entry_ok(entry, n_anime):
             raise InputError(str(path), "malformed entry (genres, studios, relations or year)", record=i)
     return display
 
@@ -221,8 +229,8 @@ def load_verified(model_dir: str | Path) -> VerifiedExport:
     n_anime = meta["n_anime"]
     maps = _mappings(files.read("model_mappings.json"), folder / "model_mappings.json", n_anime)
     ratings = _user_ratings(files, meta, n_anime)
-    if ratings is not None and any(i >= len(ratings[0]) - 1 for i in maps.get("user", {}).get("id_to_index",
-                                                                                          {}).values()):
+    user_index = maps.get("user", {}).get("id_to_index", {})
+    if ratings is not None and any(i >= len(ratings[0]) - 1 for i in user_index.values()):
         raise _fail(folder / "model_mappings.json", "a user index lies beyond user_ratings.bin's users")
     return VerifiedExport(folder=folder, metadata=meta, model=files.read("model.onnx"), mappings=maps,
                           display=_display(files.read("anime_display.json"), folder / "anime_display.json",

@@ -165,6 +165,8 @@ class GraphQLClient:
             try:
                 status, body = self._post(payload)
                 return self._parse(status, body, what)
+            except _RedirectRefused as err:
+                raise FetchError(self.endpoint, f"{what}: {err.detail}") from None
             except _Transient as err:
                 if attempt >= self.policy.max_retries:
                     raise FetchError(self.endpoint, f"{what}: giving up after {attempt + 1} "

@@ -64,10 +64,8 @@ def read_header(path: Path) -> list[str]:
             header = next(csv.reader(f), None)
     except FileNotFoundError:
         raise InputError(str(path), "file not found") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "not a UTF-8 text file") from None
-    except csv.Error as err:
-        raise InputError(str(path), f"not a readable CSV ({err})") from None
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise _csv_error(path, err) from None
     if not header:
         raise InputError(str(path), "empty file: no header line")
     return [h.strip() for h in header]

@@ -42,13 +42,13 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         blob = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, ... here
-        first = (str(err).splitlines() or [""])[0][:120]
+        # torch's own text is left out: for a foreign file it suggests weights_only=False, i.e. running its code.
         raise InputError(str(path), "not a readable checkpoint written by `anime-gnn train` (truncated, "
-                                    f"damaged or another kind of file: {type(err).__name__}: {first})") from None
+                                    f"damaged or another kind of file; {type(err).__name__})") from None
     if not isinstance(blob, dict):
         raise InputError(str(path), "not a checkpoint written by `anime-gnn train` (not a dict)")
     if blob.get("format_version") != FORMAT_VERSION:
-        raise InputError(str(path), f"unsupported checkpoint format {str(blob.get('format_version'))[:40]!r}")
+        raise InputError(str(path), f"unsupported checkpoint format {repr(blob.get('format_version'))[:40]}")
     missing = [k for k in _KEYS if k not in blob]
     if missing:
         raise InputError(str(path), f"checkpoint lacks {', '.join(missing)}")

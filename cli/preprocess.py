@@ -44,7 +44,8 @@ def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: floa
         config = PreprocessConfig(min_ratings=min_ratings, val_frac=val_frac, test_frac=test_frac,
                                   seed=seed, holdout_user_frac=holdout_users, scale=rating_scale)
     except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="'--val-frac' / '--test-frac'") from None
+        hint = "'--holdout-users'" if "holdout" in str(err) else "'--val-frac' / '--test-frac'"
+        raise click.BadParameter(str(err), param_hint=hint) from None
     ensure_writable_dir(output_dir, "--output-dir")
     with tqdm(total=STEPS, desc="preprocess", unit="step", leave=False) as bar:
         def progress(label: str) -> None:

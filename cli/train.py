@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
 from click.core import ParameterSource
@@ -71,6 +72,8 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+        if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
+            raise UsageError(f"--model-option {key}: {value} is not a finite number")
     if device != "cpu":
         import torch
 
@@ -78,9 +81,12 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             raise UsageError(f"--device expects cpu, cuda or cuda:N, got {device!r}")
         if not torch.cuda.is_available():
             raise UsageError(f"--device {device}: no CUDA GPU is visible to this PyTorch build")
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                      patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
-                      device=device)
+    try:
+        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
+                          patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
+                          device=device)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     ensure_writable_dir(output_dir, "--output-dir")  # now, not after the first epoch
     data = load_processed(data_dir)
     ctx = click.get_current_context()

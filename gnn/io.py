@@ -70,22 +70,21 @@ def finite_or_null(obj: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    """Strict JSON only: a NaN or infinity in ``obj`` raises ValueError naming it, before anything is written.
+    """Strict JSON only: a NaN or infinity in ``obj`` raises ValueError naming it, and nothing is written.
 
     (Python's default would write ``NaN``/``Infinity``, which no other JSON reader accepts;
     write ``None`` where a number was not measured, e.g. with :func:`finite_or_null`.)
     """
-    try:
-        text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        where = _non_finite(obj)
-        if where is None:
-            raise
-        raise ValueError(f"{path}: {where} is not a finite number; strict JSON has no NaN/Infinity "
-                         "(write None for a value that was not measured)") from None
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp:  # a failure leaves no file behind (the temporary one is removed)
         with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+            try:
+                json.dump(obj, f, indent=indent, ensure_ascii=False, allow_nan=False)
+            except ValueError:
+                where = _non_finite(obj)
+                if where is None:
+                    raise
+                raise ValueError(f"{path}: {where} is not a finite number; strict JSON has no NaN/Infinity "
+                                 "(write None for a value that was not measured)") from None
             f.write("\n")
 
 

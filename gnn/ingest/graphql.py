@@ -258,7 +258,7 @@ def load_checkpoint(path: Path, kind: str, params: dict[str, Any]) -> dict[str, 
         return None
     try:
         state = read_json(path)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InputError(str(path), "checkpoint is not valid JSON; delete it to start over") from None
     if not isinstance(state, dict) or state.get("kind") != kind:
         raise InputError(str(path), f"not an '{kind}' checkpoint; delete it or pass another --checkpoint")

@@ -93,3 +93,21 @@ def test_nothing_to_recommend_says_why(export_dir):
                                      "(--include-rated lists them anyway)")
     filtered = recommend(export_dir, "--ratings", "1:9", "--year-min", "3000")
     assert filtered.stdout.strip() == "no anime match these filters"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lr", "nan"], "lr must be a finite number, got nan"),
+    (["--weight-decay", "inf"], "weight_decay must be a finite number, got inf"),
+    (["--model-option", "dropout=NaN"], "--model-option dropout: NaN is not a finite number"),
+])
+def test_non_finite_training_options_are_refused_before_training(tmp_path, args, message):
+    """They trained nothing useful and, with strict JSON, would only fail when the metadata is written."""
+    result = CliRunner().invoke(main, ["train", "--data-dir", str(tmp_path / "none"), "--output-dir",
+                                       str(tmp_path / "o"), *args])
+    assert one_error_line(result) == f"error: {message}"
+
+
+def test_non_finite_holdout_share_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["preprocess", "--input-dir", str(_input(tmp_path)), "--output-dir",
+                                       str(tmp_path / "o"), "--holdout-users", "nan"])
+    assert result.exit_code == 2 and "holdout_user_frac (--holdout-users) must be in [0, 1)" in result.output

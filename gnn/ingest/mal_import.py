@@ -33,11 +33,12 @@ import math
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
 from gnn.data.ratings import exact_ids
+from gnn.ingest.csvfiles import csv_chunks, csv_error, read_csv, rows_with_lines
 from gnn.errors import InputError
 from gnn.ingest.mal_taxonomy import split_genres
 from gnn.io import atomic_path, write_json
@@ -65,7 +66,7 @@ def read_header(path: Path) -> list[str]:
     except FileNotFoundError:
         raise InputError(str(path), "file not found") from None
     except (UnicodeDecodeError, csv.Error) as err:
-        raise _csv_error(path, err) from None
+        raise csv_error(path, err) from None
     if not header:
         raise InputError(str(path), "empty file: no header line")
     return [h.strip() for h in header]
@@ -222,65 +223,13 @@ def _from_2017(mal_id: int, row: dict[str, str], counts: Counter[str]) -> dict[s
                    genres=row["genre"], score=row["rating"], members=row["members"], counts=counts)
 
 
-def _csv_error(path: Path, err: Exception) -> InputError:
-    if isinstance(err, UnicodeDecodeError):
-        return InputError(str(path), f"not UTF-8 text ({err.reason} at byte {err.start})")
-    first = (str(err).splitlines() or [""])[0][:200]
-    return InputError(str(path), f"not a readable CSV ({first})")
-
-
-_CSV_ERRORS = (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error)
-
-
-def _read_csv(path: Path, **kwargs: Any) -> Any:
-    """``pd.read_csv`` with decoding and parsing failures as one InputError naming the file."""
-    try:
-        return pd.read_csv(path, **kwargs)
-    except _CSV_ERRORS as err:
-        raise _csv_error(path, err) from None
-
-
-def _chunks(reader: Any, path: Path) -> Iterator[pd.DataFrame]:
-    """The chunks of a chunked reader; a failure deep in the file (bad bytes after 8 KB) is an InputError."""
-    iterator = iter(reader)
-    while True:
-        try:
-            chunk = next(iterator)
-        except StopIteration:
-            return
-        except _CSV_ERRORS as err:
-            raise _csv_error(path, err) from None
-        yield chunk
-
-
-def _anime_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """``(line number, {column: text})`` per row of anime.csv (small: read with the csv module).
-
-    A row with more or fewer fields than the header (a ragged row, which pandas would
-    silently shift into an index) is an InputError naming the line.
-    """
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            header = [h.strip() for h in next(reader, [])]
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise InputError(str(path), f"{len(row)} fields where the header has {len(header)} "
-                                                "(a ragged row)", record=reader.line_num)
-                yield reader.line_num, dict(zip(header, row))
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise _csv_error(path, err) from None
-
-
 def convert_anime(path: Path, counts: Counter[str]) -> list[dict[str, Any]]:
     """anime.csv (either layout) -> contract records sorted by id."""
     layout = detect_anime_layout(path)
     counts[f"anime_layout_{layout}"] = 1
     id_field, build = ("MAL_ID", _from_2020) if layout == "2020" else ("anime_id", _from_2017)
     records: dict[int, dict[str, Any]] = {}
-    for line, row in _anime_rows(path):
+    for line, row in rows_with_lines(path):
         mal_id = _mal_id(row[id_field])
         if mal_id is None:
             raise InputError(str(path), f"MAL id is not a whole number: {str(row[id_field])[:40]!r}",
@@ -301,9 +250,9 @@ def convert_ratings(path: Path, out: Path, catalog_ids: set[int], counts: Counte
     users: dict[str, str] = {}
     with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write("user_id,anime_id,rating\n")
-        reader = _read_csv(path, usecols=list(RATINGS), dtype=str, keep_default_na=False,
+        reader = read_csv(path, usecols=list(RATINGS), dtype=str, keep_default_na=False,
                            encoding="utf-8-sig", chunksize=chunksize)
-        for chunk in _chunks(reader, path):
+        for chunk in csv_chunks(reader, path):
             user = chunk["user_id"].str.strip()
             anime_values, bad_anime = exact_ids(chunk["anime_id"])
             anime = pd.Series(anime_values, index=chunk.index)

@@ -14,8 +14,8 @@ import click
 
 from cli.common import friendly_errors
 from gnn.errors import UsageError
-from gnn.io import ensure_writable_dir
 from gnn.ingest.graphql import ANILIST_ENDPOINT, GraphQLClient, RetryPolicy, default_checkpoint
+from gnn.io import ensure_writable_dir
 
 _SOURCE = click.option("--source", type=click.Choice(["anilist"]), default="anilist", show_default=True,
                        help="Where to fetch from (only AniList's public GraphQL API for now).")

@@ -228,6 +228,21 @@ def _fetch_page(client: GraphQLClient, window: dict[str, int], page: int, per_pa
     return batch, more, more and (page + 1) * per_page > depth
 
 
+def _advance(state: dict[str, Any], more: bool, at_limit: bool, endpoint: str) -> None:
+    """Move ``state`` (window, next_page, has_next) past the page just fetched."""
+    window, page = state["window"], state["next_page"]
+    if at_limit:
+        what = f"page {page}{_window_name(window)}"
+        state["window"] = _after_depth_limit(window, state["last_popularity"], endpoint, what)
+        state["next_page"] = 1
+    elif more:
+        state["next_page"] = page + 1
+    elif "popularity" in window:  # the tied anime are done: go on below them
+        state["window"], state["next_page"] = {"below": window["popularity"]}, 1
+    else:
+        state["has_next"] = False
+
+
 def fetch_catalog(client: GraphQLClient, out: Path, checkpoint: Path, *,
                   max_anime: int | None = None, pages: int | None = None,
                   per_page: int = MAX_PER_PAGE, progress: bool = True, depth: int = PAGE_DEPTH) -> Counter[str]:
@@ -263,16 +278,7 @@ def fetch_catalog(client: GraphQLClient, out: Path, checkpoint: Path, *,
             state["pages_done"] += 1
             if batch:
                 state["last_popularity"] = batch[-1].get("popularity")
-            if at_limit:
-                what = f"page {page}{_window_name(window)}"
-                state["window"] = _after_depth_limit(window, state["last_popularity"], client.endpoint, what)
-                state["next_page"] = 1
-            elif more:
-                state["next_page"] = page + 1
-            elif "popularity" in window:  # the tied anime are done: go on below them
-                state["window"], state["next_page"] = {"below": window["popularity"]}, 1
-            else:
-                state["has_next"] = False
+            _advance(state, more, at_limit, client.endpoint)
             save_checkpoint(checkpoint, CHECKPOINT_KIND, params, {k: v for k, v in state.items()
                                                                   if k not in ("kind", "params")})
             bar.update(len(new))

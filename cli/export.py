@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -58,7 +59,12 @@ def export(model_dir: str, output_dir: str, data_dir: str | None, max_history: i
            user_table: str, exporter: str, keep_versions: int) -> None:
     """Export a trained model to ONNX (precomputed item tables), check parity, deploy atomically."""
     from gnn.export.onnx_export import export_model
+    from gnn.io import ensure_writable_dir
 
+    # The build happens in a staging folder next to the output, then replaces it: both must be writable.
+    ensure_writable_dir(Path(output_dir).parent, "--output-dir's parent folder")
+    if Path(output_dir).is_dir():
+        ensure_writable_dir(output_dir, "--output-dir")
     r = export_model(model_dir, output_dir, max_history=max_history, fp16_tables=fp16_tables,
                      user_table=user_table, data_dir=data_dir, exporter=exporter, keep_versions=keep_versions,
                      log=lambda msg: click.echo(msg, err=True))

@@ -15,6 +15,7 @@ import click
 from cli.common import friendly_errors
 from gnn.errors import UsageError
 from gnn.ingest.graphql import ANILIST_ENDPOINT, GraphQLClient, RetryPolicy, default_checkpoint
+from gnn.io import ensure_writable_dir
 
 _SOURCE = click.option("--source", type=click.Choice(["anilist"]), default="anilist", show_default=True,
                        help="Where to fetch from (only AniList's public GraphQL API for now).")
@@ -22,8 +23,9 @@ _ENDPOINT = click.option("--endpoint", default=ANILIST_ENDPOINT, show_default=Tr
                          help="GraphQL endpoint URL (tests point this at a local fake server).")
 _RETRIES = click.option("--max-retries", type=click.IntRange(min=0), default=5, show_default=True,
                         help="Retries per request after HTTP 429/5xx or a connection error.")
-_INTERVAL = click.option("--min-interval", type=click.FloatRange(min=0), default=2.0, show_default=True,
-                         help="Seconds between requests (AniList serves about 30 requests a minute).")
+_INTERVAL = click.option("--min-interval", type=click.FloatRange(min=0), default=2.5, show_default=True,
+                         help="Seconds between requests (AniList serves about 30 requests a minute; "
+                              "the default, 24 a minute, keeps headroom).")
 _IN_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _PROGRESS = click.option("--progress/--no-progress", default=True, show_default=True,
                          help="Show a progress bar on stderr.")
@@ -41,6 +43,14 @@ def _fetch_options(command):
 
 def _client(endpoint: str, max_retries: int, min_interval: float) -> GraphQLClient:
     return GraphQLClient(endpoint, RetryPolicy(max_retries=max_retries, min_interval=min_interval))
+
+
+def _writable(*files: Path) -> None:
+    """The folders of the output and checkpoint files, checked writable before the first request."""
+    for f in files:
+        if f.is_dir():
+            raise UsageError(f"{f}: is a folder; give a file name")
+        ensure_writable_dir(f.parent, f"folder of {f.name}")
 
 
 def _echo_counts(counts: Counter[str]) -> None:
@@ -71,6 +81,7 @@ def fetch_catalog(source: str, out: Path, max_anime: int | None, pages: int | No
     from gnn.ingest.anilist import fetch_catalog as fetch
 
     checkpoint = checkpoint or default_checkpoint(out)
+    _writable(out, checkpoint)
     client = _client(endpoint, max_retries, min_interval)
     counts = fetch(client, out, checkpoint, max_anime=max_anime, pages=pages,
                    per_page=per_page, progress=progress)
@@ -81,7 +92,8 @@ def fetch_catalog(source: str, out: Path, max_anime: int | None, pages: int | No
 @click.command("fetch-ratings")
 @_SOURCE
 @click.option("--users", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Discover this many users with public, scored anime lists (most active first).")
+              help="Discover this many users with public, scored anime lists (most active first; "
+                   "AniList lists at most 5,000, so discovery stops there).")
 @click.option("--user", "names", multiple=True, metavar="NAME",
               help="Also fetch this user's public list (repeatable). Names never reach the output.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -107,8 +119,10 @@ def fetch_ratings(source: str, users: int, names: tuple[str, ...], out: Path, ca
         from gnn.data.catalog import read_catalog
 
         catalog_ids = {a.id for a in read_catalog(catalog).anime}
+    checkpoint = checkpoint or default_checkpoint(out)
+    _writable(out, checkpoint)
     client = _client(endpoint, max_retries, min_interval)
-    counts = fetch(client, out, checkpoint or default_checkpoint(out), users=users, names=names,
+    counts = fetch(client, out, checkpoint, users=users, names=names,
                    catalog_ids=catalog_ids, progress=progress)
     click.echo(f"wrote {counts['ratings']} ratings of {counts['users']} users to {out} "
                f"({client.requests} requests to {source})")
@@ -140,6 +154,7 @@ def import_mal(anime_csv: Path, ratings_csv: Path | None, animelist_csv: Path | 
         raise UsageError("give exactly one of --ratings and --animelist")
     if animelist_csv is not None and detect_ratings_layout(animelist_csv) != "animelist":
         raise UsageError(f"{animelist_csv} has no watching_status column: pass it with --ratings")
+    ensure_writable_dir(out_dir, "--out-dir")
     counts = convert(anime_csv, ratings_csv or animelist_csv, out_dir)  # type: ignore[arg-type]
     click.echo(f"wrote {counts['anime']} anime and {counts['ratings']} ratings of "
                f"{counts['users']} users to {out_dir}")

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import click
 
+from cli.errors import DEBUG_ENV, guarded
 from gnn import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _GuardedGroup(click.Group):
+    """Every subcommand runs inside the one error boundary (:mod:`cli.errors`)."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        return guarded(super().invoke)(ctx)
+
+
+@click.group(cls=_GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="anime-gnn")
-def main() -> None:
+@click.option("--debug", is_flag=True,
+              help=f"Show the traceback of expected errors too (or set {DEBUG_ENV}=1).")
+def main(debug: bool) -> None:
     """anime-gnn: anime recommendations from a heterogeneous catalog graph.
 
     Typical flow: preprocess -> train -> export -> recommend (or serve the web page).

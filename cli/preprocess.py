@@ -6,6 +6,7 @@ import click
 from tqdm import tqdm
 
 from cli.common import friendly_errors
+from gnn.io import ensure_writable_dir
 
 STEPS = 6
 
@@ -43,7 +44,9 @@ def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: floa
         config = PreprocessConfig(min_ratings=min_ratings, val_frac=val_frac, test_frac=test_frac,
                                   seed=seed, holdout_user_frac=holdout_users, scale=rating_scale)
     except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="'--val-frac' / '--test-frac'") from None
+        hint = "'--holdout-users'" if "holdout" in str(err) else "'--val-frac' / '--test-frac'"
+        raise click.BadParameter(str(err), param_hint=hint) from None
+    ensure_writable_dir(output_dir, "--output-dir")
     with tqdm(total=STEPS, desc="preprocess", unit="step", leave=False) as bar:
         def progress(label: str) -> None:
             bar.set_postfix_str(label)
@@ -56,9 +59,10 @@ def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: floa
         part = r[name]
         dropped = ", ".join(f"{k} {v:,}" for k, v in part["dropped"].items()) or "none"
         click.echo(f"  {name:9s} {part['total']:>9,} read  {part['kept']:>9,} kept  dropped: {dropped}")
-    notes = r["relations"].get("notes", {})
-    if notes:
-        click.echo(f"  relations notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
+    for name in ("anime", "relations"):
+        notes = r[name].get("notes", {})
+        if notes:
+            click.echo(f"  {name} notes: " + ", ".join(f"{k} {v:,}" for k, v in notes.items()))
     s = r["splits"]
     click.echo(f"  splits    train {s['train']:,}  val {s['val']:,}  test {s['test']:,}  "
                f"holdout {s['holdout']:,} ({r['users']['holdout_users']:,} users); "

@@ -32,21 +32,34 @@ def parse_ratings(text: str) -> list[tuple[str, float]]:
     return pairs
 
 
+def _short(value: str, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def read_ratings_file(path: str) -> list[tuple[str, float]]:
-    """A CSV of ``anime_id,rating`` rows (a header line is optional)."""
+    """A CSV of ``anime_id,rating`` rows (a header line is optional; a UTF-8 BOM is skipped)."""
     pairs = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for line, row in enumerate(csv.reader(f), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if line == 1 and row[0].strip().lower() == "anime_id":
-                continue
-            if len(row) < 2:
-                raise InputError(path, "expected two columns anime_id,rating", record=line)
-            try:
-                pairs.append((row[0].strip(), float(row[1])))
-            except ValueError:
-                raise InputError(path, f"rating {row[1]!r} is not a number", record=line, field="rating") from None
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            for line, row in enumerate(csv.reader(f), start=1):
+                if not row or not "".join(row).strip():
+                    continue
+                if line == 1 and row[0].strip().lower() == "anime_id":
+                    continue
+                if len(row) < 2:
+                    raise InputError(path, "expected two columns anime_id,rating", record=line)
+                try:
+                    pairs.append((row[0].strip(), float(row[1])))
+                except ValueError:
+                    raise InputError(path, f"rating {_short(row[1])} is not a number", record=line,
+                                     field="rating") from None
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except csv.Error as err:  # e.g. a field over the csv module's 128 KB limit
+        raise InputError(path, f"not a readable CSV ({err})") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
     return pairs
 
 
@@ -151,6 +164,9 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
                               indent=2))
     elif not rows:
-        click.echo("no anime match these filters")
+        filtered = bool(wanted) or year_min is not None or year_max is not None
+        click.echo("no anime match these filters" if filtered else
+                   "nothing to recommend: every anime of this model's catalog is already rated "
+                   "(--include-rated lists them anyway)")
     else:
         click.echo(_table(rows))

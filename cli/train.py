@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 
 import click
+from click.core import ParameterSource
 
 from cli.common import friendly_errors
 from gnn.errors import UsageError
+from gnn.io import ensure_writable_dir
 from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
 
 MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
+
+
+def _num(value: float | None) -> str:
+    """A metric for the summary line; "n/a" where it was not measured (no rows)."""
+    return "n/a" if value is None or value != value else f"{value:.4f}"
 
 
 @click.command()
@@ -43,7 +51,9 @@ MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
               help="cpu, cuda or cuda:N (under torchrun each process takes cuda:LOCAL_RANK).")
 @click.option("--model-option", "model_options", multiple=True, metavar="KEY=VALUE",
               help="Override a model config field, e.g. --model-option dropout=0.3 (repeatable).")
-@click.option("--resume", is_flag=True, help="Continue from OUTPUT_DIR/checkpoint.pt exactly where it stopped.")
+@click.option("--resume", is_flag=True,
+              help="Continue from OUTPUT_DIR/checkpoint.pt where it stopped (same data; options you leave out "
+                   "are taken from the checkpoint, changed ones are refused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
 def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, lr: float,
@@ -62,6 +72,8 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             overrides[key] = value
+        if isinstance(overrides[key], float) and not math.isfinite(overrides[key]):
+            raise UsageError(f"--model-option {key}: {value} is not a finite number")
     if device != "cpu":
         import torch
 
@@ -69,21 +81,28 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             raise UsageError(f"--device expects cpu, cuda or cuda:N, got {device!r}")
         if not torch.cuda.is_available():
             raise UsageError(f"--device {device}: no CUDA GPU is visible to this PyTorch build")
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                      patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
-                      device=device)
+    try:
+        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
+                          patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
+                          device=device)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    ensure_writable_dir(output_dir, "--output-dir")  # now, not after the first epoch
     data = load_processed(data_dir)
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
     try:
         result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
-                             log=click.echo, progress=not quiet)
+                             log=click.echo, progress=not quiet, explicit=given)
     except KeyError as err:
         raise UsageError(str(err.args[0])) from None
     m = result.metrics
-    click.echo(f"best epoch {result.best_epoch}; test MAE {m['test']['mae']:.4f} RMSE {m['test']['rmse']:.4f}; "
+    click.echo(f"best epoch {result.best_epoch}; test MAE {_num(m['test']['mae'])} RMSE {_num(m['test']['rmse'])}; "
                f"{result.train_seconds:.0f}s, {result.ratings_per_second:,.0f} ratings/s")
     if "series_term" in m:
         w = m["series_term"]["without"]["test"]
-        click.echo(f"  (franchise term on; without it: test MAE {w['mae']:.4f} RMSE {w['rmse']:.4f})")
+        click.echo(f"  (franchise term on; without it: test MAE {_num(w['mae'])} RMSE {_num(w['rmse'])})")
     for k, v in m["new_users"].items():
-        click.echo(f"  new users ({k} given, {v['users']} users): MAE {v['mae']:.4f} RMSE {v['rmse']:.4f}")
+        click.echo(f"  new users ({k} given, {v['users']} users): MAE {_num(v['mae'])} RMSE {_num(v['rmse'])}")
     click.echo(f"artifacts in {result.output_dir}/")

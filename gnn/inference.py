@@ -15,7 +15,6 @@ by :mod:`gnn.franchise` (``group=False`` gives the raw list).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,10 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import onnxruntime as ort
 
-from gnn.errors import InputError, UsageError
+from gnn.errors import UsageError
+from gnn.export.verify import load_verified, open_session
 from gnn.franchise import Franchises, card_reason, franchise_list
 from gnn.reasons import ReasonBuilder
-
-METADATA = "onnx_model_metadata.json"
-SUPPORTED_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -39,11 +36,6 @@ class Filters:
     formats: frozenset[str] | None = None
     year_min: int | None = None
     year_max: int | None = None
-
-
-def _read_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 class OnnxRecommender:
@@ -77,27 +69,10 @@ class OnnxRecommender:
 
     @classmethod
     def load(cls, model_dir: str | Path, threads: int = 1) -> "OnnxRecommender":
-        """Read an export folder (resolved once, so a concurrent re-export cannot mix two versions)."""
-        folder = Path(model_dir)
-        if not (folder / METADATA).exists():
-            raise InputError(str(folder), f"no ONNX export here ({METADATA} missing); run `anime-gnn export` first")
-        folder = folder.resolve()
-        metadata = _read_json(folder / METADATA)
-        if metadata.get("format_version") != SUPPORTED_FORMAT:
-            raise InputError(str(folder), f"unsupported export format {metadata.get('format_version')!r}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        session = ort.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
-        emb_meta = metadata["item_embeddings"]
-        embeddings = np.fromfile(folder / emb_meta["file"], dtype="<f4").reshape(emb_meta["shape"])
-        ratings = None
-        if metadata.get("user_ratings"):
-            raw = np.fromfile(folder / metadata["user_ratings"]["file"], dtype="<i4")
-            n, nnz = int(metadata["user_ratings"]["n_users"]), int(metadata["user_ratings"]["nnz"])
-            ratings = (raw[:n + 1], raw[n + 1:n + 1 + nnz], raw[n + 1 + nnz:].view("<f4"))
-        return cls(folder, session, metadata, _read_json(folder / "model_mappings.json"),
-                   _read_json(folder / "anime_display.json"), embeddings, ratings)
+        """Read an export folder; every file is checked first (:mod:`gnn.export.verify`), nothing unverified is used."""
+        v = load_verified(model_dir)
+        return cls(v.folder, open_session(v, threads), v.metadata, v.mappings, v.display, v.embeddings,
+                   v.user_ratings)
 
     # -- ids and histories -------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Every writer goes to a temporary file in the destination directory and then
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -45,11 +46,71 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def _non_finite(obj: Any, where: str = "") -> str | None:
+    """The key path of the first NaN/infinity in ``obj`` (e.g. ``metrics.test.rmse``), or None."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return where or "(top level)"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    for key, value in items:
+        found = _non_finite(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
+def finite_or_null(obj: Any) -> Any:
+    """``obj`` with every NaN/infinity replaced by None (JSON null: a number that was not measured)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_null(v) for v in obj]
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    with atomic_path(path) as tmp:
+    """Strict JSON only: a NaN or infinity in ``obj`` raises ValueError naming it, and nothing is written.
+
+    (Python's default would write ``NaN``/``Infinity``, which no other JSON reader accepts;
+    write ``None`` where a number was not measured, e.g. with :func:`finite_or_null`.)
+    """
+    with atomic_path(path) as tmp:  # a failure leaves no file behind (the temporary one is removed)
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=indent, ensure_ascii=False)
+            try:
+                json.dump(obj, f, indent=indent, ensure_ascii=False, allow_nan=False)
+            except ValueError:
+                where = _non_finite(obj)
+                if where is None:
+                    raise
+                raise ValueError(f"{path}: {where} is not a finite number; strict JSON has no NaN/Infinity "
+                                 "(write None for a value that was not measured)") from None
             f.write("\n")
+
+
+def ensure_writable_dir(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Prove now, before any long work starts, that files can be written in folder ``path``.
+
+    A probe file is created and removed in ``path``, or, if it does not exist yet, in its
+    nearest existing ancestor (where the writer will create it); nothing is left behind.
+    Raises :class:`gnn.errors.UsageError` naming ``what`` (e.g. ``--output-dir``) otherwise.
+    """
+    from gnn.errors import UsageError
+
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"{existing} is a file"
+        raise UsageError(f"{what} {path}: {where}, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"{what} {path}: cannot write there ({err.strerror or err})") from None
+    return path
 
 
 def write_csv(path: str | os.PathLike, frame: "pd.DataFrame") -> None:
@@ -72,18 +133,39 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(f)
 
 
-def read_json_array(path: str | os.PathLike, what: str) -> list:
-    """Read a user-supplied JSON array; any problem is an :class:`InputError` naming the file."""
+def read_json_input(path: str | os.PathLike) -> Any:
+    """Read a JSON file that comes from outside (a user's file, an export); any problem is an InputError.
+
+    A file that is missing, a folder, unreadable, not UTF-8, not JSON or nested too
+    deeply gets a one-line message naming it. (``NaN``/``Infinity`` parse as floats here,
+    so that the record checks can name the record and field holding them.)
+    """
     from gnn.errors import InputError
 
     file = str(path)
     try:
         with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
+            return json.load(f)
     except FileNotFoundError:
         raise InputError(file, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except IsADirectoryError:
+        raise InputError(file, "is a folder, not a file") from None
+    except OSError as err:
+        raise InputError(file, f"cannot read ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise InputError(file, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except json.JSONDecodeError as err:
         raise InputError(file, f"not valid JSON ({err})") from None
+    except RecursionError:
+        raise InputError(file, "not readable: JSON nested too deeply") from None
+
+
+def read_json_array(path: str | os.PathLike, what: str) -> list:
+    """Read a user-supplied JSON array; any problem is an :class:`InputError` naming the file."""
+    from gnn.errors import InputError
+
+    file = str(path)
+    raw = read_json_input(path)
     if not isinstance(raw, list):
         raise InputError(file, f"expected a JSON array of {what}")
     return raw

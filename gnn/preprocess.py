@@ -33,7 +33,7 @@ from gnn.errors import InputError
 from gnn.graph.builder import build_catalog_graph, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
-from gnn.io import read_json, write_csv, write_json, write_torch
+from gnn.io import read_json_input, write_csv, write_json, write_torch
 
 FORMAT_VERSION = 1
 
@@ -54,6 +54,8 @@ class PreprocessConfig:
             raise ValueError("min_ratings must be at least 1")
         if not (0 <= self.val_frac < 1 and 0 <= self.test_frac < 1 and self.val_frac + self.test_frac < 1):
             raise ValueError("val_frac and test_frac must be in [0, 1) and sum below 1")
+        if not 0 <= self.holdout_user_frac < 1:  # also refuses NaN, which click's FloatRange lets through
+            raise ValueError("holdout_user_frac (--holdout-users) must be in [0, 1)")
 
 
 @dataclass
@@ -179,7 +181,7 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
         "seed": config.seed, "min_ratings": config.min_ratings,
         "data_fingerprint": _fingerprint([input_dir / "anime_catalog.json", ratings_path], config),
         # Provenance written next to the inputs (generate-sample writes {"synthetic": true, ...}).
-        "dataset": read_json(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {},
+        "dataset": read_json_input(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {},
     }
     write_json(output_dir / "model_config.json", model_config)
     write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime), indent=None)

@@ -87,8 +87,11 @@ class StaticHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
     def send_head(self):  # noqa: ANN201 - same signature as the base class
-        parts = unquote(urlsplit(self.path).path).split("/")
-        if any(p.startswith(".") and p not in ("", ".") for p in parts):
+        path = unquote(urlsplit(self.path).path)
+        if "\x00" in path:  # "/%00" made os.stat raise: a dropped connection and a traceback in the log
+            self.send_error(HTTPStatus.BAD_REQUEST, "Bad path")
+            return None
+        if any(p.startswith(".") and p not in ("", ".") for p in path.split("/")):
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
         return super().send_head()
@@ -111,7 +114,11 @@ def make_server(directory: str | Path = "public", port: int = 8000, host: str = 
     if coep not in COEP_CHOICES:
         raise UsageError(f"coep must be one of {', '.join(COEP_CHOICES)}, got {coep!r}")
     handler = type("Handler", (StaticHandler,), {"coep": coep, "quiet": quiet})
-    return ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(root.resolve())))
+    try:
+        return ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(root.resolve())))
+    except OSError as err:  # e.g. the port is in use
+        raise UsageError(f"cannot listen on {host}:{port} ({err.strerror or err}); "
+                         "pick another --port (0 picks a free one)") from None
 
 
 def url_of(server: ThreadingHTTPServer) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pandas as pd
@@ -50,3 +51,42 @@ def test_torch_files_are_byte_reproducible(tmp_path):
     write_torch(tmp_path / "a.pt", obj)
     write_torch(tmp_path / "b.pt", obj)
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+
+
+def test_write_json_is_strict_and_names_the_bad_value(tmp_path):
+    """Issue 17, defect 5: NaN/Infinity are not JSON; nothing is written, the message says where."""
+    import math
+
+    from gnn.io import finite_or_null, write_json
+
+    path = tmp_path / "m.json"
+    with pytest.raises(ValueError, match=r"m\.json: metrics\.new_users\.k=5\.mae is not a finite number"):
+        write_json(path, {"metrics": {"new_users": {"k=5": {"mae": math.nan, "n": 0}}}})
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match=r"scale\.1 is not a finite number"):
+        write_json(path, {"scale": [0.0, math.inf]})
+    write_json(path, finite_or_null({"a": [1.0, math.nan, {"b": -math.inf}], "c": "NaN"}))
+    assert json.loads(path.read_text()) == {"a": [1.0, None, {"b": None}], "c": "NaN"}
+
+
+def test_ensure_writable_dir_probes_without_creating(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from gnn.errors import UsageError
+    from gnn.io import ensure_writable_dir
+
+    target = tmp_path / "a" / "b"
+    assert ensure_writable_dir(target, "--output-dir") == target
+    assert list(tmp_path.iterdir()) == []  # probed in tmp_path, nothing created or left behind
+    (tmp_path / "f").write_text("")
+    with pytest.raises(UsageError) as info:
+        ensure_writable_dir(tmp_path / "f" / "x", "--out")
+    assert str(info.value) == f"--out {tmp_path / 'f' / 'x'}: {tmp_path / 'f'} is a file, not a folder"
+
+    def read_only(*_a, **_k):  # what a read-only folder answers (root ignores chmod, so simulate it)
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(UsageError, match=r"--output-dir .*: cannot write there \(Permission denied\)"):
+        ensure_writable_dir(target, "--output-dir")

@@ -212,6 +212,21 @@ def test_recoverable_rating_problems_are_counted(input_dir, tmp_path):
     assert "frank" not in set(everything["user_id"])
 
 
+def test_catalog_numbers_out_of_range_are_counted_in_the_report(input_dir, tmp_path):
+    """Issue 17, defect 7: out-of-range numbers and unknown formats are counted, not silently used."""
+    catalog = json.loads((input_dir / "anime_catalog.json").read_text(encoding="utf-8"))
+    catalog[0]["averageScore"] = 1e308
+    catalog[1]["popularity"] = -3
+    catalog[2]["format"] = "MOTION_COMIC"
+    (input_dir / "anime_catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    report = run(input_dir, tmp_path / "out").report
+    notes = report["anime"]["notes"]
+    assert (notes["average_score_out_of_range_as_missing"], notes["popularity_negative_as_missing"],
+            notes["format_unknown"]) == (1, 1, 1)
+    assert json.loads((tmp_path / "out" / "preprocess_report.json").read_text())["anime"]["notes"] == notes
+    assert_tallies_add_up(report)
+
+
 def test_min_ratings_filter_iterates_in_preprocess(input_dir, tmp_path):
     # min 2: anime 103 has one rating (u3) and goes; then u3 is left with one rating and goes too.
     write_csv(input_dir / "ratings.csv", ["user_id", "anime_id", "rating"],

@@ -16,8 +16,11 @@ Older AniList-fetch shape::
 Fatal problems (unreadable JSON, a record without an id, duplicate ids, wrong
 types) raise :class:`gnn.errors.InputError` naming file, record and field.
 Recoverable ones are counted in ``Catalog.counts`` (e.g. an unknown relation
-type is kept as OTHER). Relations to anime missing from the catalog are
-resolved later by the graph builder, which sees the whole catalog.
+type is kept as OTHER; a number outside its plausible range in :data:`RANGES`,
+such as an ``averageScore`` beyond 0..100 or a negative popularity, is kept as
+missing; a format outside the contract is kept as unknown, ``format_unknown``).
+Relations to anime missing from the catalog are resolved later by the graph
+builder, which sees the whole catalog.
 """
 
 from __future__ import annotations
@@ -26,11 +29,37 @@ import math
 from pathlib import Path
 from typing import Any
 
-from gnn.data.schema import RELATION_TYPES, Anime, Catalog, Relation, Studio, Tag
+from gnn.data.schema import FORMATS, RELATION_TYPES, Anime, Catalog, Relation, Studio, Tag
 from gnn.errors import InputError
 from gnn.io import read_json_array
 
 _NUMBER = (int, float)
+_INT64 = 2**63
+
+# Plausible ranges of catalog numbers. A value outside its range is kept as missing
+# (the feature's "missing" flag is set) and counted under the key given here.
+RANGES: dict[str, tuple[float, float, str]] = {
+    "averageScore": (0.0, 100.0, "average_score_out_of_range_as_missing"),
+    "popularity": (0.0, math.inf, "popularity_negative_as_missing"),
+    "episodes": (0.0, math.inf, "episodes_negative_as_missing"),
+    "duration": (0.0, math.inf, "duration_negative_as_missing"),
+    "year": (1800.0, 2200.0, "year_out_of_range_as_missing"),
+}
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut so that an error quoting a hostile value stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _in_range(field: str, value: float | None, counts: dict[str, int]) -> float | None:
+    """``value`` if inside ``RANGES[field]``, else None (counted)."""
+    low, high, key = RANGES[field]
+    if value is None or low <= value <= high:
+        return value
+    counts[key] = counts.get(key, 0) + 1
+    return None
 
 
 class _Record:
@@ -49,7 +78,9 @@ class _Record:
             return None
         if isinstance(value, bool) or not isinstance(value, _NUMBER) or (
                 isinstance(value, float) and not value.is_integer()):
-            raise self.fail(name or field, f"expected an integer, got {value!r}")
+            raise self.fail(name or field, f"expected an integer, got {_short(value)}")
+        if not -_INT64 <= value < _INT64:
+            raise self.fail(name or field, f"integer out of range (64-bit): {_short(value)}")
         return int(value)
 
     def float_or_none(self, field: str, value: Any = ...) -> float | None:
@@ -57,7 +88,7 @@ class _Record:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, _NUMBER) or not math.isfinite(value):
-            raise self.fail(field, f"expected a number, got {value!r}")
+            raise self.fail(field, f"expected a number, got {_short(value)}")
         return float(value)
 
     def str_or_none(self, field: str, value: Any = ...) -> str | None:
@@ -65,7 +96,7 @@ class _Record:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise self.fail(field, f"expected a string, got {value!r}")
+            raise self.fail(field, f"expected a string, got {_short(value)}")
         return value
 
     def list_of_dicts(self, field: str) -> list[dict[str, Any]]:
@@ -157,15 +188,23 @@ def parse_anime(raw: Any, index: int, file: str, counts: dict[str, int]) -> Anim
     cover = raw.get("coverImage", raw.get("image_url"))
     if isinstance(cover, dict):  # AniList's coverImage {large, medium}
         cover = cover.get("large") or cover.get("medium")
+    fmt = rec.str_or_none("format")
+    if fmt is not None and fmt not in FORMATS:
+        counts["format_unknown"] = counts.get("format_unknown", 0) + 1  # kept; its one-hot is "unknown"
+
+    def whole(field: str, name: str | None = None) -> int | None:
+        value = _in_range(field, rec.int_or_none(name or field), counts)
+        return None if value is None else int(value)
+
     return Anime(
         id=anime_id, title_romaji=romaji, title_english=english, title_native=native,
-        format=rec.str_or_none("format"),
-        episodes=rec.int_or_none("episodes"), duration=rec.int_or_none("duration"),
+        format=fmt, episodes=whole("episodes"), duration=whole("duration"),
         status=rec.str_or_none("status"),
-        year=rec.int_or_none("year" if "year" in raw else "seasonYear"),
+        year=whole("year", "year" if "year" in raw else "seasonYear"),
         genres=tuple(dict.fromkeys(genres)), tags=_tags(rec), studios=_studios(rec),
         relations=_relations(rec, counts),
-        popularity=rec.float_or_none("popularity"), average_score=average,
+        popularity=_in_range("popularity", rec.float_or_none("popularity"), counts),
+        average_score=_in_range("averageScore", average, counts),
         cover_image=rec.str_or_none("coverImage", cover),
         id_mal=rec.int_or_none("idMal"),
         id_anilist=anime_id if id_field == "anilist_id" else rec.int_or_none("idAnilist"),

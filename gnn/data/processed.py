@@ -14,7 +14,7 @@ import torch
 from torch_geometric.data import HeteroData
 
 from gnn.graph.builder import ItemTables, graph_from_dict
-from gnn.io import read_json
+from gnn.io import read_json_input
 from gnn.errors import InputError
 
 
@@ -65,9 +65,15 @@ def load_processed(data_dir: str | Path) -> ProcessedData:
     data_dir = Path(data_dir)
     if not (data_dir / "model_config.json").exists():
         raise InputError(str(data_dir), "no model_config.json here; run `anime-gnn preprocess` first")
-    config = read_json(data_dir / "model_config.json")
-    blob = torch.load(data_dir / "graph.pt", weights_only=True)
-    frames = {name: pd.read_csv(data_dir / f"{name}_ratings.csv", dtype={"user_id": str})
+    config = read_json_input(data_dir / "model_config.json")
+    try:
+        blob = torch.load(data_dir / "graph.pt", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, OSError...
+        raise InputError(str(data_dir / "graph.pt"), f"not readable ({type(err).__name__}); "
+                                                     "rerun `anime-gnn preprocess`") from None
+    # Explicit dtypes: an empty split (header only) must still give integer/float columns.
+    dtypes = {"user_id": str, "anime_id": "int64", "rating": "float64", "user_idx": "int64", "anime_idx": "int64"}
+    frames = {name: pd.read_csv(data_dir / f"{name}_ratings.csv", dtype=dtypes)
               for name in ("train", "val", "test", "holdout")}
     return ProcessedData(
         config=config, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),

@@ -15,6 +15,7 @@ one is kept).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,19 +38,49 @@ class RatingScale:
     high: float = 10.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError(f"rating scale needs finite bounds, got {self.low}..{self.high}")
         if not self.low < self.high:
             raise ValueError(f"rating scale needs low < high, got {self.low}..{self.high}")
+
+
+_ID_TEXT = r"[+-]?[0-9]{1,19}(?:\.0*)?"  # "7", " 8 ", "7.0": whole numbers written as text
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def exact_ids(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Integer ids from strings, exactly (never through float64, which rounds ids above 2**53).
+
+    Returns ``(int64 values, bad mask)``; a bad entry (not a whole number, or beyond
+    int64) has value 0 and ``True`` in the mask.
+    """
+    stripped = text.astype(str).str.strip()
+    ok = stripped.str.fullmatch(_ID_TEXT).fillna(False).astype(bool)
+    digits = stripped.where(ok, "0").str.replace(r"\.0*$", "", regex=True)
+    values = [int(d) for d in digits]
+    inside = np.array([-(2**63) <= v < 2**63 for v in values], dtype=bool)
+    bad = ~ok.to_numpy() | ~inside
+    exact = np.array([v if good else 0 for v, good in zip(values, ~bad)], dtype=np.int64)
+    return exact, pd.Series(bad, index=text.index)
 
 
 def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
     """The frame of strings and the line number of its first data row."""
     file = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(file, "file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(file, f"not a readable CSV ({str(err).splitlines()[0]})") from None
+    except IsADirectoryError:
+        raise InputError(file, "is a folder, not a file") from None
+    except UnicodeDecodeError as err:
+        raise InputError(file, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as err:
+        raise InputError(file, f"not a readable CSV ({(str(err).splitlines() or [''])[0][:200]})") from None
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(file, f"missing column(s) {', '.join(missing)}; "
@@ -94,14 +125,13 @@ def read_ratings(path: str | Path, scale: RatingScale = RatingScale()) -> tuple[
     users = frame["user_id"].str.strip()
     if (users == "").any():
         raise InputError(file, "empty user id", record=first_bad(users == "")[1], field="user_id")
-    anime = pd.to_numeric(frame["anime_id"].str.strip(), errors="coerce")
-    bad_anime = ~(anime.abs() < 2.0**63) | (anime != anime.round())  # NaN, inf, beyond int64, fraction
+    anime, bad_anime = exact_ids(frame["anime_id"])
     if bad_anime.any():
         at, label = first_bad(bad_anime)
-        value = frame["anime_id"].iloc[at]
-        raise InputError(file, f"anime id must be an integer, got {value!r}", record=label, field="anime_id")
+        value = _short(frame["anime_id"].iloc[at])
+        raise InputError(file, f"anime id must be an integer, got {value}", record=label, field="anime_id")
 
-    out = pd.DataFrame({"user_id": users, "anime_id": anime.astype("int64")})
+    out = pd.DataFrame({"user_id": users, "anime_id": anime})
     if "split" in frame.columns:
         split = frame["split"].str.strip().str.lower()
         bad = ~split.isin(SPLITS)

@@ -13,7 +13,10 @@ a complete export, old or new, with no instant where it is missing. Elsewhere
 it falls back to two renames (old -> versions, staging -> output), where a
 crash in between leaves the output path missing but never partial;
 ``rollback`` then restores the newest version. Versions are named
-``<UTC time>-<hash of model.onnx>``, so names sort by export time.
+``<UTC time>-<hash of model.onnx>``, so names sort by export time. A version
+read back from an export's metadata becomes a folder name only if it is one
+plain path segment (:func:`is_safe_version`); anything else (``../x``, an
+absolute path: a tampered file) is replaced by a generated name.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -44,13 +48,30 @@ def new_version(digest: str) -> str:
     return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S.%fZ}-{digest[:8]}"
 
 
+_SAFE_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}")
+
+
+def is_safe_version(name: object) -> bool:
+    """True for one plain path segment: letters, digits, ``._-``, not starting with a dot, at most 128."""
+    return isinstance(name, str) and _SAFE_VERSION.fullmatch(name) is not None
+
+
 def version_of(folder: Path) -> str:
-    """The version recorded in an export folder; folders without one get a name from their mtime."""
+    """The version recorded in an export folder, used as a folder name only if it is one safe segment.
+
+    Folders without a readable version get ``<mtime>-unversioned``; a recorded version
+    that is not one plain segment (``../x``, ``/abs``, an empty or odd name: a tampered
+    metadata file) gets ``<mtime>-invalid``, so it never becomes a path.
+    """
     try:
-        return str(read_json(folder / METADATA)["model_version"])
-    except (OSError, ValueError, KeyError):
-        stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
-        return f"{stamp:%Y%m%dT%H%M%S.%fZ}-unversioned"
+        version = read_json(folder / METADATA)["model_version"]
+        suffix = "invalid"
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        version, suffix = None, "unversioned"
+    if is_safe_version(version):
+        return version  # type: ignore[return-value]
+    stamp = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
+    return f"{stamp:%Y%m%dT%H%M%S.%fZ}-{suffix}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -121,6 +142,13 @@ def _put_in_place(new: Path, output_dir: Path) -> Path | None:
     return aside
 
 
+def _checked(version: str) -> str:
+    """``version`` itself, refused unless it is one safe path segment (so a version never becomes a path)."""
+    if not is_safe_version(version):
+        raise ValueError(f"unsafe version folder name {version!r}")
+    return version
+
+
 def _prune(vdir: Path, keep: int) -> None:
     """Keep the ``keep`` newest versions (names sort by time); ``keep <= 0`` keeps all."""
     if keep <= 0:
@@ -140,7 +168,7 @@ def deploy(built: Path, output_dir: Path, keep: int = 3) -> str | None:
     if replaced is not None and previous is not None:
         vdir = versions_dir(output_dir)
         vdir.mkdir(exist_ok=True)
-        os.rename(replaced, _free_name(vdir, previous))
+        os.rename(replaced, _free_name(vdir, _checked(previous)))
         _prune(vdir, keep)
     return previous
 
@@ -168,5 +196,5 @@ def rollback(output_dir: str | Path) -> tuple[str, str | None]:
     restored = version_of(chosen)
     replaced = _put_in_place(chosen, output_dir)
     if replaced is not None and current is not None:
-        os.rename(replaced, _free_name(vdir, current))
+        os.rename(replaced, _free_name(vdir, _checked(current)))
     return restored, current

@@ -1,13 +1,29 @@
 """Fetch AniList's anime catalog into ``anime_catalog.json`` (the input contract).
 
-One ``Page`` query per page (``media(type: ANIME, sort: POPULARITY_DESC)``,
-at most 50 per page), paced and retried by :class:`GraphQLClient`. After every
-page the raw media fetched so far and the next page number are written
-atomically to a checkpoint, so a rerun of the same command after an
-interruption continues where it stopped and ends with the same file an
-uninterrupted run writes (conversion runs once, at the end). The rewrite grows
-with the catalog (tens of MB at ~20k anime) but happens inside the pacing
-interval, which counts from the previous request.
+One ``Page`` query per page (``media(type: ANIME, sort: [POPULARITY_DESC, ID])``,
+at most 50 per page; ``ID`` breaks popularity ties so that paging is stable),
+paced and retried by :class:`GraphQLClient`. After every page the raw media
+fetched so far and where the walk stands are written atomically to a
+checkpoint, so a rerun of the same command after an interruption continues
+where it stopped and ends with the same file an uninterrupted run writes
+(conversion runs once, at the end). The rewrite grows with the catalog (tens
+of MB at ~20k anime) but happens inside the pacing interval, which counts from
+the previous request.
+
+AniList serves at most 5,000 entries of one listing (:data:`PAGE_DEPTH`; page
+101 of 50 is refused with HTTP 400), so the walk goes in windows, each within
+that depth, most popular first:
+
+1. ``popularity_lesser: P`` (none at first), sorted ``[POPULARITY_DESC, ID]``;
+2. when a window reaches the depth limit with more to come, the anime sharing
+   the last popularity value ``P`` are read as their own window
+   (``popularity: P``, sorted by ``ID``), then the walk goes on below ``P``.
+
+Anime already fetched are skipped (a popularity can change while we page).
+A "Page depth exceeds" answer is never retried: it closes the window early
+(the server's limit was lower than ours), or, for a first page, stops the walk
+with an error that says rerunning will not help; so does a single popularity
+value held by more than ``PAGE_DEPTH`` anime.
 
 Conversion to the contract (README "Input contract"):
 
@@ -32,17 +48,17 @@ from typing import Any
 from tqdm import tqdm
 
 from gnn.data.schema import FORMATS, RELATION_TYPES
-from gnn.ingest.graphql import (FetchError, GraphQLClient, load_checkpoint, remove_checkpoint,
-                                save_checkpoint)
+from gnn.ingest.graphql import (PAGE_DEPTH, FetchError, GraphQLClient, is_page_depth_error, load_checkpoint,
+                                remove_checkpoint, save_checkpoint)
 from gnn.io import write_json
 
 MAX_PER_PAGE = 50  # AniList's cap for Page(perPage:)
 
 CATALOG_QUERY = """
-query ($page: Int, $perPage: Int) {
+query ($page: Int, $perPage: Int, $sort: [MediaSort], $popularity: Int, $popularity_lesser: Int) {
   Page(page: $page, perPage: $perPage) {
     pageInfo { hasNextPage currentPage }
-    media(type: ANIME, sort: POPULARITY_DESC) {
+    media(type: ANIME, sort: $sort, popularity: $popularity, popularity_lesser: $popularity_lesser) {
       id idMal title { romaji english native } format episodes duration status
       seasonYear startDate { year } genres tags { name rank category }
       studios { edges { isMain node { id name isAnimationStudio } } }
@@ -165,40 +181,109 @@ def _page_media(data: dict[str, Any], endpoint: str, what: str) -> tuple[list[di
     return media, info.get("hasNextPage") is True
 
 
+class PageDepthError(FetchError):
+    """The walk cannot go on within AniList's page-depth limit; rerunning would fail the same way."""
+
+
+def _window_variables(window: dict[str, int]) -> dict[str, Any]:
+    """Query variables of a window: ``{}`` (everything), ``{"below": P}`` or ``{"popularity": P}``."""
+    if "popularity" in window:
+        return {"sort": ["ID"], "popularity": window["popularity"], "popularity_lesser": None}
+    return {"sort": ["POPULARITY_DESC", "ID"], "popularity": None, "popularity_lesser": window.get("below")}
+
+
+def _window_name(window: dict[str, int]) -> str:
+    if "popularity" in window:
+        return f" of popularity {window['popularity']}"
+    return f" below popularity {window['below']}" if "below" in window else ""
+
+
+def _after_depth_limit(window: dict[str, int], last_popularity: Any, endpoint: str, what: str) -> dict[str, int]:
+    """The next window once ``window`` reached the depth limit with more to come."""
+    if not isinstance(last_popularity, int):
+        raise PageDepthError(endpoint, f"{what}: reached AniList's page-depth limit and the last anime has no "
+                                       "popularity to continue below; rerunning will not help "
+                                       "(use --max-anime to fetch fewer)")
+    if "popularity" in window or window.get("below") == last_popularity:
+        raise PageDepthError(endpoint, f"{what}: more anime than AniList's page-depth limit ({PAGE_DEPTH}) "
+                                       f"share popularity {last_popularity}, so the walk cannot go on; rerunning "
+                                       "will not help (use --max-anime to fetch fewer)")
+    return {"popularity": last_popularity}
+
+
+def _fetch_page(client: GraphQLClient, window: dict[str, int], page: int, per_page: int,
+                depth: int) -> tuple[list[dict[str, Any]], bool, bool]:
+    """``(media, more_in_window, at_depth_limit)`` of one page of ``window``."""
+    what = f"page {page}{_window_name(window)}"
+    try:
+        data = client.execute(CATALOG_QUERY, {"page": page, "perPage": per_page, **_window_variables(window)}, what)
+    except FetchError as err:
+        if not is_page_depth_error(err):
+            raise
+        if page == 1:
+            raise PageDepthError(client.endpoint, f"{err.detail}; rerunning will not help") from None
+        return [], True, True  # the server's limit is lower than ours: close the window here
+    batch, more = _page_media(data, client.endpoint, what)
+    more = more and bool(batch)  # an empty page ends the listing whatever pageInfo says
+    return batch, more, more and (page + 1) * per_page > depth
+
+
+def _advance(state: dict[str, Any], more: bool, at_limit: bool, endpoint: str) -> None:
+    """Move ``state`` (window, next_page, has_next) past the page just fetched."""
+    window, page = state["window"], state["next_page"]
+    if at_limit:
+        what = f"page {page}{_window_name(window)}"
+        state["window"] = _after_depth_limit(window, state["last_popularity"], endpoint, what)
+        state["next_page"] = 1
+    elif more:
+        state["next_page"] = page + 1
+    elif "popularity" in window:  # the tied anime are done: go on below them
+        state["window"], state["next_page"] = {"below": window["popularity"]}, 1
+    else:
+        state["has_next"] = False
+
+
 def fetch_catalog(client: GraphQLClient, out: Path, checkpoint: Path, *,
                   max_anime: int | None = None, pages: int | None = None,
-                  per_page: int = MAX_PER_PAGE, progress: bool = True) -> Counter[str]:
+                  per_page: int = MAX_PER_PAGE, progress: bool = True, depth: int = PAGE_DEPTH) -> Counter[str]:
     """Fetch up to ``max_anime`` anime / ``pages`` pages, write ``out``; return the counts.
 
     Resumes from ``checkpoint`` when it exists (made with the same endpoint and
-    page size) and removes it once ``out`` is written.
+    page size) and removes it once ``out`` is written. ``depth``: the server's
+    page-depth limit in entries (see the module docstring).
     """
     params = {"endpoint": client.endpoint, "per_page": per_page}
-    state = load_checkpoint(checkpoint, CHECKPOINT_KIND, params)
+    state = load_checkpoint(checkpoint, CHECKPOINT_KIND, params) or {
+        "next_page": 1, "has_next": True, "media": [], "window": {}, "pages_done": 0, "last_popularity": None}
     # The checkpoint keeps AniList's raw media objects: conversion happens once, at the
     # end, so the counts describe exactly the anime written, resumed or not.
-    media: list[dict[str, Any]] = state["media"] if state else []
-    page = state["next_page"] if state else 1
-    has_next = state["has_next"] if state else True
+    media: list[dict[str, Any]] = state["media"]
+    seen = {m["id"] for m in media}
+    state.setdefault("window", {})
+    state.setdefault("pages_done", state["next_page"] - 1)
 
     def wanted() -> bool:
-        return (has_next and (pages is None or page <= pages)
+        return (state["has_next"] and (pages is None or state["pages_done"] < pages)
                 and (max_anime is None or len(media) < max_anime))
 
     bar = tqdm(total=max_anime, initial=len(media), unit="anime", desc="fetch-catalog",
                disable=not progress, leave=False)
     try:
         while wanted():
-            what = f"page {page}"
-            data = client.execute(CATALOG_QUERY, {"page": page, "perPage": per_page}, what)
-            batch, has_next = _page_media(data, client.endpoint, what)
-            if not batch:
-                has_next = False  # an empty page ends the listing whatever pageInfo says
-            media.extend(batch)
-            page += 1
-            save_checkpoint(checkpoint, CHECKPOINT_KIND, params,
-                            {"next_page": page, "has_next": has_next, "media": media})
-            bar.update(len(batch))
+            window, page = state["window"], state["next_page"]
+            batch, more, at_limit = _fetch_page(client, window, page, per_page, depth)
+            new = [m for m in batch if m["id"] not in seen]
+            seen.update(m["id"] for m in new)
+            media.extend(new)
+            state["pages_done"] += 1
+            if batch:
+                state["last_popularity"] = batch[-1].get("popularity")
+            _advance(state, more, at_limit, client.endpoint)
+            save_checkpoint(checkpoint, CHECKPOINT_KIND, params, {k: v for k, v in state.items()
+                                                                  if k not in ("kind", "params")})
+            bar.update(len(new))
+    except PageDepthError:
+        raise
     except FetchError as err:
         if media:
             raise FetchError(client.endpoint, f"{err.detail} (progress saved in {checkpoint}; "

@@ -1,8 +1,12 @@
 """Fetch public AniList anime lists into ``ratings.csv`` (``user_id,anime_id,rating``).
 
 Users come from ``--user NAME`` and/or discovery: ``Page { users(sort:
-[WATCHED_TIME_DESC]) }`` (public on AniList's API, no login), i.e. the most
-active users first. Each list is read with ``MediaListCollection(userName:,
+[WATCHED_TIME_DESC, ID]) }`` (public on AniList's API, no login), i.e. the most
+active users first, ``ID`` breaking ties so that paging is stable. AniList
+serves at most the first 5,000 entries of that listing (``Page.users`` has no
+filter to walk it in windows), so discovery stops there, counted as
+``users_discovery_stopped_at_page_depth_limit``, and the users found so far
+are written. Each list is read with ``MediaListCollection(userName:,
 type: ANIME)`` in chunks of 500, asking for ``score(format: <the user's own
 scoreFormat>)`` so we get the raw score the user gave and convert it here.
 
@@ -41,15 +45,15 @@ from typing import Any, Iterable, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from gnn.ingest.graphql import (FetchError, GraphQLClient, GraphQLError, load_checkpoint,
-                                remove_checkpoint, save_checkpoint)
+from gnn.ingest.graphql import (PAGE_DEPTH, FetchError, GraphQLClient, GraphQLError, is_page_depth_error,
+                                load_checkpoint, remove_checkpoint, save_checkpoint)
 from gnn.io import write_csv
 
 USERS_QUERY = """
 query ($page: Int, $perPage: Int) {
   Page(page: $page, perPage: $perPage) {
     pageInfo { hasNextPage currentPage }
-    users(sort: [WATCHED_TIME_DESC]) { id name mediaListOptions { scoreFormat } }
+    users(sort: [WATCHED_TIME_DESC, ID]) { id name mediaListOptions { scoreFormat } }
   }
 }
 """
@@ -154,8 +158,11 @@ def convert_entries(entries: Iterable[dict[str, Any]], fmt: str, counts: Counter
 
 def fetch_ratings(client: GraphQLClient, out: Path, checkpoint: Path, *, users: int = 0,
                   names: tuple[str, ...] = (), catalog_ids: set[int] | None = None,
-                  progress: bool = True) -> Counter[str]:
-    """Fetch the named users, then discover up to ``users`` more; write ``out``; return counts."""
+                  progress: bool = True, depth: int = PAGE_DEPTH) -> Counter[str]:
+    """Fetch the named users, then discover up to ``users`` more; write ``out``; return counts.
+
+    ``depth``: the server's page-depth limit in entries; discovery stops there.
+    """
     params = {"endpoint": client.endpoint, "users": users, "names": [_digest(n) for n in names],
               "catalog": len(catalog_ids) if catalog_ids is not None else None}
     state = load_checkpoint(checkpoint, CHECKPOINT_KIND, params) or {
@@ -168,8 +175,17 @@ def fetch_ratings(client: GraphQLClient, out: Path, checkpoint: Path, *, users: 
             yield name, None, False
         while users and state["discovered"] < users:
             page = state["discovery_page"]
-            data = client.execute(USERS_QUERY, {"page": page, "perPage": USERS_PER_PAGE},
-                                  f"user discovery page {page}")
+            if page * USERS_PER_PAGE > depth:
+                counts["users_discovery_stopped_at_page_depth_limit"] = 1
+                return
+            try:
+                data = client.execute(USERS_QUERY, {"page": page, "perPage": USERS_PER_PAGE},
+                                      f"user discovery page {page}")
+            except FetchError as err:
+                if not is_page_depth_error(err):  # a lower limit than ours: the listing ends here
+                    raise
+                counts["users_discovery_stopped_at_page_depth_limit"] = 1
+                return
             found = data.get("Page", {}).get("users") if isinstance(data.get("Page"), dict) else None
             if not isinstance(found, list):
                 raise FetchError(client.endpoint, f"user discovery page {page}: no data.Page.users list")

@@ -4,7 +4,11 @@ Retry rules (one request; the attempt counter restarts for the next request):
 
 * every request waits until ``min_interval`` seconds have passed since the
   previous one: AniList documents 90 requests/minute but has long served 30,
-  so the default pace (2 s) avoids 429s instead of provoking them;
+  so the default pace (2.5 s, 24 a minute) keeps headroom below that and
+  avoids 429s instead of provoking them;
+* when a response says ``X-RateLimit-Remaining`` is at most ``low_remaining``,
+  the next request waits a whole ``rate_window`` (60 s) instead, so a burst
+  (or another client on the same address) cannot run into the limit;
 * HTTP 429: sleep the ``Retry-After`` seconds the server asked for (capped
   exponential backoff when the header is missing or unreadable), then retry;
 * HTTP 5xx, refused/reset connections, timeouts: capped exponential backoff
@@ -12,7 +16,14 @@ Retry rules (one request; the attempt counter restarts for the next request):
 * after ``max_retries`` retries the request fails with :class:`FetchError`;
 * a body that is not JSON, has no ``data`` object or carries GraphQL
   ``errors`` fails at once with :class:`FetchError` / :class:`GraphQLError`:
-  retrying a malformed answer or a rejected query would only repeat it.
+  retrying a malformed answer or a rejected query would only repeat it;
+* a redirect to anything but an http(s) URL (``ftp:``, ``file:``) is refused.
+
+AniList also refuses any page beyond its first :data:`PAGE_DEPTH` entries
+(``page * perPage > 5000``: HTTP 400 "Page depth exceeds maximum allowed...",
+``data.Page`` null); :func:`is_page_depth_error` recognizes that answer, which
+no retry or rerun can change. The walkers stay under it (see
+:mod:`gnn.ingest.anilist`).
 
 The HTTP layer is the standard library's urllib (one JSON POST is all we need,
 and it adds no dependency). ``sleep`` and ``clock`` are injectable so tests
@@ -39,6 +50,7 @@ from gnn.errors import InputError, UsageError
 from gnn.io import read_json, write_json
 
 ANILIST_ENDPOINT = "https://graphql.anilist.co"
+PAGE_DEPTH = 5000  # AniList serves at most this many entries of one listing (page * perPage)
 
 # Module-level so tests can monkeypatch it before a client is built.
 _sleep: Callable[[float], None] = time.sleep
@@ -70,6 +82,29 @@ class GraphQLError(FetchError):
         return 404 in self.statuses
 
 
+def is_page_depth_error(err: Exception) -> bool:
+    """True for AniList's "Page depth exceeds maximum allowed" answer (final: rerunning repeats it)."""
+    return isinstance(err, GraphQLError) and any("page depth" in m.lower() for m in err.messages)
+
+
+class _RedirectRefused(FetchError):
+    """A redirect to a scheme other than http(s)."""
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows redirects to ftp:// (and would to other schemes); only http(s) is followed here."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's
+        scheme = urllib.parse.urlsplit(newurl).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise _RedirectRefused(self.endpoint, f"refused a redirect (HTTP {code}) to a {scheme or 'relative'}:"
+                                                  f" URL; only http(s) is followed")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How hard and how politely to ask; see the module docstring."""
@@ -77,8 +112,10 @@ class RetryPolicy:
     max_retries: int = 5
     backoff_base: float = 2.0
     backoff_cap: float = 120.0
-    min_interval: float = 2.0
+    min_interval: float = 2.5
     timeout: float = 60.0
+    low_remaining: int = 2        # X-RateLimit-Remaining at or below this: wait a whole window
+    rate_window: float = 60.0     # seconds (AniList counts requests per minute)
 
     def backoff(self, attempt: int) -> float:
         return min(self.backoff_cap, self.backoff_base * 2 ** attempt)
@@ -116,6 +153,8 @@ class GraphQLClient:
         self._sleep = sleep or _sleep
         self._clock = clock or time.monotonic
         self._last_request: float | None = None
+        self._remaining: int | None = None  # X-RateLimit-Remaining of the last response
+        self._opener = urllib.request.build_opener(_HttpOnlyRedirects(endpoint))
         self.requests = 0  # requests actually sent, for the summary line
 
     def execute(self, query: str, variables: dict[str, Any], what: str) -> dict[str, Any]:
@@ -126,6 +165,8 @@ class GraphQLClient:
             try:
                 status, body = self._post(payload)
                 return self._parse(status, body, what)
+            except _RedirectRefused as err:
+                raise FetchError(self.endpoint, f"{what}: {err.detail}") from None
             except _Transient as err:
                 if attempt >= self.policy.max_retries:
                     raise FetchError(self.endpoint, f"{what}: giving up after {attempt + 1} "
@@ -135,11 +176,21 @@ class GraphQLClient:
                 attempt += 1
 
     def _pace(self) -> None:
-        if self._last_request is not None and self.policy.min_interval > 0:
-            wait = self._last_request + self.policy.min_interval - self._clock()
+        interval = self.policy.min_interval
+        if self._remaining is not None and self._remaining <= self.policy.low_remaining:
+            interval = max(interval, self.policy.rate_window)  # nearly out: let the window pass
+        if self._last_request is not None and interval > 0:
+            wait = self._last_request + interval - self._clock()
             if wait > 0:
                 self._sleep(wait)
         self._last_request = self._clock()
+
+    def _note_rate_limit(self, headers: Message | None) -> None:
+        value = headers.get("X-RateLimit-Remaining") if headers is not None else None
+        try:
+            self._remaining = int(value) if value is not None else None
+        except ValueError:
+            self._remaining = None
 
     def _post(self, payload: bytes) -> tuple[int, bytes]:
         self._pace()
@@ -149,10 +200,12 @@ class GraphQLClient:
             headers={"Content-Type": "application/json", "Accept": "application/json",
                      "User-Agent": f"anime-gnn/{__version__}"})
         try:
-            with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:
+            with self._opener.open(request, timeout=self.policy.timeout) as response:
+                self._note_rate_limit(response.headers)
                 return response.status, response.read()
         except urllib.error.HTTPError as err:  # before URLError: it is a subclass
             status, headers = err.code, err.headers
+            self._note_rate_limit(headers)
             try:
                 body = err.read()
             except (OSError, http.client.HTTPException):
@@ -205,7 +258,7 @@ def load_checkpoint(path: Path, kind: str, params: dict[str, Any]) -> dict[str, 
         return None
     try:
         state = read_json(path)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InputError(str(path), "checkpoint is not valid JSON; delete it to start over") from None
     if not isinstance(state, dict) or state.get("kind") != kind:
         raise InputError(str(path), f"not an '{kind}' checkpoint; delete it or pass another --checkpoint")

@@ -13,7 +13,11 @@ Layouts, detected from the header line:
   ``user_id,anime_id,rating`` where -1 = watched but not scored.
 
 Unscored rows (0, -1), ratings outside 1..10, malformed rows and ratings of
-anime missing from anime.csv are dropped and counted. "Unknown" becomes null.
+anime missing from anime.csv are dropped and counted. "Unknown" becomes null;
+so does a Score, Members or Episodes that is not a finite number in range
+(``inf``, ``-5``, text), counted as ``anime_<field>_invalid_as_null``. Ids are
+parsed exactly (never through float64). A file that is not UTF-8 or not a
+regular CSV (a ragged row), anywhere in it, is one InputError naming it.
 Old genre lists are split into genres and Theme/Demographic tags
 (:mod:`gnn.ingest.mal_taxonomy`). Studios -> ``isMain: true``, Producers ->
 ``isMain: false``. Score x 10 -> ``averageScore``, Members -> ``popularity``.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import html
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -32,6 +37,8 @@ from typing import Any
 
 import pandas as pd
 
+from gnn.data.ratings import exact_ids
+from gnn.ingest.csvfiles import csv_chunks, csv_error, read_csv, rows_with_lines
 from gnn.errors import InputError
 from gnn.ingest.mal_taxonomy import split_genres
 from gnn.io import atomic_path, write_json
@@ -46,6 +53,7 @@ _TYPES = {"tv": "TV", "movie": "MOVIE", "ova": "OVA", "ona": "ONA", "special": "
           "music": "MUSIC", "tv special": "SPECIAL", "cm": "SPECIAL", "pv": "SPECIAL"}
 _UNKNOWN = {"", "unknown", "none", "nan", "n/a", "not available", "?"}
 _PLACEHOLDER_STUDIOS = {"add some", "none found", "none found, add some", "unknown"}
+_ID = re.compile(r"[0-9]{1,19}(?:\.0*)?")
 # Pieces that belong to the previous name when splitting "TEM Co., Ltd., Aniplex" on commas.
 _NAME_SUFFIX = re.compile(r"^(co\.?|ltd\.?|inc\.?|llc\.?|corp\.?|co\., ltd\.?)$", re.IGNORECASE)
 
@@ -57,8 +65,8 @@ def read_header(path: Path) -> list[str]:
             header = next(csv.reader(f), None)
     except FileNotFoundError:
         raise InputError(str(path), "file not found") from None
-    except UnicodeDecodeError:
-        raise InputError(str(path), "not a UTF-8 text file") from None
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise csv_error(path, err) from None
     if not header:
         raise InputError(str(path), "empty file: no header line")
     return [h.strip() for h in header]
@@ -92,16 +100,37 @@ def _value(text: Any) -> str | None:
 
 
 def _number(text: Any) -> float | None:
+    """A finite number, or None (unknown, not a number, or inf/nan)."""
     text = _value(text)
     try:
-        return float(text.replace(",", "")) if text is not None else None
+        number = float(text.replace(",", "")) if text is not None else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _whole(text: Any) -> int | None:
     number = _number(text)
     return int(number) if number is not None and number == int(number) else None
+
+
+def _checked(text: Any, field: str, low: float, high: float, counts: Counter[str]) -> float | None:
+    """A number within ``low..high``; anything else given (text, inf, out of range) -> None, counted."""
+    number = _number(text)
+    if number is not None and low <= number <= high:
+        return number
+    if _value(text) is not None:
+        counts[f"anime_{field}_invalid_as_null"] += 1
+    return None
+
+
+def _mal_id(text: Any) -> int | None:
+    """The MAL id, exactly (ids are never routed through float64); None if not a whole number."""
+    text = str(text).strip()
+    if not _ID.fullmatch(text):
+        return None
+    value = int(text.split(".")[0])
+    return value if value < 2**63 else None
 
 
 def parse_duration(text: Any) -> int | None:
@@ -161,13 +190,16 @@ def _record(mal_id: int, *, romaji: Any, english: Any = None, native: Any = None
     if type_text and fmt is None:
         counts["format_unknown_as_null"] += 1
     genre_list, tags = split_genres(str(genres))
-    average = _number(score)
-    popularity = _whole(members)
+    average = _checked(score, "score", 0, 10, counts)
+    members_n = _checked(members, "members", 0, 2**53, counts)
+    episodes_n = _checked(episodes, "episodes", 0, 2**31 - 1, counts)
+    popularity = int(members_n) if members_n is not None else None
     record = {
         "id": mal_id, "idMal": mal_id, "idAnilist": None,
         "title": {"romaji": _value(romaji), "english": _value(english) if english is not None else None,
                   "native": _value(native) if native is not None else None},
-        "format": fmt, "episodes": _whole(episodes), "duration": None, "status": None,
+        "format": fmt, "episodes": int(episodes_n) if episodes_n is not None and episodes_n.is_integer() else None,
+        "duration": None, "status": None,
         "year": None, "genres": genre_list, "tags": tags, "studios": [], "relations": [],
         "popularity": popularity or None,  # 0 members means unknown, not unpopular
         "averageScore": round(average * 10, 2) if average else None,
@@ -194,16 +226,14 @@ def _from_2017(mal_id: int, row: dict[str, str], counts: Counter[str]) -> dict[s
 def convert_anime(path: Path, counts: Counter[str]) -> list[dict[str, Any]]:
     """anime.csv (either layout) -> contract records sorted by id."""
     layout = detect_anime_layout(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    frame.columns = [c.strip() for c in frame.columns]
     counts[f"anime_layout_{layout}"] = 1
     id_field, build = ("MAL_ID", _from_2020) if layout == "2020" else ("anime_id", _from_2017)
     records: dict[int, dict[str, Any]] = {}
-    for i, row in enumerate(frame.to_dict("records")):
-        mal_id = _whole(row[id_field])
+    for line, row in rows_with_lines(path):
+        mal_id = _mal_id(row[id_field])
         if mal_id is None:
-            raise InputError(str(path), f"MAL id is not a whole number: {row[id_field]!r}",
-                             record=i + 2, field=id_field)  # record = line number
+            raise InputError(str(path), f"MAL id is not a whole number: {str(row[id_field])[:40]!r}",
+                             record=line, field=id_field)  # record = line number
         if mal_id in records:
             counts["anime_dropped_duplicate_id"] += 1
             continue
@@ -220,13 +250,14 @@ def convert_ratings(path: Path, out: Path, catalog_ids: set[int], counts: Counte
     users: dict[str, str] = {}
     with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
         f.write("user_id,anime_id,rating\n")
-        reader = pd.read_csv(path, usecols=list(RATINGS), dtype=str, keep_default_na=False,
-                             encoding="utf-8-sig", chunksize=chunksize)
-        for chunk in reader:
+        reader = read_csv(path, usecols=list(RATINGS), dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig", chunksize=chunksize)
+        for chunk in csv_chunks(reader, path):
             user = chunk["user_id"].str.strip()
-            anime = pd.to_numeric(chunk["anime_id"], errors="coerce")
-            rating = pd.to_numeric(chunk["rating"], errors="coerce")
-            malformed = (user == "") | anime.isna() | rating.isna()
+            anime_values, bad_anime = exact_ids(chunk["anime_id"])
+            anime = pd.Series(anime_values, index=chunk.index)
+            rating = pd.to_numeric(chunk["rating"].str.strip(), errors="coerce")
+            malformed = (user == "") | bad_anime | rating.isna()
             unrated = ~malformed & rating.isin([0, -1])
             bad_range = ~malformed & ~unrated & ~(rating.between(1, 10) & (rating == rating.round()))
             ok = ~(malformed | unrated | bad_range)

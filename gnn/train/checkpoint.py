@@ -31,20 +31,48 @@ def save_checkpoint(path: str | Path, blob: dict[str, Any]) -> None:
     write_torch(path, blob)
 
 
+_KEYS = ("model_name", "model_config", "context", "state_dict")
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's dict; a missing, truncated, foreign or malformed file is one InputError naming it."""
     path = Path(path)
     if not path.exists():
         raise InputError(str(path), "checkpoint not found")
-    blob = torch.load(path, weights_only=True, map_location="cpu")
+    try:
+        blob = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, ... here
+        # torch's own text is left out: for a foreign file it suggests weights_only=False, i.e. running its code.
+        raise InputError(str(path), "not a readable checkpoint written by `anime-gnn train` (truncated, "
+                                    f"damaged or another kind of file; {type(err).__name__})") from None
+    if not isinstance(blob, dict):
+        raise InputError(str(path), "not a checkpoint written by `anime-gnn train` (not a dict)")
     if blob.get("format_version") != FORMAT_VERSION:
-        raise InputError(str(path), f"unsupported checkpoint format {blob.get('format_version')!r}")
+        raise InputError(str(path), f"unsupported checkpoint format {repr(blob.get('format_version'))[:40]}")
+    missing = [k for k in _KEYS if k not in blob]
+    if missing:
+        raise InputError(str(path), f"checkpoint lacks {', '.join(missing)}")
     return blob
 
 
-def model_from_blob(blob: dict[str, Any]) -> tuple[RatingModel, ModelContext]:
-    ctx = ModelContext.from_blob(blob["context"])
-    model = build_model(blob["model_name"], ctx, blob["model_config"])
-    model.load_state_dict(blob["state_dict"])
+def load_state(model: torch.nn.Module, state_dict: Any, path: str | Path) -> None:
+    """``model.load_state_dict`` with a mismatch (other data, other model options) as an InputError."""
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, TypeError, KeyError, AttributeError) as err:
+        first = (str(err).splitlines() or [""])[0][:160]
+        raise InputError(str(path), f"its weights do not fit this model ({first}): made for other data or "
+                                    "other model options") from None
+
+
+def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint") -> tuple[RatingModel, ModelContext]:
+    try:
+        ctx = ModelContext.from_blob(blob["context"])
+        model = build_model(blob["model_name"], ctx, blob["model_config"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(str(path), f"cannot rebuild its model ({type(err).__name__}: "
+                                    f"{(str(err).splitlines() or [''])[0][:120]})") from None
+    load_state(model, blob["state_dict"], path)
     model.eval()
     return model, ctx
 
@@ -52,5 +80,5 @@ def model_from_blob(blob: dict[str, Any]) -> tuple[RatingModel, ModelContext]:
 def load_model(path: str | Path) -> tuple[RatingModel, ModelContext, dict[str, Any]]:
     """Rebuild a trained model (eval mode) from ``best_model.pt`` or ``checkpoint.pt`` alone."""
     blob = read_checkpoint(path)
-    model, ctx = model_from_blob(blob)
+    model, ctx = model_from_blob(blob, path)
     return model, ctx, blob

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -51,6 +52,9 @@ class TrainConfig:
             raise ValueError(f"device must be cpu, cuda or cuda:N, got {self.device!r}")
         if not 0 <= self.history_frac <= 1:
             raise ValueError("history_frac must be within 0..1")
+        for name in ("lr", "weight_decay", "warmup_frac", "min_delta", "grad_clip"):
+            if not math.isfinite(getattr(self, name)):  # NaN/inf would train nothing and break strict JSON
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

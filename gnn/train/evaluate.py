@@ -25,7 +25,8 @@ class Accuracy:
     n: int
 
     def as_dict(self) -> dict:
-        return {"mae": self.mae, "rmse": self.rmse, "n": self.n}
+        """JSON-ready: ``None`` (null) for a metric that was not measured (no rows)."""
+        return {"mae": self.mae if self.n else None, "rmse": self.rmse if self.n else None, "n": self.n}
 
 
 def accuracy(pred: torch.Tensor, truth: torch.Tensor) -> Accuracy:

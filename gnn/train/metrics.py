@@ -69,8 +69,8 @@ def ranking_metrics(model: RatingModel, data: ProcessedData, k: int = 10, thresh
         ndcg.append((hit * discount).sum(1) / ideal)
         recall.append(hit.sum(1) / n_rel)
     ndcg_t, recall_t = (torch.cat(x) if x else torch.zeros(0) for x in (ndcg, recall))
-    return {f"ndcg@{k}": float(ndcg_t.mean()) if len(ndcg_t) else float("nan"),
-            f"recall@{k}": float(recall_t.mean()) if len(recall_t) else float("nan"),
+    return {f"ndcg@{k}": float(ndcg_t.mean()) if len(ndcg_t) else None,   # None (null): not measured
+            f"recall@{k}": float(recall_t.mean()) if len(recall_t) else None,
             "users": len(users), "relevant_threshold": threshold}
 
 

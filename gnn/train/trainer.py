@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import torch
 import torch.distributed as dist
@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from gnn.data.processed import ProcessedData
-from gnn.io import write_json
+from gnn.io import finite_or_null, write_json
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel
 from gnn.models.registry import build_model
 from gnn.models.series import SeriesAdjusted
@@ -30,6 +30,7 @@ from gnn.train.checkpoint import model_blob, read_checkpoint, save_checkpoint, m
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import evaluate_new_users, evaluate_split
 from gnn.train.histories import UserHistories
+from gnn.train.resume import plan_resume, restore
 from gnn.train.series import fit_series, series_blob
 
 EpochCallback = Callable[[int, dict], bool]  # return True to stop after this epoch
@@ -83,22 +84,26 @@ def _batches(n: int, cfg: TrainConfig, gen: torch.Generator, rank: int, world: i
 def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cfg: TrainConfig = TrainConfig(),
                 model_config: dict[str, Any] | None = None, resume: bool = False,
                 on_epoch: EpochCallback | None = None, log: Callable[[str], None] = print,
-                progress: bool = True) -> TrainResult:
+                progress: bool = True, explicit: Collection[str] | None = None) -> TrainResult:
     """Train ``model_name`` on ``data`` and write artifacts into ``output_dir``.
 
     Files: ``checkpoint.pt`` (every epoch: model, optimizer, scheduler, epoch,
     RNG states, history), ``best_model.pt`` (best validation RMSE), and at the
     end ``training_history.json``, ``training_curves.png``, ``model_metadata.json``.
-    With ``resume`` the run continues from ``checkpoint.pt`` exactly as if it had
-    not been interrupted (same seed, same data, same config as stored there).
+    With ``resume`` the run continues from ``checkpoint.pt`` as if it had not been
+    interrupted (same seed, same data, same config as stored there; bit-identical with
+    one thread): :func:`gnn.train.resume.plan_resume` refuses other data and changed
+    options (``explicit``: the option names the user gave; None = all).
     """
     output_dir = Path(output_dir)
     rank, world, device = _dist(cfg.device)
     ckpt_path = output_dir / "checkpoint.pt"
-    state = read_checkpoint(ckpt_path) if resume and ckpt_path.exists() else None
-    if state is not None:  # the stored config wins, except where to run
-        cfg = TrainConfig.from_dict({**state["train_config"], "device": cfg.device})
-        model_name, model_config = state["model_name"], state["model_config"]
+    state = None
+    if resume:  # the stored config wins, except where to run; other data or changed options are refused
+        plan = plan_resume(ckpt_path, data, model_name, cfg, model_config, explicit)
+        state, cfg, model_name, model_config = plan.state, plan.cfg, plan.model_name, plan.model_config
+        for note in plan.notes:
+            log(note)
 
     torch.manual_seed(cfg.seed)
     ctx = ModelContext.from_processed(data)
@@ -119,14 +124,11 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     history: list[dict] = []
     best_rmse, best_epoch, bad_epochs, first_epoch, seen_ratings = math.inf, 0, 0, 1, 0
     if state is not None:
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        restore(state, ckpt_path, model, optimizer, scheduler, gen)
         history, best_rmse, best_epoch = state["history"], state["best_rmse"], state["best_epoch"]
         bad_epochs, first_epoch, seen_ratings = state["bad_epochs"], state["epoch"] + 1, state["seen_ratings"]
-        torch.set_rng_state(state["rng_torch"])
-        gen.set_state(state["rng_shuffle"])
         log(f"resumed from {ckpt_path} after epoch {state['epoch']}")
+    resumed_ratings = seen_ratings  # ratings/s counts this session's work only
     net = DistributedDataParallel(model, find_unused_parameters=True,
                                   device_ids=[device] if device.type == "cuda" else None) if world > 1 else model
     loss_fn = LOSSES[cfg.loss]
@@ -171,7 +173,8 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
         stop = bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
         if rank == 0:
             blob = model_blob(model, ctx)
-            blob.update(train_config=cfg.to_dict(), epoch=epoch, history=history, metrics={"val": val.as_dict()})
+            blob.update(train_config=cfg.to_dict(), epoch=epoch, history=history, metrics={"val": val.as_dict()},
+                        data_fingerprint=data.config.get("data_fingerprint"))
             if improved:
                 save_checkpoint(output_dir / "best_model.pt", blob)
             save_checkpoint(ckpt_path, {
@@ -191,7 +194,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     metrics = _final_metrics(best, data, cfg, output_dir, fit_term=rank == 0)
     result = TrainResult(output_dir=output_dir, best_epoch=best_epoch, metrics=metrics, history=history,
                          train_seconds=train_seconds,
-                         ratings_per_second=seen_ratings / train_seconds if train_seconds else 0.0)
+                         ratings_per_second=(seen_ratings - resumed_ratings) / train_seconds if train_seconds else 0.0)
     if rank == 0:
         _write_artifacts(result, model_name, cfg, data, best)
     return result
@@ -223,10 +226,10 @@ def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, dat
     from gnn.train.plots import plot_history  # matplotlib only when artifacts are written
 
     out = result.output_dir
-    write_json(out / "training_history.json", result.history)
+    write_json(out / "training_history.json", finite_or_null(result.history))  # a diverged loss: null
     plot_history(result.history, out / "training_curves.png", title=f"{model_name} training")
     write_json(out / "model_metadata.json", {
-        "model_name": model_name, "best_epoch": result.best_epoch, "metrics": result.metrics,
+        "model_name": model_name, "best_epoch": result.best_epoch, "metrics": finite_or_null(result.metrics),
         "train_config": cfg.to_dict(), "model_config": asdict(model.config),  # type: ignore[attr-defined]
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "train_seconds": round(result.train_seconds, 2), "ratings_per_second": round(result.ratings_per_second),

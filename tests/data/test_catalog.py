@@ -149,7 +149,7 @@ def test_not_an_array_and_missing_file(tmp_path):
 def test_non_utf8_is_an_input_error(tmp_path):
     path = tmp_path / "anime_catalog.json"
     path.write_bytes(b'[{"id": 1, "title": "\xff"}]')
-    with pytest.raises(InputError, match="not valid JSON"):
+    with pytest.raises(InputError, match=r"not UTF-8 text \(invalid start byte at byte 21\)"):
         read_catalog(path)
 
 
@@ -175,3 +175,45 @@ def test_random_valid_catalogs_read_without_error(records):
         assert list(a.genres) == list(dict.fromkeys(r["genres"]))
         assert a.average_score is None or 0 <= a.average_score <= 100 + 1e-9
     assert catalog.counts.get("relations_unknown_type_as_other", 0) == unknown
+
+
+# ------------------------------------------------------------------ number ranges (issue 17, defect 7)
+
+def test_numbers_outside_their_range_become_missing_and_are_counted(tmp_path):
+    path = write_json(tmp_path / "anime_catalog.json", [
+        record(1, averageScore=1e308), record(2, averageScore=-1e308), record(3, averageScore=100.0),
+        record(4, popularity=-5), record(5, episodes=-1, duration=-24, year=99999),
+        record(6, format="MOTION_COMIC"), record(7, format="TV", popularity=0, averageScore=0.0)])
+    catalog = read_catalog(path)
+    by_id = catalog.by_id()
+    assert [by_id[i].average_score for i in (1, 2, 3, 7)] == [None, None, 100.0, 0.0]
+    assert by_id[4].popularity is None and by_id[7].popularity == 0
+    assert (by_id[5].episodes, by_id[5].duration, by_id[5].year) == (None, None, None)
+    assert by_id[6].format == "MOTION_COMIC"  # kept: its one-hot is "unknown"
+    assert catalog.counts == {"average_score_out_of_range_as_missing": 2, "popularity_negative_as_missing": 1,
+                              "episodes_negative_as_missing": 1, "duration_negative_as_missing": 1,
+                              "year_out_of_range_as_missing": 1, "format_unknown": 1}
+
+
+def test_a_huge_score_no_longer_flattens_the_feature_for_everyone(tmp_path):
+    """Before: averageScore 1e308 made the z-score's std overflow, zeroing every anime's score feature."""
+    from gnn.graph.features import anime_features
+
+    path = write_json(tmp_path / "anime_catalog.json",
+                      [record(1, averageScore=1e308), record(2, averageScore=40.0), record(3, averageScore=80.0)])
+    x = anime_features(read_catalog(path).anime)
+    assert x[2:, 1].tolist() == pytest.approx([-1.0, 1.0]) and x[1, 1] == 0 and x[1, 5] == 1  # missing flag
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_non_finite_json_numbers_name_the_record(tmp_path, value):
+    path = tmp_path / "anime_catalog.json"
+    path.write_text(f'[{{"id": 1, "averageScore": {value}}}]')
+    with pytest.raises(InputError, match=r"record 0 \(id 1\), field 'averageScore': expected a number"):
+        read_catalog(path)
+
+
+def test_ids_beyond_64_bits_are_refused(tmp_path):
+    path = write_json(tmp_path / "anime_catalog.json", [record(2**63)])
+    with pytest.raises(InputError, match=r"field 'id': integer out of range \(64-bit\)"):
+        read_catalog(path)

@@ -212,3 +212,40 @@ def test_random_rating_files_match_reference(rows, grouped):
     assert dict(tally.dropped) == dropped
     assert tally.total == len(rows) and tally.kept == len(frame)
     assert not frame.duplicated(["user_id", "anime_id"]).any()
+
+
+# ------------------------------------------------------------------ issue 17, defect 9
+
+def test_ids_above_2_53_do_not_round_through_float64(tmp_path):
+    big = 2**53 + 1  # float64 would read it as 2**53
+    path = write_csv(tmp_path / "ratings.csv", HEADER, [["u", str(big), 5], ["u", "4.0", 6], ["v", " 7 ", 7],
+                                                        ["v", str(2**63 - 1), 8]])
+    frame, _ = read_ratings(path)
+    assert frame["anime_id"].tolist() == [big, 4, 7, 2**63 - 1]
+    for bad in (str(2**63), "1e3", "0x10", "4.5", "--4"):
+        path = write_csv(tmp_path / "bad.csv", HEADER, [["u", bad, 5]])
+        with pytest.raises(InputError, match="anime id must be an integer"):
+            read_ratings(path)
+
+
+def test_a_bom_is_not_part_of_the_header(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_bytes("\ufeffuser_id,anime_id,rating\nu,1,5\n".encode("utf-8"))
+    frame, _ = read_ratings(path)
+    assert frame.iloc[0].tolist() == ["u", 1, 5.0]
+
+
+def test_non_utf8_and_folders_are_input_errors(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_bytes(b"user_id,anime_id,rating\nu,1,5\n" + b"\xff\xfe" * 10)
+    with pytest.raises(InputError, match=r"ratings\.csv: not UTF-8 text"):
+        read_ratings(path)
+    folder = tmp_path / "dir.csv"
+    folder.mkdir()
+    with pytest.raises(InputError, match=r"dir\.csv: is a folder, not a file"):
+        read_ratings(folder)
+
+
+def test_the_scale_must_be_finite():
+    with pytest.raises(ValueError, match="finite bounds"):
+        RatingScale(0, float("inf"))

@@ -110,3 +110,33 @@ def test_only_the_newest_versions_are_kept(tmp_path):
         deploy.deploy(built, out, keep=2)
     assert deploy.list_versions(out) == ["20250102T000000Z-x", "20250103T000000Z-x"]
     assert version(out) == "20250104T000000Z-x"
+
+
+@pytest.mark.parametrize("recorded", ["../../x", "ABSOLUTE", "..", "", "a/b", ".hidden", None, 7])
+def test_a_tampered_version_never_becomes_a_path(tmp_path, recorded):
+    """Issue 17, defect 3: the old export's model_version is a folder name only if it is one safe segment."""
+    if recorded == "ABSOLUTE":
+        recorded = str(tmp_path / "absolute")
+    out = tmp_path / "site" / "anime_recommender"
+    out.parent.mkdir()
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "onnx_model_metadata.json").write_text(json.dumps({"model_version": recorded}))
+    deploy.deploy(old, out)
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "onnx_model_metadata.json").write_text(json.dumps({"model_version": "20250101T000000Z-new"}))
+    previous = deploy.deploy(new, out)
+    kept = deploy.list_versions(out)
+    assert len(kept) == 1 and kept[0].endswith("-invalid") and previous == kept[0], kept
+    # Nothing left the versions folder ("../../x" would have been tmp_path/x, the absolute path itself).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [".anime_recommender.versions",
+                                                                     "anime_recommender"]
+    assert version(out) == "20250101T000000Z-new"
+
+
+def test_safe_version_names():
+    assert deploy.is_safe_version(deploy.new_version("ab12cd34ef"))
+    for bad in ("../x", "/abs", "..", ".", "", "a/b", "a\\b", ".hidden", "x" * 200, None, 3, "a b"):
+        assert not deploy.is_safe_version(bad), bad

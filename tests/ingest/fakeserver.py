@@ -2,7 +2,12 @@
 
 Requests are classified by what the query asks for (catalog page, user
 discovery page, user lookup, list chunk) and answered from
-``tests/fixtures/anilist``. Tests script failures through ``override``: a
+``tests/fixtures/anilist``, or, for catalog pages, from ``catalog`` (a list of
+generated media) filtered and sorted as AniList does (``popularity``,
+``popularity_lesser`` strictly below, ``sort`` by ``POPULARITY_DESC``/``ID``).
+Like AniList, a page beyond ``depth`` entries (``page * perPage > depth``,
+5,000 by default: page 101 of 50) is refused with HTTP 400 "Page depth exceeds
+maximum allowed for API requests (5000 entries)" and ``data.Page`` null. Tests script failures through ``override``: a
 callable ``(kind, variables, n) -> reply | None`` where ``n`` counts requests of
 that kind so far and a reply is ``(status, headers, body)``, or ``DROP`` to
 close the connection without answering.
@@ -26,6 +31,20 @@ def reply_json(obj: Any, status: int = 200, headers: dict[str, str] | None = Non
     return status, headers or {}, json.dumps(obj).encode("utf-8")
 
 
+def depth_exceeded(depth: int = 5000) -> Reply:
+    """AniList's answer to a page beyond the first ``depth`` entries of a listing."""
+    return reply_json({"errors": [{"message": f"Page depth exceeds maximum allowed for API requests "
+                                              f"({depth} entries)", "status": 400,
+                                   "locations": [{"line": 3, "column": 3}]}],
+                       "data": {"Page": None}}, status=400)
+
+
+def _sort_key(sort: list[str]):  # noqa: ANN202
+    def key(m: dict[str, Any]) -> tuple:
+        return tuple(-(m.get("popularity") or 0) if s == "POPULARITY_DESC" else m["id"] for s in sort)
+    return key
+
+
 def _not_found(message: str, field: str) -> Reply:
     return reply_json({"errors": [{"message": message, "status": 404,
                                    "locations": [{"line": 2, "column": 3}]}],
@@ -33,7 +52,8 @@ def _not_found(message: str, field: str) -> Reply:
 
 
 class FakeAniList:
-    def __init__(self) -> None:
+    def __init__(self, catalog: list[dict[str, Any]] | None = None, depth: int = 5000) -> None:
+        self.catalog, self.depth = catalog, depth
         self.log: list[tuple[str, dict[str, Any]]] = []
         self.seen: Counter[str] = Counter()
         self.override: Callable[[str, dict[str, Any], int], Reply | str | None] | None = None
@@ -68,7 +88,22 @@ class FakeAniList:
             return "catalog"
         return "unknown"
 
+    def _catalog_page(self, variables: dict[str, Any]) -> Reply:
+        page, per_page = variables["page"], variables.get("perPage") or 50
+        media = [m for m in self.catalog or []
+                 if (variables.get("popularity") is None or m.get("popularity") == variables["popularity"])
+                 and (variables.get("popularity_lesser") is None
+                      or (m.get("popularity") or 0) < variables["popularity_lesser"])]
+        media.sort(key=_sort_key(variables.get("sort") or ["POPULARITY_DESC"]))
+        chunk = media[(page - 1) * per_page: page * per_page]
+        return reply_json({"data": {"Page": {"pageInfo": {"hasNextPage": page * per_page < len(media),
+                                                          "currentPage": page}, "media": chunk}}})
+
     def answer(self, kind: str, variables: dict[str, Any]) -> Reply:
+        if kind in ("catalog", "users") and variables["page"] * (variables.get("perPage") or 50) > self.depth:
+            return depth_exceeded(self.depth)
+        if kind == "catalog" and self.catalog is not None:
+            return self._catalog_page(variables)
         if kind == "catalog":
             path = FIXTURES / f"catalog_page{variables['page']}.json"
             if not path.exists():

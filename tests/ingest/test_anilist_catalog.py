@@ -12,7 +12,7 @@ from cli.ingest import fetch_catalog as fetch_catalog_cmd
 from fakeserver import DROP, FakeAniList, reply_json
 from gnn.data.catalog import read_catalog
 from gnn.ingest.anilist import fetch_catalog
-from gnn.ingest.graphql import FetchError, GraphQLClient
+from gnn.ingest.graphql import FetchError, GraphQLClient, GraphQLError, RetryPolicy
 
 CONTRACT_KEYS = {"id", "idMal", "idAnilist", "title", "format", "episodes", "duration", "status",
                  "year", "genres", "tags", "studios", "relations", "popularity", "averageScore",
@@ -135,3 +135,90 @@ def test_cli_malformed_response_is_one_line_exit_2(anilist: FakeAniList, sleeps:
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------------ issue 17, defect 8: page depth
+
+# (id, popularity): ties at 80 (ids 3-7) and 5 (ids 18-21) straddle window ends at depth 6, 2 per page.
+POPULARITY = [100, 90, 80, 80, 80, 80, 80, 70, 60, 60, 50, 40, 30, 20, 10, 10, 10, 5, 5, 5, 5, 0, 0]
+
+
+def media(popularity: list[int]) -> list[dict]:
+    return [{"id": i, "popularity": p, "title": {"romaji": f"Anime {i}"}} for i, p in enumerate(popularity, 1)]
+
+
+def windows(fake: FakeAniList) -> list[tuple]:
+    return [(v.get("popularity_lesser"), v.get("popularity"), v["page"]) for v in fake.requests("catalog")]
+
+
+def test_the_catalog_is_walked_in_windows_under_the_page_depth(sleeps: list[float], tmp_path: Path) -> None:
+    with FakeAniList(catalog=media(POPULARITY), depth=6) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0))
+        catalog, counts = _fetch(client, tmp_path, per_page=2, depth=6)
+    assert [a["id"] for a in catalog] == list(range(1, 24)) and counts["anime_fetched"] == 23
+    assert "anime_duplicate_dropped" not in counts
+    assert all(v["page"] * v["perPage"] <= 6 for v in fake.requests("catalog"))
+    assert fake.requests("catalog")[0]["sort"] == ["POPULARITY_DESC", "ID"]
+    assert windows(fake) == [(None, None, 1), (None, None, 2), (None, None, 3),   # 100 .. 80 (ids 3-6)
+                             (None, 80, 1), (None, 80, 2), (None, 80, 3),         # every 80, by id: 3-7
+                             (80, None, 1), (80, None, 2), (80, None, 3),         # 70 .. 30
+                             (None, 30, 1),                                        # every 30
+                             (30, None, 1), (30, None, 2), (30, None, 3),         # 20 .. 5 (ids 18-19)
+                             (None, 5, 1), (None, 5, 2),                          # every 5: 18-21
+                             (5, None, 1)]                                        # 0, 0
+
+
+def test_the_default_walk_would_have_asked_for_page_101() -> None:
+    """What the old walk did with 50 per page: page 101 -> HTTP 400, which no rerun can get past."""
+    with FakeAniList(catalog=media(list(range(6000, 0, -1)))) as fake, \
+            pytest.raises(GraphQLError, match=r"Page depth exceeds maximum allowed for API requests \(5000"):
+        GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0)).execute(
+            "query ($page: Int, $perPage: Int) { Page(page: $page, perPage: $perPage) { media(type: ANIME) { id } } }",
+            {"page": 101, "perPage": 50}, "page 101")
+
+
+def test_a_full_walk_of_6000_anime_at_50_per_page_never_passes_page_100(sleeps: list[float], tmp_path: Path) -> None:
+    with FakeAniList(catalog=media(list(range(6000, 0, -1)))) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0))
+        catalog, _ = _fetch(client, tmp_path)
+    assert len(catalog) == 6000 and max(v["page"] for v in fake.requests("catalog")) == 100
+
+
+def test_a_lower_server_limit_closes_the_window_early(sleeps: list[float], tmp_path: Path) -> None:
+    with FakeAniList(catalog=media(list(range(230, 0, -10))), depth=4) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0))
+        catalog, _ = _fetch(client, tmp_path, per_page=2, depth=6)
+    assert [a["id"] for a in catalog] == list(range(1, 24))
+    assert (None, None, 3) in windows(fake)  # asked, refused with the 400, window closed: not retried
+    assert windows(fake).count((None, None, 3)) == 1
+
+
+@pytest.mark.parametrize("popularity, depth, message", [
+    ([50] * 8, 6, "more anime than AniList's page-depth limit (5000) share popularity 50"),
+    ([50, 40], 0, "Page depth exceeds maximum allowed"),
+])
+def test_a_walk_that_cannot_go_on_says_rerunning_will_not_help(sleeps: list[float], tmp_path: Path,
+                                                               popularity, depth, message) -> None:
+    from gnn.ingest.anilist import PageDepthError
+
+    with FakeAniList(catalog=media(popularity), depth=depth) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0))
+        with pytest.raises(PageDepthError) as err:
+            _fetch(client, tmp_path, per_page=2, depth=6)
+    assert message in str(err.value) and "rerunning will not help" in str(err.value)
+    assert "rerun the same command to resume" not in str(err.value)
+
+
+def test_an_interrupted_window_walk_resumes_to_the_same_file(sleeps: list[float], tmp_path: Path) -> None:
+    with FakeAniList(catalog=media(POPULARITY), depth=6) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=0, min_interval=0))
+        clean, _ = _fetch(client, tmp_path / "clean", per_page=2, depth=6)
+        # The tie window of popularity 5 fails hard once: the checkpoint holds the window.
+        fake.override = lambda kind, v, n: DROP if v.get("popularity") == 5 and v["page"] == 2 else None
+        out, cp = tmp_path / "anime_catalog.json", tmp_path / "cp.json"
+        with pytest.raises(FetchError, match="page 2 of popularity 5: giving up.*rerun the same command to resume"):
+            fetch_catalog(client, out, cp, per_page=2, depth=6, progress=False)
+        assert json.loads(cp.read_text())["window"] == {"popularity": 5}
+        fake.override = None
+        fetch_catalog(client, out, cp, per_page=2, depth=6, progress=False)
+    assert json.loads(out.read_text(encoding="utf-8")) == clean and not cp.exists()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cli.ingest import fetch_ratings as fetch_ratings_cmd
 from fakeserver import DROP, FakeAniList
 from gnn.ingest.anilist_ratings import fetch_ratings, to_ten_point
-from gnn.ingest.graphql import FetchError, GraphQLClient
+from gnn.ingest.graphql import FetchError, GraphQLClient, RetryPolicy
 
 NAMES = ("KiraNeko", "MochiFan", "HiddenOne", "TanukiTen", "StarGazer5", "SmileBox", "EmptyLists")
 FIRST_FOUR = [  # --users 4: HiddenOne is private, so StarGazer5 is the fourth
@@ -139,3 +139,23 @@ def test_cli_fetch_ratings_needs_users(tmp_path: Path) -> None:
     result = CliRunner().invoke(fetch_ratings_cmd, ["--out", str(tmp_path / "r.csv")])
     assert result.exit_code == 2
     assert result.output.strip() == "error: nothing to fetch: give --users N and/or --user NAME"
+
+
+def test_discovery_stops_at_the_page_depth_limit_and_writes_what_it_found(anilist: FakeAniList,
+                                                                          client: GraphQLClient,
+                                                                          tmp_path: Path) -> None:
+    """Issue 17, defect 8: Page.users cannot be walked in windows; past 5,000 entries AniList answers 400."""
+    out = tmp_path / "ratings.csv"
+    counts = fetch_ratings(client, out, tmp_path / "cp.json", users=50, progress=False, depth=50)
+    assert [v["page"] for v in anilist.requests("users")] == [1]  # page 2 would be entries 51-100
+    assert counts["users_discovery_stopped_at_page_depth_limit"] == 1
+    assert counts["users"] == 3 and out.exists() and not (tmp_path / "cp.json").exists()
+    assert anilist.requests("users")[0] == {"page": 1, "perPage": 50}
+
+
+def test_a_depth_refusal_from_the_server_ends_discovery(sleeps: list[float], tmp_path: Path) -> None:
+    with FakeAniList(depth=50) as fake:
+        client = GraphQLClient(fake.url, RetryPolicy(max_retries=2, min_interval=0))
+        counts = fetch_ratings(client, tmp_path / "ratings.csv", tmp_path / "cp.json", users=50, progress=False)
+    assert [v["page"] for v in fake.requests("users")] == [1, 2]  # page 2 refused once, not retried
+    assert counts["users_discovery_stopped_at_page_depth_limit"] == 1 and counts["users"] == 3

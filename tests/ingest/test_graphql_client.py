@@ -117,3 +117,37 @@ def test_retry_after_must_be_a_finite_number() -> None:
 def test_endpoint_must_be_http() -> None:
     with pytest.raises(UsageError, match="http"):
         GraphQLClient("file:///etc/hostname")
+
+
+# ------------------------------------------------------------------ issue 17, defect 8
+
+def test_rate_limit_remaining_near_zero_waits_a_whole_window(anilist: FakeAniList, sleeps: list[float]) -> None:
+    now = [100.0]
+    remaining = {0: "5", 1: "2", 2: "30"}
+    anilist.override = lambda kind, v, n: (200, {"X-RateLimit-Remaining": remaining.get(n, "30")},
+                                           b'{"data": {"Page": {"media": []}}}')
+    client = GraphQLClient(anilist.url, RetryPolicy(min_interval=2.5), clock=lambda: now[0])
+    for page in (1, 2, 3, 4):
+        client.execute(QUERY, {"page": page}, f"page {page}")
+        now[0] += 1.0
+    # after "5": the usual 2.5 s pace; after "2" (at the low-water mark): a whole minute; after "30": 2.5 s again.
+    assert sleeps == [1.5, 59.0, 1.5]
+
+
+def test_redirects_to_other_schemes_are_refused(anilist: FakeAniList, client: GraphQLClient) -> None:
+    anilist.override = lambda kind, v, n: (302, {"Location": "ftp://127.0.0.1/anime.json"}, b"")
+    with pytest.raises(FetchError, match=r": page 1: refused a redirect \(HTTP 302\) to a ftp: URL; only http\(s\) "
+                                         r"is followed$"):
+        client.execute(QUERY, {"page": 1}, "page 1")
+    assert len(anilist.requests("catalog")) == 1  # not retried either
+
+
+def test_page_101_of_50_is_refused_as_anilist_does(anilist: FakeAniList, client: GraphQLClient) -> None:
+    from gnn.ingest.graphql import is_page_depth_error
+
+    query = "query ($page: Int, $perPage: Int) { Page(page: $page, perPage: $perPage) { media(type: ANIME) { id } } }"
+    with pytest.raises(GraphQLError) as err:
+        client.execute(query, {"page": 101, "perPage": 50}, "page 101")
+    assert is_page_depth_error(err.value) and err.value.statuses == [400]
+    assert "Page depth exceeds maximum allowed for API requests (5000 entries)" in str(err.value)
+    assert len(anilist.requests("catalog")) == 1  # a 400 is never retried

@@ -164,3 +164,64 @@ def test_cli_user_mistakes_are_one_line(tmp_path: Path, args: list[str], message
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.output
     assert not (tmp_path / "anime_catalog.json").exists()
+
+
+# ------------------------------------------------------------------ issue 17, defects 4, 5 and 9
+
+HEADER_2017 = "anime_id,name,genre,type,episodes,rating,members\n"
+RATINGS_OK = "user_id,anime_id,rating\n1,1,8\n2,1,7\n"
+
+
+def _files(tmp_path: Path, anime: str | bytes, ratings: str | bytes = RATINGS_OK) -> list[str]:
+    a, r = tmp_path / "anime.csv", tmp_path / "rating.csv"
+    for path, content in ((a, anime), (r, ratings)):
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return ["--anime", str(a), "--ratings", str(r), "--out-dir", str(tmp_path / "out")]
+
+
+def test_inf_and_out_of_range_numbers_become_null_and_are_counted(tmp_path: Path) -> None:
+    args = _files(tmp_path, HEADER_2017 + "1,A,Action,TV,inf,inf,inf\n2,B,Drama,TV,-3,11,-7\n3,C,Drama,TV,12,8.5,900\n")
+    result = _invoke(*args)
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "anime_catalog.json").read_text(encoding="utf-8")
+    assert "Infinity" not in text and "NaN" not in text
+    catalog = {a["id"]: a for a in json.loads(text)}
+    assert [(catalog[i]["episodes"], catalog[i]["averageScore"], catalog[i]["popularity"]) for i in (1, 2, 3)] == [
+        (None, None, None), (None, None, None), (12, 85.0, 900)]
+    for field in ("episodes", "score", "members"):
+        assert f"anime_{field}_invalid_as_null: 2" in result.output
+    # ... and preprocess takes the file (strict JSON) as it is.
+    from gnn.data.catalog import read_catalog
+    assert len(read_catalog(tmp_path / "out" / "anime_catalog.json").anime) == 3
+
+
+@pytest.mark.parametrize("anime, ratings, message", [
+    (HEADER_2017 + "inf,A,Action,TV,12,8.0,100\n", RATINGS_OK,
+     "anime.csv, record 2, field 'anime_id': MAL id is not a whole number: 'inf'"),
+    (HEADER_2017 + "1,A,Action,TV,12,8.0,100,extra,more\n", RATINGS_OK,
+     "anime.csv, record 2: 9 fields where the header has 7 (a ragged row)"),
+    (HEADER_2017 + "1,A,Action,TV,12\n", RATINGS_OK, "anime.csv, record 2: 5 fields where the header has 7"),
+    (HEADER_2017.encode() + b"1,\xff,Action,TV,12,8.0,100\n", RATINGS_OK, "anime.csv: not UTF-8 text"),
+    (HEADER_2017 + "1,A,Action,TV,12,8.0,100\n",
+     ("user_id,anime_id,rating\n" + "".join(f"{u},1,8\n" for u in range(3000))).encode() + b"\xff\xfe,1,8\n",
+     "rating.csv: not UTF-8 text (invalid start byte at byte"),
+    (HEADER_2017 + "1,A,Action,TV,12,8.0,100\n", 'user_id,anime_id,rating\n1,1,8\n"2,1,7\n',
+     "rating.csv: not a readable CSV"),
+])
+def test_hostile_mal_files_are_one_line(tmp_path: Path, anime, ratings, message) -> None:
+    result = _invoke(*_files(tmp_path, anime, ratings))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
+    assert not (tmp_path / "out" / "anime_catalog.json").exists()
+
+
+def test_big_ids_are_exact(tmp_path: Path) -> None:
+    big = 2**53 + 1
+    args = _files(tmp_path, HEADER_2017 + f"{big},A,Action,TV,12,8.0,100\n4.0,B,Drama,TV,1,7,50\n",
+                  f"user_id,anime_id,rating\n1,{big},8\n1,4.0,7\n")
+    assert _invoke(*args).exit_code == 0
+    catalog, ratings = _load(tmp_path / "out")
+    assert sorted(catalog) == [4, big]
+    assert sorted(r[1] for r in ratings) == [4, big]

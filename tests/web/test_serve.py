@@ -81,3 +81,27 @@ def test_cli_serve_errors_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--directory", str(tmp_path)])
     assert result.exit_code == 2
     assert "no index.html" in result.output
+
+
+def test_nul_in_a_path_is_a_400_not_a_dropped_connection(site, capsys):
+    """Issue 17, defect 4: "/%00" made os.stat raise in the handler (no answer, a traceback in the log)."""
+    server, url = serve_in_thread(site)
+    try:
+        for path in ("%00", "model/%00/x", "index.html%00.png"):
+            assert fetch(url + path)[0] == 400, path
+        assert fetch(url + "index.html")[0] == 200
+    finally:
+        server.shutdown()
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_serve_on_a_port_in_use_is_one_line(site):
+    busy = make_server(site, port=0)
+    try:
+        port = busy.server_address[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--directory", str(site)])
+    finally:
+        busy.server_close()
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use); pick another --port (0 picks a free one)"]

@@ -4,7 +4,13 @@ Outputs (all written atomically into ``output_dir``):
 
 * ``train_ratings.csv``, ``val_ratings.csv``, ``test_ratings.csv``: ``user_id,
   anime_id,rating,user_idx,anime_idx``; ``holdout_ratings.csv``: every rating of
-  the users set aside for the new-user evaluation (``user_idx`` 0: unknown user).
+  the users set aside for the new-user evaluation (``user_idx`` 0: unknown user);
+  ``cold_ratings.csv``: every training-side rating of the anime held out as cold
+  (``--cold-anime``, empty by default), the cold-item test.
+
+The whole catalog is the graph: every catalog anime is a node (and can be scored),
+whether or not anyone rated it. ``--min-ratings`` filters only the ratings and
+users used for training; each anime carries how many training ratings it has.
 * ``model_config.json``: vocabulary sizes, padding lengths, relation-type
   weights, graph config, rating scale and normalization stats (train only).
 * ``anime_metadata.json``: one entry per anime index with its padded-list content.
@@ -22,11 +28,13 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import torch
 
 from gnn.data.catalog import read_catalog
 from gnn.data.ratings import RatingScale, find_ratings_file, read_ratings
 from gnn.data.schema import RELATION_TYPES
-from gnn.data.split import filter_min_ratings, honour_split_column, pick_holdout_users, split_per_user
+from gnn.data.split import (filter_min_ratings, honour_split_column, pick_cold_anime, pick_holdout_users,
+                            split_per_user)
 from gnn.data.tally import Tally
 from gnn.data.vocab import CatalogVocab, Vocab
 from gnn.errors import InputError
@@ -46,6 +54,7 @@ class PreprocessConfig:
     seed: int = 0
     holdout_user_frac: float = 0.05      # users kept out of training for the new-user evaluation
     holdout_min_ratings: int = 25        # so that k = 5, 10, 20 given ratings leave some to predict
+    cold_anime_frac: float = 0.0         # share of rated anime whose ratings all go to the cold test
     scale: RatingScale = field(default_factory=RatingScale)
     graph: GraphConfig = field(default_factory=GraphConfig)
 
@@ -56,6 +65,8 @@ class PreprocessConfig:
             raise ValueError("val_frac and test_frac must be in [0, 1) and sum below 1")
         if not 0 <= self.holdout_user_frac < 1:  # also refuses NaN, which click's FloatRange lets through
             raise ValueError("holdout_user_frac (--holdout-users) must be in [0, 1)")
+        if not 0 <= self.cold_anime_frac < 1:
+            raise ValueError("cold_anime_frac (--cold-anime) must be in [0, 1)")
 
 
 @dataclass
@@ -74,7 +85,7 @@ def _fingerprint(paths: list[Path], config: PreprocessConfig) -> str:
     return digest.hexdigest()[:16]
 
 
-def _anime_metadata(graph, vocab: CatalogVocab, anime) -> list[dict]:
+def _anime_metadata(graph, vocab: CatalogVocab, anime, train_count) -> list[dict]:
     t = graph.tables
     popularity, average = normalized_scores(anime)
 
@@ -98,12 +109,98 @@ def _anime_metadata(graph, vocab: CatalogVocab, anime) -> list[dict]:
             "tag_weights": row(t.tag_w, i, tag),
             "genre_indices": t.genre_idx[i][t.genre_idx[i] > 0].tolist(),
             "popularity_score": popularity[i - 1], "average_score": average[i - 1],
+            "status": a.status, "n_train_ratings": int(train_count[i]),
         })
     return out
 
 
 def _vocab_json(v: Vocab) -> dict:
     return {"index_to_id": [None, *v.to_json()], "id_to_index": {str(k): i for k, i in v.index.items()}}
+
+
+SPLITS = ("train", "val", "test", "holdout", "cold")
+
+
+@dataclass
+class _Ratings:
+    """The rating rows after filtering, with their split, and the tallies that account for them."""
+
+    frame: pd.DataFrame          # user_id, anime_id, rating (+ split, user_idx, anime_idx once split)
+    tally: Tally
+    path: Path
+    holdout: set
+    cold: set
+
+
+def _filter_ratings(ratings: pd.DataFrame, tally: Tally, catalog, config: PreprocessConfig,
+                    path: Path) -> _Ratings:
+    """Ratings of catalog anime, filtered by ``min_ratings``; held-out users and cold anime chosen."""
+    known = ratings["anime_id"].isin({a.id for a in catalog.anime})
+    tally.drop("anime_not_in_catalog", int((~known).sum()))
+    ratings = filter_min_ratings(ratings[known], config.min_ratings, tally)
+    holdout = pick_holdout_users(ratings, config.holdout_user_frac,
+                                 max(config.holdout_min_ratings, config.min_ratings), config.seed)
+    cold = pick_cold_anime(ratings, config.cold_anime_frac, config.seed)
+    return _Ratings(ratings.copy(), tally, path, holdout, cold)
+
+
+def _anime_tally(catalog, ever_rated: set, r: _Ratings) -> Tally:
+    """Every catalog anime is kept (a graph node); the notes say which ones have training ratings."""
+    tally = Tally(total=len(catalog.anime))
+    trained = set(r.frame.loc[r.frame["split"] == "train", "anime_id"])
+    tally.note("with_training_ratings", len(trained))
+    tally.note("never_rated", len(catalog.anime) - len(ever_rated))
+    tally.note("ratings_all_dropped_by_min_ratings", len(ever_rated - set(r.frame["anime_id"])))
+    tally.note("held_out_as_cold", len(r.cold))
+    for k, v in catalog.counts.items():
+        tally.note(k, v)
+    return tally
+
+
+def _assign_splits(r: _Ratings, vocab: CatalogVocab, config: PreprocessConfig) -> Vocab:
+    """Adds ``split``, ``user_idx`` and ``anime_idx`` to ``r.frame``; returns the training users' vocabulary."""
+    ratings = r.frame
+    is_holdout = ratings["user_id"].isin(r.holdout)
+    is_cold = ratings["anime_id"].isin(r.cold) & ~is_holdout
+    train_side = ratings[~is_holdout & ~is_cold]
+    if "split" in ratings.columns:
+        split = honour_split_column(train_side, config.val_frac, config.test_frac, config.seed, r.tally)
+    else:
+        split = split_per_user(train_side, config.val_frac, config.test_frac, config.seed)
+    ratings["split"] = "holdout"
+    ratings.loc[is_cold, "split"] = "cold"
+    ratings.loc[split.index, "split"] = split
+    users = Vocab.build(sorted(set(ratings.loc[~is_holdout, "user_id"])))
+    ratings["user_idx"] = ratings["user_id"].map(users.index).fillna(0).astype("int64")
+    ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).astype("int64")
+    if not (ratings["split"] == "train").any():  # nothing to train on: stop before writing anything
+        raise InputError(str(r.path), f"no training ratings left after filtering "
+                         f"(min_ratings {config.min_ratings}, holdout_user_frac {config.holdout_user_frac}; "
+                         f"ratings kept {r.tally.kept:,} of {r.tally.total:,})")
+    return users
+
+
+def _model_config(graph, vocab: CatalogVocab, users: Vocab, train: pd.DataFrame, config: PreprocessConfig,
+                  fingerprint: str, dataset: dict) -> dict:
+    """``model_config.json``: sizes, padding lengths, graph config, rating scale and statistics."""
+    t = graph.tables
+    return {
+        "format_version": FORMAT_VERSION,
+        "n_users": len(users), "n_anime": len(vocab.anime), "n_studios": len(vocab.studio),
+        "n_tags": len(vocab.tag), "n_genres": len(vocab.genre), "n_relation_types": len(RELATION_TYPES),
+        "relation_types": list(RELATION_TYPES), "padding_index": 0,
+        "max_genres": t.genre_idx.shape[1], "max_tags": t.tag_idx.shape[1],
+        "max_studios": t.studio_idx.shape[1], "max_relations": t.rel_idx.shape[1],
+        "anime_feature_names": list(FEATURE_NAMES),
+        "relation_type_weights": dict(config.graph.relation_weights),
+        "graph": config.graph.to_dict(),
+        "rating_scale": {"low": config.scale.low, "high": config.scale.high},
+        "rating_mean": float(train["rating"].mean()), "rating_std": float(train["rating"].std(ddof=0) or 1.0),
+        "seed": config.seed, "min_ratings": config.min_ratings,
+        "data_fingerprint": fingerprint,
+        # Provenance written next to the inputs (generate-sample writes {"synthetic": true, ...}).
+        "dataset": dataset,
+    }
 
 
 def preprocess(input_dir: str | Path, output_dir: str | Path, config: PreprocessConfig = PreprocessConfig(),
@@ -118,91 +215,55 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
     ratings, rating_tally = read_ratings(ratings_path, config.scale)
 
     step("filtering")
-    known = ratings["anime_id"].isin({a.id for a in catalog.anime})
-    rating_tally.drop("anime_not_in_catalog", int((~known).sum()))
-    ever_rated = set(ratings.loc[known, "anime_id"])
-    ratings = filter_min_ratings(ratings[known], config.min_ratings, rating_tally)
-    holdout = pick_holdout_users(ratings, config.holdout_user_frac,
-                                 max(config.holdout_min_ratings, config.min_ratings), config.seed)
-
-    rated = set(ratings["anime_id"])
-    anime = [a for a in catalog.anime if a.id in rated]
-    anime_tally = Tally(total=len(catalog.anime))
-    anime_tally.drop("never_rated", len(catalog.anime) - len(ever_rated))
-    anime_tally.drop("below_min_ratings", len(ever_rated) - len(rated))
-    for k, v in catalog.counts.items():
-        anime_tally.note(k, v)
+    ever_rated = set(ratings["anime_id"]) & {a.id for a in catalog.anime}
+    r = _filter_ratings(ratings, rating_tally, catalog, config, ratings_path)
 
     step("building graph")
+    anime = list(catalog.anime)
     vocab = CatalogVocab.from_anime(anime)
-    graph = build_catalog_graph(anime, vocab, config.graph, all_anime=catalog.anime)
+    graph = build_catalog_graph(anime, vocab, config.graph)
 
     step("splitting")
-    ratings = ratings.copy()
-    is_holdout = ratings["user_id"].isin(holdout)
-    train_side = ratings[~is_holdout]
-    if "split" in ratings.columns:
-        split = honour_split_column(train_side, config.val_frac, config.test_frac, config.seed, rating_tally)
-    else:
-        split = split_per_user(train_side, config.val_frac, config.test_frac, config.seed)
-    ratings["split"] = "holdout"
-    ratings.loc[split.index, "split"] = split
-    users = Vocab.build(sorted(set(train_side["user_id"])))
-    ratings["user_idx"] = ratings["user_id"].map(users.index).fillna(0).astype("int64")
-    ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).astype("int64")
-
-    train = ratings[ratings["split"] == "train"]
-    if train.empty:  # nothing to train on (and no rating statistics): stop before writing anything
-        raise InputError(str(ratings_path), f"no training ratings left after filtering "
-                         f"(min_ratings {config.min_ratings}, holdout_user_frac {config.holdout_user_frac}; "
-                         f"ratings kept {rating_tally.kept:,} of {rating_tally.total:,})")
-    mean, std = float(train["rating"].mean()), float(train["rating"].std(ddof=0) or 1.0)
-    columns = ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
-    split_counts = ratings["split"].value_counts().to_dict()
+    users = _assign_splits(r, vocab, config)
+    train = r.frame[r.frame["split"] == "train"]
+    train_count = torch.bincount(torch.tensor(train["anime_idx"].to_numpy()), minlength=len(vocab.anime))
 
     step("writing outputs")
     output_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("train", "val", "test", "holdout"):
-        part = ratings.loc[ratings["split"] == name, columns].sort_values(["user_id", "anime_idx"])
+    columns = ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
+    for name in SPLITS:
+        part = r.frame.loc[r.frame["split"] == name, columns].sort_values(["user_id", "anime_idx"])
         write_csv(output_dir / f"{name}_ratings.csv", part)
-    t = graph.tables
-    model_config = {
-        "format_version": FORMAT_VERSION,
-        "n_users": len(users), "n_anime": len(vocab.anime), "n_studios": len(vocab.studio),
-        "n_tags": len(vocab.tag), "n_genres": len(vocab.genre), "n_relation_types": len(RELATION_TYPES),
-        "relation_types": list(RELATION_TYPES), "padding_index": 0,
-        "max_genres": t.genre_idx.shape[1], "max_tags": t.tag_idx.shape[1],
-        "max_studios": t.studio_idx.shape[1], "max_relations": t.rel_idx.shape[1],
-        "anime_feature_names": list(FEATURE_NAMES),
-        "relation_type_weights": dict(config.graph.relation_weights),
-        "graph": config.graph.to_dict(),
-        "rating_scale": {"low": config.scale.low, "high": config.scale.high},
-        "rating_mean": mean, "rating_std": std,
-        "seed": config.seed, "min_ratings": config.min_ratings,
-        "data_fingerprint": _fingerprint([input_dir / "anime_catalog.json", ratings_path], config),
-        # Provenance written next to the inputs (generate-sample writes {"synthetic": true, ...}).
-        "dataset": read_json_input(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {},
-    }
-    write_json(output_dir / "model_config.json", model_config)
-    write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime), indent=None)
+    dataset = read_json_input(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {}
+    fingerprint = _fingerprint([input_dir / "anime_catalog.json", ratings_path], config)
+    write_json(output_dir / "model_config.json",
+               _model_config(graph, vocab, users, train, config, fingerprint, dataset))
+    write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime, train_count), indent=None)
     write_json(output_dir / "mappings.json", {
         "padding_index": 0, "anime": _vocab_json(vocab.anime), "user": _vocab_json(users),
         "studio": _vocab_json(vocab.studio), "tag": _vocab_json(vocab.tag),
         "genre": _vocab_json(vocab.genre), "relation_type": list(RELATION_TYPES)})
-    write_torch(output_dir / "graph.pt", {"format_version": FORMAT_VERSION,
-                                          "graph": graph_to_dict(graph.data), "tables": t.to_dict()})
-    report = {
+    write_torch(output_dir / "graph.pt", {"format_version": FORMAT_VERSION, "graph": graph_to_dict(graph.data),
+                                          "tables": graph.tables.to_dict(), "anime_train_count": train_count})
+    report = _report(input_dir, ratings_path, config, catalog, ever_rated, r, graph, users)
+    write_json(output_dir / "preprocess_report.json", report)
+    return PreprocessResult(output_dir=output_dir, report=report)
+
+
+def _report(input_dir: Path, ratings_path: Path, config: PreprocessConfig, catalog, ever_rated: set,
+            r: _Ratings, graph, users: Vocab) -> dict:
+    split_counts = r.frame["split"].value_counts().to_dict()
+    return {
         "inputs": {"catalog": str(input_dir / "anime_catalog.json"), "ratings": str(ratings_path)},
         "config": {"min_ratings": config.min_ratings, "val_frac": config.val_frac,
                    "test_frac": config.test_frac, "seed": config.seed,
-                   "holdout_user_frac": config.holdout_user_frac},
-        "anime": anime_tally.as_dict(),
-        "ratings": rating_tally.as_dict(),
+                   "holdout_user_frac": config.holdout_user_frac, "cold_anime_frac": config.cold_anime_frac},
+        "anime": _anime_tally(catalog, ever_rated, r).as_dict(),
+        "ratings": r.tally.as_dict(),
         "relations": graph.relations.as_dict(),
         "graph_edges": {"/".join(e): int(graph.data[e].edge_index.shape[1]) for e in graph.data.edge_types},
         "truncated_list_entries": dict(graph.truncated),
-        "users": {"train_users": users.n_real, "holdout_users": len(holdout)},
-        "splits": {k: int(split_counts.get(k, 0)) for k in ("train", "val", "test", "holdout")},
+        "users": {"train_users": users.n_real, "holdout_users": len(r.holdout)},
+        "cold_anime": len(r.cold),
+        "splits": {k: int(split_counts.get(k, 0)) for k in SPLITS},
     }
-    write_json(output_dir / "preprocess_report.json", report)
-    return PreprocessResult(output_dir=output_dir, report=report)

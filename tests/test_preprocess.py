@@ -19,7 +19,7 @@ from gnn.graph.features import FEATURE_NAMES
 from gnn.preprocess import PreprocessConfig, preprocess
 from tests.builders import make_dataset, write_csv
 
-OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv",
+OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "cold_ratings.csv",
            "model_config.json", "anime_metadata.json", "mappings.json", "graph.pt", "preprocess_report.json")
 SPLIT_FILES = ("train", "val", "test", "holdout")
 
@@ -58,18 +58,20 @@ def test_all_outputs_written_and_report_counts(fixture_run):
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)   # no temporary files left
     report = load(out, "preprocess_report.json")
     assert report == result.report
-    assert report["anime"] == {"total": 7, "kept": 6, "dropped": {"never_rated": 1},
-                               "notes": {"relations_unknown_type_as_other": 1}}
+    # Every catalog anime is a graph node, rated or not (107 is never rated).
+    assert report["anime"] == {"total": 7, "kept": 7, "dropped": {},
+                               "notes": {"never_rated": 1, "relations_unknown_type_as_other": 1,
+                                         "with_training_ratings": 4}}
     assert report["ratings"] == {"total": 16, "kept": 16, "dropped": {}}
+    # Relations to and from the unrated 107 are kept too; only 999 (not in the catalog) is not.
     assert report["relations"] == {
-        "total": 11, "kept": 6,
-        "dropped": {"duplicate_pair": 1, "self_relation": 1, "source_not_in_graph": 1,
-                    "target_not_in_catalog": 1, "target_not_in_graph": 1},
-        "notes": {"inverse_edges_added": 4}}
+        "total": 11, "kept": 8,
+        "dropped": {"duplicate_pair": 1, "self_relation": 1, "target_not_in_catalog": 1},
+        "notes": {"inverse_edges_added": 6}}
     # val/test 0.25: users with 4, 3, 3, 4, 2 ratings -> train 2+1+1+2+1, val 1+1+1+1+0, test 1+1+1+1+1
-    assert report["splits"] == {"train": 7, "val": 4, "test": 5, "holdout": 0}
+    assert report["splits"] == {"train": 7, "val": 4, "test": 5, "holdout": 0, "cold": 0}
     assert report["users"] == {"train_users": 5, "holdout_users": 0}
-    assert report["graph_edges"]["anime/related_to/anime"] == 10
+    assert report["graph_edges"]["anime/related_to/anime"] == 14
     assert report["graph_edges"]["anime/produced_by/studio"] == report["graph_edges"]["studio/produces/anime"] == 7
     assert report["graph_edges"]["anime/has_genre/genre"] == 9
     assert_tallies_add_up(report)
@@ -83,8 +85,11 @@ def test_graph_pt_loads_with_weights_only(fixture_run):
                                    "rel_idx", "rel_w", "rel_type"}
     data = load_processed(out)
     data.graph.validate(raise_on_error=True)
-    assert data.graph["anime"].num_nodes == data.n_anime == 7
-    assert (len(data.train), len(data.val), len(data.test), len(data.holdout)) == (7, 4, 5, 0)
+    assert data.graph["anime"].num_nodes == data.n_anime == 8   # 7 catalog anime + padding
+    assert (len(data.train), len(data.val), len(data.test), len(data.holdout), len(data.cold)) == (7, 4, 5, 0, 0)
+    # Each anime carries its number of training ratings; the never-rated 107 (index 7) has none.
+    assert torch.equal(data.anime_train_count, torch.bincount(data.train.anime, minlength=8))
+    assert int(data.anime_train_count[7]) == 0 and int(data.anime_train_count.sum()) == 7
     assert data.train.user.dtype == torch.long and data.train.rating.dtype == torch.float32
     assert int(data.train.anime.min()) >= 1 and int(data.train.user.min()) >= 1
 
@@ -101,7 +106,7 @@ def test_mappings_are_invertible_and_padded(fixture_run):
         for i, key in enumerate(m["index_to_id"][1:], start=1):
             assert m["id_to_index"][str(key)] == i
         assert 0 not in m["id_to_index"].values()
-    assert mappings["anime"]["index_to_id"][1:] == [101, 102, 103, 104, 105, 106]
+    assert mappings["anime"]["index_to_id"][1:] == [101, 102, 103, 104, 105, 106, 107]
     assert mappings["user"]["index_to_id"][1:] == ["alice", "bob", "carol", "dave", "erin"]
     assert mappings["studio"]["index_to_id"][1:] == ["Orbit Pictures", "Paper Lantern Works", "Studio Kestrel"]
 
@@ -128,11 +133,11 @@ def test_rating_files_match_mappings_and_partition_the_input(fixture_run, input_
 def test_anime_metadata(fixture_run):
     _, out = fixture_run
     meta, mappings = load(out, "anime_metadata.json"), load(out, "mappings.json")
-    assert [m["anime_index"] for m in meta] == [1, 2, 3, 4, 5, 6]
+    assert [m["anime_index"] for m in meta] == [1, 2, 3, 4, 5, 6, 7]
     fields = {"anime_index", "anime_id", "id_mal", "id_anilist", "title", "title_romaji", "title_english",
               "title_native", "format", "year", "cover_image", "genres", "relationship_indices", "relationship_types",
               "relationship_weights", "studio_indices", "studio_weights", "tag_indices", "tag_weights",
-              "genre_indices", "popularity_score", "average_score"}
+              "genre_indices", "popularity_score", "average_score", "status", "n_train_ratings"}
     ids = mappings["anime"]["index_to_id"]
     for m in meta:
         assert set(m) == fields
@@ -147,9 +152,10 @@ def test_anime_metadata(fixture_run):
     courier = meta[0]
     assert (courier["anime_id"], courier["title"], courier["format"], courier["year"]) == (101, "Star Courier", "TV", 2015)
     assert [(m["id_mal"], m["id_anilist"]) for m in meta[:3]] == [(101, 9101), (102, 9102), (103, None)]
-    assert [ids[i] for i in courier["relationship_indices"]] == [102, 103, 106]
-    assert courier["relationship_types"] == ["SEQUEL", "SIDE_STORY", "OTHER"]
-    assert courier["relationship_weights"] == [1.0, 0.6, 0.2]
+    # 107 (never rated) is kept: its CHARACTER relation to 101 comes back as 101's inverse edge.
+    assert [ids[i] for i in courier["relationship_indices"]] == [102, 103, 107, 106]
+    assert courier["relationship_types"] == ["SEQUEL", "SIDE_STORY", "CHARACTER", "OTHER"]
+    assert courier["relationship_weights"] == [1.0, 0.6, 0.3, 0.2]
     studio_names = mappings["studio"]["index_to_id"]
     assert dict(zip((studio_names[i] for i in courier["studio_indices"]), courier["studio_weights"])) == \
         pytest.approx({"Studio Kestrel": 2 / 3, "Orbit Pictures": 1 / 3}, abs=1e-6)
@@ -161,12 +167,12 @@ def test_model_config(fixture_run):
     _, out = fixture_run
     config, train = load(out, "model_config.json"), splits(out)["train"]
     assert (config["n_anime"], config["n_users"], config["n_studios"], config["n_tags"], config["n_genres"]) == (
-        7, 6, 4, 6, 6)
+        8, 6, 4, 6, 6)
     assert config["padding_index"] == 0 and config["relation_types"] == list(RELATION_TYPES)
     assert config["n_relation_types"] == len(RELATION_TYPES)
     assert config["relation_type_weights"] == DEFAULT_RELATION_WEIGHTS
     assert config["anime_feature_names"] == list(FEATURE_NAMES)
-    assert (config["max_relations"], config["max_studios"], config["max_tags"], config["max_genres"]) == (3, 2, 3, 2)
+    assert (config["max_relations"], config["max_studios"], config["max_tags"], config["max_genres"]) == (4, 2, 3, 2)
     assert config["rating_mean"] == pytest.approx(train["rating"].mean())
     assert config["rating_std"] == pytest.approx(train["rating"].std(ddof=0))
     assert config["rating_scale"] == {"low": 1.0, "high": 10.0}
@@ -234,13 +240,13 @@ def test_min_ratings_filter_iterates_in_preprocess(input_dir, tmp_path):
     report = run(input_dir, tmp_path / "out", min_ratings=2, val_frac=0.0, test_frac=0.0).report
     assert report["ratings"] == {"total": 6, "kept": 4,
                                  "dropped": {"anime_below_min_ratings": 1, "user_below_min_ratings": 1}}
-    assert report["anime"]["kept"] == 2
-    assert report["anime"]["dropped"] == {"below_min_ratings": 1, "never_rated": 4}
+    # The filter drops ratings, never anime: all 7 stay graph nodes; 103 lost its only rating.
+    assert report["anime"]["kept"] == 7 and report["anime"]["dropped"] == {}
+    assert report["anime"]["notes"]["ratings_all_dropped_by_min_ratings"] == 1
+    assert report["anime"]["notes"]["never_rated"] == 4
+    assert report["anime"]["notes"]["with_training_ratings"] == 2
     assert load(tmp_path / "out", "mappings.json")["user"]["index_to_id"] == [None, "u1", "u2"]
-    # The graph only has 101 and 102: 101 -> 103 now points outside it, and the relations
-    # listed by 104-107 come from anime outside it.
-    assert report["relations"] == {"total": 11, "kept": 2, "dropped": {
-        "source_not_in_graph": 7, "target_not_in_catalog": 1, "target_not_in_graph": 1}}
+    assert report["relations"]["kept"] == 8
     assert_tallies_add_up(report)
 
 
@@ -363,3 +369,26 @@ def test_dataset_provenance_is_carried_into_model_config(input_dir, tmp_path):
     (src / "dataset.json").write_text(json.dumps({"name": "toy", "synthetic": True}))
     config = load(run(src, tmp_path / "flagged").output_dir, "model_config.json")
     assert config["dataset"] == {"name": "toy", "synthetic": True}
+
+
+def test_cold_anime_are_held_out_entirely(input_dir, tmp_path):
+    # Cold anime: every rating of theirs (of a training-side user) is in cold_ratings.csv, none in
+    # train/val/test; they stay graph nodes, and their training count is 0.
+    out = tmp_path / "out"
+    report = run(input_dir, out, cold_anime_frac=0.34).report
+    data = load_processed(out)
+    cold = set(data.cold.anime.tolist())
+    assert report["cold_anime"] == len(cold) == 2                 # round(6 rated anime * 0.34)
+    for split in (data.train, data.val, data.test):
+        assert not cold & set(split.anime.tolist())
+    assert all(int(data.anime_train_count[a]) == 0 for a in cold)
+    source = pd.read_csv(input_dir / "ratings.csv")
+    cold_ids = {load(out, "mappings.json")["anime"]["index_to_id"][a] for a in cold}
+    assert len(data.cold) == int(source["anime_id"].isin(cold_ids).sum()) == report["splits"]["cold"]
+    assert sum(report["splits"].values()) == report["ratings"]["kept"]
+    # The same seed picks the same anime whatever the row order.
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(input_dir, shuffled)
+    source.sample(frac=1.0, random_state=3).to_csv(shuffled / "ratings.csv", index=False)
+    assert run(shuffled, tmp_path / "out2", cold_anime_frac=0.34).report["splits"] == report["splits"]
+    assert set(load_processed(tmp_path / "out2").cold.anime.tolist()) == cold

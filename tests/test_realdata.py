@@ -55,8 +55,18 @@ def test_read_counts_match_the_readme(real):
     assert report["anime"]["total"] == expected["anime"]
     assert report["ratings"]["total"] == expected["ratings"]
     assert report["relations"]["total"] == expected["relation edges"]
-    # Every anime rated at least once is in the catalog; the others were never rated.
-    assert report["anime"]["dropped"]["never_rated"] == expected["anime"] - expected["anime with >=1 rating"]
+    # Every anime rated at least once is in the catalog; the others were never rated. All are graph nodes.
+    assert report["anime"]["notes"]["never_rated"] == expected["anime"] - expected["anime with >=1 rating"]
+    assert report["anime"]["kept"] == expected["anime"] == 28_609
+
+
+def test_the_whole_catalog_is_the_graph(real):
+    """Issue 16: every catalog anime is scorable, and every relation between catalog anime is kept."""
+    _, report, out = real
+    data = load_processed(out)
+    assert data.n_anime - 1 == 28_609
+    assert report["relations"]["kept"] >= 22_000 and report["relations"]["dropped"] == {}
+    assert int((data.anime_train_count > 0).sum()) == report["anime"]["notes"]["with_training_ratings"]
 
 
 def test_kept_plus_dropped_is_total_everywhere(real):
@@ -75,7 +85,7 @@ def test_contract_promises_hold(real):
     _, report, _ = real
     assert set(report["ratings"]["dropped"]) <= {"user_below_min_ratings", "anime_below_min_ratings",
                                                  "duplicate_user_anime"}
-    assert set(report["relations"]["dropped"]) <= {"source_not_in_graph", "target_not_in_graph"}
+    assert set(report["relations"]["dropped"]) == set()
     assert "relations_unknown_type_as_other" not in report["anime"].get("notes", {})
 
 

@@ -51,6 +51,8 @@ class ProcessedData:
     test: RatingSplit
     holdout: pd.DataFrame    # user_id, anime_id, rating, anime_idx of held-out users
     data_dir: Path
+    cold: RatingSplit | None = None              # ratings of the anime held out as cold (--cold-anime)
+    anime_train_count: torch.Tensor | None = None  # [n_anime] training ratings per anime (0 = cold)
 
     @property
     def n_users(self) -> int:
@@ -74,8 +76,13 @@ def load_processed(data_dir: str | Path) -> ProcessedData:
     # Explicit dtypes: an empty split (header only) must still give integer/float columns.
     dtypes = {"user_id": str, "anime_id": "int64", "rating": "float64", "user_idx": "int64", "anime_idx": "int64"}
     frames = {name: pd.read_csv(data_dir / f"{name}_ratings.csv", dtype=dtypes)
-              for name in ("train", "val", "test", "holdout")}
+              for name in ("train", "val", "test", "holdout", "cold") if (data_dir / f"{name}_ratings.csv").exists()}
+    train = RatingSplit.from_frame(frames["train"])
+    count = blob.get("anime_train_count")
+    if count is None:  # written before the count was stored
+        count = torch.bincount(train.anime, minlength=int(config["n_anime"]))
     return ProcessedData(
         config=config, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),
-        train=RatingSplit.from_frame(frames["train"]), val=RatingSplit.from_frame(frames["val"]),
-        test=RatingSplit.from_frame(frames["test"]), holdout=frames["holdout"], data_dir=data_dir)
+        train=train, val=RatingSplit.from_frame(frames["val"]),
+        test=RatingSplit.from_frame(frames["test"]), holdout=frames["holdout"], data_dir=data_dir,
+        cold=RatingSplit.from_frame(frames["cold"]) if "cold" in frames else None, anime_train_count=count)

@@ -80,3 +80,17 @@ def pick_holdout_users(ratings: pd.DataFrame, frac: float, min_ratings: int, see
     n = min(n, len(eligible))
     rng = np.random.default_rng(seed + 1)
     return set(rng.choice(eligible, size=n, replace=False).tolist()) if n else set()
+
+
+def pick_cold_anime(ratings: pd.DataFrame, frac: float, seed: int) -> set:
+    """Anime set aside as cold: none of their ratings reach train or validation (the cold-item test).
+
+    A seeded ``frac`` of the anime that still have ratings after filtering, chosen independently
+    of row order.
+    """
+    if frac <= 0:
+        return set()
+    anime = np.sort(ratings["anime_id"].unique())
+    n = int(round(len(anime) * frac))
+    rng = np.random.default_rng(seed + 2)
+    return set(rng.choice(anime, size=n, replace=False).tolist()) if n else set()

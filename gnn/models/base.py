@@ -11,6 +11,7 @@ One trainer (:mod:`gnn.train.trainer`) and one evaluator
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,6 +47,26 @@ class Batch:
 
     def to(self, device: torch.device | str) -> "Batch":
         return replace(self, **{k: v.to(device) for k, v in self.__dict__.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Users to rank the whole catalog for (:meth:`RatingModel.score_catalog`), tensors of leading size ``U``.
+
+    A known (training) user has ``user > 0`` and, as history, their training ratings; a new user
+    has ``user == 0`` and only the history. ``hist_rating`` is normalized like :attr:`Batch.hist_rating`.
+    Each model reads what it needs: an ID model the index, an inductive model the history.
+    """
+
+    user: torch.Tensor          # [U] long, 0 = not a training user
+    hist_anime: torch.Tensor    # [U, L] long, 0 = padding
+    hist_rating: torch.Tensor   # [U, L] float, normalized, 0 at padding
+
+    def __len__(self) -> int:
+        return int(self.user.shape[0])
+
+    def rows(self, start: int, stop: int) -> "UserQuery":
+        return UserQuery(self.user[start:stop], self.hist_anime[start:stop], self.hist_rating[start:stop])
 
 
 @dataclass(frozen=True)
@@ -98,9 +119,12 @@ class RatingModel(nn.Module, ABC):
 
     name: ClassVar[str]
     uses_relations: ClassVar[bool] = False  # sees the catalog's relations, so gets the franchise term
+    predicts_ratings: ClassVar[bool] = True  # False: a ranking-only reference (no rating, no RMSE)
+    inductive: ClassVar[bool] = False        # True: known users too are scored from their history
 
     def __init__(self, ctx: ModelContext) -> None:
         super().__init__()
+        self.n_anime = int(ctx.n_anime)
         self.register_buffer("rating_mean", torch.tensor(float(ctx.rating_mean)))
         self.register_buffer("rating_std", torch.tensor(float(ctx.rating_std)))
         self.rating_low, self.rating_high = float(ctx.rating_low), float(ctx.rating_high)
@@ -131,6 +155,28 @@ class RatingModel(nn.Module, ABC):
     def predict(self, batch: Batch) -> torch.Tensor:
         """Ratings on the original scale, ``[B]``."""
         return self.denormalize(self(batch))
+
+    @torch.no_grad()
+    def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
+        """Ranking scores ``[U, n_anime]`` over the whole catalog, higher first; column 0 (padding) is -inf.
+
+        By default the predicted rating of every anime (what a rating model ranks by); ranking
+        models override it. Known users are scored by ID unless the model is :attr:`inductive`.
+        """
+        self.eval()
+        anime = torch.arange(1, self.n_anime, device=self.device)
+        out = torch.full((len(query), self.n_anime), -math.inf, device=self.device)
+        per = max(1, chunk // max(len(anime), 1))
+        for i in range(0, len(query), per):
+            q = query.rows(i, i + per)
+            n = len(q)
+            hist = self.inductive | (q.user == 0)
+            batch = Batch(user=q.user.repeat_interleave(len(anime)), anime=anime.repeat(n),
+                          hist_anime=q.hist_anime.repeat_interleave(len(anime), 0),
+                          hist_rating=q.hist_rating.repeat_interleave(len(anime), 0),
+                          use_history=hist.repeat_interleave(len(anime)))
+            out[i:i + n, 1:] = self.predict(batch).view(n, -1)
+        return out
 
     def fit_closed_form(self, train: Any) -> bool:
         """Models with a closed-form (non-gradient) fit do it here and return True."""

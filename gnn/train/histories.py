@@ -7,6 +7,12 @@ import torch
 from gnn.data.processed import RatingSplit
 
 
+def keep_key(anime: torch.Tensor) -> torch.Tensor:
+    """A fixed pseudo-random key per anime index: a history longer than the model reads keeps its
+    entries with the highest keys (order-free, the same in training, evaluation and the export)."""
+    return (anime.long() * 2654435761) % 4294967296
+
+
 class UserHistories:
     """Training ratings grouped by user (CSR layout), sampled into padded ``[B, L]`` batches.
 
@@ -32,4 +38,23 @@ class UserHistories:
         valid = count[:, None] > 0
         anime = torch.where(valid, self.anime[pos], torch.zeros_like(pos))
         rating = torch.where(valid, self.rating[pos], torch.zeros(pos.shape))
+        return anime, rating
+
+    def full(self, user: torch.Tensor, max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each user's training ratings as one padded history ``[U, L]`` (``L <= max_len``).
+
+        A user with more than ``max_len`` ratings keeps the ``max_len`` with the highest
+        :func:`keep_key`; entries are in ascending anime index. Users without ratings get all padding.
+        """
+        count = self.count[user].clamp(max=max_len)
+        width = max(1, int(count.max()) if len(count) else 1)
+        anime = torch.zeros(len(user), width, dtype=torch.long)
+        rating = torch.zeros(len(user), width)
+        for row, u in enumerate(user.tolist()):
+            lo, hi = int(self.ptr[u]), int(self.ptr[u + 1])
+            a, r = self.anime[lo:hi], self.rating[lo:hi]
+            if hi - lo > max_len:
+                keep = torch.sort(torch.topk(keep_key(a), max_len).indices).values
+                a, r = a[keep], r[keep]
+            anime[row, :len(a)], rating[row, :len(a)] = a, r
         return anime, rating

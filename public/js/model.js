@@ -4,9 +4,6 @@
 
 export const MODEL_DIR = new URL('./model/anime_recommender/', location.href);
 
-// Data fingerprints of the embedded synthetic sample (data/sample, `make demo` settings), for
-// exports whose metadata carries no explicit "synthetic" flag.
-const SYNTHETIC_FINGERPRINTS = new Set(['0bb36e56096c7ca8']);
 
 export class LoadError extends Error {}
 
@@ -52,10 +49,10 @@ function parseJson(name, bytes) {
   }
 }
 
+// The export metadata says whether the model was trained on generated data (preprocess reads the
+// input folder's dataset.json, which `anime-gnn generate-sample` writes).
 function isSynthetic(meta) {
-  const flags = [meta.synthetic, meta.training?.synthetic, meta.data?.synthetic];
-  if (flags.includes(true)) return true;
-  return SYNTHETIC_FINGERPRINTS.has(meta.training?.data_fingerprint);
+  return [meta.synthetic, meta.training?.synthetic, meta.data?.synthetic].includes(true);
 }
 
 /** The export's metadata, checked for what this page relies on. */

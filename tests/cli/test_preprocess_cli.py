@@ -28,10 +28,11 @@ def test_success_prints_a_summary(input_dir, tmp_path):
                     "--min-ratings", "1", "--holdout-users", "0", "--val-frac", "0.25", "--test-frac", "0.25")
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}/" in result.stdout
-    assert re.search(r"anime\s+7 read\s+6 kept\s+dropped: never_rated 1", result.stdout)
+    assert re.search(r"anime\s+7 read\s+7 kept\s+dropped: none", result.stdout)
+    assert re.search(r"anime notes: never_rated 1, .*with_training_ratings 4", result.stdout)
     assert re.search(r"ratings\s+16 read\s+16 kept\s+dropped: none", result.stdout)
-    assert re.search(r"relations\s+11 read\s+6 kept\s+dropped: duplicate_pair 1, self_relation 1", result.stdout)
-    assert "relations notes: inverse_edges_added 4" in result.stdout
+    assert re.search(r"relations\s+11 read\s+8 kept\s+dropped: duplicate_pair 1, self_relation 1", result.stdout)
+    assert "relations notes: inverse_edges_added 6" in result.stdout
     assert "train 7  val 4  test 5  holdout 0 (0 users); 5 training users" in result.stdout
     assert json.loads((out / "preprocess_report.json").read_text())["ratings"]["kept"] == 16
 

@@ -29,11 +29,13 @@ def known_ids(export_dir, n: int) -> list[str]:
 def test_prototype_names_are_not_anime(browser, site, export_dir):
     page = harness.open_page(browser, site)
     first = known_ids(export_dir, 1)[0]
-    got = page.evaluate("""([names, first]) => {
+    display = json.loads((export_dir / "anime_display.json").read_text())
+    unknown = max(e["id"] for e in display[1:]) + 1   # an id no catalog anime has
+    got = page.evaluate("""([names, first, unknown]) => {
         const m = window.animeGnn.model;
         return {proto: names.map((n) => m.indexOf(n)), first: m.indexOf(first), number: m.indexOf(Number(first)),
-                padding: m.indexOf(m.display.length), empty: m.indexOf('')};
-    }""", [PROTO, first])
+                padding: m.indexOf(unknown), empty: m.indexOf('')};
+    }""", [PROTO, first, unknown])
     assert got == {"proto": [None] * len(PROTO), "first": 1, "number": 1, "padding": None, "empty": None}
 
 

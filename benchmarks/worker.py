@@ -50,10 +50,12 @@ def grid_points(grid: dict[str, dict[str, list]]) -> list[tuple[dict, dict]]:
 
 
 def _train(spec: dict, data: Any, out_dir: Path, model_config: dict, train_overrides: dict) -> tuple[Any, dict]:
+    from gnn.models.registry import train_defaults
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import train_model
 
-    cfg = TrainConfig.from_dict({**spec["train_config"], **train_overrides})
+    # The model's own training defaults (e.g. the gnn's batch size), then the run's settings on top.
+    cfg = TrainConfig.from_dict({**train_defaults(spec["model"]), **spec["train_config"], **train_overrides})
     marks: dict[str, float] = {}
 
     def on_epoch(_epoch: int, _record: dict) -> bool:

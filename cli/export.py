@@ -71,9 +71,7 @@ def export(model_dir: str, output_dir: str, data_dir: str | None, max_history: i
     click.echo(f"exported {r.output_dir}/ version {r.version}")
     click.echo(f"  model.onnx {_mb(r.model_bytes)} (all files {_mb(r.total_bytes)}), tables {r.table_dtype}, "
                f"user table {'kept' if r.user_table else 'left out'}, exporter {r.exporter}")
-    click.echo(f"  parity vs PyTorch: max |diff| {r.parity.max_abs_diff:.2e} (tolerance {r.parity.tolerance:g}; "
-               f"{r.parity.user_pairs} user pairs, {r.parity.histories} histories, "
-               f"{r.parity.catalog_rows} anime per catalog check)")
+    click.echo(f"  parity vs PyTorch: {r.parity.summary()}")
     if r.previous_version:
         click.echo(f"  previous export kept as version {r.previous_version} (anime-gnn rollback restores it)")
 

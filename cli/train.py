@@ -31,7 +31,7 @@ def _num(value: float | None) -> str:
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
               help="Maximum number of epochs (early stopping may end sooner).")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
-              help="Ratings per optimizer step (per process under torchrun).")
+              help="Ratings per optimizer step (per process under torchrun); gnn: 4096 unless given.")
 @click.option("--lr", default=TrainConfig.lr, show_default=True, type=float, help="Peak learning rate (AdamW).")
 @click.option("--weight-decay", default=TrainConfig.weight_decay, show_default=True, type=float,
               help="AdamW weight decay.")
@@ -81,17 +81,21 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             raise UsageError(f"--device expects cpu, cuda or cuda:N, got {device!r}")
         if not torch.cuda.is_available():
             raise UsageError(f"--device {device}: no CUDA GPU is visible to this PyTorch build")
+    from gnn.models.registry import train_defaults
+
+    ctx = click.get_current_context()
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
+    options = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
+                   patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
+                   device=device)
+    options.update({k: v for k, v in train_defaults(model_name).items() if k not in given})
     try:
-        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                          patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
-                          device=device)
+        cfg = TrainConfig(**options)
     except ValueError as err:
         raise UsageError(str(err)) from None
     ensure_writable_dir(output_dir, "--output-dir")  # now, not after the first epoch
     data = load_processed(data_dir)
-    ctx = click.get_current_context()
-    given = {name for name in ctx.params
-             if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
     try:
         result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
                              log=click.echo, progress=not quiet, explicit=given)

@@ -38,6 +38,11 @@ class Filters:
     year_max: int | None = None
 
 
+def _number(x: float) -> float | None:
+    """Rounded for output; None (JSON null) where the model gave no number."""
+    return round(float(x), 4) if math.isfinite(float(x)) else None
+
+
 class OnnxRecommender:
     """A loaded export. Build with :meth:`load`."""
 
@@ -57,8 +62,10 @@ class OnnxRecommender:
         entries = [e or {} for e in display]
         self._years = np.array([np.nan if e.get("year") is None else e["year"] for e in entries], dtype=float)
         self._formats = np.array([str(e.get("format") or "").upper() for e in entries])
-        # The ranking output, when the export has one (else the predicted rating ranks).
+        # The ranking output, when the export has one (else the predicted rating ranks); an export
+        # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
+        self.user_input = "user" in {i.name for i in session.get_inputs()}
         self._franchises: Franchises | None = None
 
     @property
@@ -77,8 +84,8 @@ class OnnxRecommender:
     # -- ids and histories -------------------------------------------------------------------------
 
     def known_user(self, user_id: str) -> int:
-        if not self.user_index:
-            raise UsageError("this export has no user table (exported for new users only); "
+        if not self.user_index or (not self.user_input and self.user_ratings is None):
+            raise UsageError("this export has no known users (exported for new users only); "
                              "give the user's ratings as a history instead")
         index = self.user_index.get(str(user_id))
         if index is None:
@@ -129,23 +136,40 @@ class OnnxRecommender:
         """
         return self.scores(user, history)[0]
 
-    def scores(self, user: int = 0, history: Sequence[tuple[int, float]] = ()) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, user: int = 0, history: Sequence[tuple[int, float]] = (),
+               candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(rating, order_score)``, each ``[n_anime]``: what is shown and what ranks (:meth:`score`).
 
         ``order_score`` is the export's ``score`` output, or the rating itself when it has none.
+        ``candidates`` (anime indices; default every anime) are the ones scored; an export that rates
+        only its best candidates (``rank_candidates``) leaves NaN ratings and -inf scores elsewhere,
+        as do anime that were not candidates.
         """
         H = self.max_history
         hist = np.zeros((1, H), dtype=np.int64)
         rating = np.zeros((1, H), dtype=np.float32)
         for j, (a, r) in enumerate(list(history)[-H:]):
             hist[0, j], rating[0, j] = a, r
-        feed = {"user": np.array([user], dtype=np.int64), "hist_anime": hist, "hist_rating": rating,
-                "anime": np.arange(self.n_anime, dtype=np.int64)}
-        if self.order_output is None:
-            rating = self.session.run(["rating"], feed)[0]
-            return rating, rating
-        rating, order = self.session.run(["rating", self.order_output], feed)
-        return rating, order
+        anime = np.arange(self.n_anime, dtype=np.int64) if candidates is None else np.asarray(candidates, np.int64)
+        feed = {"hist_anime": hist, "hist_rating": rating, "anime": anime}
+        if self.user_input:
+            feed["user"] = np.array([user], dtype=np.int64)
+        outputs = ["rating"] + ([self.order_output] if self.order_output else [])
+        got = self.session.run(outputs, feed)
+        full_rating = np.full(self.n_anime, np.nan, dtype=np.float32)
+        full_order = np.full(self.n_anime, -np.inf, dtype=np.float32)
+        full_rating[anime] = got[0]
+        full_order[anime] = got[1] if self.order_output else got[0]
+        return full_rating, full_order
+
+    def rate_missing(self, rating: np.ndarray, anime: Iterable[int], user: int,
+                     history: Sequence[tuple[int, float]]) -> None:
+        """Fill NaN ratings of ``anime`` in place (anime shown but not among the scored candidates)."""
+        missing = [int(a) for a in dict.fromkeys(anime) if 0 < int(a) < self.n_anime and np.isnan(rating[int(a)])]
+        limit = int(self.metadata.get("rank_candidates") or len(missing) or 1)
+        for start in range(0, len(missing), limit):
+            part = np.array(missing[start:start + limit], dtype=np.int64)
+            rating[part] = self.scores(user, history, part)[0][part]
 
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         keep = np.ones(self.n_anime, dtype=bool)
@@ -168,8 +192,8 @@ class OnnxRecommender:
         for rank, i in enumerate(order, start=1):
             entry = self.display[i] or {}
             rows.append({"rank": rank, "anime_id": self.anime_ids[i], "anime_index": int(i),
-                         "title": entry.get("title"), key: round(float(values[i]), 4),
-                         **({"ranking_score": round(float(ranking[i]), 4)} if ranking is not None else {}),
+                         "title": entry.get("title"), key: _number(values[i]),
+                         **({"ranking_score": _number(ranking[i])} if ranking is not None else {}),
                          "format": entry.get("format"), "year": entry.get("year"),
                          **({"reason": next(reasons)} if reasons is not None else {})})
         return rows
@@ -199,26 +223,28 @@ class OnnxRecommender:
         if user_id is not None:
             user = self.known_user(user_id)
             rated = self.rated_by(user)
-            # Their own ratings feed the franchise term of a model that has one (ignored otherwise).
-            rating, order = self.scores(user=user, history=list(rated.items()))
+            pairs = list(rated.items())   # a known user is their ratings (ordered: the model keeps the last)
+            user = user if self.user_input else 0
         else:
             pairs = self.history_indices(history or [])
-            rated = dict(pairs)
-            rating, order = self.scores(history=pairs)
+            rated, user = dict(pairs), 0
         on_list: dict[int, float | None] = {a: None for a in self._known_ids(seen, "the list")}
         on_list.update(rated)
         keep = self._allowed(filters)
         if exclude_rated and on_list:
             keep[[a for a in on_list if 0 < a < self.n_anime]] = False
+        rating, order = self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep))
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
         ranking = order if self.order_output is not None else None
         if not group:
-            candidates = np.flatnonzero(keep)
+            candidates = np.flatnonzero(keep & np.isfinite(order))
             # Highest score first; ties by anime index, so the order is reproducible.
             top = candidates[np.lexsort((candidates, -order[candidates]))][:max(0, k)]
             rows = self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
         else:
             cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
+            # An entry point or next entry may lie outside the candidates the model rated: rate it now.
+            self.rate_missing(rating, [a for c in cards for a in (c.anime, *c.others)], user, pairs)
             why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime)) for c in cards]
             rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
             for row, card in zip(rows, cards):

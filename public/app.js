@@ -9,7 +9,7 @@ import { Franchises } from './js/franchise.js';
 import { downloadRatings, importList } from './js/importer.js';
 import { loadModel, LoadError } from './js/model.js';
 import { RatingStore, StatusStore } from './js/ratings.js';
-import { buildList, recentYear, today } from './js/recs.js';
+import { allowedAnime, buildList, recentYear, today } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
@@ -227,23 +227,39 @@ class App {
     const pairs = this.history();
     const starting = pairs.length === 0;
     list.dataset.state = 'scoring';
-    const key = JSON.stringify(pairs.slice(-this.model.maxHistory));
-    if (this.cache.key !== key) {
-      this.cache = { key, ...await this.model.score(pairs) };
-    }
-    const { scores, order, ms } = this.cache;
     // On the list: rated (the rating) and imported without a score (null); planned anime are marked.
     const rated = new Map([...this.listed('seen').map((a) => [a, null]), ...pairs]);
     const planned = new Set(this.listed('planned'));
-    const common = { model: this.model, franchises: this.franchises, orderScore: order, rated, filters: readFilters() };
+    const filters = readFilters();
+    // Only what may be listed is scored (the model rates its best candidates among them).
+    const [, candidates] = allowedAnime({ model: this.model, rated, filters });
+    const key = JSON.stringify([pairs.slice(-this.model.maxHistory), candidates.length, candidates.slice(0, 50), filters.yearMin,
+      filters.yearMax, filters.formats ? [...filters.formats] : null, [...rated.keys()]]);
+    if (this.cache.key !== key) {
+      this.cache = { key, ...await this.model.score(pairs, candidates) };
+    }
+    const { scores, order, ms } = this.cache;
+    const common = { model: this.model, franchises: this.franchises, orderScore: order, rated, filters };
     const top = buildList({ ...common, k: Number($('top-n').value) });
+    // An entry point or next entry may lie outside the candidates the model rated: rate it now.
+    await this.model.rateMissing(pairs, scores, top.flatMap((c) => [c.anime, ...c.others]));
     const render = (c) => this.card(c.anime, { score: scores[c.anime], reason: c.reason, group: c, scores, planned });
     list.replaceChildren(...top.map(render));
     if (!top.length) list.append(el('li', { class: 'muted', text: 'No anime match these filters.' }));
     $('recs-h').textContent = starting ? 'A place to start' : 'Recommended for you';
     show($('start-note'), starting);
-    const fresh = starting && this.newYear !== null
-      ? buildList({ ...common, k: 12, keep: (a) => this.display[a].year === this.newYear && !this.franchises.later[a] }) : [];
+    const isNew = (a) => this.display[a].year === this.newYear && !this.franchises.later[a];
+    let fresh = [];
+    if (starting && this.newYear !== null) {
+      // Its own run: the new series are scored among themselves, not cut by the whole catalog's best.
+      const [, newOnes] = allowedAnime({ model: this.model, rated, filters, keep: isNew });
+      const run = newOnes.length ? await this.model.score(pairs, newOnes) : null;
+      if (run) {
+        fresh = buildList({ ...common, orderScore: run.order, k: 12, keep: isNew });
+        await this.model.rateMissing(pairs, run.scores, fresh.flatMap((c) => [c.anime, ...c.others]));
+        for (const c of fresh) for (const a of [c.anime, ...c.others]) scores[a] = run.scores[a];
+      }
+    }
     $('new-h').textContent = `New series from ${this.newYear}`;
     $('new-list').replaceChildren(...fresh.map(render));
     show($('new-row'), fresh.length > 0);

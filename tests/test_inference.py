@@ -41,7 +41,9 @@ def test_recommend_excludes_rated_anime(rec):
     ids = [r["anime_id"] for r in rows]
     assert not {1, 5, 7} & set(ids) and len(ids) == tiny.N_ANIME - 3
     assert ids.count(ids[0]) == 1 and [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
-    assert all(rows[i]["predicted_rating"] >= rows[i + 1]["predicted_rating"] for i in range(len(rows) - 1))
+    # Ordered by the ranking score ("will watch" and "will like"); the predicted rating is shown.
+    assert all(rows[i]["ranking_score"] >= rows[i + 1]["ranking_score"] for i in range(len(rows) - 1))
+    assert all(1 <= r["predicted_rating"] <= 10 for r in rows)
     assert {1, 5, 7} <= {r["anime_id"] for r in rec.recommend(history=history, k=100, exclude_rated=False,
                                                                 group=False)}
     # A known user: everything they rated in the data is left out.
@@ -103,9 +105,9 @@ def test_one_card_per_franchise_at_its_entry_point_or_next_entry(rec):
     s1 = next(r for r in rows if r["anime_id"] == 1)
     assert s1["reason"] == "start of the Show 0 S1 series (3 entries)" and s1["series_size"] == 3
     assert sorted(o["anime_id"] for o in s1["other_entries"]) == [2, 3]
-    others = [o["predicted_rating"] for o in s1["other_entries"]]
+    others = [o["ranking_score"] for o in s1["other_entries"]]   # in walk order: by ranking score
     assert others == sorted(others, reverse=True) and set(s1["other_entries"][0]) == {
-        "anime_id", "anime_index", "title", "predicted_rating", "format", "year"}
+        "anime_id", "anime_index", "title", "predicted_rating", "ranking_score", "format", "year"}
     # Rated season 1 only: season 2 is offered, season 3 hangs off its card.
     rows = rec.recommend(history=[(1, 9)], k=100)
     card = next(r for r in rows if r["anime_id"] in (2, 3))
@@ -122,7 +124,7 @@ def test_order_score_ranks_and_rating_is_shown(rec, monkeypatch):
     rating = rec.score(history=[])
     order = -rating  # the reverse of the rating order
     monkeypatch.setattr(rec, "order_output", "score")
-    monkeypatch.setattr(rec, "scores", lambda user=0, history=(): (rating, order))
+    monkeypatch.setattr(rec, "scores", lambda user=0, history=(), candidates=None: (rating, order))
     raw = rec.recommend(history=[], k=100, group=False)
     assert [r["predicted_rating"] for r in raw] == sorted(r["predicted_rating"] for r in raw)
     assert all(r["ranking_score"] == pytest.approx(-r["predicted_rating"], abs=1e-4) for r in raw)

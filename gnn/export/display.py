@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gnn.data.history_key import keep_key
 from gnn.errors import InputError
 from gnn.io import atomic_path, read_json, write_json
 
@@ -76,7 +77,11 @@ def user_ratings(data_dir: Path, n_users: int) -> tuple[np.ndarray, np.ndarray, 
         return None
     cols = ["user_idx", "anime_idx", "rating"]
     frame = pd.concat([pd.read_csv(p, usecols=cols) for p in paths], ignore_index=True)
-    frame = frame[(frame["user_idx"] > 0) & (frame["user_idx"] < n_users)].sort_values(["user_idx", "anime_idx"])
+    frame = frame[(frame["user_idx"] > 0) & (frame["user_idx"] < n_users)]
+    # Per user, ascending by the fixed history key: a reader keeping the last H entries keeps the ones
+    # the evaluation and training keep (gnn.train.histories.keep_key).
+    frame = frame.assign(_key=keep_key(frame["anime_idx"].astype("int64")))
+    frame = frame.sort_values(["user_idx", "_key", "anime_idx"])
     counts = np.bincount(frame["user_idx"].to_numpy(), minlength=n_users)[:n_users]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype("<i4")
     return offsets, frame["anime_idx"].to_numpy().astype("<i4"), frame["rating"].to_numpy().astype("<f4")

@@ -35,6 +35,8 @@ from gnn.export.tables import ExportTables, fold_model, item_embeddings
 from gnn.io import read_json, write_json
 from gnn.models.base import ModelContext
 from gnn.models.history import TwoTowerModel
+from gnn.models.recommender import GNNRecommender
+from gnn.export.gnn_export import export_gnn
 from gnn.models.series import SeriesAdjusted, SeriesTerm
 
 # model.onnx budget for the browser; `user_table="auto"` drops the user table to stay under it.
@@ -76,18 +78,42 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: str = "dynamo") -> str:
-    """Export ``module`` (taking the four ONNX inputs) to ``path``; returns the exporter actually used.
-
-    The dynamo exporter (``torch.export`` + onnxscript) is the default; if it fails
-    the TorchScript exporter (``dynamo=False``, same opset) is used and the
-    returned name says why.
-    """
+def example_inputs(max_history: int, with_user: bool = True) -> dict[str, torch.Tensor]:
+    """The ONNX inputs by name, with example values (the batch dimension of ``anime`` is dynamic)."""
     H = max_history
     batch = 5 if H != 5 else 6  # a batch size equal to no other dim, so nothing gets unified with it
-    args = (torch.zeros(1, dtype=torch.long), torch.zeros(1, H, dtype=torch.long), torch.zeros(1, H),
-            torch.arange(1, batch + 1))
-    common = dict(opset_version=OPSET, input_names=INPUT_NAMES, output_names=OUTPUT_NAMES)
+    inputs = {"user": torch.zeros(1, dtype=torch.long)} if with_user else {}
+    return {**inputs, "hist_anime": torch.zeros(1, H, dtype=torch.long), "hist_rating": torch.zeros(1, H),
+            "anime": torch.arange(1, batch + 1)}
+
+
+def _optimize_small_constants(path: Path, limit: int = 1024) -> None:
+    """The exporter's graph optimizations, folding only constants below ``limit`` elements: scalar casts
+    are folded (ONNX Runtime Web warns about unfolded CastLike nodes) while a cast of a stored table
+    stays a cast (so the table stays int8/float16 in the file)."""
+    import onnx
+    import onnxscript.optimizer
+
+    model = onnxscript.optimizer.optimize(onnx.load(str(path)), input_size_limit=limit, output_size_limit=limit)
+    onnx.save(model, str(path))
+
+
+def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: str = "dynamo",
+               inputs: dict[str, torch.Tensor] | None = None, outputs: list[str] | None = None,
+               fold_constants: bool = True) -> str:
+    """Export ``module`` to ``path``; returns the exporter actually used.
+
+    ``inputs`` (name -> example, in the module's argument order; default: the four inputs of the
+    precomputed scorer) and ``outputs`` (names): every output has the batch size of ``anime``. The
+    dynamo exporter (``torch.export`` + onnxscript) is the default; if it fails the TorchScript
+    exporter (``dynamo=False``, same opset) is used and the returned name says why.
+    ``fold_constants=False`` keeps casts of stored tables in the graph (int8 and float16 tables stay
+    small in the file; ONNX Runtime folds them when it loads the model).
+    """
+    inputs = inputs or example_inputs(max_history)
+    outputs = outputs or OUTPUT_NAMES
+    args = tuple(inputs.values())
+    common = dict(opset_version=OPSET, input_names=list(inputs), output_names=outputs)
     module.eval()
     if exporter == "dynamo":
         try:
@@ -95,16 +121,19 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _quiet("torch.onnx"):
                 warnings.simplefilter("ignore")
                 torch.onnx.export(module, args, str(path), dynamo=True, external_data=False, verbose=False,
-                                  dynamic_shapes={"user": None, "hist_anime": None, "hist_rating": None,
-                                                  "anime": {0: torch.export.Dim("batch")}}, **common)
+                                  optimize=fold_constants,
+                                  dynamic_shapes={k: ({0: torch.export.Dim("batch")} if k == "anime" else None)
+                                                  for k in inputs}, **common)
+                if not fold_constants:
+                    _optimize_small_constants(path)
             return "dynamo"
         except Exception as err:  # noqa: BLE001 - any exporter failure: fall back, and say so
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:200]
             exporter = f"torchscript (dynamo failed: {reason})"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, args, str(path), dynamo=False,
-                          dynamic_axes={"anime": {0: "batch"}, "rating": {0: "batch"}}, **common)
+        torch.onnx.export(module, args, str(path), dynamo=False, do_constant_folding=fold_constants,
+                          dynamic_axes={"anime": {0: "batch"}, **{o: {0: "batch"} for o in outputs}}, **common)
     return exporter
 
 
@@ -122,7 +151,7 @@ def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict, SeriesExp
                               rel_idx=ctx.tables.rel_idx, rel_w=ctx.tables.rel_w)
     meta_path = path.parent / "model_metadata.json"
     meta = read_json(meta_path) if meta_path.exists() else {}
-    if not isinstance(model, TwoTowerModel):
+    if not isinstance(model, (TwoTowerModel, GNNRecommender)):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
     return model, ctx, meta, series
 
@@ -148,6 +177,14 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
     model_dir, output_dir = Path(model_dir), Path(output_dir)
     model, ctx, model_meta, series = _load(model_dir)
     data_dir = Path(data_dir or model_meta.get("data_dir") or "data/processed")
+    if isinstance(model, GNNRecommender):  # its own scorer: history in, (score, rating) out
+        version, previous, parity, used = export_gnn(model, ctx, model_meta, data_dir, output_dir, exporter,
+                                                     embedding_dim, keep_versions, parity_seed, write_onnx, say)
+        sizes = {p.name: p.stat().st_size for p in output_dir.iterdir() if p.is_file()}
+        return ExportResult(output_dir=output_dir, version=version, previous_version=previous,
+                            model_bytes=sizes["model.onnx"], total_bytes=sum(sizes.values()), parity=parity,
+                            user_table=False, table_dtype="int8 vectors, float16 weights", exporter=used,
+                            seconds=time.perf_counter() - start)
     anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
 
     with single_thread():

@@ -51,6 +51,10 @@ class ParityReport:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> str:
+        return (f"max |diff| {self.max_abs_diff:.2e} (tolerance {self.tolerance:g}; {self.user_pairs} user pairs, "
+                f"{self.histories} histories, {self.catalog_rows} anime per catalog check)")
+
 
 @contextlib.contextmanager
 def single_thread() -> Iterator[None]:

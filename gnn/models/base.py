@@ -50,6 +50,30 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class TaskBatch:
+    """``B`` training tasks: one user's history and a chunk of their other ratings to predict.
+
+    ``target_edge`` holds each target's position in the training ratings (its graph edge, hidden
+    from the encoder for this step); ``rated`` every training anime of the user (never a negative
+    of the softmax). Padding: anime 0, edge -1.
+    """
+
+    hist: torch.Tensor          # [B, H] long
+    hist_z: torch.Tensor        # [B, H] normalized ratings, 0 at padding
+    target: torch.Tensor        # [B, T] long
+    target_z: torch.Tensor      # [B, T] normalized ratings
+    target_edge: torch.Tensor   # [B, T] long
+    rated: torch.Tensor         # [B, R] long
+
+    def to(self, device: torch.device | str) -> "TaskBatch":
+        return TaskBatch(**{k: v.to(device) for k, v in self.__dict__.items()})
+
+    @property
+    def n_targets(self) -> int:
+        return int((self.target > 0).sum())
+
+
+@dataclass(frozen=True)
 class UserQuery:
     """Users to rank the whole catalog for (:meth:`RatingModel.score_catalog`), tensors of leading size ``U``.
 
@@ -61,12 +85,31 @@ class UserQuery:
     user: torch.Tensor          # [U] long, 0 = not a training user
     hist_anime: torch.Tensor    # [U, L] long, 0 = padding
     hist_rating: torch.Tensor   # [U, L] float, normalized, 0 at padding
+    exclude: torch.Tensor | None = None  # [U, R] long: anime not to rank (e.g. every rated one), 0 = padding
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
 
     def rows(self, start: int, stop: int) -> "UserQuery":
-        return UserQuery(self.user[start:stop], self.hist_anime[start:stop], self.hist_rating[start:stop])
+        return UserQuery(self.user[start:stop], self.hist_anime[start:stop], self.hist_rating[start:stop],
+                         None if self.exclude is None else self.exclude[start:stop])
+
+
+@dataclass(frozen=True)
+class RatingEdges:
+    """Training ratings as graph edges: ``user``, ``anime`` (indices) and ``z`` (normalized rating), ``[E]`` each."""
+
+    user: torch.Tensor
+    anime: torch.Tensor
+    z: torch.Tensor
+    n_users: int
+
+    def to_dict(self) -> dict:
+        return {"user": self.user, "anime": self.anime, "z": self.z, "n_users": self.n_users}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RatingEdges":
+        return cls(d["user"].long(), d["anime"].long(), d["z"].float(), int(d["n_users"]))
 
 
 @dataclass(frozen=True)
@@ -90,25 +133,33 @@ class ModelContext:
     rating_high: float
     tables: ItemTables
     graph: HeteroData
+    train_count: torch.Tensor | None = None   # [n_anime] training ratings per anime (0 = cold)
+    ratings: RatingEdges | None = None        # the training ratings, for models that pass messages over them
 
     @classmethod
     def from_processed(cls, data: "ProcessedData") -> "ModelContext":
         c = data.config
+        t = data.train
+        z = (t.rating - c["rating_mean"]) / c["rating_std"]
         return cls(n_users=c["n_users"], n_anime=c["n_anime"], n_genres=c["n_genres"], n_tags=c["n_tags"],
                    n_studios=c["n_studios"], n_relation_types=c["n_relation_types"],
                    rating_mean=c["rating_mean"], rating_std=c["rating_std"],
                    rating_low=c["rating_scale"]["low"], rating_high=c["rating_scale"]["high"],
-                   tables=data.tables, graph=data.graph)
+                   tables=data.tables, graph=data.graph, train_count=data.anime_train_count,
+                   ratings=RatingEdges(t.user, t.anime, z.float(), int(c["n_users"])))
 
     def to_blob(self) -> dict:
         """Plain tensors and numbers, for a ``weights_only`` checkpoint."""
-        blob = {k: v for k, v in self.__dict__.items() if k not in ("tables", "graph")}
-        return {**blob, "tables": self.tables.to_dict(), "graph": graph_to_dict(self.graph)}
+        blob = {k: v for k, v in self.__dict__.items() if k not in ("tables", "graph", "ratings")}
+        return {**blob, "tables": self.tables.to_dict(), "graph": graph_to_dict(self.graph),
+                "ratings": self.ratings.to_dict() if self.ratings is not None else None}
 
     @classmethod
     def from_blob(cls, blob: dict) -> "ModelContext":
+        ratings = blob.get("ratings")
         return cls(**{**blob, "tables": ItemTables.from_dict(blob["tables"]),
-                      "graph": graph_from_dict(blob["graph"])})
+                      "graph": graph_from_dict(blob["graph"]),
+                      "ratings": RatingEdges.from_dict(ratings) if ratings is not None else None})
 
 
 LOSSES = {"mse": F.mse_loss, "huber": F.smooth_l1_loss, "l1": F.l1_loss}
@@ -121,6 +172,8 @@ class RatingModel(nn.Module, ABC):
     uses_relations: ClassVar[bool] = False  # sees the catalog's relations, so gets the franchise term
     predicts_ratings: ClassVar[bool] = True  # False: a ranking-only reference (no rating, no RMSE)
     inductive: ClassVar[bool] = False        # True: known users too are scored from their history
+    trains_on: ClassVar[str] = "rows"        # "rows": Batch es of ratings; "tasks": TaskBatch es (history -> ratings)
+    train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig values this model trains best with (unless given)
 
     def __init__(self, ctx: ModelContext) -> None:
         super().__init__()
@@ -134,8 +187,21 @@ class RatingModel(nn.Module, ABC):
         """Normalized rating predictions, ``[B]``."""
 
     def loss(self, batch: Batch, kind: str = "mse") -> torch.Tensor:
+        """The training objective of one step (what the trainer minimizes)."""
         assert batch.target is not None, "loss needs batch.target"
         return LOSSES[kind](self(batch), batch.target) + self.regularization(batch)
+
+    def optimizer_groups(self, weight_decay: float) -> list[dict]:
+        """AdamW parameter groups: weight decay on weight matrices only (not embeddings, biases, norms)."""
+        decay, no_decay = [], []
+        for module_name, module in self.named_modules():
+            for name, p in module.named_parameters(recurse=False):
+                if not p.requires_grad:
+                    continue
+                matrix = p.dim() >= 2 and not isinstance(module, nn.Embedding)
+                (decay if matrix else no_decay).append(p)
+        return [g for g in ({"params": decay, "weight_decay": weight_decay},
+                            {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
 
     def regularization(self, batch: Batch) -> torch.Tensor:
         """Extra penalty added to the loss (e.g. L2 on the batch's factors); 0 by default."""
@@ -157,11 +223,22 @@ class RatingModel(nn.Module, ABC):
         return self.denormalize(self(batch))
 
     @torch.no_grad()
+    def predict_users(self, hist_anime: torch.Tensor, hist_rating: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Ratings (original scale) ``[U, T]`` of ``targets`` (0 = padding) for users given by histories ``[U, L]``."""
+        U, T = targets.shape
+        batch = Batch(user=torch.zeros(U * T, dtype=torch.long, device=targets.device), anime=targets.reshape(-1),
+                      hist_anime=hist_anime.repeat_interleave(T, 0), hist_rating=hist_rating.repeat_interleave(T, 0),
+                      use_history=torch.ones(U * T, dtype=torch.bool, device=targets.device))
+        return self.predict(batch).view(U, T)
+
+    @torch.no_grad()
     def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
         """Ranking scores ``[U, n_anime]`` over the whole catalog, higher first; column 0 (padding) is -inf.
 
         By default the predicted rating of every anime (what a rating model ranks by); ranking
         models override it. Known users are scored by ID unless the model is :attr:`inductive`.
+        ``query.exclude`` may be left to the caller (which drops those anime anyway); a model that
+        only scores its best candidates must keep them out of the candidates.
         """
         self.eval()
         anime = torch.arange(1, self.n_anime, device=self.device)

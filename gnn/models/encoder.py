@@ -1,130 +1,265 @@
-"""Heterogeneous message passing over the whole catalog graph -> a relationship embedding per anime.
+"""Heterogeneous message passing over the catalog graph joined to the user-anime rating graph.
 
-Full-graph only (no neighbour sampling, no torch-scatter/torch-sparse/pyg-lib):
-the catalog graph is small enough to run in full on every training step.
+Full-graph only (no neighbour sampling, no torch-scatter/torch-sparse/pyg-lib): the graph comes as a
+PyG :class:`~torch_geometric.data.HeteroData`; every edge type becomes a ``torch.sparse`` CSR matrix
+(with its transpose, so a backward pass is one more sparse product rather than a sort of every edge),
+and each edge type's weight matrix is applied on whichever side of the adjacency is smaller
+(``A (X W)`` or ``(A X) W``, the same linear map).
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 from torch import nn
 from torch_geometric.data import HeteroData
-from torch_geometric.nn import GraphConv, HeteroConv
 
 from gnn.graph.builder import RELATED
+from gnn.models.base import RatingEdges
 from gnn.models.layers import init_embedding
 
-# Nodes of these types receive messages from many anime (a big studio, a common
-# genre): averaging keeps their scale independent of their degree. Anime receive
-# from studios/tags/genres with weights that already sum to 1 per anime, so a
-# weighted sum is a weighted mean there. Relations use a mean too, so a large
-# franchise does not blow up its members' activations.
+# Nodes of these types receive messages from many anime (a big studio, a common genre): a weighted
+# mean keeps their scale independent of their degree; so do franchise relations. Anime receive from
+# studios/tags/genres with weights that already sum to 1 per anime (a weighted mean already).
 _MEAN_DST = ("studio", "tag", "genre")
+# The rating edges, both directions, each twice: "who rated it" (weight 1/degree) and "how" (weight
+# z/degree, z the normalized rating), so a message says both (GC-MC's rating-typed edges, with the
+# rating as a scale instead of one weight matrix per rating level).
+RATES = ("user", "rates", "anime")
+RATES_Z = ("user", "rates_z", "anime")
+RATED_BY = ("anime", "rated_by", "user")
+RATED_BY_Z = ("anime", "rated_by_z", "user")
 
 
-def _key(edge: tuple[str, str, str]) -> str:
-    return "__".join(edge)
+class _CSRMatmul(torch.autograd.Function):
+    """``A @ X`` for a fixed sparse ``A`` with its transpose given, so the backward is one more sparse
+    product instead of torch's generic transpose (a sort of every edge, every step)."""
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, a_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.a_t = a_t
+        return torch.sparse.mm(a, x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return None, None, torch.sparse.mm(ctx.a_t, grad)
 
 
-class CatalogEncoder(nn.Module):
-    r"""Heterogeneous GNN (one :class:`~torch_geometric.nn.GraphConv` per edge type) over the catalog.
+class _TypedCSRMatmul(torch.autograd.Function):
+    """``A(s) @ X`` where edge ``e`` weighs ``base_e * s[type_e]`` (a learned scale per relation type):
+    the gradient reaches ``X`` and ``s`` (per edge ``base_e * <G[dst_e], X[src_e]>``, summed by type)."""
 
-    Inputs per node type: anime use a linear projection of ``graph['anime'].x``
-    (plus, optionally, a learned per-anime ID embedding); studios, tags and
-    genres use learned embeddings (row 0 = the isolated padding node). Each
-    layer is a :class:`~torch_geometric.nn.HeteroConv` (sum over edge types)
-    with residual connections; every conv uses the edge's ``edge_weight``.
+    @staticmethod
+    def forward(ctx, adj: "Adjacency", scale: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        a = adj.matrix("", adj.values * scale[adj.edge_type])
+        ctx.adj, ctx.scale = adj, scale
+        ctx.save_for_backward(x)
+        return torch.sparse.mm(a, x)
 
-    ``related_to`` edges are relation-type aware: the configured type weight
-    :math:`w_e` is multiplied by a learned positive per-type scale
-    :math:`\exp(\theta_{t(e)})` (initialised to 1, so the configuration is the
-    prior), separately in each layer.
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        adj = ctx.adj
+        a_t = adj.matrix("t_", adj.t_values * ctx.scale[adj.t_edge_type])
+        per_edge = adj.values * (grad[adj.row] * x[adj.col]).sum(-1)             # CSR order
+        grad_scale = torch.zeros_like(ctx.scale).index_add_(0, adj.edge_type, per_edge)
+        return None, grad_scale, torch.sparse.mm(a_t, grad)
 
-    The graph tensors are buffers (``persistent=False``: a checkpoint stores the
-    graph once, through :meth:`ModelContext.to_blob`).
 
-    Args:
-        graph (HeteroData): The catalog graph of :func:`gnn.graph.builder.build_catalog_graph`.
-        n_relation_types (int): Number of relation types (``edge_type`` ids are below it).
-        hidden (int): Hidden size of every node type.
-        out_dim (int): Size of the per-anime relationship embedding.
-        num_layers (int): Message-passing layers (2 reaches an anime's
-            studio-mates, tag-mates and relations of relations).
-        dropout (float): Dropout between layers.
-        anime_id_dim (int): If positive, add a learned per-anime embedding of
-            this size to the anime input, so ratings learned for one anime can
-            flow along relations to another (costs ``n_anime * anime_id_dim`` parameters).
+class SparseAdjacency:
+    """A CSR matrix and its transpose, used as ``adj @ x`` (autograd flows to ``x`` only)."""
 
-    Shapes:
-        - **input:** none (the graph is held in buffers)
-        - **output:** :math:`[n_{anime}, \text{out\_dim}]` (``n_anime`` includes padding row 0)
+    def __init__(self, a: torch.Tensor, a_t: torch.Tensor) -> None:
+        self.a, self.a_t = a, a_t
 
-    Cost and scaling: one forward is :math:`O(E \cdot d + N \cdot d^2)` per layer
-    (:math:`E` edges, :math:`N` nodes, :math:`d` = ``hidden``). On the real data
-    (5.9k anime, 1.4k studio/tag/genre nodes, 100k directed edges) one
-    forward+backward took 80-100 ms on 1-2 busy CPU cores (forward alone
-    30-40 ms), once per training step. At inference the output is constant:
-    compute it once (:meth:`GNNRecommender.item_state`) and reuse it. For much
-    larger catalogs, cache it per epoch or sample neighbourhoods per batch.
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
+        return _CSRMatmul.apply(self.a, self.a_t, x)
+
+
+class Adjacency(nn.Module):
+    """One edge type as a CSR matrix ``[n_dst, n_src]`` (and its transpose, for the backward);
+    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure."""
+
+    def __init__(self, dst: torch.Tensor, src: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
+                 edge_type: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.shape = shape
+        for prefix, rows, cols, n_rows, n_cols in (("", dst, src, shape[0], shape[1]),
+                                                   ("t_", src, dst, shape[1], shape[0])):
+            order = torch.argsort(rows * n_cols + cols, stable=True)
+            crow = torch.zeros(n_rows + 1, dtype=torch.long)
+            crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
+            for name, t in (("crow", crow), ("col", cols[order]), ("row", rows[order]),
+                            ("values", values[order].float()), ("order", order)):
+                self.register_buffer(prefix + name, t, persistent=False)
+            if edge_type is not None:
+                self.register_buffer(prefix + "edge_type", edge_type[order], persistent=False)
+
+    def matrix(self, prefix: str, values: torch.Tensor) -> torch.Tensor:
+        """The CSR matrix (``prefix`` "" or the transpose "t_") with these values in CSR order."""
+        shape = self.shape if prefix == "" else self.shape[::-1]
+        with warnings.catch_warnings():  # "sparse CSR tensor support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(getattr(self, prefix + "crow"), getattr(self, prefix + "col"),
+                                           values, shape)
+
+    def forward(self, keep: torch.Tensor | None = None) -> SparseAdjacency:
+        mats = []
+        for prefix in ("", "t_"):
+            values = getattr(self, prefix + "values")
+            if keep is not None:
+                values = values * keep[getattr(self, prefix + "order")].to(values.dtype)
+            mats.append(self.matrix(prefix, values))
+        return SparseAdjacency(*mats)
+
+    def scaled(self, scale: torch.Tensor) -> "TypedAdjacency":
+        """This adjacency with each edge's value multiplied by ``scale[edge type]`` (learned)."""
+        return TypedAdjacency(self, scale)
+
+
+class TypedAdjacency:
+    def __init__(self, adj: Adjacency, scale: torch.Tensor) -> None:
+        self.adj, self.scale = adj, scale
+
+    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
+        return _TypedCSRMatmul.apply(self.adj, self.scale, x)
+
+
+def _edge_adjacency(graph: HeteroData, edge: tuple[str, str, str]) -> Adjacency:
+    src, dst = graph[edge].edge_index
+    w = graph[edge].edge_weight.float()
+    n_dst, n_src = int(graph[edge[2]].num_nodes), int(graph[edge[0]].num_nodes)
+    if edge[2] in _MEAN_DST or edge == RELATED:
+        w = w / torch.bincount(dst, minlength=n_dst).clamp_min(1).float()[dst]
+    edge_type = graph[edge].edge_type.long() if edge == RELATED else None
+    return Adjacency(dst, src, w, (n_dst, n_src), edge_type)
+
+
+class TypedLayer(nn.Module):
+    r"""One heterogeneous layer: ``x'_t = W_t x_t + b_t + \sum_{e: s \to t} A_e x_s W_e`` for the updated types.
+
+    ``A_e`` is the (weighted) adjacency of edge type ``e``; ``W_e`` is applied before the
+    aggregation when the source type has fewer nodes than the destination, after it otherwise.
     """
 
-    def __init__(self, graph: HeteroData, n_relation_types: int, hidden: int = 64, out_dim: int = 32,
-                 num_layers: int = 2, dropout: float = 0.0, anime_id_dim: int = 0,
+    def __init__(self, edge_types: list[tuple[str, str, str]], updated: list[str], num_nodes: dict[str, int],
+                 hidden: int) -> None:
+        super().__init__()
+        self.edge_types, self.updated, self.num_nodes = edge_types, updated, num_nodes
+        self.lin = nn.ModuleDict({"__".join(e): nn.Linear(hidden, hidden, bias=False) for e in edge_types})
+        self.root = nn.ModuleDict({t: nn.Linear(hidden, hidden) for t in updated})
+
+    def forward(self, x: dict[str, torch.Tensor], adj: dict[tuple[str, str, str], Any]) -> dict[str, torch.Tensor]:
+        """``adj[e] @ x[src]`` aggregates edge type ``e`` (a :class:`SparseAdjacency` or :class:`TypedAdjacency`)."""
+        out = {t: self.root[t](x[t]) for t in self.updated}
+        for e in self.edge_types:
+            src, _, dst = e
+            lin = self.lin["__".join(e)]
+            if self.num_nodes[src] < self.num_nodes[dst]:
+                out[dst] = out[dst] + _aggregate(adj[e], lin(x[src]))
+            else:
+                out[dst] = out[dst] + lin(_aggregate(adj[e], x[src]))
+        return out
+
+
+def _aggregate(adj: Any, x: torch.Tensor) -> torch.Tensor:
+    return adj @ x
+
+
+class GraphEncoder(nn.Module):
+    r"""Heterogeneous GNN over the catalog graph and the user-anime rating graph -> one vector per anime.
+
+    Node inputs: anime use a linear projection of ``graph['anime'].x`` (catalog facts: popularity,
+    score, year, episodes, format) plus, for anime with training ratings, a learned per-anime ID
+    embedding (DropoutNet: :meth:`forward` takes which anime may use theirs, so training can hide it
+    and the graph-only path learns to stand alone); studios, tags and genres use learned
+    embeddings; users start at zero and are built from the anime they rated and how (layer 1), so a
+    user is their ratings, never an ID. Franchise relations are split by type, each type with a
+    learned positive scale per layer (initialised to 1, so the configured type weights are the
+    prior). Residual connections throughout. After two layers an anime's vector reflects its
+    catalog neighbourhood and who rated it how.
+
+    Shapes:
+        - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all),
+          ``id_keep`` :math:`[n_{anime}]` bool (anime whose ID embedding is used; None = every
+          anime with training ratings)
+        - **output:** :math:`[n_{anime}, \text{out\_dim}]` (row 0 = the padding anime)
+
+    Cost: per layer :math:`O(E \cdot d + N \cdot d^2)`. At inference the output is constant: the
+    exporter stores it, so no graph code runs at request time.
+    """
+
+    def __init__(self, graph: HeteroData, ratings: RatingEdges | None, warm: torch.Tensor, n_relation_types: int,
+                 hidden: int = 64, out_dim: int = 128, num_layers: int = 2, dropout: float = 0.0, id_dim: int = 64,
                  negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.edge_types: list[tuple[str, str, str]] = list(graph.edge_types)
         self.num_nodes = {t: int(graph[t].num_nodes) for t in graph.node_types}
         n_anime, n_features = graph["anime"].x.shape
         self.register_buffer("anime_x", graph["anime"].x.float(), persistent=False)
-        for edge in self.edge_types:
-            self.register_buffer(f"ei_{_key(edge)}", graph[edge].edge_index.long(), persistent=False)
-            self.register_buffer(f"ew_{_key(edge)}", graph[edge].edge_weight.float(), persistent=False)
-        self.has_related = RELATED in self.edge_types
-        if self.has_related:
-            self.register_buffer("rel_type", graph[RELATED].edge_type.long(), persistent=False)
+        self.register_buffer("warm", warm.bool(), persistent=False)
+        self.adj = nn.ModuleDict({"__".join(e): _edge_adjacency(graph, e) for e in graph.edge_types if e != RELATED})
+        self.related = _edge_adjacency(graph, RELATED) if RELATED in graph.edge_types else None
+        self.n_rating_edges = 0
+        if ratings is not None:
+            self.num_nodes["user"] = ratings.n_users
+            self.adj.update(_rating_adjacencies(ratings, n_anime))
+            self.n_rating_edges = len(ratings.anime)
+            self.register_buffer("rating_anime", ratings.anime.long(), persistent=False)
+        edge_types = [tuple(k.split("__")) for k in self.adj] + ([RELATED] if self.related is not None else [])
 
         self.anime_in = nn.Linear(n_features, hidden)
-        self.anime_id = (init_embedding(nn.Embedding(n_anime, anime_id_dim, padding_idx=0))
-                         if anime_id_dim > 0 else None)
-        self.anime_id_proj = nn.Linear(anime_id_dim, hidden, bias=False) if anime_id_dim > 0 else None
-        self.node_emb = nn.ModuleDict({
-            t: init_embedding(nn.Embedding(n, hidden, padding_idx=0))
-            for t, n in self.num_nodes.items() if t != "anime"})
-
-        self.convs = nn.ModuleList()
-        for layer in range(num_layers):
-            last = layer == num_layers - 1
-            # The last layer only has to update anime: skip the convs into other node types.
-            edges = [e for e in self.edge_types if not last or e[2] == "anime"]
-            convs = {e: GraphConv((hidden, hidden), hidden,
-                                  aggr="mean" if e[2] in _MEAN_DST or e == RELATED else "add")
-                     for e in edges}
-            with warnings.catch_warnings():
-                # PyG warns that studio/tag/genre are not updated in the last layer: intended.
-                warnings.filterwarnings("ignore", message=".*do not get updated.*")
-                self.convs.append(HeteroConv(convs, aggr="sum"))
+        self.anime_id = init_embedding(nn.Embedding(n_anime, id_dim, padding_idx=0)) if id_dim > 0 else None
+        self.anime_id_proj = nn.Linear(id_dim, hidden, bias=False) if id_dim > 0 else None
+        self.node_emb = nn.ModuleDict({t: init_embedding(nn.Embedding(n, hidden, padding_idx=0))
+                                       for t, n in self.num_nodes.items() if t not in ("anime", "user")})
+        layers = []
+        for i in range(num_layers):
+            last = i == num_layers - 1
+            # The last layer only updates anime; users are zero before layer 1, so no user -> anime there.
+            edges = [e for e in edge_types if (not last or e[2] == "anime") and not (i == 0 and e[0] == "user")]
+            layers.append(TypedLayer(edges, sorted({e[2] for e in edges} | {"anime"}), self.num_nodes, hidden))
+        self.layers = nn.ModuleList(layers)
         self.rel_log_scale = nn.Parameter(torch.zeros(num_layers, max(1, n_relation_types)))
         self.act = nn.LeakyReLU(negative_slope)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, out_dim)
 
-    def _inputs(self) -> dict[str, torch.Tensor]:
+    def _inputs(self, id_keep: torch.Tensor | None) -> dict[str, torch.Tensor]:
         anime = self.anime_in(self.anime_x)
         if self.anime_id is not None and self.anime_id_proj is not None:
-            anime = anime + self.anime_id_proj(self.anime_id.weight)
-        return {"anime": anime, **{t: emb.weight for t, emb in self.node_emb.items()}}
+            keep = self.warm if id_keep is None else id_keep & self.warm
+            anime = anime + self.anime_id_proj(self.anime_id.weight) * keep.unsqueeze(1).to(anime.dtype)
+        x = {"anime": anime, **{t: emb.weight for t, emb in self.node_emb.items()}}
+        if "user" in self.num_nodes:
+            x["user"] = anime.new_zeros(self.num_nodes["user"], anime.shape[1])
+        return x
 
-    def forward(self) -> torch.Tensor:
-        x = self._inputs()
-        edge_index = {e: getattr(self, f"ei_{_key(e)}") for e in self.edge_types}
-        for layer, conv in enumerate(self.convs):
-            weights = {e: getattr(self, f"ew_{_key(e)}") for e in self.edge_types}
-            if self.has_related:
-                weights[RELATED] = weights[RELATED] * self.rel_log_scale[layer].exp()[self.rel_type]
-            out = conv(x, edge_index, edge_weight_dict=weights)
-            # Residual: a node keeps its own input, which also covers node types
-            # (and the isolated padding nodes) that a layer does not update.
+    def _adjacencies(self, layer: int, edge_keep: torch.Tensor | None) -> dict:
+        adj: dict = {}
+        for key, a in self.adj.items():
+            edge = tuple(key.split("__"))
+            adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+        if self.related is not None:
+            adj[RELATED] = self.related.scaled(self.rel_log_scale[layer].exp())
+        return adj
+
+    def forward(self, edge_keep: torch.Tensor | None = None, id_keep: torch.Tensor | None = None) -> torch.Tensor:
+        x = self._inputs(id_keep)
+        for i, layer in enumerate(self.layers):
+            out = layer(x, self._adjacencies(i, edge_keep))
+            # Residual: a node keeps its own input, which also covers node types (and the isolated
+            # padding nodes) that a layer does not update.
             x = {t: x[t] + self.dropout(self.act(out[t])) if t in out else x[t] for t in x}
         return self.out(x["anime"])
+
+
+def _rating_adjacencies(r: RatingEdges, n_anime: int) -> dict[str, Adjacency]:
+    deg_u = torch.bincount(r.user, minlength=r.n_users).clamp_min(1).float()
+    deg_a = torch.bincount(r.anime, minlength=n_anime).clamp_min(1).float()
+    u_shape, a_shape = (r.n_users, n_anime), (n_anime, r.n_users)
+    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape),
+            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape),
+            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape),
+            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape)}

@@ -62,5 +62,13 @@ def build_model(name: str, ctx: ModelContext, config: Any = None) -> RatingModel
     return cls(ctx, config)
 
 
+def train_defaults(name: str) -> dict[str, Any]:
+    """The TrainConfig values model ``name`` trains best with, applied where the user gave none."""
+    _load_all()
+    if name not in _MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {', '.join(sorted(_MODELS))}")
+    return dict(_MODELS[name][0].train_defaults)
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
     return asdict(config)

@@ -37,7 +37,8 @@ class TrainConfig:
     loss: str = "mse"                 # mse | huber | l1, on normalized ratings
     seed: int = 0
     history_frac: float = 0.25        # share of training rows scored from a sampled history, not the ID
-    history_len: int = 32             # entries sampled per history during training
+    history_len: int = 32             # entries sampled per history during training (row models)
+    targets_per_task: int = 32        # ratings predicted per task (models trained on tasks: gnn)
     eval_batch_size: int = 8192
     device: str = "cpu"               # cpu | cuda | cuda:N; checkpoints are always written on CPU
 

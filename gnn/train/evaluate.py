@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gnn.data.processed import RatingSplit
-from gnn.models.base import Batch, RatingModel
+from gnn.data.processed import ProcessedData, RatingSplit
+from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.train.histories import UserHistories
 
 NEW_USER_KS = (5, 10, 20)
 
@@ -28,6 +29,10 @@ class Accuracy:
         """JSON-ready: ``None`` (null) for a metric that was not measured (no rows)."""
         return {"mae": self.mae if self.n else None, "rmse": self.rmse if self.n else None, "n": self.n}
 
+    @property
+    def measured_rmse(self) -> float | None:
+        return self.rmse if self.n else None
+
 
 def accuracy(pred: torch.Tensor, truth: torch.Tensor) -> Accuracy:
     err = (pred.double() - truth.double())
@@ -36,19 +41,66 @@ def accuracy(pred: torch.Tensor, truth: torch.Tensor) -> Accuracy:
     return Accuracy(mae=float(err.abs().mean()), rmse=float(err.pow(2).mean().sqrt()), n=len(err))
 
 
+def history_cap(model: RatingModel) -> int:
+    """How many of a known user's ratings an inductive model reads (its ``max_history``, else 256)."""
+    return int(getattr(getattr(model, "config", None), "max_history", 256))
+
+
 @torch.no_grad()
-def predict_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192) -> torch.Tensor:
-    """Predictions (original scale) for every row of ``split`` by user ID."""
+def predict_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192,
+                  histories: UserHistories | None = None) -> torch.Tensor:
+    """Predictions (original scale) for every row of ``split``: by user ID, or for an
+    :attr:`~RatingModel.inductive` model from the user's training ratings (``histories``)."""
+    if model.inductive and histories is None:
+        raise ValueError(f"model {model.name!r} scores users from their ratings: pass the training histories")
     was_training = model.training
     model.eval()
-    out = [model.predict(Batch(user=split.user[i:i + batch_size], anime=split.anime[i:i + batch_size])
-                         .to(model.device)).cpu() for i in range(0, len(split), batch_size)]
+    if model.inductive:
+        out = _predict_grouped(model, split, histories, batch_size)
+    else:
+        out = torch.cat([model.predict(Batch(user=split.user[i:i + batch_size], anime=split.anime[i:i + batch_size])
+                                       .to(model.device)).cpu() for i in range(0, len(split), batch_size)]
+                        or [torch.zeros(0)])
     model.train(was_training)
-    return torch.cat(out) if out else torch.zeros(0)
+    return out
 
 
-def evaluate_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192) -> Accuracy:
-    return accuracy(predict_split(model, split, batch_size), split.rating)
+def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHistories, batch_size: int
+                     ) -> torch.Tensor:
+    """An inductive model's predictions, one history per user and all of that user's rows at once."""
+    order = torch.argsort(split.user, stable=True)
+    users, counts = torch.unique_consecutive(split.user[order], return_counts=True)
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
+    hist_anime, hist_rating = histories.full(users, history_cap(model))
+    out = torch.zeros(len(split))
+    per = max(1, batch_size // max(int(counts.max()) if len(counts) else 1, 1))
+    for g in range(0, len(users), per):
+        rows = [order[starts[i]:starts[i + 1]] for i in range(g, min(g + per, len(users)))]
+        targets = torch.nn.utils.rnn.pad_sequence([split.anime[r] for r in rows], batch_first=True)
+        pred = model.predict_users(hist_anime[g:g + per].to(model.device), hist_rating[g:g + per].to(model.device),
+                                   targets.to(model.device)).cpu()
+        for j, r in enumerate(rows):
+            out[r] = pred[j, :len(r)]
+    return out
+
+
+def evaluate_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192,
+                   histories: UserHistories | None = None) -> Accuracy:
+    """MAE/RMSE on ``split`` (nothing measured, all null, for a ranking-only model)."""
+    if not model.predicts_ratings:
+        return Accuracy(float("nan"), float("nan"), 0)
+    return accuracy(predict_split(model, split, batch_size, histories), split.rating)
+
+
+class Evaluator:
+    """The evaluation data of one run: the splits and, built once, the known users' training histories."""
+
+    def __init__(self, data: ProcessedData, ctx: ModelContext) -> None:
+        self.data = data
+        self.histories = UserHistories(data.train, ctx.n_users, ctx.rating_mean, ctx.rating_std)
+
+    def split(self, model: RatingModel, split: RatingSplit) -> Accuracy:
+        return evaluate_split(model, split, histories=self.histories)
 
 
 def new_user_cases(holdout: pd.DataFrame, max_k: int = max(NEW_USER_KS), seed: int = 0

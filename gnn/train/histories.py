@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from gnn.data.history_key import keep_key
 from gnn.data.processed import RatingSplit
-
-
-def keep_key(anime: torch.Tensor) -> torch.Tensor:
-    """A fixed pseudo-random key per anime index: a history longer than the model reads keeps its
-    entries with the highest keys (order-free, the same in training, evaluation and the export)."""
-    return (anime.long() * 2654435761) % 4294967296
 
 
 class UserHistories:
@@ -54,7 +49,7 @@ class UserHistories:
             lo, hi = int(self.ptr[u]), int(self.ptr[u + 1])
             a, r = self.anime[lo:hi], self.rating[lo:hi]
             if hi - lo > max_len:
-                keep = torch.sort(torch.topk(keep_key(a), max_len).indices).values
+                keep = torch.sort(torch.topk(keep_key(a.long()), max_len).indices).values
                 a, r = a[keep], r[keep]
             anime[row, :len(a)], rating[row, :len(a)] = a, r
         return anime, rating

@@ -1,10 +1,12 @@
 """The one trainer: AdamW, LR schedule, early stopping, clipping, checkpoints, exact resume, DDP.
 
-Under ``torchrun`` (``WORLD_SIZE`` > 1) it trains with DistributedDataParallel
-(gloo on CPU, nccl on GPU): each rank takes a disjoint shard of every epoch's
-shuffled ratings; all ranks evaluate the (small) validation split the same way,
-so they take identical early-stopping decisions without extra communication;
-rank 0 alone writes files.
+The model owns its objective (:meth:`RatingModel.loss`), its weight-decay groups
+(:meth:`RatingModel.optimizer_groups`) and the kind of batch it trains on
+(:mod:`gnn.train.batches`); the trainer only runs the loop. Under ``torchrun``
+(``WORLD_SIZE`` > 1) it trains with DistributedDataParallel (gloo on CPU, nccl on
+GPU): each rank takes a disjoint share of every epoch's batches; all ranks evaluate
+the validation split the same way, so they take identical early-stopping decisions
+without extra communication; rank 0 alone writes files.
 """
 
 from __future__ import annotations
@@ -23,15 +25,13 @@ from tqdm import tqdm
 
 from gnn.data.processed import ProcessedData
 from gnn.io import finite_or_null, write_json
-from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel
+from gnn.models.base import ModelContext, RatingModel
 from gnn.models.registry import build_model
-from gnn.models.series import SeriesAdjusted
-from gnn.train.checkpoint import model_blob, read_checkpoint, save_checkpoint, model_from_blob
+from gnn.train.batches import BatchSource, batch_size, batch_source
+from gnn.train.checkpoint import model_blob, model_from_blob, read_checkpoint, save_checkpoint
 from gnn.train.config import TrainConfig
-from gnn.train.evaluate import evaluate_new_users, evaluate_split
-from gnn.train.histories import UserHistories
+from gnn.train.evaluate import Evaluator, evaluate_new_users
 from gnn.train.resume import plan_resume, restore
-from gnn.train.series import fit_series, series_blob
 
 EpochCallback = Callable[[int, dict], bool]  # return True to stop after this epoch
 
@@ -59,7 +59,9 @@ def _dist(device: str) -> tuple[int, int, torch.device]:
 
 def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: int):
     if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=max(total_steps, 2),
+        # OneCycle needs at least two warm-up steps (pct_start * total_steps - 1 > 0); a tiny run gets them.
+        least = math.ceil(2 / max(cfg.warmup_frac, 1e-3)) + 1
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=max(total_steps, least),
                                                    pct_start=cfg.warmup_frac)
     if cfg.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(cfg.patience // 2, 1))
@@ -75,10 +77,100 @@ def _scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig, total_steps: 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def _batches(n: int, cfg: TrainConfig, gen: torch.Generator, rank: int, world: int) -> list[torch.Tensor]:
-    perm = torch.randperm(n, generator=gen)
-    shard = perm[rank: (n // world) * world: world]  # equal-length shards keep DDP steps in lockstep
-    return list(shard.split(cfg.batch_size))
+class _Objective(torch.nn.Module):
+    """The model's own training loss as a module, so DDP sees the whole step (its gradient hooks fire)."""
+
+    def __init__(self, model: RatingModel, kind: str) -> None:
+        super().__init__()
+        self.model, self.kind = model, kind
+
+    def forward(self, batch) -> torch.Tensor:
+        return self.model.loss(batch, self.kind)
+
+
+@dataclass
+class _Run:
+    """The mutable state of one training run (what ``checkpoint.pt`` saves)."""
+
+    model: RatingModel
+    ctx: ModelContext
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    gen: torch.Generator
+    history: list[dict] = field(default_factory=list)
+    best_rmse: float = math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    first_epoch: int = 1
+    seen_ratings: int = 0
+
+    def checkpoint(self, cfg: TrainConfig, epoch: int, val: dict, fingerprint: str | None) -> dict:
+        blob = model_blob(self.model, self.ctx)
+        blob.update(train_config=cfg.to_dict(), epoch=epoch, history=self.history, metrics={"val": val},
+                    data_fingerprint=fingerprint)
+        return blob
+
+    def full_state(self, blob: dict) -> dict:
+        return {**blob, "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "best_rmse": self.best_rmse, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+                "seen_ratings": self.seen_ratings, "rng_torch": torch.get_rng_state(),
+                "rng_shuffle": self.gen.get_state()}
+
+
+def _setup(model_name: str, data: ProcessedData, cfg: TrainConfig, model_config: dict | None,
+           state: dict | None, ckpt_path: Path, steps: Callable[[RatingModel, ModelContext], int],
+           device: torch.device, log: Callable[[str], None]) -> tuple[_Run, bool]:
+    """The model (closed-form models fitted here), optimizer and schedule, restored from ``state`` if resuming."""
+    torch.manual_seed(cfg.seed)
+    ctx = ModelContext.from_processed(data)
+    model = build_model(model_name, ctx, model_config)
+    closed_form = model.fit_closed_form(data.train)
+    model.to(device)
+    groups = model.optimizer_groups(cfg.weight_decay) or [{"params": [torch.nn.Parameter(torch.zeros(1))]}]
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    run = _Run(model, ctx, optimizer, _scheduler(optimizer, cfg, steps(model, ctx) * cfg.epochs),
+               torch.Generator().manual_seed(cfg.seed))
+    if state is not None:
+        restore(state, ckpt_path, model, optimizer, run.scheduler, run.gen)
+        run.history, run.best_rmse, run.best_epoch = state["history"], state["best_rmse"], state["best_epoch"]
+        run.bad_epochs, run.first_epoch, run.seen_ratings = state["bad_epochs"], state["epoch"] + 1, \
+            state["seen_ratings"]
+        log(f"resumed from {ckpt_path} after epoch {state['epoch']}")
+    return run, closed_form
+
+
+def _train_epoch(run: _Run, net: torch.nn.Module, source: BatchSource, cfg: TrainConfig, epoch: int,
+                 device: torch.device, rank: int, world: int, progress: bool,
+                 log: Callable[[str], None], log_every: float = 120.0) -> float | None:
+    """One pass over the training data; returns the mean loss per rating (None if nothing was trained).
+
+    Without a progress bar (not a terminal), a line every ``log_every`` seconds says how far it is.
+    """
+    run.model.train()
+    total, count = 0.0, 0
+    steps = source.steps(world)
+    bar = tqdm(source.epoch(run.gen, rank, world), total=steps, desc=f"epoch {epoch}/{cfg.epochs}",
+               leave=False, disable=not progress or rank != 0 or None)
+    started = last = time.perf_counter()
+    for step, batch in enumerate(bar, start=1):
+        loss = net(batch.to(device))
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
+        run.optimizer.step()
+        if cfg.schedule != "plateau":
+            run.scheduler.step()
+        n = batch_size(batch)
+        total += float(loss.detach()) * n
+        count += n
+        bar.set_postfix(loss=f"{total / count:.4f}")
+        if bar.disable and rank == 0 and time.perf_counter() - last >= log_every:
+            last = time.perf_counter()
+            log(f"  epoch {epoch}: step {step}/{steps}, loss {total / count:.4f}, "
+                f"{count * world / (last - started):,.0f} ratings/s")
+    run.seen_ratings += count * world
+    return total / count if count else None
 
 
 def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cfg: TrainConfig = TrainConfig(),
@@ -104,121 +196,71 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
         state, cfg, model_name, model_config = plan.state, plan.cfg, plan.model_name, plan.model_config
         for note in plan.notes:
             log(note)
+    sources: dict = {}
 
-    torch.manual_seed(cfg.seed)
-    ctx = ModelContext.from_processed(data)
-    model = build_model(model_name, ctx, model_config)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    histories = UserHistories(data.train, ctx.n_users, ctx.rating_mean, ctx.rating_std)
-    train = data.train
-    target = (train.rating - ctx.rating_mean) / ctx.rating_std
-    steps_per_epoch = math.ceil((len(train) // world) / cfg.batch_size)
+    def steps(model: RatingModel, ctx: ModelContext) -> int:
+        sources["source"] = batch_source(model, data, ctx, cfg)
+        return sources["source"].steps(world)
+
     start = time.perf_counter()
-
-    # Classic references with a closed-form fit (e.g. the global mean) skip the gradient loop.
-    closed_form = model.fit_closed_form(train)
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad] or [torch.nn.Parameter(torch.zeros(1))]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = _scheduler(optimizer, cfg, steps_per_epoch * cfg.epochs)
-    history: list[dict] = []
-    best_rmse, best_epoch, bad_epochs, first_epoch, seen_ratings = math.inf, 0, 0, 1, 0
-    if state is not None:
-        restore(state, ckpt_path, model, optimizer, scheduler, gen)
-        history, best_rmse, best_epoch = state["history"], state["best_rmse"], state["best_epoch"]
-        bad_epochs, first_epoch, seen_ratings = state["bad_epochs"], state["epoch"] + 1, state["seen_ratings"]
-        log(f"resumed from {ckpt_path} after epoch {state['epoch']}")
-    resumed_ratings = seen_ratings  # ratings/s counts this session's work only
-    net = DistributedDataParallel(model, find_unused_parameters=True,
-                                  device_ids=[device] if device.type == "cuda" else None) if world > 1 else model
-    loss_fn = LOSSES[cfg.loss]
-    epochs = range(first_epoch, cfg.epochs + 1) if not closed_form else range(1, 2)
-
-    for epoch in epochs:
-        model.train()
-        total, count = 0.0, 0
-        if not closed_form:
-            bar = tqdm(_batches(len(train), cfg, gen, rank, world), desc=f"epoch {epoch}/{cfg.epochs}",
-                       leave=False, disable=not progress or rank != 0 or None)
-            for idx in bar:
-                users = train.user[idx]
-                hist_anime, hist_rating = histories.sample(users, cfg.history_len, gen)
-                use_history = torch.rand(len(idx), generator=gen) < cfg.history_frac
-                batch = Batch(user=users, anime=train.anime[idx], target=target[idx], hist_anime=hist_anime,
-                              hist_rating=hist_rating, use_history=use_history).to(device)
-                loss = loss_fn(net(batch), batch.target) + model.regularization(batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                optimizer.step()
-                if cfg.schedule != "plateau":
-                    scheduler.step()
-                total += float(loss.detach()) * len(idx)
-                count += len(idx)
-                bar.set_postfix(loss=f"{total / count:.4f}")
-            seen_ratings += count * world
-        val = evaluate_split(model, data.val, cfg.eval_batch_size)
-        if cfg.schedule == "plateau" and not closed_form:
-            scheduler.step(val.rmse)
-        record = {"epoch": epoch, "train_loss": total / count if count else None, "val_mae": val.mae,
-                  "val_rmse": val.rmse, "lr": optimizer.param_groups[0]["lr"],
-                  "seconds": round(time.perf_counter() - start, 2)}
-        history.append(record)
-        improved = val.rmse < best_rmse - cfg.min_delta
-        if improved:
-            best_rmse, best_epoch, bad_epochs = val.rmse, epoch, 0
-        else:
-            bad_epochs += 1
-        stop = bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
-        if rank == 0:
-            blob = model_blob(model, ctx)
-            blob.update(train_config=cfg.to_dict(), epoch=epoch, history=history, metrics={"val": val.as_dict()},
-                        data_fingerprint=data.config.get("data_fingerprint"))
-            if improved:
-                save_checkpoint(output_dir / "best_model.pt", blob)
-            save_checkpoint(ckpt_path, {
-                **blob, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "best_rmse": best_rmse, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
-                "seen_ratings": seen_ratings, "rng_torch": torch.get_rng_state(), "rng_shuffle": gen.get_state()})
-        log(f"epoch {epoch:3d}  train loss {record['train_loss'] or 0:.4f}  val MAE {val.mae:.4f}  "
-            f"val RMSE {val.rmse:.4f}{'  *' if improved else ''}")
-        if stop:
+    run, closed_form = _setup(model_name, data, cfg, model_config, state, ckpt_path, steps, device, log)
+    resumed_ratings = run.seen_ratings  # ratings/s counts this session's work only
+    objective = _Objective(run.model, cfg.loss)
+    net = DistributedDataParallel(objective, find_unused_parameters=True,
+                                  device_ids=[device] if device.type == "cuda" else None) if world > 1 else objective
+    evaluator = Evaluator(data, run.ctx)
+    for epoch in (range(run.first_epoch, cfg.epochs + 1) if not closed_form else range(1, 2)):
+        loss = None if closed_form else _train_epoch(run, net, sources["source"], cfg, epoch, device, rank, world,
+                                                     progress, log)
+        if _end_epoch(run, evaluator, cfg, epoch, loss, closed_form, start, rank, output_dir, data, on_epoch, log):
             break
-
     train_seconds = time.perf_counter() - start
     if world > 1:
         dist.barrier()
-    best, _ = model_from_blob(read_checkpoint(output_dir / "best_model.pt")) if rank == 0 or world == 1 \
-        else (model, None)
-    metrics = _final_metrics(best, data, cfg, output_dir, fit_term=rank == 0)
-    result = TrainResult(output_dir=output_dir, best_epoch=best_epoch, metrics=metrics, history=history,
+    best = model_from_blob(read_checkpoint(output_dir / "best_model.pt"))[0] if rank == 0 or world == 1 \
+        else run.model
+    result = TrainResult(output_dir=output_dir, best_epoch=run.best_epoch,
+                         metrics=_final_metrics(best, evaluator, cfg), history=run.history,
                          train_seconds=train_seconds,
-                         ratings_per_second=(seen_ratings - resumed_ratings) / train_seconds if train_seconds else 0.0)
+                         ratings_per_second=(run.seen_ratings - resumed_ratings) / train_seconds if train_seconds else 0.0)
     if rank == 0:
         _write_artifacts(result, model_name, cfg, data, best)
     return result
 
 
-def _final_metrics(best: RatingModel, data: ProcessedData, cfg: TrainConfig, output_dir: Path,
-                   fit_term: bool = True) -> dict:
-    """Val/test/new-user metrics of the best model; models that see relations first get the franchise term.
+def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, loss: float | None,
+               closed_form: bool, start: float, rank: int, output_dir: Path, data: ProcessedData,
+               on_epoch: EpochCallback | None, log: Callable[[str], None]) -> bool:
+    """Validate, record, checkpoint; returns whether to stop (patience or the callback)."""
+    val = evaluator.split(run.model, data.val)
+    measured = val.as_dict()
+    if cfg.schedule == "plateau" and not closed_form and measured["rmse"] is not None:
+        run.scheduler.step(measured["rmse"])
+    record = {"epoch": epoch, "train_loss": loss, "val_mae": measured["mae"], "val_rmse": measured["rmse"],
+              "lr": run.optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - start, 2)}
+    run.history.append(record)
+    rmse = measured["rmse"] if measured["rmse"] is not None else math.inf
+    improved = rmse < run.best_rmse - cfg.min_delta or (run.best_epoch == 0 and not math.isfinite(rmse))
+    if improved:
+        run.best_rmse, run.best_epoch, run.bad_epochs = rmse, epoch, 0
+    else:
+        run.bad_epochs += 1
+    stop = run.bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
+    if rank == 0:
+        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.config.get("data_fingerprint"))
+        if improved:
+            save_checkpoint(output_dir / "best_model.pt", blob)
+        save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
+    shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
+    log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
+    return stop
 
-    The term (two numbers per user path, fitted on the validation split) is stored in
-    ``best_model.pt``; the metrics without it are kept under ``series_term`` for comparison.
-    """
-    def measure(model: RatingModel) -> dict:
-        return {"val": evaluate_split(model, data.val).as_dict(), "test": evaluate_split(model, data.test).as_dict(),
-                "new_users": evaluate_new_users(model, data.holdout, seed=cfg.seed)}
 
-    plain = measure(best)
-    if not (best.uses_relations and fit_term):  # under DDP, rank 0 alone fits and writes
-        return plain
-    known, history, residuals = fit_series(best, data, seed=cfg.seed)
-    path = output_dir / "best_model.pt"
-    save_checkpoint(path, {**read_checkpoint(path), "series": series_blob(known, history)})
-    scored = measure(SeriesAdjusted(best, ModelContext.from_processed(data), known, history, residuals))
-    return {**scored, "series_term": {**series_blob(known, history), "without": plain}}
+def _final_metrics(best: RatingModel, evaluator: "Evaluator", cfg: TrainConfig) -> dict:
+    """Validation, test and new-user metrics of the best model (nothing is fitted after training)."""
+    return {"val": evaluator.split(best, evaluator.data.val).as_dict(),
+            "test": evaluator.split(best, evaluator.data.test).as_dict(),
+            "new_users": evaluate_new_users(best, evaluator.data.holdout, seed=cfg.seed)}
 
 
 def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, data: ProcessedData,

@@ -58,7 +58,7 @@ function isSynthetic(meta) {
 /** The export's metadata, checked for what this page relies on. */
 function checkMetadata(meta) {
   const names = (meta.inputs || []).map((i) => i.name);
-  for (const needed of ['user', 'hist_anime', 'hist_rating', 'anime']) {
+  for (const needed of ['hist_anime', 'hist_rating', 'anime']) {   // "user" only in the older exports
     if (!names.includes(needed)) throw new LoadError(`the model has no input "${needed}" (inputs: ${names.join(', ')})`);
   }
   if (!Number.isInteger(meta.max_history) || meta.max_history < 1) throw new LoadError('metadata has no valid max_history');
@@ -123,6 +123,9 @@ export class Model {
     this.output = meta.outputs?.[0]?.name || 'rating';
     // The ranking output, when the export has one (gnn/inference.py's order_output); else the rating ranks.
     this.orderOutput = (session.outputNames || []).includes('score') ? 'score' : null;
+    // An export without a "user" input scores every user from their ratings (the GNN); the older
+    // architecture's export takes user 0 for a new user.
+    this.userInput = (session.inputNames || []).includes('user');
     // Pad values from the metadata (0 and 0.0 today; never -1: index 0 is the masked padding anime).
     this.padAnime = BigInt(meta.padding?.anime_index ?? 0);
     this.padRating = Number(meta.padding?.hist_rating ?? 0);
@@ -154,16 +157,41 @@ export class Model {
   }
 
   /**
-   * For a new user's history, every anime index's predicted rating (scores, what is shown) and order
-   * score (order, what ranks: the ranking output, or the rating itself); ms = time of the run.
+   * For a new user's history, the predicted rating (scores, what is shown) and the order score (order,
+   * what ranks: the ranking output, or the rating itself) of every anime index, as gnn.inference's
+   * scores(): `candidates` (anime indices; default every anime) are scored, the others get NaN and
+   * -Infinity, and so do candidates an export does not rate (beyond its rank_candidates best).
+   * ms = time of the run.
    */
-  async score(pairs) {
+  async score(pairs, candidates = null) {
     const start = performance.now();
-    const feeds = { user: this.newUser, anime: this.allAnime, ...this.historyTensors(pairs) };
+    const anime = candidates === null ? this.allAnime
+      : new this.ort.Tensor('int64', BigInt64Array.from(candidates, (a) => BigInt(a)), [candidates.length]);
+    const feeds = { anime, ...this.historyTensors(pairs) };
+    if (this.userInput) feeds.user = this.newUser;
     const out = await this.session.run(feeds);
     const ms = performance.now() - start;
-    const scores = out[this.output].data;
-    return { scores, order: this.orderOutput ? out[this.orderOutput].data : scores, ms };
+    const rating = out.rating.data;
+    const order = this.orderOutput ? out[this.orderOutput].data : rating;
+    const scores = new Float32Array(this.nAnime).fill(Number.NaN);
+    const ranks = new Float32Array(this.nAnime).fill(-Infinity);
+    const index = candidates === null ? (i) => i : (i) => candidates[i];
+    for (let i = 0; i < rating.length; i += 1) {
+      scores[index(i)] = rating[i];
+      ranks[index(i)] = order[i];
+    }
+    return { scores, order: ranks, ms };
+  }
+
+  /** Fill NaN ratings of `anime` in `scores` (shown anime the first run did not rate), in place. */
+  async rateMissing(pairs, scores, anime) {
+    const missing = [...new Set(anime)].filter((a) => a > 0 && a < this.nAnime && Number.isNaN(scores[a]));
+    const limit = Number(this.meta.rank_candidates) || missing.length || 1;
+    for (let i = 0; i < missing.length; i += limit) {
+      const part = missing.slice(i, i + limit);
+      const got = await this.score(pairs, part);
+      for (const a of part) scores[a] = got.scores[a];
+    }
   }
 
   /** The k nearest anime to `index` by cosine (embeddings are L2-normalized: cosine = dot). */

@@ -21,12 +21,20 @@ export function passes(entry, f) {
  * counting as "started"; filters as passes(); orderScore ranks (the predicted rating when the
  * export has no ranking output).
  */
+/** What may be listed: [allowed flags per anime index, the allowed indices] (not rated, passes the filters). */
+export function allowedAnime({ model, rated, filters, keep = () => true }) {
+  const allowed = new Array(model.nAnime).fill(false);
+  const indices = [];
+  for (let a = 1; a < model.nAnime; a += 1) {
+    allowed[a] = !rated.has(a) && passes(model.display[a], filters) && keep(a);
+    if (allowed[a]) indices.push(a);
+  }
+  return [allowed, indices];
+}
+
 export function buildList({ model, franchises, orderScore, rated, filters, k, keep = () => true }) {
   const display = model.display;
-  const allowed = new Array(model.nAnime).fill(false);
-  for (let a = 1; a < model.nAnime; a += 1) {
-    allowed[a] = !rated.has(a) && passes(display[a], filters) && keep(a);
-  }
+  const [allowed] = allowedAnime({ model, rated, filters, keep });
   const scored = new Map([...rated].filter(([, r]) => r !== null));
   const reasons = new ReasonBuilder(display, scored, model.low, model.high);
   const title = (i) => reasons.title(i);

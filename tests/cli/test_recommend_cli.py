@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import gnn.export.onnx_export as onnx_export
 from cli.main import main
-from gnn.export import ExportError
+from gnn.export import ExportError, gnn_export
 from tests.export import tiny
 
 
@@ -55,7 +54,7 @@ def test_export_failure_is_one_line(tmp_path_factory, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise ExportError("parity check failed: max |ONNX - PyTorch| = 0.5 > tolerance 0.0001; nothing was deployed")
 
-    monkeypatch.setattr(onnx_export, "check_parity", broken)
+    monkeypatch.setattr(gnn_export, "check_gnn_parity", broken)
     result = invoke("export", "--model-dir", str(tiny.trained(tmp_path_factory)), "--output-dir",
                     str(tmp_path / "m"), "--exporter", "torchscript", "--max-history", "4")
     assert result.exit_code == 1 and "parity check failed" in one_error_line(result)

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 import gnn.export.deploy as deploy
-import gnn.export.onnx_export as onnx_export
 from gnn.errors import UsageError
-from gnn.export import ExportError
+from gnn.export import ExportError, gnn_export
 from gnn.export.onnx_export import export_model
 from tests.export import tiny
 
@@ -64,7 +63,7 @@ def test_failed_parity_leaves_the_previous_export(model_dir, tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise ExportError("parity check failed: max |ONNX - PyTorch| = 0.5 > tolerance 0.0001")
 
-    monkeypatch.setattr(onnx_export, "check_parity", broken)
+    monkeypatch.setattr(gnn_export, "check_gnn_parity", broken)
     with pytest.raises(ExportError, match="parity check failed"):
         export_model(model_dir, out, **FAST)
     assert snapshot(out) == before and deploy.list_versions(out) == [] and leftovers(out) == []
@@ -78,7 +77,7 @@ def test_interrupted_export_leaves_the_previous_export(model_dir, tmp_path, monk
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(onnx_export, "check_parity", interrupted)
+    monkeypatch.setattr(gnn_export, "check_gnn_parity", interrupted)
     with pytest.raises(KeyboardInterrupt):
         export_model(model_dir, out, **FAST)
     assert snapshot(out) == before and leftovers(out) == []

@@ -3,6 +3,8 @@
 Anime (catalog ids 1..8, indices 1..8 in the same order):
 1 -SEQUEL-> 2, 3 -SPIN_OFF-> 1, 4 -ALTERNATIVE-> 5 (inverses are added by the builder);
 6 and 7 are unrelated (tests add 6 -SEQUEL-> 7); 8 has no genre, tag, studio or relation.
+Training ratings (for models that pass messages over them): users 1..6 each rate anime 1..7 except
+one (user u skips anime u), ratings z = ((u + a) % 5 - 2) / 2; nobody rates anime 8 (cold).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import torch
 from gnn.data.schema import RELATION_TYPES, Anime, Relation, Studio, Tag
 from gnn.data.vocab import CatalogVocab
 from gnn.graph.builder import build_catalog_graph
-from gnn.models.base import Batch, ModelContext
+from gnn.models.base import Batch, ModelContext, RatingEdges
 
 N_USERS = 7  # 6 real users + padding row 0
 
@@ -46,11 +48,15 @@ def build_ctx(extra_relations: dict[int, tuple[Relation, ...]] | None = None) ->
     anime = _anime(relations)
     vocab = CatalogVocab.from_anime(anime)
     g = build_catalog_graph(anime, vocab)
+    user, anime = zip(*[(u, a) for u in range(1, N_USERS) for a in range(1, 8) if a != u])
+    user_t, anime_t = torch.tensor(user), torch.tensor(anime)
+    z = ((user_t + anime_t) % 5 - 2).float() / 2
     return ModelContext(
         n_users=N_USERS, n_anime=len(vocab.anime), n_genres=len(vocab.genre), n_tags=len(vocab.tag),
         n_studios=len(vocab.studio), n_relation_types=len(RELATION_TYPES),
         rating_mean=7.0, rating_std=1.5, rating_low=1.0, rating_high=10.0,
-        tables=g.tables, graph=g.data)
+        tables=g.tables, graph=g.data, train_count=torch.bincount(anime_t, minlength=len(vocab.anime)),
+        ratings=RatingEdges(user_t, anime_t, z, N_USERS))
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Both rating models ('baseline', 'gnn') through the registry: shapes, padding, fit, history, checkpoints."""
+"""The ID-based two-tower model ('baseline') and MF through the registry: shapes, padding, fit, history,
+checkpoints. The GNN, which has no user IDs, is tested in test_gnn.py."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import io
 import pytest
 import torch
 
-from gnn.data.schema import Relation
 from gnn.models import registry
 from gnn.models.base import ModelContext
 
-MODELS = ["baseline", "gnn"]
-ITEM_DIM = {"baseline": 192, "gnn": 240}
+MODELS = ["baseline"]
+ITEM_DIM = {"baseline": 192}
 
 
 def _model(name: str, ctx: ModelContext, seed: int = 0, **config) -> torch.nn.Module:
@@ -137,37 +137,6 @@ def test_history_trains_jointly(name, ctx, batch_of) -> None:
     model.loss(batch).backward()
     assert model.history.item_a.weight.grad.abs().sum() > 0
     assert model.anime_emb.weight.grad[4].abs().sum() > 0  # reached only through row 3's history
-
-
-def test_gnn_prediction_changes_when_a_relation_is_added(make_ctx, batch_of) -> None:
-    before = _model("gnn", make_ctx()).eval()
-    after = _model("gnn", make_ctx({6: (Relation(7, "SEQUEL"),)})).eval()
-    after.load_state_dict(before.state_dict())
-    batch = batch_of([1, 1, 1], [6, 7, 8])
-    b, a = before(batch), after(batch)
-    assert (b[:2] - a[:2]).abs().min() > 1e-6
-    assert torch.allclose(b[2], a[2])  # anime 8 is not connected to either
-
-
-def test_gnn_caches_the_encoder_only_while_weights_are_unchanged(ctx, batch_of) -> None:
-    model = _model("gnn", ctx)
-    batch = batch_of([1, 2], [6, 7], target=[1.0, -1.0])
-    with torch.no_grad():
-        assert model.item_state() is not model.item_state()  # training mode: never cached
-        model.eval()
-        first = model.item_state()
-        assert model.item_state() is first
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    model.loss(batch).backward()
-    opt.step()
-    model.eval()
-    with torch.no_grad():
-        second = model.item_state()
-        assert second is not first and torch.equal(second, model.encoder())
-        model.load_state_dict(_model("gnn", ctx, seed=5).state_dict())
-        assert torch.equal(model.item_state(), model.encoder())
-    assert model.item_state().requires_grad  # with autograd on, always a fresh graph
 
 
 @pytest.mark.parametrize("name", MODELS)

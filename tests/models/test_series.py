@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gnn.models.base import Batch
-from gnn.models.recommender import GNNRecommender
+from gnn.models.baseline import BaselineModel
 from gnn.models.series import (KnownResiduals, SeriesAdjusted, SeriesTerm, related_from_catalog,
                                related_from_history)
 from gnn.train.series import fit_term
@@ -65,7 +65,7 @@ def test_offset_and_fit() -> None:
 
 def test_a_loved_prequel_lifts_its_sequel_only(ctx) -> None:
     torch.manual_seed(0)
-    base = GNNRecommender(ctx).eval()
+    base = BaselineModel(ctx).eval()   # the term is a benchmark tool for reference models
     model = SeriesAdjusted(base, ctx, known=SeriesTerm(), history=SeriesTerm(alpha=1.0, shrink=0.5))
     anime = torch.tensor([2, 8, 6])  # 2 is anime 1's sequel; 8 and 6 are unrelated to 1
 

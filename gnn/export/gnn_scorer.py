@@ -1,0 +1,95 @@
+"""The exported form of :class:`gnn.models.recommender.GNNRecommender`: no message passing, compact tables.
+
+ONNX inputs (opset 18)::
+
+    hist_anime  int64   [1, H]   anime indices, padded with 0
+    hist_rating float32 [1, H]   ratings on the original scale, 0 at padding
+    anime       int64   [batch]  candidate anime indices (the caller leaves out what it does not want)
+
+Outputs, ``[batch]`` each: ``score`` (the ranking score, higher first) and ``rating`` (the predicted
+rating, original scale). Two stages, as :meth:`GNNRecommender.rank`: the "will watch" logit of every
+candidate (one product with the anime vectors, plus the relation terms gathered per anime), then
+the rating head for the ``rank_candidates`` best by it; ``score = watch + log P(liked)`` there.
+Candidates outside that set get ``score = -inf`` and ``rating = NaN``: pass at most
+``rank_candidates`` anime to have every one of them rated.
+
+Tables: the encoder output ``h`` as int8 with one float scale per anime (``h = q * scale``), anime
+index lists as int16/uint8, weights as float16. The PyTorch model used for the parity check reads
+the same dequantized ``h``, so parity measures the export, and the effect of the int8 rounding on the
+float model is measured and reported separately.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields
+
+import torch
+from torch import nn
+
+from gnn.export import ExportError
+from gnn.models.pairs import AnimeTables
+from gnn.models.recommender import GNNRecommender
+
+
+def quantize_rows(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(q int8 [N, D], scale float32 [N])`` with ``q * scale`` the closest symmetric 8-bit rows."""
+    scale = (h.abs().amax(1) / 127.0).clamp_min(1e-12)
+    return torch.round(h / scale.unsqueeze(1)).clamp(-127, 127).to(torch.int8), scale.float()
+
+
+def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return q.to(torch.float32) * scale.unsqueeze(1)
+
+
+def _index_dtype(n: int) -> torch.dtype:
+    if n < 2**7:
+        return torch.uint8
+    if n < 2**15:
+        return torch.int16
+    return torch.int32
+
+
+class GNNScorer(nn.Module):
+    """A frozen copy of the model's request-time parts plus its compact tables (see the module docstring)."""
+
+    def __init__(self, model: GNNRecommender, h: torch.Tensor) -> None:
+        super().__init__()
+        m = copy.deepcopy(model).eval().requires_grad_(False)
+        m.encoder = None  # type: ignore[assignment]  # no message passing at request time
+        self.m = m
+        q, scale = quantize_rows(h)
+        self.register_buffer("h_q", q)
+        self.register_buffer("h_scale", scale)
+        t, n = model.tables, h.shape[0]
+        sizes = {"genre_idx": m.genre_pool.emb.num_embeddings, "tag_idx": m.tag_pool.emb.num_embeddings,
+                 "studio_idx": m.studio_pool.emb.num_embeddings, "rel_idx": n, "hop2_idx": n,
+                 "rel_type": m.attention.relation_bias.shape[0]}
+        self.index_names = tuple(sizes)
+        for name, size in sizes.items():
+            table = getattr(t, name)
+            if int(table.max()) >= size:
+                raise ExportError(f"{name} holds an index beyond its vocabulary ({int(table.max())} >= {size})")
+            self.register_buffer(f"c_{name}", table.to(_index_dtype(size)))
+        self.weight_names = ("tag_w", "studio_w", "rel_w", "hop2_w")
+        for name in self.weight_names:
+            self.register_buffer(f"c_{name}", getattr(t, name).to(torch.float16))
+        for f in fields(AnimeTables):  # the float model's own tables are not part of the export
+            delattr(m, f"table_{f.name}")
+        self.C = int(model.config.rank_candidates)
+
+    def tables(self) -> AnimeTables:
+        """The compact tables cast back to what the model's code reads (Cast nodes in ONNX)."""
+        out = {name: getattr(self, f"c_{name}").to(torch.int64) for name in self.index_names}
+        out.update({name: getattr(self, f"c_{name}").to(torch.float32) for name in self.weight_names})
+        return AnimeTables(**out)
+
+    def reference_tables(self) -> tuple[torch.Tensor, AnimeTables]:
+        """``(h, tables)`` as this scorer sees them, for the PyTorch side of the parity check."""
+        return dequantize(self.h_q, self.h_scale), self.tables()
+
+    def forward(self, hist_anime: torch.Tensor, hist_rating: torch.Tensor, anime: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        m = self.m
+        z = torch.where(hist_anime > 0, (hist_rating - m.rating_mean) / m.rating_std, torch.zeros_like(hist_rating))
+        return m.score_candidates(hist_anime, z, anime, dequantize(self.h_q, self.h_scale), self.tables())

@@ -1,0 +1,96 @@
+"""Training tasks for a model that reads users from their ratings: a history and ratings to predict.
+
+Each epoch, every training user's ratings are shuffled and cut into chunks of at most ``targets``
+ratings (and at most half of the user's ratings, so a history always remains); each chunk is one
+task whose history is drawn from the user's *other* training ratings, so a target never sits in its
+own history. Half of the histories hold everything else (up to
+``max_history``, the known-user case), the other half a uniformly drawn number of entries (1 up to
+that), so short histories (a new user with 5 ratings, the web page) are trained as well. Every
+training rating is a target exactly once per epoch, so the loss weighs users as the per-rating
+test metrics do.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from gnn.data.processed import RatingSplit
+from gnn.models.base import TaskBatch
+
+
+class TaskSampler:
+    """Builds :class:`TaskBatch` es from the training split (ratings normalized with ``mean``/``std``)."""
+
+    def __init__(self, train: RatingSplit, n_users: int, mean: float, std: float, targets: int = 32,
+                 max_history: int = 128, max_rated: int = 4096) -> None:
+        order = torch.argsort(train.user * (int(train.anime.max()) + 1 if len(train) else 1) + train.anime)
+        self.edge = order                                # position of each sorted rating in the split
+        self.anime = train.anime[order]
+        self.z = ((train.rating[order] - mean) / std).float()
+        counts = torch.bincount(train.user[order], minlength=n_users)
+        self.ptr = torch.zeros(n_users + 1, dtype=torch.long)
+        self.ptr[1:] = counts.cumsum(0)
+        self.users = torch.nonzero(counts > 0).squeeze(1)
+        self.targets, self.max_history, self.max_rated = targets, max_history, max_rated
+
+    def chunk_size(self, n: int) -> int:
+        """Targets per task for a user with ``n`` ratings: at most ``targets``, and at most half of them,
+        so every task keeps a history (a user with 2 ratings: one target, one history entry)."""
+        return max(1, min(self.targets, n // 2))
+
+    def _tasks(self, gen: torch.Generator) -> list[tuple[int, torch.Tensor]]:
+        """``(user, positions of the chunk's ratings)`` for every chunk of every user, shuffled."""
+        tasks = []
+        for u in self.users.tolist():
+            lo, hi = int(self.ptr[u]), int(self.ptr[u + 1])
+            perm = torch.randperm(hi - lo, generator=gen) + lo
+            tasks += [(u, chunk) for chunk in perm.split(self.chunk_size(hi - lo))]
+        order = torch.randperm(len(tasks), generator=gen).tolist()
+        return [tasks[i] for i in order]
+
+    def _history(self, user: int, chunk: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        lo, hi = int(self.ptr[user]), int(self.ptr[user + 1])
+        others = torch.ones(hi - lo, dtype=torch.bool)
+        others[chunk - lo] = False
+        pool = torch.nonzero(others).squeeze(1) + lo
+        if len(pool) == 0:
+            return pool
+        most = min(self.max_history, len(pool))
+        n = most if float(torch.rand(1, generator=gen)) < 0.5 else int(torch.randint(1, most + 1, (1,), generator=gen))
+        return pool[torch.randperm(len(pool), generator=gen)[:n]]
+
+    def batch(self, tasks: list[tuple[int, torch.Tensor]], gen: torch.Generator) -> TaskBatch:
+        hists = [self._history(u, chunk, gen) for u, chunk in tasks]
+        B = len(tasks)
+        H = max(1, max(len(h) for h in hists))
+        T = max(len(c) for _, c in tasks)
+        R = max(1, min(self.max_rated, max(int(self.ptr[u + 1] - self.ptr[u]) for u, _ in tasks)))
+        out = {"hist": torch.zeros(B, H, dtype=torch.long), "hist_z": torch.zeros(B, H),
+               "target": torch.zeros(B, T, dtype=torch.long), "target_z": torch.zeros(B, T),
+               "target_edge": torch.full((B, T), -1, dtype=torch.long), "rated": torch.zeros(B, R, dtype=torch.long)}
+        for i, ((u, chunk), hist) in enumerate(zip(tasks, hists)):
+            out["hist"][i, :len(hist)], out["hist_z"][i, :len(hist)] = self.anime[hist], self.z[hist]
+            out["target"][i, :len(chunk)], out["target_z"][i, :len(chunk)] = self.anime[chunk], self.z[chunk]
+            out["target_edge"][i, :len(chunk)] = self.edge[chunk]
+            rated = self.anime[int(self.ptr[u]):int(self.ptr[u + 1])][:R]
+            out["rated"][i, :len(rated)] = rated
+        return TaskBatch(**out)
+
+    def epoch(self, tasks_per_batch: int, gen: torch.Generator, rank: int = 0, world: int = 1
+              ) -> Iterator[TaskBatch]:
+        """One epoch of batches; under DDP each rank takes every ``world``-th batch (equal counts)."""
+        tasks = self._tasks(gen)
+        batches = [tasks[i:i + tasks_per_batch] for i in range(0, len(tasks), tasks_per_batch)]
+        batches = batches[: (len(batches) // world) * world] if world > 1 else batches
+        # One seed per batch, drawn for all of them: every rank's generator advances alike.
+        seeds = torch.randint(0, 2**62, (len(batches),), generator=gen).tolist()
+        for b, seed in list(zip(batches, seeds))[rank::world]:
+            yield self.batch(b, torch.Generator().manual_seed(seed))
+
+    def n_batches(self, tasks_per_batch: int, world: int = 1) -> int:
+        counts = (self.ptr[1:] - self.ptr[:-1])[self.users].tolist()
+        n = sum(-(-c // self.chunk_size(c)) for c in counts)
+        batches = (n + tasks_per_batch - 1) // tasks_per_batch
+        return batches // world if world > 1 else batches

@@ -1,0 +1,264 @@
+"""The GNN recommender on the tiny catalog of conftest.py: encoder, pair features, watch score, heads, ranking."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gnn.data.schema import RELATION_TYPES, Relation
+from gnn.graph.hops import two_hop_table
+from gnn.models import registry
+from gnn.models.base import ModelContext, TaskBatch, UserQuery
+from gnn.models.encoder import GraphEncoder
+from gnn.models.pairs import AnimeTables, PairFeatures
+
+SEQUEL, PREQUEL = RELATION_TYPES.index("SEQUEL"), RELATION_TYPES.index("PREQUEL")
+
+
+def _model(ctx: ModelContext, seed: int = 0, **config):
+    torch.manual_seed(seed)
+    return registry.build_model("gnn", ctx, {"rank_candidates": 4, **config})
+
+
+def _hist(rows: list[list[tuple[int, float]]]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(1, max(len(r) for r in rows))
+    a, z = torch.zeros(len(rows), width, dtype=torch.long), torch.zeros(len(rows), width)
+    for i, row in enumerate(rows):
+        for j, (anime, rating) in enumerate(row):
+            a[i, j], z[i, j] = anime, rating
+    return a, z
+
+
+# -- encoder --------------------------------------------------------------------------------------
+
+def test_encoder_shape_and_every_input_gets_gradients(ctx) -> None:
+    torch.manual_seed(0)
+    enc = GraphEncoder(ctx.graph, ctx.ratings, ctx.train_count > 0, ctx.n_relation_types, hidden=8, out_dim=6,
+                       id_dim=4)
+    out = enc()
+    assert out.shape == (ctx.n_anime, 6) and torch.isfinite(out).all()
+    out.square().sum().backward()
+    assert enc.anime_in.weight.grad.abs().sum() > 0 and enc.anime_id.weight.grad[1:8].abs().sum() > 0
+    assert enc.anime_id.weight.grad[8].abs().sum() == 0          # nobody rated anime 8: no ID embedding
+    for t in ("studio", "tag", "genre"):
+        assert enc.node_emb[t].weight.grad[1:].abs().sum() > 0, t
+    assert enc.rel_log_scale.grad.abs().sum() > 0
+    lins = {k: v for k, v in enc.layers[1].lin.items() if k.startswith("user__rates")}
+    assert lins and all(lin.weight.grad.abs().sum() > 0 for lin in lins.values())  # who rated it, and how
+
+
+def test_encoder_rating_edges_carry_the_ratings(ctx) -> None:
+    """Flipping the ratings (same edges) changes the anime vectors; hiding an edge changes its anime."""
+    torch.manual_seed(0)
+    enc = GraphEncoder(ctx.graph, ctx.ratings, ctx.train_count > 0, ctx.n_relation_types, hidden=8, out_dim=6)
+    flipped_ratings = type(ctx.ratings)(ctx.ratings.user, ctx.ratings.anime, -ctx.ratings.z, ctx.ratings.n_users)
+    flipped = GraphEncoder(ctx.graph, flipped_ratings, ctx.train_count > 0, ctx.n_relation_types, hidden=8, out_dim=6)
+    flipped.load_state_dict(enc.state_dict())
+    with torch.no_grad():
+        base = enc()
+        assert not torch.allclose(base[1:8], flipped()[1:8])
+        keep = torch.ones(len(ctx.ratings.anime), dtype=torch.bool)
+        keep[(ctx.ratings.anime == 3).nonzero()[0]] = False        # one rating of anime 3 hidden
+        assert not torch.allclose(base[3], enc(edge_keep=keep)[3])
+        # No ID embedding for anime 5 this step: its vector changes, anime 8 (never rated) does not.
+        id_keep = torch.ones(ctx.n_anime, dtype=torch.bool)
+        id_keep[5] = False
+        out = enc(id_keep=id_keep)
+        assert not torch.allclose(base[5], out[5])
+
+
+def test_adding_a_relation_changes_the_related_anime(make_ctx) -> None:
+    before, after = make_ctx(), make_ctx({6: (Relation(7, "SEQUEL"),)})
+    torch.manual_seed(0)
+    a = GraphEncoder(before.graph, None, before.train_count > 0, before.n_relation_types, hidden=8, out_dim=6)
+    b = GraphEncoder(after.graph, None, after.train_count > 0, after.n_relation_types, hidden=8, out_dim=6)
+    b.load_state_dict(a.state_dict())
+    with torch.no_grad():
+        x, y = a(), b()
+    assert not torch.allclose(x[6], y[6]) and not torch.allclose(x[7], y[7])
+    assert torch.allclose(x[8], y[8])
+
+
+# -- two-hop table and pair features ---------------------------------------------------------------
+
+def test_two_hop_table_lists_relatives_of_relatives_once_strongest_first() -> None:
+    # 1-2-3-4 a sequel chain (weight 1); 5 a side story of 2 (0.6)
+    rel_idx = torch.tensor([[0, 0, 0], [2, 0, 0], [1, 3, 5], [2, 4, 0], [3, 0, 0], [2, 0, 0]])
+    rel_w = torch.tensor([[0, 0, 0], [1.0, 0, 0], [1.0, 1.0, 0.6], [1.0, 1.0, 0], [1.0, 0, 0], [0.6, 0, 0]])
+    idx, w = two_hop_table(rel_idx, rel_w, 4)
+    assert idx[1].tolist() == [3, 5, 0, 0] and w[1].tolist() == pytest.approx([1.0, 0.6, 0, 0])
+    assert idx[2].tolist() == [4, 0, 0, 0]                     # 1 and 3 are direct relatives of 2
+    assert idx[5].tolist() == [1, 3, 0, 0] and w[5].tolist() == pytest.approx([0.6, 0.6, 0, 0])
+
+
+def test_pair_features_on_the_tiny_catalog(ctx) -> None:
+    tables = AnimeTables.build(ctx.tables, two_hop_table(ctx.tables.rel_idx, ctx.tables.rel_w))
+    pairs = PairFeatures(ctx.n_tags, ctx.n_genres)
+    target = torch.tensor([[2, 1, 8]])
+    hist = torch.tensor([[1, 3, 2, 0]])
+    relation, feats = pairs(tables, target, hist)
+    assert relation.shape == (1, 3, 4) and feats.shape == (1, 3, 4, 4)
+    assert relation[0, 0, 0] == PREQUEL + 1        # anime 1 is anime 2's prequel
+    assert relation[0, 1, 2] == SEQUEL + 1         # anime 2 is anime 1's sequel
+    assert relation[0, 0, 1] == 0                  # 3 is not directly related to 2 ...
+    assert feats[0, 0, 1, 0] > 0                   # ... but two hops away (3 -> 1 -> 2)
+    assert (relation[0, 2] == 0).all() and (feats[0, 2] == 0).all()   # the bare anime 8 relates to nothing
+    assert (relation[0, :, 3] == 0).all() and (feats[0, :, 3] == 0).all()  # padding
+    assert torch.allclose(feats[0, 1, 0, 2:], torch.ones(2))           # anime 1 vs itself: cosines 1
+
+
+# -- the model -------------------------------------------------------------------------------------
+
+def test_rating_and_shapes(ctx) -> None:
+    model = _model(ctx).eval()
+    hist, z = _hist([[(1, 1.0), (3, -0.5)], []])
+    with torch.no_grad():
+        h = model.item_state()
+        out = model.rate(torch.tensor([[2, 8, 5], [2, 8, 5]]), hist, z, h)
+        assert out.shape == (2, 3) and torch.isfinite(out).all()
+        assert model.item_vectors(torch.tensor([[1, 8]]), h).shape == (1, 2, 240)
+        assert model.mlp[0].in_features == 304
+        assert model.watch_logits(hist, z, h).shape == (2, ctx.n_anime)
+
+
+def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:
+    model = _model(ctx).eval()
+    with_target, z1 = _hist([[(1, 1.0), (2, 2.0), (3, -0.5)]])
+    without, z2 = _hist([[(1, 1.0), (3, -0.5)]])
+    with torch.no_grad():
+        h = model.item_state()
+        a = model.rate(torch.tensor([[2]]), with_target, z1, h)
+        b = model.rate(torch.tensor([[2]]), without, z2, h)
+        assert torch.allclose(a, b, atol=1e-6)
+        # ... while the same entry counts for another target.
+        c = model.rate(torch.tensor([[5]]), with_target, z1, h)
+        d = model.rate(torch.tensor([[5]]), without, z2, h)
+        assert not torch.allclose(c, d)
+
+
+def test_watch_relation_term_two_ways_agree(ctx) -> None:
+    """The batched sparse form (training) equals the per-anime gather form (the export)."""
+    model = _model(ctx)
+    with torch.no_grad():
+        model.watch.rel_weight.normal_()
+        model.watch.hop2_weight.normal_()
+    hist, z = _hist([[(1, 1.0), (3, -0.5)], [(2, 2.0)], []])
+    t = model.tables
+    batched = model.watch.relation_term(t, hist, z)
+    for row in range(3):
+        onehot = (hist[row].unsqueeze(1) == torch.arange(ctx.n_anime)).float()
+        count, zsum = (hist[row] > 0).float() @ onehot, z[row] @ onehot
+        one = model.watch.relation_term_one(t, count, zsum, torch.arange(1, ctx.n_anime))
+        assert torch.allclose(batched[row, 1:], one, atol=1e-6)
+    assert batched[0, 2] != 0 and batched[2].abs().sum() == 0   # 2 is 1's sequel; an empty history adds nothing
+
+
+def test_softmax_never_treats_a_rated_anime_as_a_negative(ctx) -> None:
+    """Raising the logit of an anime the user rated (but not a target) leaves the loss unchanged."""
+    model = _model(ctx, watch_weight=1.0)
+    batch = TaskBatch(hist=torch.tensor([[1, 3]]), hist_z=torch.tensor([[1.0, -0.5]]), target=torch.tensor([[2]]),
+                      target_z=torch.tensor([[0.5]]), target_edge=torch.tensor([[-1]]),
+                      rated=torch.tensor([[1, 2, 3, 4]]))
+    logits = torch.zeros(1, ctx.n_anime)
+    base = model._softmax_loss(logits, batch)
+    raised = logits.clone()
+    raised[0, 4] = 50.0                      # rated, not a target: not a candidate
+    assert torch.allclose(model._softmax_loss(raised, batch), base)
+    raised[0, 5] = 50.0                      # never rated: a negative
+    assert model._softmax_loss(raised, batch) > base + 10
+    assert base == pytest.approx(math.log(ctx.n_anime - 1 - 3))   # candidates: 1..8 minus 1, 3, 4
+
+
+def test_loss_hides_the_targets_rating_edges(ctx) -> None:
+    model = _model(ctx, cold_drop=0.0)
+    edge = int(((ctx.ratings.user == 2) & (ctx.ratings.anime == 5)).nonzero()[0])
+    batch = TaskBatch(hist=torch.tensor([[1, 3]]), hist_z=torch.tensor([[1.0, -0.5]]), target=torch.tensor([[5, 0]]),
+                      target_z=torch.tensor([[0.5, 0.0]]), target_edge=torch.tensor([[edge, -1]]),
+                      rated=torch.tensor([[1, 3, 5]]))
+    keep, id_keep = model._step_masks(batch)
+    assert not keep[edge] and int(keep.sum()) == len(keep) - 1 and id_keep.all()
+    loss = model.loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss) and model.entries.a.weight.grad.abs().sum() > 0   # one real target: BN copes
+
+
+def test_score_candidates_rates_only_the_best_by_watch_score(ctx) -> None:
+    model = _model(ctx).eval()
+    hist, z = _hist([[(1, 1.0)]])
+    anime = torch.arange(2, ctx.n_anime)                     # 7 candidates, rank_candidates = 4
+    with torch.no_grad():
+        score, rating = model.score_candidates(hist, z, anime)
+        finite = torch.isfinite(score)
+        assert int(finite.sum()) == 4 and torch.equal(finite, ~torch.isnan(rating))
+        # The rated ones are the 4 best by watch logit, and a score never exceeds its watch logit.
+        watch = model.watch_logits(hist, z, model.item_state())[0, anime]
+        assert set(anime[finite].tolist()) == set(anime[watch.topk(4).indices].tolist())
+        assert (score[finite] <= watch[finite] + 1e-6).all()
+        # With at most rank_candidates anime, every one is rated, and equals model.rate.
+        few = torch.tensor([2, 8])
+        s2, r2 = model.score_candidates(hist, z, few)
+        assert torch.isfinite(s2).all()
+        assert torch.allclose(r2, model.denormalize(model.rate(few.unsqueeze(0), hist, z, model.item_state())[0]))
+
+
+def test_rank_is_certified_exact_when_the_cut_cannot_matter(ctx) -> None:
+    model = _model(ctx, rank_candidates=7).eval()          # every anime but padding is a candidate
+    hist, z = _hist([[(1, 1.0), (4, -1.0)]])
+    scores, exact = model.rank(UserQuery(torch.tensor([0]), hist, z), k=3)
+    assert bool(exact[0]) and torch.isinf(scores[0, [0, 1, 4]]).all()   # padding and the history excluded
+    assert torch.isfinite(scores[0, [2, 3, 5, 6, 7, 8]]).all()
+    assert torch.equal(model.score_catalog(UserQuery(torch.tensor([0]), hist, z)), scores)
+
+
+def test_a_never_rated_anime_gets_a_finite_rating_that_follows_its_catalog_entry(make_ctx) -> None:
+    """Anime 8 has no rating at all; relating it to anime 7 changes its predicted rating."""
+    plain, related = make_ctx(), make_ctx({7: (Relation(8, "PREQUEL"),)})   # 8 becomes 7's prequel
+    model = _model(plain).eval()
+    other = _model(related).eval()
+    other.load_state_dict(model.state_dict())
+    hist, z = _hist([[(7, 2.0), (1, -1.0)]])
+    with torch.no_grad():
+        a = model.rate(torch.tensor([[8]]), hist, z, model.item_state())
+        b = other.rate(torch.tensor([[8]]), hist, z, other.item_state())
+    assert torch.isfinite(a).all() and torch.isfinite(b).all() and not torch.allclose(a, b)
+
+
+def test_works_without_any_relation(make_ctx) -> None:
+    ctx = make_ctx()
+    bare = ModelContext(**{**ctx.__dict__, "tables": type(ctx.tables)(**{
+        **ctx.tables.to_dict(), "rel_idx": torch.zeros_like(ctx.tables.rel_idx),
+        "rel_w": torch.zeros_like(ctx.tables.rel_w), "rel_type": torch.zeros_like(ctx.tables.rel_type)})})
+    model = _model(bare).train()
+    hist, z = _hist([[(1, 1.0), (3, -0.5)]])
+    batch = TaskBatch(hist=hist, hist_z=z, target=torch.tensor([[2, 5]]), target_z=torch.tensor([[0.5, -1.0]]),
+                      target_edge=torch.tensor([[-1, -1]]), rated=torch.tensor([[1, 2, 3, 5]]))
+    loss = model.loss(batch)
+    loss.backward()
+    assert torch.isfinite(loss)
+
+
+def test_sparse_products_have_exact_gradients() -> None:
+    """The encoder's hand-written backward passes (transpose given; per-type scale) match dense autograd."""
+    from gnn.models.encoder import Adjacency
+
+    g = torch.Generator().manual_seed(0)
+    dst, src = torch.tensor([0, 0, 1, 2, 2, 3]), torch.tensor([1, 2, 0, 0, 3, 2])
+    values, types = torch.rand(6, generator=g), torch.tensor([0, 1, 0, 2, 1, 0])
+    adj = Adjacency(dst, src, values, (4, 4), types)
+    x = torch.randn(4, 3, generator=g, requires_grad=True)
+    scale = torch.rand(3, generator=g).requires_grad_(True)
+    weight = torch.randn(4, 3, generator=g)
+    ((adj.scaled(scale) @ x) * weight).sum().backward()
+    dense_x = x.detach().clone().requires_grad_(True)
+    dense_scale = scale.detach().clone().requires_grad_(True)
+    dense = torch.zeros(4, 4).index_put((dst, src), values * dense_scale[types], accumulate=True)
+    ((dense @ dense_x) * weight).sum().backward()
+    assert torch.allclose(x.grad, dense_x.grad, atol=1e-6) and torch.allclose(scale.grad, dense_scale.grad, atol=1e-6)
+    # A plain (unscaled) product with a keep-mask: the masked edge contributes nothing either way.
+    keep = torch.tensor([True, False, True, True, True, True])
+    x.grad = None
+    ((adj(keep) @ x) * weight).sum().backward()
+    masked = torch.zeros(4, 4).index_put((dst[keep], src[keep]), values[keep], accumulate=True)
+    assert torch.allclose(x.grad, masked.t() @ weight, atol=1e-6)

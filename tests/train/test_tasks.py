@@ -1,0 +1,58 @@
+"""Training tasks (gnn.train.tasks): targets never in their own history, each rating a target once per epoch."""
+
+from __future__ import annotations
+
+import torch
+
+from gnn.data.processed import RatingSplit
+from gnn.train.tasks import TaskSampler
+
+
+def _split() -> RatingSplit:
+    # user 1: 70 ratings (3 chunks of up to 32), user 2: 5 ratings, user 3: 2 ratings, user 4: 1 rating
+    rows = [(1, a, 1 + a % 10) for a in range(1, 71)] + [(2, a, 5.0) for a in range(3, 8)] + \
+           [(3, 9, 8.0), (3, 10, 2.0), (4, 11, 7.0)]
+    user, anime, rating = zip(*rows)
+    return RatingSplit(torch.tensor(user), torch.tensor(anime), torch.tensor(rating, dtype=torch.float32))
+
+
+def test_every_rating_is_a_target_once_and_never_in_its_own_history() -> None:
+    split = _split()
+    sampler = TaskSampler(split, n_users=5, mean=5.0, std=2.0, targets=32, max_history=16)
+    batches = list(sampler.epoch(tasks_per_batch=3, gen=torch.Generator().manual_seed(0)))
+    assert len(batches) == sampler.n_batches(3)
+    seen: list[tuple[int, int]] = []
+    for b in batches:
+        for i in range(b.target.shape[0]):
+            targets = b.target[i][b.target[i] > 0].tolist()
+            hist = set(b.hist[i][b.hist[i] > 0].tolist())
+            assert targets and not set(targets) & hist
+            assert len(hist) <= 16
+            edges = b.target_edge[i][b.target[i] > 0]
+            assert torch.equal(split.anime[edges], torch.tensor(targets))       # edges point at the targets
+            rated = set(b.rated[i][b.rated[i] > 0].tolist())
+            assert set(targets) | hist <= rated
+            seen += [(int(split.user[e]), int(split.anime[e])) for e in edges]
+            # normalized ratings travel with their anime
+            assert torch.allclose(b.target_z[i][b.target[i] > 0], (split.rating[edges] - 5.0) / 2.0)
+    assert sorted(seen) == sorted(zip(split.user.tolist(), split.anime.tolist()))
+
+
+def test_small_users_keep_a_history() -> None:
+    sampler = TaskSampler(_split(), n_users=5, mean=5.0, std=2.0, targets=32, max_history=16)
+    assert [sampler.chunk_size(n) for n in (70, 5, 2, 1)] == [32, 2, 1, 1]
+    for b in sampler.epoch(tasks_per_batch=100, gen=torch.Generator().manual_seed(1)):
+        for i in range(b.target.shape[0]):
+            n_rated = int((b.rated[i] > 0).sum())
+            if n_rated >= 2:
+                assert (b.hist[i] > 0).any()
+
+
+def test_the_same_seed_gives_the_same_batches_on_every_rank() -> None:
+    sampler = TaskSampler(_split(), n_users=5, mean=5.0, std=2.0, targets=8, max_history=4)
+    one = [b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3))]
+    again = [b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3))]
+    assert all(torch.equal(a, b) for a, b in zip(one, again))
+    ranks = [[b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3), rank=r, world=2)] for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == len(one) // 2
+    assert all(torch.equal(a, b) for a, b in zip(ranks[0] + ranks[1], one[0::2][:len(ranks[0])] + one[1::2]))

@@ -28,7 +28,7 @@ from gnn.models.registry import build_model
 from gnn.models.series import SeriesAdjusted
 from gnn.train.checkpoint import model_blob, read_checkpoint, save_checkpoint, model_from_blob
 from gnn.train.config import TrainConfig
-from gnn.train.evaluate import evaluate_new_users, evaluate_split
+from gnn.train.evaluate import evaluate_new_users, evaluate_split, fmt_metric
 from gnn.train.histories import UserHistories
 from gnn.train.resume import plan_resume, restore
 from gnn.train.series import fit_series, series_blob
@@ -165,7 +165,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
                   "val_rmse": val.rmse, "lr": optimizer.param_groups[0]["lr"],
                   "seconds": round(time.perf_counter() - start, 2)}
         history.append(record)
-        improved = val.rmse < best_rmse - cfg.min_delta
+        improved = val.rmse < best_rmse - cfg.min_delta or not model.predicts_ratings  # ranking-only: no RMSE
         if improved:
             best_rmse, best_epoch, bad_epochs = val.rmse, epoch, 0
         else:
@@ -181,8 +181,8 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
                 **blob, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "best_rmse": best_rmse, "best_epoch": best_epoch, "bad_epochs": bad_epochs,
                 "seen_ratings": seen_ratings, "rng_torch": torch.get_rng_state(), "rng_shuffle": gen.get_state()})
-        log(f"epoch {epoch:3d}  train loss {record['train_loss'] or 0:.4f}  val MAE {val.mae:.4f}  "
-            f"val RMSE {val.rmse:.4f}{'  *' if improved else ''}")
+        log(f"epoch {epoch:3d}  train loss {record['train_loss'] or 0:.4f}  val MAE {fmt_metric(val.mae)}  "
+            f"val RMSE {fmt_metric(val.rmse)}{'  *' if improved else ''}")
         if stop:
             break
 

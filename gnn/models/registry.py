@@ -41,6 +41,14 @@ def model_names() -> list[str]:
     return sorted(_MODELS)
 
 
+def model_class(name: str) -> type[RatingModel]:
+    """The registered class of ``name`` (its flags, e.g. ``predicts_ratings``, without building it)."""
+    _load_all()
+    if name not in _MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {', '.join(sorted(_MODELS))}")
+    return _MODELS[name][0]
+
+
 def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:
     """The model's config dataclass with ``overrides`` applied (unknown keys are an error)."""
     _load_all()

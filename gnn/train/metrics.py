@@ -124,7 +124,8 @@ def rank_lists(model: RatingModel, query: UserQuery, seen: torch.Tensor, fr: Fra
     for start in range(0, len(query), chunk):
         q = query.rows(start, start + chunk)
         q = UserQuery(q.user.to(model.device), q.hist_anime.to(model.device), q.hist_rating.to(model.device))
-        scores = torch.nan_to_num(model.score_catalog(q).float().cpu(), nan=-math.inf)
+        scores = model.score_catalog(q).float().cpu()
+        scores[scores.isnan()] = -math.inf                          # a NaN score ranks last, as -inf
         scores[:, 0] = -math.inf
         allowed = torch.ones_like(scores, dtype=torch.bool)
         allowed[:, 0] = False

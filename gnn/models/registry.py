@@ -15,7 +15,8 @@ from gnn.models.base import ModelContext, RatingModel
 _MODELS: dict[str, tuple[type[RatingModel], type]] = {}
 
 # Modules that define models; imported lazily so that importing the registry stays cheap.
-_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic", "gnn.models.implicit")
+_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic", "gnn.models.item_knn",
+            "gnn.models.implicit")
 
 
 def register(name: str, config_cls: type) -> Callable[[type[RatingModel]], type[RatingModel]]:

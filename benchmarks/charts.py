@@ -1,4 +1,5 @@
-"""PNG charts of a comparison (matplotlib, Agg backend): accuracy, ranking, series, new users, latency, cost."""
+"""PNG charts of a comparison (matplotlib, Agg backend): accuracy, ranking (known and new users), series,
+new users, latency, cost."""
 
 from __future__ import annotations
 
@@ -52,6 +53,38 @@ def _zoom(ax: Any, summary: Summary, models: list[str], keys: list[str]) -> None
         ax.set_ylim(max(0.0, lo - 0.25 * (hi - lo + 1e-9) - 0.05 * hi), hi + 0.15 * (hi - lo + 1e-9) + 0.02 * hi)
 
 
+def _lists_chart(summary: Summary, models: list[str], k: int, path: Path, title: str) -> Path:
+    """Known users' lists: catalog coverage, the top-1 % share and the orphan-sequel share (plain and series list)."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    _bars(ax, summary, models, [(f"coverage@{k}", f"ranking.coverage@{k}"),
+                                ("top-1 % share", f"ranking.popular_share@{k}"),
+                                ("orphan share", f"ranking.orphan_share@{k}"),
+                                ("orphan share, series list", f"ranking.series_list.orphan_share@{k}")])
+    ax.set_ylabel("share (0-1)")
+    return _save(fig, path, title)
+
+
+def _new_user_ranking_chart(summary: Summary, models: list[str], k: int, path: Path, title: str) -> Path:
+    """NDCG, Recall@50, top-1 % share and orphan share against the number of given ratings, one line per model."""
+    ks = [5, 10, 20]
+    panels = [(f"NDCG@{k} (higher is better)", f"ndcg@{k}"), ("Recall@50 (higher is better)", "recall@50"),
+              ("top-1 % share of the slots", f"popular_share@{k}"), ("orphan share (lower is better)", f"orphan_share@{k}")]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7))
+    for ax, (label, metric) in zip(axes.flat, panels):
+        for m in models:
+            stats = [_stat(summary, m, f"ranking_new_users.k={kk}.{metric}") for kk in ks]
+            if all(np.isnan(s[0]) for s in stats):
+                continue
+            ax.errorbar(ks, [s[0] for s in stats], yerr=[s[1] for s in stats], marker="o", capsize=3, label=m)
+        ax.set_xticks(ks)
+        ax.set_xlabel("ratings given (k)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=max(1, len(labels)), fontsize=8, frameon=False)
+    return _save(fig, path, title, rect=(0, 0.05, 1, 1))
+
+
 def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write the PNGs into ``out_dir``; returns their paths."""
     summary: Summary = results["summary"]
@@ -67,10 +100,18 @@ def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_ylabel("error on the 1-10 scale (lower is better)")
     paths.append(_save(fig, out_dir / "accuracy.png", f"{name}: test accuracy ({seeds})"))
 
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    _bars(ax, summary, models, [(f"NDCG@{k}", f"ranking.ndcg@{k}"), (f"Recall@{k}", f"ranking.recall@{k}")])
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    _bars(ax, summary, models, [(f"NDCG@{k}", f"ranking.ndcg@{k}"), (f"Recall@{k}", f"ranking.recall@{k}"),
+                                ("Recall@50", "ranking.recall@50"),
+                                (f"series list NDCG@{k}", f"ranking.series_list.ndcg@{k}")])
     ax.set_ylabel("higher is better")
-    paths.append(_save(fig, out_dir / "ranking.png", f"{name}: top-{k} ranking, train items excluded ({seeds})"))
+    paths.append(_save(fig, out_dir / "ranking.png", f"{name}: known users, whole catalog, train items excluded "
+                                                     f"({seeds})"))
+    paths.append(_lists_chart(summary, models, k, out_dir / "lists.png", f"{name}: what the known users' top-{k} "
+                                                                          f"lists hold ({seeds})"))
+    if any(key.startswith("ranking_new_users.") for m in models for key in summary[m]):
+        paths.append(_new_user_ranking_chart(summary, models, k, out_dir / "new_users_ranking.png",
+                                             f"{name}: new users given k ratings, top-{k} lists ({seeds})"))
 
     fig, ax = plt.subplots(figsize=(8, 4.2))
     keys = ["series.related_to_train.rmse", "series.other.rmse"]
@@ -84,6 +125,8 @@ def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     for ax, metric in zip(axes, ("mae", "rmse")):
         for m in models:
             stats = [_stat(summary, m, f"new_users.k={kk}.{metric}") for kk in ks]
+            if all(np.isnan(s[0]) for s in stats):  # a ranking-only reference: no rating
+                continue
             ax.errorbar(ks, [s[0] for s in stats], yerr=[s[1] for s in stats], marker="o", capsize=3, label=m)
         ax.set_xticks(ks)
         ax.set_xlabel("ratings given (k)")

@@ -4,11 +4,13 @@ For a processed dataset (or an input folder, preprocessed first), a list of mode
 seeds, :func:`run_benchmark`:
 
 1. tunes each model that has a grid on the **validation** split (one child process per
-   model runs the whole grid with the first seed; the chosen values are recorded);
+   model runs the whole grid with the first seed; the chosen values are recorded), on the
+   model's selection metric (``BenchmarkConfig.selection``: validation RMSE by default,
+   validation NDCG@k for the ranking-only references);
 2. fits every (model, seed) in its **own child process** (:mod:`benchmarks.worker`) with
    :func:`gnn.train.trainer.train_model`, so wall time and peak RSS (``ru_maxrss``) belong
-   to that fit alone, then evaluates it on the test split (MAE/RMSE, NDCG/Recall@k,
-   series, new users) and exports/times the neural models;
+   to that fit alone, then evaluates it on the test split (MAE/RMSE, the ranking metrics of
+   known and new users, series, new users) and exports/times the neural models;
 3. summarizes each metric as mean and standard deviation over seeds.
 
 The parent never imports torch: it only writes specs, starts children and reads JSON.
@@ -33,7 +35,8 @@ from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 NEURAL = ("gnn", "baseline")
-DEFAULT_MODELS = ("global_mean", "biases", "mf", "item_knn", "baseline", "gnn")
+DEFAULT_MODELS = ("global_mean", "most_popular", "biases", "mf", "item_knn", "ease", "baseline", "gnn")
+GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export")
 
 
 class WorkerError(RuntimeError):
@@ -47,6 +50,8 @@ class BenchmarkConfig:
     models: tuple[str, ...] = DEFAULT_MODELS
     seeds: tuple[int, ...] = (0, 1, 2)
     grids: dict[str, dict] = field(default_factory=dict)      # model -> {"model": {..: [..]}, "train": {..: [..]}}
+    selection: dict[str, str] = field(default_factory=dict)   # model -> "val_rmse" | "val_ndcg@K" (default: see
+    #                                                           benchmarks.worker.selection_metric)
     train_config: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides for every model
     min_ratings: int = 10                # when data_dir is an input folder
     k: int = 10
@@ -161,12 +166,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
     by_model: dict[str, list[dict[str, float]]] = {}
     for run in runs:
         if "error" not in run:
-            keep = {k: run[k] for k in ("accuracy", "ranking", "series", "new_users", "cost", "export")}
+            keep = {k: run.get(k) for k in GROUPS}
             by_model.setdefault(run["model"], []).append(numeric_leaves(keep))
     out: dict[str, dict[str, dict[str, float]]] = {}
     for model, rows in by_model.items():
         out[model] = {}
-        for key in rows[0]:
+        for key in dict.fromkeys(k for r in rows for k in r):  # every metric any seed measured, in order
             vals = [r[key] for r in rows if key in r and not math.isnan(r[key])]
             if not vals:
                 continue
@@ -182,12 +187,18 @@ def _tune(cfg: BenchmarkConfig, model: str, data_dir: Path, log: Callable[[str],
         return {"grid": None, "chosen": {"model": {}, "train": {}},
                 "note": "trainer and model defaults (not tuned here)" if model in NEURAL else "nothing to tune"}
     spec = {"task": "tune", "model": model, "grid": grid, "data_dir": str(data_dir),
-            "train_config": {**cfg.train_config, "seed": cfg.seeds[0]},
+            "train_config": {**cfg.train_config, "seed": cfg.seeds[0]}, "select": cfg.selection.get(model),
+            "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,
             "run_dir": str((cfg.out_dir / "tmp" / "tune" / model).resolve())}
     res = run_child(spec, cfg.out_dir / "tmp" / "logs", f"tune_{model}")
     log(f"  tuned {model}: {len(res['trials'])} configs in {res['process_seconds']:.0f} s, chosen "
-        f"{res['chosen']} (val RMSE {res['best_val_rmse']:.4f})")
-    return {"grid": grid, "selection": "lowest validation RMSE (seed %d)" % cfg.seeds[0], **res}
+        f"{res['chosen']} ({res['metric']} {res['best_value']:.4f})")
+    way = "lowest" if res["lower_is_better"] else "highest"
+    return {"grid": grid, "selection": f"{way} {res['metric']} (seed {cfg.seeds[0]})", **res}
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -202,6 +213,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
         "settings": {"models": list(cfg.models), "seeds": list(cfg.seeds), "quick": cfg.quick,
                      "train_config_overrides": cfg.train_config, "k": cfg.k, "relevant_threshold": cfg.relevant,
                      "ranking_users": cfg.ranking_users, "latency_repeats": cfg.latency_repeats,
+                     "selection": cfg.selection,
                      "process_per_fit": True},
         "tuning": {}, "runs": []}
     partial = cfg.out_dir / "tmp" / "partial_results.json"
@@ -221,8 +233,8 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                     "export": cfg.export, "latency_repeats": cfg.latency_repeats}
             try:
                 run = run_child(spec, cfg.out_dir / "tmp" / "logs", f"{model}_s{seed}")
-                log(f"  {model} seed {seed}: test RMSE {run['accuracy']['test']['rmse']:.4f}, "
-                    f"NDCG@{cfg.k} {run['ranking'][f'ndcg@{cfg.k}']:.4f}, train {run['cost']['train_seconds']:.0f} s, "
+                log(f"  {model} seed {seed}: test RMSE {_num(run['accuracy']['test']['rmse'])}, "
+                    f"NDCG@{cfg.k} {_num(run['ranking'][f'ndcg@{cfg.k}'])}, train {run['cost']['train_seconds']:.0f} s, "
                     f"peak {run['cost']['peak_train_mb']:.0f} MiB")
             except WorkerError as err:
                 run = {"model": model, "seed": seed, "error": str(err)}

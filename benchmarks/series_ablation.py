@@ -22,21 +22,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from gnn.data.processed import ProcessedData, load_processed  # noqa: E402
+from gnn.franchise import Franchises  # noqa: E402
 from gnn.models.base import RatingModel  # noqa: E402
 from gnn.models.series import SeriesAdjusted  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import evaluate_new_users, evaluate_split  # noqa: E402
-from gnn.train.metrics import ranking_metrics, series_metrics  # noqa: E402
+from gnn.train.metrics import franchises_of, ranking_metrics, series_metrics  # noqa: E402
 from gnn.train.series import fit_series, series_blob  # noqa: E402
 
 
-def measure(model: RatingModel, data: ProcessedData, ranking_users: int) -> dict:
+def measure(model: RatingModel, data: ProcessedData, ranking_users: int, franchises: Franchises) -> dict:
     """The committed run's test metrics for one model (same seeds and user samples as ``compare.py``)."""
     series = series_metrics(model, data)
+    ranking = ranking_metrics(model, data, max_users=ranking_users or None, seed=0, franchises=franchises)
     return {"test": evaluate_split(model, data.test).as_dict(),
             "related_rmse": series["related_to_train"]["rmse"], "other_rmse": series["other"]["rmse"],
             "new_users": {k: v["rmse"] for k, v in evaluate_new_users(model, data.holdout, seed=0).items()},
-            "ndcg@10": ranking_metrics(model, data, max_users=ranking_users or None, seed=0)["ndcg@10"]}
+            "ndcg@10": ranking["ndcg@10"], "orphan_share@10": ranking["orphan_share@10"]}
+
+
+def _num(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def render(rows: dict, results: Path) -> str:
@@ -46,8 +52,8 @@ def render(rows: dict, results: Path) -> str:
              " compare.py run (seed 0). Every model gets the term fitted on its own validation predictions;"
              " `anime-gnn train` gives it to the gnn only.", "",
              "| model | term | test MAE | test RMSE | related RMSE | other RMSE | k=5 RMSE | k=10 RMSE | k=20 RMSE "
-             "| NDCG@10 | alpha known / history |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| NDCG@10 | orphan share@10 | alpha known / history |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for name, r in rows.items():
         for label in ("without", "with"):
             m = r[label]
@@ -56,7 +62,7 @@ def render(rows: dict, results: Path) -> str:
                     if label == "with" else "")
             lines.append(f"| {name} | {label} | {m['test']['mae']:.4f} | {m['test']['rmse']:.4f} | "
                          f"{m['related_rmse']:.4f} | {m['other_rmse']:.4f} | {nu['k=5']:.4f} | {nu['k=10']:.4f} | "
-                         f"{nu['k=20']:.4f} | {m['ndcg@10']:.4f} | {term} |")
+                         f"{nu['k=20']:.4f} | {_num(m['ndcg@10'], 4)} | {_num(m['orphan_share@10'], 3)} | {term} |")
     return "\n".join(lines) + "\n"
 
 
@@ -65,15 +71,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ranking-users", type=int, default=2000, help="users ranked for NDCG@10, as compare.py (0 = all)")
     args = parser.parse_args(argv)
     data = load_processed(args.results / "processed")
+    franchises = franchises_of(data)
     rows = {}
     for name in args.models:
         start = time.perf_counter()
         base, ctx, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
+        if not base.predicts_ratings:
+            print(f"{name}: skipped (a ranking-only reference: no rating for the term to adjust)")
+            continue
         known, history, residuals = fit_series(base, data, seed=0)
         adjusted = SeriesAdjusted(base, ctx, known, history, residuals)
         rows[name] = {"term": series_blob(known, history),
-                      "without": measure(base, data, args.ranking_users),
-                      "with": measure(adjusted, data, args.ranking_users)}
+                      "without": measure(base, data, args.ranking_users, franchises),
+                      "with": measure(adjusted, data, args.ranking_users, franchises)}
         print(f"{name}: test RMSE {rows[name]['without']['test']['rmse']:.4f} -> "
               f"{rows[name]['with']['test']['rmse']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
     (args.results / "series_ablation.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -8,7 +8,8 @@
   shared evaluator (accuracy, new users, :func:`ranking_metrics`, :func:`series_metrics`) and,
   for the exportable neural models, export it (:func:`export_model`, parity-checked) and time
   ONNX Runtime;
-* ``tune``: fit every configuration of a grid and report each one's validation RMSE;
+* ``tune``: fit every configuration of a grid and report each one's validation RMSE (and validation
+  NDCG@k where the model is selected on it: :func:`selection_metric`);
 * ``epoch``: time one training epoch (the scaling benchmark);
 * ``preprocess``: run :func:`gnn.preprocess.preprocess`;
 * ``generate``: write a synthetic input folder (:func:`gnn.data.synthetic.write_sample`).
@@ -99,7 +100,7 @@ def fit(spec: dict) -> dict:
     from gnn.data.processed import load_processed
     from gnn.models.history import TwoTowerModel
     from gnn.train.checkpoint import load_model
-    from gnn.train.metrics import ranking_metrics, series_metrics
+    from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
     from gnn.train.series import with_series
 
     data = load_processed(spec["data_dir"])
@@ -109,14 +110,19 @@ def fit(spec: dict) -> dict:
     base, ctx, blob = load_model(run_dir / "best_model.pt")
     model = with_series(base, ctx, blob, data)  # the franchise term, for models that have one
     start = time.perf_counter()
-    ranking = ranking_metrics(model, data, k=spec.get("k", 10), threshold=spec.get("relevant", 8.0),
-                              max_users=spec.get("ranking_users", 2000), seed=0)
+    fr = franchises_of(data)
+    opts = {"k": spec.get("k", 10), "threshold": spec.get("relevant", 8.0),
+            "max_users": spec.get("ranking_users", 2000), "franchises": fr}
+    ranking = ranking_metrics(model, data, seed=0, **opts)
+    # New users: the given/target draw of the run's seed, as for their RMSE (evaluate_new_users).
+    ranking_new = new_user_ranking(model, data, seed=marks["train_config"]["seed"], **opts)
     out: dict[str, Any] = {
         "model": spec["model"], "seed": marks["train_config"]["seed"],
         "model_config": json.loads((run_dir / "model_metadata.json").read_text())["model_config"],
         "train_config": marks["train_config"],
         "accuracy": {"val": result.metrics["val"], "test": result.metrics["test"]},
-        "ranking": ranking, "series": series_metrics(model, data), "new_users": result.metrics["new_users"],
+        "ranking": ranking, "ranking_new_users": ranking_new, "series": series_metrics(model, data),
+        "new_users": result.metrics["new_users"],
         "cost": {**_cost(result, len(data.train), marks, rss_start),
                  "n_parameters": sum(p.numel() for p in base.parameters()),
                  "eval_seconds": round(time.perf_counter() - start, 2)},
@@ -129,20 +135,47 @@ def fit(spec: dict) -> dict:
     return out
 
 
+def selection_metric(model: str, select: str | None, k: int = 10) -> tuple[str, bool]:
+    """``(metric, lower is better)`` a grid is tuned on: ``select`` ("val_rmse" or "val_ndcg@K"), or by
+    default the validation RMSE, and NDCG@k for a ranking-only model (it has no RMSE)."""
+    from gnn.models.registry import model_class
+
+    metric = select or ("val_rmse" if model_class(model).predicts_ratings else f"val_ndcg@{k}")
+    if metric != "val_rmse" and not metric.startswith("val_ndcg@"):
+        raise ValueError(f"unknown selection metric {metric!r}: val_rmse or val_ndcg@K")
+    return metric, metric == "val_rmse"
+
+
 def tune(spec: dict) -> dict:
-    """Fit each grid point (same data, same seed); selection is on validation RMSE only."""
+    """Fit each grid point (same data, same seed); selection is on a validation metric only."""
     from gnn.data.processed import load_processed
+    from gnn.train.checkpoint import load_model
+    from gnn.train.metrics import franchises_of, ranking_metrics
 
     data = load_processed(spec["data_dir"])
+    metric, lower = selection_metric(spec["model"], spec.get("select"), spec.get("k", 10))
+    fr = franchises_of(data) if metric != "val_rmse" else None
     trials = []
     for i, (model_over, train_over) in enumerate(grid_points(spec["grid"])):
-        result, _ = _train(spec, data, Path(spec["run_dir"]) / f"trial{i}", model_over, train_over)
-        trials.append({"model": model_over, "train": train_over, "val_rmse": result.metrics["val"]["rmse"],
-                       "val_mae": result.metrics["val"]["mae"], "best_epoch": result.best_epoch,
-                       "seconds": round(result.train_seconds, 2)})
-    best = min(trials, key=lambda t: t["val_rmse"])
-    return {"trials": trials, "chosen": {"model": best["model"], "train": best["train"]},
-            "best_val_rmse": best["val_rmse"]}
+        trial_dir = Path(spec["run_dir"]) / f"trial{i}"
+        result, _ = _train(spec, data, trial_dir, model_over, train_over)
+        trial = {"model": model_over, "train": train_over, "val_rmse": result.metrics["val"]["rmse"],
+                 "val_mae": result.metrics["val"]["mae"], "best_epoch": result.best_epoch,
+                 "seconds": round(result.train_seconds, 2)}
+        if metric != "val_rmse":
+            model, _, _ = load_model(trial_dir / "best_model.pt")
+            k = int(metric.split("@")[1])
+            trial[metric] = ranking_metrics(model, data, k=k, threshold=spec.get("relevant", 8.0),
+                                            max_users=spec.get("ranking_users", 2000), seed=0, split="val",
+                                            franchises=fr)[f"ndcg@{k}"]
+        trials.append(trial)
+    valid = [t for t in trials if t[metric] is not None]
+    if not valid:
+        raise ValueError(f"no configuration of the grid has a {metric}")
+    best = min(valid, key=lambda t: t[metric]) if lower else max(valid, key=lambda t: t[metric])
+    out = {"trials": trials, "chosen": {"model": best["model"], "train": best["train"]},
+           "metric": metric, "lower_is_better": lower, "best_value": best[metric]}
+    return {**out, "best_val_rmse": best["val_rmse"]} if metric == "val_rmse" else out
 
 
 def epoch(spec: dict) -> dict:

@@ -214,8 +214,12 @@ class Card:
 
 
 def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray,
-                   k: int) -> list[Card]:
-    """The top ``k`` cards (module docstring). ``allowed`` bool [n]: may be shown (filters, exclusion)."""
+                   k: int, complete: bool = True) -> list[Card]:
+    """The top ``k`` cards (module docstring). ``allowed`` bool [n]: may be shown (filters, exclusion).
+
+    ``complete=False`` stops the walk at the ``k``-th card: the cards are the same, but their ``others``
+    hold only what was walked before it (for metrics over many users; the page and the CLI walk on).
+    """
     scores = np.asarray(order_score, dtype=np.float64)
     candidates = np.flatnonzero(np.asarray(allowed, dtype=bool))
     candidates = candidates[candidates > 0]
@@ -228,6 +232,8 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
                 cards[f]["others"].append(c)
             continue
         if len(cards) >= k:
+            if not complete:
+                break
             continue
         cards[f] = _make_card(c, f, scores, rated, fr, allowed)
     return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"]))

@@ -248,10 +248,11 @@ class RatingModel(nn.Module, ABC):
             q = query.rows(i, i + per)
             n = len(q)
             hist = self.inductive | (q.user == 0)
-            batch = Batch(user=q.user.repeat_interleave(len(anime)), anime=anime.repeat(n),
-                          hist_anime=q.hist_anime.repeat_interleave(len(anime), 0),
-                          hist_rating=q.hist_rating.repeat_interleave(len(anime), 0),
-                          use_history=hist.repeat_interleave(len(anime)))
+            batch = Batch(user=q.user.repeat_interleave(len(anime)), anime=anime.repeat(n))
+            if bool(hist.any()):  # rows scored by ID alone skip the [pairs, L] history copies
+                batch = replace(batch, hist_anime=q.hist_anime.repeat_interleave(len(anime), 0),
+                                hist_rating=q.hist_rating.repeat_interleave(len(anime), 0),
+                                use_history=hist.repeat_interleave(len(anime)))
             out[i:i + n, 1:] = self.predict(batch).view(n, -1)
         return out
 

@@ -3,25 +3,27 @@
 * ``global_mean``: predicts the training mean (closed form).
 * ``biases``: ``mu + b_u + b_i`` with L2-regularized biases.
 * ``mf``: biased matrix factorization (SVD-style, Funk/Koren): ``mu + b_u + b_i + p_u . q_i``.
-* ``item_knn``: item-based kNN on the residuals of a regularized baseline (Koren's
-  "kNN baseline"), closed form: shrunk similarities, no gradient steps.
+* ``item_knn`` (:mod:`gnn.models.item_knn`): item-based kNN on the residuals of a regularized
+  baseline (Koren's "kNN baseline"), closed form: shrunk similarities, no gradient steps.
 
 New users are folded in from a history without retraining: the user bias is
 the shrunk mean residual ``sum(r - mu - b_i) / (n + shrink)``, and for ``mf``
 the user factor is the ridge solution on the history's item factors; ``item_knn`` folds
 in the bias the same way and takes the neighbours from the history.
 Regularization strengths are tuned on the validation split (see benchmarks).
+:meth:`RatingModel.score_catalog` folds a history user in once for the whole catalog
+(:func:`rescore_history` keeps the numbers those of the pair-by-pair default).
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import register
 
 
@@ -51,10 +53,25 @@ class BiasesConfig:
     shrink: float = 5.0          # fold-in shrinkage for a history-built user bias
 
 
-def _history_mask(batch: Batch) -> torch.Tensor:
+def history_mask(batch: Batch) -> torch.Tensor:
     """``[B, L]`` true where a history entry is real and not the row's target anime."""
     assert batch.hist_anime is not None
     return (batch.hist_anime > 0) & (batch.hist_anime != batch.anime[:, None])
+
+
+def rescore_history(model: RatingModel, out: torch.Tensor, query: UserQuery, rows: torch.Tensor) -> None:
+    """Give the history anime of the ``rows`` users (bool ``[U]``) the pair path's prediction.
+
+    A whole-catalog shortcut folds a history user in once, from their whole history; the pair path
+    leaves the scored anime's own history entry out. Only those anime differ, so they are rescored
+    here and a shortcut gives the default :meth:`RatingModel.score_catalog`'s numbers.
+    """
+    r, c = ((query.hist_anime > 0) & rows[:, None]).nonzero(as_tuple=True)
+    if len(r):
+        anime = query.hist_anime[r, c]
+        pair = Batch(user=query.user[r], anime=anime, hist_anime=query.hist_anime[r], hist_rating=query.hist_rating[r],
+                     use_history=torch.ones(len(r), dtype=torch.bool, device=anime.device))
+        out[r, anime] = model.predict(pair).to(out)
 
 
 @register("biases", BiasesConfig)
@@ -68,7 +85,7 @@ class Biases(RatingModel):
         nn.init.zeros_(self.item_bias.weight)
 
     def folded_user_bias(self, batch: Batch) -> torch.Tensor:
-        mask = _history_mask(batch).float()
+        mask = history_mask(batch).float()
         resid = (batch.hist_rating - self.item_bias(batch.hist_anime).squeeze(-1)) * mask
         return resid.sum(1) / (mask.sum(1) + self.config.shrink)
 
@@ -80,6 +97,22 @@ class Biases(RatingModel):
 
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.user_bias_for(batch) + self.item_bias(batch.anime).squeeze(-1)
+
+    def _catalog_z(self, batch: Batch) -> torch.Tensor:
+        """Normalized predictions ``[U, n_anime]`` of every anime for each row's user (``batch.anime`` unused)."""
+        return self.user_bias_for(batch)[:, None] + self.item_bias.weight[:, 0][None, :]
+
+    @torch.no_grad()
+    def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
+        """The default's predicted ratings, with a history user folded in once, not once per anime."""
+        self.eval()
+        hist = self.inductive | (query.user == 0)
+        batch = Batch(user=query.user, anime=torch.zeros_like(query.user), hist_anime=query.hist_anime,
+                      hist_rating=query.hist_rating, use_history=hist)
+        out = self.denormalize(self._catalog_z(batch))
+        out[:, 0] = -math.inf
+        rescore_history(self, out, query, hist)
+        return out
 
     def regularization(self, batch: Batch) -> torch.Tensor:
         reg = self.user_bias(batch.user).pow(2).mean() + self.item_bias(batch.anime).pow(2).mean()
@@ -106,7 +139,7 @@ class BiasedMF(Biases):
 
     def folded_user_factor(self, batch: Batch, b_u: torch.Tensor) -> torch.Tensor:
         """Ridge regression of the history residuals on the history's item factors, ``[B, dim]``."""
-        mask = _history_mask(batch).float()[..., None]
+        mask = history_mask(batch).float()[..., None]
         q = self.item_factor(batch.hist_anime) * mask                          # [B, L, d]
         resid = batch.hist_rating - b_u[:, None] - self.item_bias(batch.hist_anime).squeeze(-1)
         eye = torch.eye(q.shape[-1], device=q.device) * self.config.shrink
@@ -114,7 +147,8 @@ class BiasedMF(Biases):
         rhs = (q * resid[..., None]).sum(1, keepdim=True).transpose(1, 2)    # [B, d, 1]
         return torch.linalg.solve(gram, rhs).squeeze(-1)
 
-    def forward(self, batch: Batch) -> torch.Tensor:
+    def _user_vectors(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(b_u [B], p_u [B, dim])``: ID embeddings, or the fold-in for the history rows."""
         b_u = self.user_bias_for(batch)
         p_u = self.user_factor(batch.user)
         if batch.use_history is not None and batch.use_history.any():
@@ -123,161 +157,17 @@ class BiasedMF(Biases):
             sub = Batch(user=batch.user[rows], anime=batch.anime[rows], hist_anime=batch.hist_anime[rows],
                         hist_rating=batch.hist_rating[rows])
             p_u = p_u.index_put((rows,), self.folded_user_factor(sub, b_u[rows]))
+        return b_u, p_u
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        b_u, p_u = self._user_vectors(batch)
         q_i = self.item_factor(batch.anime)
         return b_u + self.item_bias(batch.anime).squeeze(-1) + (p_u * q_i).sum(-1)
+
+    def _catalog_z(self, batch: Batch) -> torch.Tensor:
+        b_u, p_u = self._user_vectors(batch)
+        return b_u[:, None] + self.item_bias.weight[:, 0][None, :] + p_u @ self.item_factor.weight.t()
 
     def regularization(self, batch: Batch) -> torch.Tensor:
         reg = self.user_factor(batch.user).pow(2).sum(-1).mean() + self.item_factor(batch.anime).pow(2).sum(-1).mean()
         return super().regularization(batch) + self.config.reg * reg
-
-
-@dataclass(frozen=True)
-class ItemKNNConfig:
-    k: int = 40                  # neighbours per prediction: the k most similar anime the user rated
-    max_neighbors: int = 100     # similarities kept per anime (the most similar, positive only)
-    shrinkage: float = 100.0     # similarity x n_common / (n_common + shrinkage)
-    min_support: int = 2         # pairs with fewer common users get similarity 0
-    reg_item: float = 10.0       # baseline item bias = sum(z - b_u) / (reg_item + n_i)
-    reg_user: float = 15.0       # baseline user bias = sum(z - b_i) / (reg_user + n_u); the fold-in uses it too
-    bias_iters: int = 10         # alternating least-squares passes of the baseline (0: no biases)
-    neighbor_reg: float = 0.5    # added to the similarity sum: few or weak neighbours fall back to the baseline
-
-
-@register("item_knn", ItemKNNConfig)
-class ItemKNNBaseline(RatingModel):
-    """Item-based kNN on baseline residuals (Koren 2010, "KNNBaseline"), fitted in closed form.
-
-    ``z_ui ~ b_u + b_i + sum_j s_ij e_uj / (sum_j s_ij + neighbor_reg)`` over the (at most ``k``) anime ``j``
-    most similar to ``i`` among those ``u`` rated in train, where ``e_uj = z_uj - b_u - b_j``
-    and ``s_ij`` is the cosine of the residuals over the users who rated both (Pearson
-    around the baseline), shrunk by ``n_ij / (n_ij + shrinkage)``; ``neighbor_reg`` is added
-    to the denominator so that a user with few or weak neighbours keeps the baseline (this
-    matters most for new users with 5-20 ratings). Biases come from a few
-    regularized ALS passes. Only the ``max_neighbors`` best positive similarities per anime
-    are kept (``nbr_idx``/``nbr_sim``), and the training residuals are stored as sorted
-    ``user * n_anime + anime`` keys (``train_keys``/``train_resid``) for vectorized lookups.
-    A new user's bias and residuals are folded in from the history the same way.
-    """
-
-    _SIZED = ("train_keys", "train_resid")  # buffers whose length is only known after the fit
-
-    def __init__(self, ctx: ModelContext, config: ItemKNNConfig) -> None:
-        super().__init__(ctx)
-        if config.k < 1 or config.max_neighbors < 1 or config.bias_iters < 0:
-            raise ValueError("k and max_neighbors must be positive, bias_iters non-negative")
-        self.config = config
-        self.n_anime = ctx.n_anime
-        m = min(config.max_neighbors, max(ctx.n_anime - 1, 1))
-        self.register_buffer("user_bias", torch.zeros(ctx.n_users))
-        self.register_buffer("item_bias", torch.zeros(ctx.n_anime))
-        self.register_buffer("nbr_idx", torch.zeros(ctx.n_anime, m, dtype=torch.long))
-        self.register_buffer("nbr_sim", torch.zeros(ctx.n_anime, m))
-        self.register_buffer("train_keys", torch.zeros(0, dtype=torch.long))
-        self.register_buffer("train_resid", torch.zeros(0))
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
-        for name in self._SIZED:  # resize before loading: their length is the training set's
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    @torch.no_grad()
-    def fit_closed_form(self, train) -> bool:
-        u, i = train.user.long(), train.anime.long()
-        z = self.normalize(train.rating.float())
-        b_u, b_i = self.user_bias.zero_(), self.item_bias.zero_()
-        n_u = torch.bincount(u, minlength=len(b_u)).float()
-        n_i = torch.bincount(i, minlength=len(b_i)).float()
-        for _ in range(self.config.bias_iters):  # items first, users last: fold-in reproduces b_u
-            b_i.copy_(torch.zeros_like(b_i).index_add_(0, i, z - b_u[u]) / (self.config.reg_item + n_i))
-            b_u.copy_(torch.zeros_like(b_u).index_add_(0, u, z - b_i[i]) / (self.config.reg_user + n_u))
-        resid = z - b_u[u] - b_i[i]
-        self._fit_neighbors(u, i, resid)
-        keys = u * self.n_anime + i
-        order = torch.argsort(keys)
-        self.train_keys, self.train_resid = keys[order], resid[order]
-        return True
-
-    def _fit_neighbors(self, u: torch.Tensor, i: torch.Tensor, resid: torch.Tensor) -> None:
-        """Shrunk residual cosine for every anime pair, one block of columns at a time; keep each anime's best.
-
-        Memory stays at a few ``[users or anime, block]`` dense blocks (about 2**24 floats each).
-        """
-        n_users, n_anime, m = len(self.user_bias), self.n_anime, self.nbr_idx.shape[1]
-        order = torch.argsort(i)
-        u, i, resid = u[order], i[order], resid[order]
-        ptr = torch.zeros(n_anime + 1, dtype=torch.long)
-        ptr[1:] = torch.bincount(i, minlength=n_anime).cumsum(0)
-
-        def sparse(values: torch.Tensor) -> torch.Tensor:  # [anime, users], CSR
-            with warnings.catch_warnings():  # "sparse CSR support is in beta"
-                warnings.simplefilter("ignore", UserWarning)
-                return torch.sparse_coo_tensor(torch.stack([i, u]), values, (n_anime, n_users),
-                                               check_invariants=False).coalesce().to_sparse_csr()
-
-        e, ones, e2 = sparse(resid), sparse(torch.ones_like(resid)), sparse(resid ** 2)
-        block = max(1, min(n_anime, (1 << 24) // max(n_users, n_anime, 1)))
-        for start in range(0, n_anime, block):
-            stop = min(start + block, n_anime)
-            lo, hi = int(ptr[start]), int(ptr[stop])
-            cols_e = torch.zeros(n_users, stop - start)                  # residuals of this block, [users, block]
-            cols_e[u[lo:hi], i[lo:hi] - start] = resid[lo:hi]
-            cols_1 = torch.zeros(n_users, stop - start)
-            cols_1[u[lo:hi], i[lo:hi] - start] = 1.0
-            dot = e @ cols_e                                             # [anime, block]
-            common = ones @ cols_1                                       # users who rated both
-            sq_i = e2 @ cols_1                                           # sum of e_ui^2 over the common users
-            sq_j = ones @ cols_e.pow(2)                                  # sum of e_uj^2 over the common users
-            sim = dot / (sq_i * sq_j).sqrt().clamp(min=1e-12) * common / (common + self.config.shrinkage)
-            sim[common < self.config.min_support] = 0.0
-            sim[torch.arange(start, stop), torch.arange(stop - start)] = 0.0  # not its own neighbour
-            sim[0] = 0.0                                                 # padding anime
-            top = sim.topk(m, dim=0)                                     # [m, block], most similar first
-            keep = top.values > 0
-            self.nbr_sim[start:stop] = torch.where(keep, top.values, 0.0).t()
-            self.nbr_idx[start:stop] = torch.where(keep, top.indices, 0).t()
-        self.nbr_sim[0], self.nbr_idx[0] = 0.0, 0
-
-    def _aggregate(self, sim: torch.Tensor, resid: torch.Tensor, hit: torch.Tensor) -> torch.Tensor:
-        """Similarity-weighted mean residual of the first ``k`` hits (lists are sorted by similarity)."""
-        keep = hit & (hit.cumsum(1) <= self.config.k) & (sim > 0)
-        w = torch.where(keep, sim, 0.0)
-        den = w.sum(1)
-        return torch.where(den > 0, (w * resid).sum(1) / (den + self.config.neighbor_reg).clamp(min=1e-12), 0.0)
-
-    def _known(self, user: torch.Tensor, anime: torch.Tensor) -> torch.Tensor:
-        nbr, sim = self.nbr_idx[anime], self.nbr_sim[anime]                 # [B, m]
-        base = self.user_bias[user] + self.item_bias[anime]
-        if len(self.train_keys) == 0:
-            return base
-        keys = user[:, None] * self.n_anime + nbr
-        pos = torch.searchsorted(self.train_keys, keys).clamp(max=len(self.train_keys) - 1)
-        hit = (self.train_keys[pos] == keys) & (nbr > 0)
-        return base + self._aggregate(sim, self.train_resid[pos], hit)
-
-    def _from_history(self, batch: Batch) -> torch.Tensor:
-        mask = _history_mask(batch)
-        hist_bias = self.item_bias[batch.hist_anime]
-        maskf = mask.float()
-        b_u = ((batch.hist_rating - hist_bias) * maskf).sum(1) / (maskf.sum(1) + self.config.reg_user)
-        if self.config.bias_iters == 0:  # no baseline: known users have no bias either
-            b_u = torch.zeros_like(b_u)
-        resid = batch.hist_rating - b_u[:, None] - hist_bias                  # [B, L]
-        nbr, sim = self.nbr_idx[batch.anime], self.nbr_sim[batch.anime]      # [B, m]
-        match = (nbr[:, None, :] == batch.hist_anime[:, :, None]) & mask[..., None] & (nbr[:, None, :] > 0)
-        count = match.sum(1)                                                 # [B, m]; repeats are averaged
-        nbr_resid = (match * resid[..., None]).sum(1) / count.clamp(min=1)
-        return b_u + self.item_bias[batch.anime] + self._aggregate(sim, nbr_resid, count > 0)
-
-    def forward(self, batch: Batch) -> torch.Tensor:
-        history = batch.use_history is not None and bool(batch.use_history.any())
-        width = self.nbr_idx.shape[1] * (batch.hist_anime.shape[1] if history else 1)  # type: ignore[union-attr]
-        rows = max(1, min(16384, (1 << 22) // max(width, 1)))  # bounds the [rows, L, neighbours] temporaries
-        out = []
-        for s in range(0, len(batch.anime), rows):
-            part = Batch(**{k: (v[s:s + rows] if v is not None else None) for k, v in batch.__dict__.items()})
-            pred = self._known(part.user, part.anime)
-            if history and part.use_history.any():  # type: ignore[union-attr]
-                pred = torch.where(part.use_history, self._from_history(part), pred)  # type: ignore[arg-type]
-            out.append(pred)
-        return torch.cat(out) if out else torch.zeros(0)

@@ -15,7 +15,8 @@ from gnn.models.base import ModelContext, RatingModel
 _MODELS: dict[str, tuple[type[RatingModel], type]] = {}
 
 # Modules that define models; imported lazily so that importing the registry stays cheap.
-_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic")
+_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic", "gnn.models.item_knn",
+            "gnn.models.implicit")
 
 
 def register(name: str, config_cls: type) -> Callable[[type[RatingModel]], type[RatingModel]]:
@@ -39,6 +40,14 @@ def _load_all() -> None:
 def model_names() -> list[str]:
     _load_all()
     return sorted(_MODELS)
+
+
+def model_class(name: str) -> type[RatingModel]:
+    """The registered class of ``name`` (its flags, e.g. ``predicts_ratings``, without building it)."""
+    _load_all()
+    if name not in _MODELS:
+        raise KeyError(f"unknown model {name!r}; choose from {', '.join(sorted(_MODELS))}")
+    return _MODELS[name][0]
 
 
 def make_config(name: str, overrides: dict[str, Any] | None = None) -> Any:

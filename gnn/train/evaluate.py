@@ -1,7 +1,9 @@
 """The evaluator shared by every model: accuracy on a split, and the new-user path.
 
 All metrics are on the original rating scale (predictions denormalized and
-clamped to the scale by :meth:`RatingModel.predict`).
+clamped to the scale by :meth:`RatingModel.predict`). A ranking-only model
+(``predicts_ratings = False``) gets "not measured" (NaN in memory, ``n = 0``,
+null in JSON, "n/a" in logs: :func:`fmt_metric`).
 """
 
 from __future__ import annotations
@@ -34,10 +36,18 @@ class Accuracy:
         return self.rmse if self.n else None
 
 
+NOT_MEASURED = Accuracy(float("nan"), float("nan"), 0)
+
+
+def fmt_metric(value: float | None) -> str:
+    """A metric for a log line: 4 decimals, or "n/a" where it was not measured (None or NaN)."""
+    return "n/a" if value is None or value != value else f"{value:.4f}"
+
+
 def accuracy(pred: torch.Tensor, truth: torch.Tensor) -> Accuracy:
     err = (pred.double() - truth.double())
     if len(err) == 0:
-        return Accuracy(float("nan"), float("nan"), 0)
+        return NOT_MEASURED
     return Accuracy(mae=float(err.abs().mean()), rmse=float(err.pow(2).mean().sqrt()), n=len(err))
 
 
@@ -88,7 +98,7 @@ def evaluate_split(model: RatingModel, split: RatingSplit, batch_size: int = 819
                    histories: UserHistories | None = None) -> Accuracy:
     """MAE/RMSE on ``split`` (nothing measured, all null, for a ranking-only model)."""
     if not model.predicts_ratings:
-        return Accuracy(float("nan"), float("nan"), 0)
+        return NOT_MEASURED
     return accuracy(predict_split(model, split, batch_size, histories), split.rating)
 
 
@@ -137,6 +147,9 @@ def predict_from_history(model: RatingModel, given_anime: torch.Tensor, given_ra
 def evaluate_new_users(model: RatingModel, holdout: pd.DataFrame, ks: tuple[int, ...] = NEW_USER_KS,
                        seed: int = 0) -> dict[str, dict]:
     """MAE/RMSE on held-out users given k of their ratings (the ID-free user path)."""
+    if not model.predicts_ratings:
+        users = len(new_user_cases(holdout, max(ks), seed))
+        return {f"k={k}": {**NOT_MEASURED.as_dict(), "users": users} for k in ks}
     was_training = model.training
     model.eval()
     cases = new_user_cases(holdout, max(ks), seed)

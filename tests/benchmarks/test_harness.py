@@ -12,14 +12,15 @@ from benchmarks.harness import BenchmarkConfig, run_benchmark, summarize
 from benchmarks.report import fmt, markdown
 from benchmarks.worker import grid_points
 
-GROUPS = ("accuracy", "ranking", "series", "new_users", "cost", "export")
+GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export")
+RANKING_ONLY = ("most_popular", "ease")
 
 
 @pytest.fixture(scope="module")
 def results(tiny_input, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "tiny"
-    cfg = BenchmarkConfig(data_dir=tiny_input, out_dir=out, models=("global_mean", "item_knn", "baseline"),
-                          seeds=(0,), grids={"item_knn": {"model": {"k": [2, 10]}}},
+    cfg = BenchmarkConfig(data_dir=tiny_input, out_dir=out, models=("global_mean", "item_knn", "baseline", *RANKING_ONLY),
+                          seeds=(0,), grids={"item_knn": {"model": {"k": [2, 10]}}, "ease": {"model": {"reg": [1.0, 30.0]}}},
                           train_config={"epochs": 1, "batch_size": 64}, min_ratings=1, latency_repeats=2,
                           command="pytest")
     res = run_benchmark(cfg, log=lambda _m: None)
@@ -31,14 +32,24 @@ def results(tiny_input, tmp_path_factory):
 def test_every_model_has_every_metric_group(results):
     res, out = results
     assert res["data"]["preprocessed"] and (out / "processed" / "model_config.json").exists()
-    assert [(r["model"], r["seed"]) for r in res["runs"]] == [("global_mean", 0), ("item_knn", 0), ("baseline", 0)]
+    assert [(r["model"], r["seed"]) for r in res["runs"]] == [("global_mean", 0), ("item_knn", 0), ("baseline", 0),
+                                                               ("most_popular", 0), ("ease", 0)]
     for run in res["runs"]:
         assert "error" not in run, run.get("error")
         assert set(GROUPS) <= set(run)
-        assert run["accuracy"]["test"]["rmse"] > 0 and run["accuracy"]["test"]["n"] > 0
+        if run["model"] in RANKING_ONLY:  # no rating: null, never NaN
+            assert run["accuracy"]["test"] == {"mae": None, "rmse": None, "n": 0}
+            assert run["series"]["related_to_train"]["rmse"] is None
+            assert all(v["rmse"] is None for v in run["new_users"].values())
+        else:
+            assert run["accuracy"]["test"]["rmse"] > 0 and run["accuracy"]["test"]["n"] > 0
         assert 0 <= run["ranking"]["ndcg@10"] <= 1 and 0 <= run["ranking"]["recall@10"] <= 1
+        for ranking in (run["ranking"], *run["ranking_new_users"].values()):
+            assert ranking["recall@10"] <= ranking["recall@50"] <= 1 and 0 < ranking["coverage@10"] <= 1
+            assert 0 <= ranking["orphan_share@10"] <= 1 and 0 <= ranking["popular_share@10"] <= 1
+            assert 0 <= ranking["series_list"]["ndcg@10"] <= 1 and ranking["users"] > 0
         assert set(run["series"]) == {"related_to_train", "other"}
-        assert set(run["new_users"]) == {"k=5", "k=10", "k=20"}
+        assert set(run["new_users"]) == set(run["ranking_new_users"]) == {"k=5", "k=10", "k=20"}
         assert run["cost"]["train_seconds"] > 0 and run["cost"]["peak_train_mb"] > 0
         assert run["cost"]["ratings_per_second"] > 0
     neural = res["runs"][2]
@@ -57,19 +68,28 @@ def test_tuning_is_recorded_and_used(results):
     best = min(tuning["trials"], key=lambda t: t["val_rmse"])
     assert tuning["chosen"]["model"] == best["model"]
     assert res["runs"][1]["model_config"]["k"] == best["model"]["k"]
-    assert tuning["grid"] == {"model": {"k": [2, 10]}}
+    assert tuning["grid"] == {"model": {"k": [2, 10]}} and tuning["metric"] == "val_rmse"
     assert res["tuning"]["baseline"]["grid"] is None and res["tuning"]["global_mean"]["grid"] is None
+    ease = res["tuning"]["ease"]  # a ranking-only model is tuned on validation NDCG@10, highest wins
+    assert ease["metric"] == "val_ndcg@10" and not ease["lower_is_better"]
+    assert all(t["val_rmse"] is None and 0 <= t["val_ndcg@10"] <= 1 for t in ease["trials"])
+    best = max(ease["trials"], key=lambda t: t["val_ndcg@10"])
+    assert ease["chosen"]["model"] == best["model"] == {"reg": res["runs"][4]["model_config"]["reg"]}
 
 
 @pytest.mark.slow
 def test_results_files_render(results):
     res, out = results
-    assert json.loads((out / "results.json").read_text())["summary"].keys() == res["summary"].keys()
+    strict = json.loads((out / "results.json").read_text(), parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert strict["summary"].keys() == res["summary"].keys()
+    assert "accuracy.test.rmse" not in strict["summary"]["ease"] and "ranking.recall@50" in strict["summary"]["ease"]
     md = (out / "results.md").read_text()
-    for heading in ("## Accuracy", "## Ranking", "## Series", "## New users", "## Cost", "## Export", "## Tuning"):
+    for heading in ("## Accuracy", "## Ranking, known users", "## Ranking, new users", "### k=10", "## Series",
+                    "## New users", "## Cost", "## Export", "## Tuning"):
         assert heading in md
     assert "| item_knn |" in md and "Command: `pytest`" in md and res["machine"]["platform"] in md
-    for png in ("accuracy", "ranking", "series", "new_users", "latency", "cost"):
+    assert "most_popular, ease: ranking-only" in md and "| ease | – | – | – |" in md
+    for png in ("accuracy", "ranking", "lists", "new_users_ranking", "series", "new_users", "latency", "cost"):
         assert (out / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert markdown(res) + "\n" == md
 
@@ -106,13 +126,15 @@ def test_series_ablation_reproduces_the_run_without_the_term(results):
     from benchmarks.series_ablation import main
 
     res, out = results
-    main(["--results", str(out), "--models", "baseline", "item_knn", "--ranking-users", "0"])
+    main(["--results", str(out), "--models", "baseline", "item_knn", "ease", "--ranking-users", "0"])
     rows = json.loads((out / "series_ablation.json").read_text())
-    assert list(rows) == ["baseline", "item_knn"]
-    for run in res["runs"][1:]:
+    assert list(rows) == ["baseline", "item_knn"]  # ease is skipped: no rating for the term to adjust
+    for run in res["runs"][1:3]:
         row = rows[run["model"]]
         # without the term: the very model the harness evaluated, so the same test numbers
         assert row["without"]["test"]["rmse"] == pytest.approx(run["accuracy"]["test"]["rmse"], abs=1e-6)
+        assert row["without"]["ndcg@10"] == pytest.approx(run["ranking"]["ndcg@10"], abs=1e-9)
+        assert row["without"]["orphan_share@10"] == pytest.approx(run["ranking"]["orphan_share@10"], abs=1e-9)
         assert row["with"]["test"]["n"] == run["accuracy"]["test"]["n"]
         assert row["term"]["known"]["shrink"] > 0
     md = (out / "series_ablation.md").read_text()

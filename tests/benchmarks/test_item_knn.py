@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gnn.data.processed import RatingSplit, load_processed
-from gnn.models.base import Batch, ModelContext
+from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import build_model
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
@@ -124,3 +124,38 @@ def test_trains_through_the_trainer_and_reloads_from_its_checkpoint(tiny_process
     assert torch.allclose(predict_split(model, data.test), predict_split(again.eval(), data.test))
     mean = train_model("global_mean", data, tmp_path / "mean", TrainConfig(), log=lambda _m: None, progress=False)
     assert result.metrics["test"]["rmse"] < mean.metrics["test"]["rmse"]  # the tiny data has a signal to find
+
+
+def test_score_catalog_matches_the_pair_path(tiny_processed):
+    # The whole-catalog shortcut for known users must give the same predictions as forward() pair by pair;
+    # new users (user 0) go through the default path.
+    data = load_processed(tiny_processed)
+    model = build_model("item_knn", ModelContext.from_processed(data), {"k": 3})
+    model.fit_closed_form(data.train)
+    model.eval()
+    users = torch.tensor([1, 0, 5, 2])
+    hist_anime, hist_rating = UserHistories(data.train, data.n_users, model.rating_mean.item(),
+                                            model.rating_std.item()).full(torch.tensor([1, 3, 5, 2]), 8)
+    query = UserQuery(users, hist_anime, hist_rating)
+    fast = model.score_catalog(query)
+    slow = RatingModel.score_catalog(model, query)
+    assert torch.isinf(fast[:, 0]).all() and torch.allclose(fast[:, 1:], slow[:, 1:], atol=1e-5)
+    assert not torch.allclose(fast[0, 1:], fast[2, 1:])  # the users' own neighbours differ
+
+
+@pytest.mark.parametrize("name", ["biases", "mf", "item_knn"])
+def test_whole_catalog_shortcuts_match_the_default_for_history_users(name, tiny_processed):
+    # New users (user 0) are folded in once per user; their own history anime (which the pair path scores
+    # with that entry left out) are rescored, so every number equals the default pair-by-pair path.
+    data = load_processed(tiny_processed)
+    torch.manual_seed(0)
+    model = build_model(name, ModelContext.from_processed(data), {"k": 3} if name == "item_knn" else None)
+    if not model.fit_closed_form(data.train):
+        for p in model.parameters():
+            torch.nn.init.normal_(p, std=0.3)
+    model.eval()
+    hist_anime = torch.tensor([[3, 5, 5, 0], [7, 0, 0, 0], [0, 0, 0, 0]])
+    query = UserQuery(torch.tensor([0, 0, 0]), hist_anime, torch.tensor([[1.0, -0.5, 0.3, 0], [2.0, 0, 0, 0], [0.0] * 4]))
+    fast, slow = model.score_catalog(query), RatingModel.score_catalog(model, query)
+    assert torch.isinf(fast[:, 0]).all() and torch.allclose(fast[:, 1:], slow[:, 1:], atol=1e-5)
+    assert not torch.allclose(fast[0, 1:], fast[2, 1:])  # the history moves the scores

@@ -122,3 +122,22 @@ def test_gnn_trains_on_tasks_and_a_rated_relative_moves_its_sequel(tiny_processe
 
     assert predicted(10.0) > predicted(2.0) + 0.1
 
+
+@pytest.mark.parametrize("name", ["most_popular", "ease"])
+def test_a_ranking_only_model_trains_with_null_rating_metrics(name, tiny_processed, tmp_path):
+    data = load_processed(tiny_processed)
+    lines: list[str] = []
+    result = train_model(name, data, tmp_path, CFG, log=lines.append, progress=False)
+    assert result.best_epoch == 1 and len(result.history) == 1          # closed form: one pass
+    assert lines[0].endswith("val RMSE n/a  *")
+
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in strict JSON"))
+
+    meta = strict((tmp_path / "model_metadata.json").read_text())
+    assert meta["metrics"]["val"] == {"mae": None, "rmse": None, "n": 0}
+    assert meta["metrics"]["test"]["rmse"] is None and "series_term" not in meta["metrics"]
+    assert {k: v["rmse"] for k, v in meta["metrics"]["new_users"].items()} == {"k=5": None, "k=10": None, "k=20": None}
+    assert strict((tmp_path / "training_history.json").read_text())[0]["val_rmse"] is None
+    model, _, _ = load_model(tmp_path / "best_model.pt")
+    assert model.name == name and not model.predicts_ratings

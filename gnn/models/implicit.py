@@ -1,0 +1,166 @@
+"""Ranking-only references on the implicit "who rated what" signal: most-popular and EASE.
+
+Both rank the whole catalog (:meth:`RatingModel.score_catalog`) and predict no rating
+(``predicts_ratings = False``: no RMSE; the trainer and the evaluator report null there).
+Both are fitted in closed form (:meth:`RatingModel.fit_closed_form`) and need no user ID
+parameter: a user is the set of anime they rated, whatever the ratings.
+
+* ``most_popular``: every user gets the catalog ordered by training-rating count, ties by
+  the lower anime index; anime without training ratings come last (still ranked).
+* ``ease``: Steck, "Embarrassingly Shallow Autoencoders for Sparse Data" (WWW 2019). On the
+  binary user x anime training matrix ``X`` (anime with >= 1 training rating only),
+  ``P = (X^T X + reg I)^-1`` and ``B = I - P diagMat(1 / diag(P))`` (so ``diag(B) = 0``); a user
+  with binary row ``x_u`` scores ``x_u B``. A known user's row is their whole training row; a
+  new user's is the query's history. Anime without training ratings score ``-inf`` (EASE
+  knows nothing about them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
+from gnn.models.registry import register
+
+
+class RankingOnly(RatingModel):
+    """Shared parts of the ranking-only references: no rating, closed-form fit, no user parameters."""
+
+    predicts_ratings = False
+    inductive = True
+
+    _SIZED: tuple[str, ...] = ()  # buffers whose shape is only known after the fit
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} is a ranking-only reference: it predicts no rating "
+                                  "(use score_catalog)")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
+        for name in self._SIZED:  # resize before loading: their shape is the training set's
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class MostPopularConfig:
+    pass
+
+
+@register("most_popular", MostPopularConfig)
+class MostPopular(RankingOnly):
+    """``score[a] = n_anime - position of a`` in the order (training count desc, index asc): exact ties broken."""
+
+    def __init__(self, ctx: ModelContext, config: MostPopularConfig) -> None:
+        super().__init__(ctx)
+        self.config = config
+        self.register_buffer("count", torch.zeros(self.n_anime, dtype=torch.long))
+        self.register_buffer("score", torch.zeros(self.n_anime))
+
+    @torch.no_grad()
+    def fit_closed_form(self, train) -> bool:
+        self.count = torch.bincount(train.anime.long(), minlength=self.n_anime)[: self.n_anime].to(self.count)
+        self.count[0] = 0
+        anime = torch.arange(1, self.n_anime)
+        order = anime[torch.sort(-self.count[1:], stable=True).indices]   # count desc, index asc
+        score = torch.full((self.n_anime,), -math.inf)
+        score[order] = torch.arange(len(order), 0, -1, dtype=torch.float32)
+        self.score = score.to(self.score.device)
+        return True
+
+    @torch.no_grad()
+    def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
+        return self.score[None, :].expand(len(query), -1).clone()
+
+
+@dataclass(frozen=True)
+class EASEConfig:
+    reg: float = 100.0       # lambda of Steck (2019): L2 on B, added to the diagonal of X^T X
+
+    def __post_init__(self) -> None:
+        if not (self.reg > 0 and math.isfinite(self.reg)):
+            raise ValueError(f"ease reg must be a positive number, got {self.reg}")
+
+
+@register("ease", EASEConfig)
+class EASE(RankingOnly):
+    """EASE (module docstring). Buffers: ``item_idx`` [m] (anime with training ratings, ascending),
+    ``item_pos`` [n_anime] (position in ``item_idx``, -1 elsewhere), ``B`` [m, m] float32, and the
+    training rows as CSR (``user_ptr`` [n_users + 1], ``user_items`` positions in ``item_idx``)."""
+
+    _SIZED = ("item_idx", "B", "user_items")
+
+    def __init__(self, ctx: ModelContext, config: EASEConfig) -> None:
+        super().__init__(ctx)
+        self.config = config
+        self.register_buffer("item_idx", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("item_pos", torch.full((self.n_anime,), -1, dtype=torch.long))
+        self.register_buffer("B", torch.zeros(0, 0))
+        self.register_buffer("user_ptr", torch.zeros(int(ctx.n_users) + 1, dtype=torch.long))
+        self.register_buffer("user_items", torch.zeros(0, dtype=torch.long))
+
+    @torch.no_grad()
+    def fit_closed_form(self, train) -> bool:
+        n_users = len(self.user_ptr) - 1
+        keys = torch.unique(train.user.long() * self.n_anime + train.anime.long())  # binary: a pair once
+        user, anime = keys // self.n_anime, keys % self.n_anime
+        self.item_idx = torch.unique(anime[anime > 0])
+        self.item_pos = torch.full((self.n_anime,), -1, dtype=torch.long)
+        self.item_pos[self.item_idx] = torch.arange(len(self.item_idx))
+        pos = self.item_pos[anime]
+        self.user_ptr = torch.zeros(n_users + 1, dtype=torch.long)
+        self.user_ptr[1:] = torch.bincount(user, minlength=n_users)[:n_users].cumsum(0)
+        self.user_items = pos                                   # keys are sorted by user, then anime
+        self.B = ease_weights(gram(user, pos, n_users, len(self.item_idx)), self.config.reg).float()
+        return True
+
+    def _rows(self, query: UserQuery) -> torch.Tensor:
+        """Binary rows ``[U, m]``: a known user's training row, else the query's history."""
+        m = len(self.item_idx)
+        x = torch.zeros(len(query), m + 1, device=self.B.device)             # column m collects "not an item"
+        pos = self.item_pos[query.hist_anime.clamp(0, self.n_anime - 1)]
+        pos = torch.where((query.hist_anime > 0) & (pos >= 0), pos, m)
+        x.scatter_(1, pos, 1.0)
+        for row in (query.user > 0).nonzero().squeeze(1).tolist():
+            u = int(query.user[row])
+            x[row] = 0.0
+            x[row, self.user_items[self.user_ptr[u]:self.user_ptr[u + 1]]] = 1.0
+        return x[:, :m]
+
+    @torch.no_grad()
+    def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
+        out = torch.full((len(query), self.n_anime), -math.inf, device=self.B.device)
+        if len(self.item_idx):
+            out[:, self.item_idx] = self._rows(query) @ self.B
+        return out
+
+
+def gram(user: torch.Tensor, item: torch.Tensor, n_users: int, n_items: int, block: int = 2048) -> torch.Tensor:
+    """``X^T X`` (float64 ``[n_items, n_items]``) of the binary matrix with ones at (user, item), one user block at a time."""
+    out = torch.zeros(n_items, n_items, dtype=torch.float64)
+    order = torch.argsort(user, stable=True)
+    user, item = user[order], item[order]
+    bounds = torch.searchsorted(user, torch.arange(0, n_users + block, block))
+    for b in range(len(bounds) - 1):
+        lo, hi = int(bounds[b]), int(bounds[b + 1])
+        if lo == hi:
+            continue
+        x = torch.zeros(block, n_items)
+        x[user[lo:hi] - b * block, item[lo:hi]] = 1.0
+        out += (x.t() @ x).double()   # float32 counts are exact below 2**24 co-occurrences
+    return out
+
+
+def ease_weights(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
+    """``B = I - P diagMat(1 / diag(P))`` with ``P = (G + reg I)^-1`` (float64; ``diag(B) = 0``)."""
+    n = gram_matrix.shape[0]
+    if n == 0:
+        return torch.zeros(0, 0, dtype=torch.float64)
+    a = gram_matrix.double() + reg * torch.eye(n, dtype=torch.float64)
+    p = torch.cholesky_inverse(torch.linalg.cholesky(a))   # G + reg I is symmetric positive definite
+    b = -p / torch.diagonal(p)[None, :]
+    b.fill_diagonal_(0.0)
+    return b

@@ -151,13 +151,15 @@ class OnnxRecommender:
         for j, (a, r) in enumerate(list(history)[-H:]):
             hist[0, j], rating[0, j] = a, r
         anime = np.arange(self.n_anime, dtype=np.int64) if candidates is None else np.asarray(candidates, np.int64)
+        full_rating = np.full(self.n_anime, np.nan, dtype=np.float32)
+        full_order = np.full(self.n_anime, -np.inf, dtype=np.float32)
+        if len(anime) == 0:  # nothing to score (every anime rated or filtered out)
+            return full_rating, full_order
         feed = {"hist_anime": hist, "hist_rating": rating, "anime": anime}
         if self.user_input:
             feed["user"] = np.array([user], dtype=np.int64)
         outputs = ["rating"] + ([self.order_output] if self.order_output else [])
         got = self.session.run(outputs, feed)
-        full_rating = np.full(self.n_anime, np.nan, dtype=np.float32)
-        full_order = np.full(self.n_anime, -np.inf, dtype=np.float32)
         full_rating[anime] = got[0]
         full_order[anime] = got[1] if self.order_output else got[0]
         return full_rating, full_order

@@ -165,6 +165,9 @@ export class Model {
    */
   async score(pairs, candidates = null) {
     const start = performance.now();
+    if (candidates !== null && candidates.length === 0) {   // nothing to score: every anime rated or filtered out
+      return { scores: new Float32Array(this.nAnime).fill(Number.NaN), order: new Float32Array(this.nAnime).fill(-Infinity), ms: 0 };
+    }
     const anime = candidates === null ? this.allAnime
       : new this.ort.Tensor('int64', BigInt64Array.from(candidates, (a) => BigInt(a)), [candidates.length]);
     const feeds = { anime, ...this.historyTensors(pairs) };

@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"train {QUICK_TRAIN}, small grids, 1 seed")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="models to compare")
     parser.add_argument("--min-ratings", type=int, default=10, help="preprocess filter for an input folder")
+    parser.add_argument("--cold-anime", type=float, default=0.0,
+                        help="share of rated anime held out entirely as the cold-item test (input folder only)")
+    parser.add_argument("--strip", default="", metavar="FIELDS",
+                        help="catalog fields to empty first, comma-separated (relations,studios,tags,genres): "
+                             "e.g. a genres-only variant of a dataset")
     parser.add_argument("--ranking-users", type=int, default=2000, help="users ranked for NDCG/Recall (0 = all)")
     parser.add_argument("--latency-repeats", type=int, default=None, help="ORT timed runs per case (100; 20 quick)")
     parser.add_argument("--no-export", action="store_true", help="skip the ONNX export and latency")
@@ -92,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=args.data_dir, out_dir=args.out, models=tuple(args.models), seeds=tuple(range(seeds)),
         grids=override_grids(QUICK_GRIDS if args.quick else GRIDS, args.grid), selection=SELECTION,
         train_config=QUICK_TRAIN if args.quick else {},
-        min_ratings=args.min_ratings, ranking_users=args.ranking_users or None,
+        min_ratings=args.min_ratings, ranking_users=args.ranking_users or None, cold_anime=args.cold_anime,
+        strip=tuple(f.strip() for f in args.strip.split(",") if f.strip()),
         latency_repeats=args.latency_repeats or (20 if args.quick else 100), export=not args.no_export,
         quick=args.quick)
     results = run_benchmark(cfg)

@@ -24,6 +24,7 @@ import math
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -54,6 +55,8 @@ class BenchmarkConfig:
     #                                                           benchmarks.worker.selection_metric)
     train_config: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides for every model
     min_ratings: int = 10                # when data_dir is an input folder
+    cold_anime: float = 0.0              # share of rated anime held out as the cold-item test (preprocess)
+    strip: tuple[str, ...] = ()          # catalog fields emptied first (e.g. relations, studios, tags)
     k: int = 10
     relevant: float = 8.0                # test rating >= this is relevant for NDCG/Recall
     ranking_users: int | None = 2000     # seeded sample of users ranked over the whole catalog
@@ -131,12 +134,38 @@ def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path
     if not (data_dir / "anime_catalog.json").exists():
         raise FileNotFoundError(f"{data_dir}: neither a processed folder (model_config.json) nor an input "
                                 "folder (anime_catalog.json + ratings.csv)")
+    if cfg.strip:
+        data_dir = strip_catalog(data_dir, (cfg.out_dir / "input_stripped").resolve(), cfg.strip)
+        log(f"catalog fields emptied: {', '.join(cfg.strip)} (copy in {data_dir})")
     processed = (cfg.out_dir / "processed").resolve()
-    log(f"preprocessing {data_dir} -> {processed} (min ratings {cfg.min_ratings})")
+    log(f"preprocessing {data_dir} -> {processed} (min ratings {cfg.min_ratings}, cold anime {cfg.cold_anime})")
     res = run_child({"task": "preprocess", "input_dir": str(data_dir), "output_dir": str(processed),
-                     "min_ratings": cfg.min_ratings}, cfg.out_dir / "tmp" / "logs", "preprocess")
+                     "min_ratings": cfg.min_ratings, "cold_anime": cfg.cold_anime},
+                    cfg.out_dir / "tmp" / "logs", "preprocess")
     return processed, {"preprocessed": True, "input_dir": str(cfg.data_dir), "min_ratings": cfg.min_ratings,
+                       "cold_anime": cfg.cold_anime, "stripped": list(cfg.strip),
                        "preprocess_seconds": res["seconds"], "preprocess_peak_mb": res["peak_mb"]}
+
+
+STRIPPABLE = ("relations", "studios", "tags", "genres")
+
+
+def strip_catalog(input_dir: Path, out: Path, fields: tuple[str, ...]) -> Path:
+    """A copy of an input folder whose catalog has ``fields`` emptied (``[]``): the same ratings on a
+    catalog that knows less, e.g. genres only (no relations, studios or tags)."""
+    unknown = set(fields) - set(STRIPPABLE)
+    if unknown:
+        raise ValueError(f"cannot strip {sorted(unknown)}; choose from {', '.join(STRIPPABLE)}")
+    out.mkdir(parents=True, exist_ok=True)
+    catalog = json.loads((input_dir / "anime_catalog.json").read_text(encoding="utf-8"))
+    for record in catalog:
+        for name in fields:
+            record[name] = []
+    (out / "anime_catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    for name in ("ratings.csv", "user_ratings.json", "dataset.json"):
+        if (input_dir / name).exists():
+            shutil.copyfile(input_dir / name, out / name)
+    return out
 
 
 def data_summary(processed: Path) -> dict[str, Any]:

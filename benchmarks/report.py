@@ -7,7 +7,7 @@ from typing import Any
 
 Summary = dict[str, dict[str, dict[str, float]]]
 
-LATENCY_CASES = ("pair_known_user", "pair_new_user", "catalog_known_user", "catalog_new_user")
+LATENCY_CASES = ("pair_new_user", "catalog_new_user", "catalog_empty_history", "catalog_known_user")
 
 
 def fmt(stat: dict[str, float] | None, digits: int | str = 4, scale: float = 1.0) -> str:

@@ -80,19 +80,15 @@ def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
 
 def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
     """Export with the real exporter (parity-checked) and time the deployed ``model.onnx`` with ORT."""
-    from gnn.export.latency import _feeds, _time  # the latency helpers of benchmarks/onnx_latency.py
+    from benchmarks.latency import measure
     from gnn.export.onnx_export import export_model
-    from gnn.export.parity import session
 
     exported = export_model(run_dir, run_dir / "export" / "anime_recommender", data_dir=data_dir)
-    meta = json.loads((exported.output_dir / "onnx_model_metadata.json").read_text())
-    sess = session(exported.output_dir / "model.onnx", threads=1)
-    feeds = _feeds(int(meta["n_anime"]), 64, 20, 0)  # H = 64, a 20-rating history
-    cases = [c for c in feeds if exported.user_table or c.endswith("new_user")]
+    timing = measure(exported.output_dir, repeats=repeats, threads=1, history_len=20)
     return {"model_bytes": exported.model_bytes, "total_bytes": exported.total_bytes, "exporter": exported.exporter,
             "user_table": exported.user_table, "parity_max_abs_diff": exported.parity.max_abs_diff,
-            "export_seconds": round(exported.seconds, 2), "latency_repeats": repeats, "ort_threads": 1,
-            "latency": {c: _time(sess, feeds[c], repeats) for c in cases}}
+            "parity": exported.parity.as_dict(), "export_seconds": round(exported.seconds, 2),
+            "latency_repeats": repeats, "ort_threads": 1, "latency": timing["latency"]}
 
 
 def fit(spec: dict) -> dict:
@@ -194,7 +190,8 @@ def preprocess(spec: dict) -> dict:
     from gnn.preprocess import preprocess as run
 
     start, rss_start = time.perf_counter(), peak_rss_mb()
-    result = run(spec["input_dir"], spec["output_dir"], PreprocessConfig(min_ratings=spec["min_ratings"]))
+    result = run(spec["input_dir"], spec["output_dir"],
+                 PreprocessConfig(min_ratings=spec["min_ratings"], cold_anime_frac=spec.get("cold_anime", 0.0)))
     return {"seconds": round(time.perf_counter() - start, 3), "rss_start_mb": rss_start, "peak_mb": peak_rss_mb(),
             "splits": result.report["splits"], "users": result.report["users"],
             "ratings_read": result.report["ratings"].get("total")}

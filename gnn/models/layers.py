@@ -132,8 +132,12 @@ class EmbeddingPool(nn.Module):
 
 
 def make_mlp(in_dim: int, hidden: Sequence[int], dropout: float = 0.0,
-             negative_slope: float = 0.01) -> nn.Sequential:
+             negative_slope: float = 0.01, norm: str = "batch") -> nn.Sequential:
     r"""``Linear -> BatchNorm1d -> LeakyReLU -> Dropout`` per hidden size, then ``Linear`` to 1.
+
+    ``norm="layer"`` puts a ``LayerNorm`` where the ``BatchNorm1d`` is: the same computation in training
+    and evaluation (batch statistics and their running averages disagree when dropout or per-step
+    masking changes what a training batch looks like).
 
     The first layer is a plain ``Linear`` over the concatenated input, so an
     exporter can split it as :math:`W_u u + W_i i + b` by slicing its weight.
@@ -145,8 +149,8 @@ def make_mlp(in_dim: int, hidden: Sequence[int], dropout: float = 0.0,
     layers: list[nn.Module] = []
     prev = in_dim
     for size in hidden:
-        layers += [nn.Linear(prev, size), nn.BatchNorm1d(size), nn.LeakyReLU(negative_slope),
-                   nn.Dropout(dropout)]
+        layers += [nn.Linear(prev, size), nn.BatchNorm1d(size) if norm == "batch" else nn.LayerNorm(size),
+                   nn.LeakyReLU(negative_slope), nn.Dropout(dropout)]
         prev = size
     layers.append(nn.Linear(prev, 1))
     return nn.Sequential(*layers)

@@ -68,13 +68,15 @@ class TargetAttention(nn.Module):
                   + \textstyle\sum_f \theta_{kf}\, x_f(a, j)
 
     with :math:`t(a, j)` the relation type of ``j`` to ``a`` (0 = none) and :math:`x_f` the pair
-    features. The output concatenates the attended values, the attended normalized rating per head
-    (what the user thought of the anime that matter for this target) and the history's mean rating
-    and size, through a linear map to ``out_dim``.
+    features. The output concatenates the attended values, the attended normalized rating and the
+    attended deviation per head (what the user thought of the anime that matter for this target, raw
+    and beyond the anime's own bias: liking a prequel more than most people do says more than liking
+    it), and the history's mean rating, mean deviation and size, through a linear map to ``out_dim``.
 
     Shapes:
-        - **input:** ``target_h`` :math:`[B, T, D]`, ``entries`` :math:`[B, H, h]`, ``z``
-          :math:`[B, H]`, ``mask`` :math:`[B, T, H]` bool (False = padding or the target itself),
+        - **input:** ``target_h`` :math:`[B, T, D]`, ``entries`` :math:`[B, H, h]`, ``z`` and ``dev``
+          (rating minus the anime's bias) :math:`[B, H]`, ``mask`` :math:`[B, T, H]` bool (False =
+          padding or the target itself),
           ``relation`` :math:`[B, T, H]` long, ``features`` :math:`[B, T, H, F]`
         - **output:** :math:`[B, T, \text{out\_dim}]`
     """
@@ -93,7 +95,7 @@ class TargetAttention(nn.Module):
         nn.init.zeros_(self.feature_bias.weight)
         self.null_key = nn.Parameter(torch.zeros(heads))            # the null entry's logit per head
         self.null_value = nn.Parameter(torch.zeros(hidden))
-        self.out = nn.Linear(hidden + heads + 2, out_dim)
+        self.out = nn.Linear(hidden + 2 * heads + 4, out_dim)
 
     def logits(self, target_h: torch.Tensor, entries: torch.Tensor, relation: torch.Tensor,
                features: torch.Tensor) -> torch.Tensor:
@@ -108,8 +110,8 @@ class TargetAttention(nn.Module):
         onehot = (relation.unsqueeze(-1) == types).to(dot.dtype)                # [B, T, H, n_types + 1]
         return dot + onehot @ self.relation_bias + self.feature_bias(features)
 
-    def forward(self, target_h: torch.Tensor, entries: torch.Tensor, z: torch.Tensor, mask: torch.Tensor,
-                relation: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    def forward(self, target_h: torch.Tensor, entries: torch.Tensor, z: torch.Tensor, dev: torch.Tensor,
+                mask: torch.Tensor, relation: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         B, T, _ = target_h.shape
         logits = self.logits(target_h, entries, relation, features).masked_fill(~mask.unsqueeze(-1), MASK_VALUE)
         null = self.null_key.view(1, 1, 1, self.heads).expand(B, T, 1, self.heads)
@@ -118,5 +120,7 @@ class TargetAttention(nn.Module):
         pooled = torch.einsum("bthk,bhkd->btkd", attn[:, :, 1:], values)
         pooled = pooled + attn[:, :, :1].transpose(2, 3) * self.null_value.view(self.heads, self.head_dim)
         attended_z = torch.einsum("bthk,bh->btk", attn[:, :, 1:], z)           # the null entry says 0
-        stats = history_stats(z.unsqueeze(1).expand(B, T, -1), mask)
-        return self.out(torch.cat([pooled.reshape(B, T, -1), attended_z, stats], dim=-1))
+        attended_dev = torch.einsum("bthk,bh->btk", attn[:, :, 1:], dev)
+        stats = torch.cat([history_stats(z.unsqueeze(1).expand(B, T, -1), mask),
+                           history_stats(dev.unsqueeze(1).expand(B, T, -1), mask)], dim=-1)
+        return self.out(torch.cat([pooled.reshape(B, T, -1), attended_z, attended_dev, stats], dim=-1))

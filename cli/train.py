@@ -13,7 +13,7 @@ from gnn.errors import UsageError
 from gnn.io import ensure_writable_dir
 from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
 
-MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean")
+MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean", "content_prior", "content_knn")
 
 
 def _num(value: float | None) -> str:
@@ -27,7 +27,8 @@ def _num(value: float | None) -> str:
 @click.option("--output-dir", default="data/model/pytorch", show_default=True, type=click.Path(file_okay=False),
               help="Where checkpoints, best_model.pt, history and plots are written.")
 @click.option("--model", "model_name", default="gnn", show_default=True, type=click.Choice(MODEL_CHOICES),
-              help="gnn: graph-enhanced model; baseline: the older architecture; others: classic references.")
+              help="gnn: graph-enhanced model; baseline: the older architecture; others: classic references "
+                   "(content_prior, content_knn: cold-item references that score never-rated anime too).")
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
               help="Maximum number of epochs (early stopping may end sooner).")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),

@@ -15,7 +15,7 @@ from gnn.models.base import ModelContext, RatingModel
 _MODELS: dict[str, tuple[type[RatingModel], type]] = {}
 
 # Modules that define models; imported lazily so that importing the registry stays cheap.
-_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic")
+_MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic", "gnn.models.cold")
 
 
 def register(name: str, config_cls: type) -> Callable[[type[RatingModel]], type[RatingModel]]:

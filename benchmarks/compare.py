@@ -85,9 +85,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-export", action="store_true", help="skip the ONNX export and latency")
     parser.add_argument("--grid", action="append", default=[], metavar="MODEL.PART.KEY=V1,V2",
                         help="replace one axis of a tuning grid, e.g. mf.model.dim=32,64 or mf.train.lr=0.01")
+    parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="RESULTS_DIR",
+                        help="only join finished runs of the same benchmark on the same data (e.g. two "
+                             "model groups run as two processes) into <out>, then render")
     parser.add_argument("--render-only", action="store_true",
                         help="only rewrite results.md and the charts from an existing <out>/results.json")
     args = parser.parse_args(argv)
+    if args.merge:
+        write_outputs(merge_results([json.loads((d / "results.json").read_text()) for d in args.merge]), args.out)
+        return
     if args.render_only:
         write_outputs(json.loads((args.out / "results.json").read_text()), args.out)
         return
@@ -106,6 +112,34 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {args.out}/results.json, results.md and charts in {results['wall_seconds'] / 60:.1f} min")
     if any("error" in r for r in results["runs"]):
         sys.exit(1)
+
+
+def merge_results(parts: list[dict]) -> dict:
+    """One results dict from runs of the same benchmark split by model across processes.
+
+    The parts must have measured the same data (the same split counts) with the same settings but
+    the models; runs and tuning are joined in order, and the merge is recorded.
+    """
+    from benchmarks.harness import summarize
+
+    def same(r: dict) -> tuple:
+        data = {k: v for k, v in r["data"].items() if "dir" not in k and "path" not in k}
+        settings = {k: v for k, v in r["settings"].items() if k != "models"}
+        return json.dumps(data, sort_keys=True), json.dumps(settings, sort_keys=True)
+
+    first = parts[0]
+    for other in parts[1:]:
+        if same(other) != same(first):
+            raise SystemExit("--merge: the results were measured on different data or settings")
+    merged = {**first, "runs": [r for p in parts for r in p["runs"]],
+              "tuning": {m: t for p in parts for m, t in p["tuning"].items()},
+              "command": " ; ".join(p["command"] for p in parts),
+              "merged_from": [{"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"],
+                               "models": p["settings"]["models"]} for p in parts]}
+    merged["settings"] = {**first["settings"], "models": [m for p in parts for m in p["settings"]["models"]]}
+    merged["summary"] = summarize(merged["runs"])
+    merged["wall_seconds"] = max(p["wall_seconds"] for p in parts)
+    return merged
 
 
 def write_outputs(results: dict, out: Path) -> None:

@@ -145,6 +145,19 @@ def _header(results: dict[str, Any]) -> list[str]:
         "a classic model's tuned `lr` replaces the default LR.", ""]
 
 
+def _cold(summary: Summary, models: list[str], k: int) -> list[str]:
+    """The cold-item section (``preprocess --cold-anime``: every rating of the held-out anime)."""
+    return ["## Cold anime (no rating of them reached training; `gnn/train/cold.py`)", "",
+            "Accuracy on every rating of the held-out anime; ranking: the held-out anime a user rated "
+            f">= the threshold, found among all anime (and among anime someone rated); cold share = "
+            f"share of the top {k} that are held-out anime.", ""] + table(summary, models, [
+        ("cold MAE", "cold.mae", "low", 4), ("cold RMSE", "cold.rmse", "low", 4),
+        (f"NDCG@{k}", f"cold.ndcg@{k}", "high", 4), (f"Recall@{k}", f"cold.recall@{k}", "high", 4),
+        (f"cold share@{k}", f"cold.cold_share@{k}", None, 3),
+        (f"NDCG@{k} rated only", f"cold.rated_only.ndcg@{k}", "high", 4),
+        ("users", "cold.users", None, 0)])
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The whole ``results.md``."""
     summary: Summary = results["summary"]
@@ -163,6 +176,8 @@ def markdown(results: dict[str, Any]) -> str:
                           ("related RMSE", "series.related_to_train.rmse", "low", 4),
                           ("other MAE", "series.other.mae", "low", 4), ("other RMSE", "series.other.rmse", "low", 4),
                           ("n related", "series.related_to_train.n", None, 0), ("n other", "series.other.n", None, 0)])
+    if any("cold.rmse" in summary[m] or "cold.users" in summary[m] for m in models):
+        lines += _cold(summary, models, k)
     ks = ("k=5", "k=10", "k=20")
     lines += ["## New users (held-out users, scored from k given ratings, no retraining)", ""] + table(
         summary, models, [(f"{kk} {m.upper()}", f"new_users.{kk}.{m}", "low", 4) for kk in ks for m in ("mae", "rmse")])

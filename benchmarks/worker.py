@@ -123,6 +123,10 @@ def fit(spec: dict) -> dict:
                  "n_parameters": sum(p.numel() for p in base.parameters()),
                  "eval_seconds": round(time.perf_counter() - start, 2)},
         "export": None}
+    if data.cold is not None and len(data.cold):
+        from gnn.train.cold import evaluate_cold
+        out["cold"] = evaluate_cold(model, data, k=opts["k"], threshold=opts["threshold"],
+                                    max_users=opts["max_users"])
     if "series_term" in result.metrics:
         out["series_term"] = result.metrics["series_term"]
     if spec.get("export", True) and isinstance(base, TwoTowerModel):

@@ -13,7 +13,8 @@ from gnn.errors import UsageError
 from gnn.io import ensure_writable_dir
 from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
 
-MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean", "most_popular", "ease")
+MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean", "most_popular", "ease", "content_prior",
+                 "content_knn")
 
 
 def _num(value: float | None) -> str:
@@ -28,9 +29,10 @@ def _num(value: float | None) -> str:
               help="Where checkpoints, best_model.pt, history and plots are written.")
 @click.option("--model", "model_name", default="gnn", show_default=True, type=click.Choice(MODEL_CHOICES),
               help="gnn: graph-enhanced model; baseline: the older architecture; others: classic references "
-                   "(most_popular and ease rank only: no rating, no RMSE).")
+                   "(most_popular and ease rank only: no rating, no RMSE; content_prior and "
+                   "content_knn: cold-item references that score never-rated anime too).")
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
-              help="Maximum number of epochs (early stopping may end sooner).")
+              help="Maximum number of epochs (early stopping may end sooner); gnn: 8 unless given.")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
               help="Ratings per optimizer step (per process under torchrun); gnn: 4096 unless given.")
 @click.option("--lr", default=TrainConfig.lr, show_default=True, type=float, help="Peak learning rate (AdamW).")

@@ -13,7 +13,8 @@ whether or not anyone rated it. ``--min-ratings`` filters only the ratings and
 users used for training; each anime carries how many training ratings it has.
 * ``model_config.json``: vocabulary sizes, padding lengths, relation-type
   weights, graph config, rating scale and normalization stats (train only).
-* ``anime_metadata.json``: one entry per anime index with its padded-list content.
+* ``anime_metadata.json``: one entry per anime index with its padded-list content,
+  its animation studios (``studios``) and other companies (``producers``) by name.
 * ``mappings.json``: every id <-> index map (index 0 is padding everywhere).
 * ``graph.pt``: the graph and the padded tables as plain tensors
   (``torch.load(path, weights_only=True)``; see :func:`gnn.data.processed.load_processed`).
@@ -38,7 +39,7 @@ from gnn.data.split import (filter_min_ratings, honour_split_column, pick_cold_a
 from gnn.data.tally import Tally
 from gnn.data.vocab import CatalogVocab, Vocab
 from gnn.errors import InputError
-from gnn.graph.builder import build_catalog_graph, graph_to_dict
+from gnn.graph.builder import build_catalog_graph, company_roles, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
 from gnn.io import read_json_input, write_csv, write_json, write_torch
@@ -100,6 +101,8 @@ def _anime_metadata(graph, vocab: CatalogVocab, anime, train_count) -> list[dict
             "title_romaji": a.title_romaji, "title_english": a.title_english,
             "title_native": a.title_native, "format": a.format, "year": a.year,
             "cover_image": a.cover_image, "genres": list(a.genres),
+            "studios": [n for n, animates in company_roles(a).items() if animates],
+            "producers": [n for n, animates in company_roles(a).items() if not animates],
             "relationship_indices": t.rel_idx[i][rel].tolist(),
             "relationship_types": [RELATION_TYPES[k] for k in t.rel_type[i][rel].tolist()],
             "relationship_weights": row(t.rel_w, i, rel),

@@ -6,7 +6,10 @@ Checked in order, first match wins:
    ("sequel of X, which you rated 9"). A relation ``[j, TYPE]`` on candidate
    ``c`` means ``j`` is ``c``'s TYPE, so ``PREQUEL`` there makes ``c`` the
    sequel of ``j``; sequels/prequels are preferred, then the best-rated anime.
-2. studio: the candidate shares a studio with a liked anime ("same studio as Y (you rated 8)").
+2. studio: the candidate shares an animation studio with a liked anime ("same studio (Bones) as Y
+   (you rated 8)"). Only the display entry's ``studios`` (animation studios) count: a producer,
+   publisher or broadcaster (``producers``: Aniplex, Shueisha, a TV channel) is never called the
+   studio, and is no reason on its own (the big ones produce a large share of the catalog).
 3. genre: the candidate's genre the user liked most ("Drama, like Z (you rated 9) and 3 more you liked"),
    else "popular with fans of <genre>" (its first genre), else "predicted from your ratings".
 

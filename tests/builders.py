@@ -44,8 +44,13 @@ def rel(target: int, relation_type: str) -> dict[str, Any]:
     return {"id": target, "relationType": relation_type}
 
 
-def studio(name: str, is_main: bool = True, studio_id: int | None = None) -> dict[str, Any]:
-    return {"id": studio_id, "name": name, "isMain": is_main}
+def studio(name: str, is_main: bool = True, studio_id: int | None = None,
+           animation: bool | None = None) -> dict[str, Any]:
+    """A studio entry; ``animation`` is AniList's ``isAnimationStudio`` (left out when None)."""
+    out: dict[str, Any] = {"id": studio_id, "name": name, "isMain": is_main}
+    if animation is not None:
+        out["isAnimationStudio"] = animation
+    return out
 
 
 def tag(name: str, rank: float | None = 50, category: str | None = "Theme") -> dict[str, Any]:
@@ -61,7 +66,9 @@ def to_anilist_shape(rec: dict[str, Any]) -> dict[str, Any]:
     old["seasonYear"] = rec.get("year")
     old["relations"] = [{"relationType": r["relationType"], "node": {"id": r["id"]}}
                         for r in rec.get("relations", [])]
-    old["studios"] = [{"isMain": s["isMain"], "node": {"id": s.get("id"), "name": s["name"]}}
+    old["studios"] = [{"isMain": s["isMain"], "node": {"id": s.get("id"), "name": s["name"],
+                                                       **({"isAnimationStudio": s["isAnimationStudio"]}
+                                                          if "isAnimationStudio" in s else {})}}
                       for s in rec.get("studios", [])]
     score = rec.get("averageScore")
     old["rating"] = None if score is None else score / 10.0
@@ -150,9 +157,10 @@ def raw_catalogs(draw: st.DrawFn, max_anime: int = 8, anilist_shape: bool | None
             tags=[tag(n, r, c) for n, r, c in draw(st.lists(
                 st.tuples(st.sampled_from(TAG_NAMES), _ranks, st.sampled_from(TAG_CATEGORIES)),
                 max_size=5))],
-            studios=[studio(n, m, i) for n, m, i in draw(st.lists(
+            studios=[studio(n, m, i, a) for n, m, i, a in draw(st.lists(
                 st.tuples(st.sampled_from(STUDIO_NAMES), st.booleans(),
-                          st.one_of(st.none(), st.integers(1, 50))), max_size=4))],
+                          st.one_of(st.none(), st.integers(1, 50)), st.one_of(st.none(), st.booleans())),
+                max_size=4))],
             relations=[rel(t, k) for t, k in draw(st.lists(st.tuples(targets, _relation_types),
                                                            max_size=4))],
         )

@@ -72,7 +72,9 @@ def test_all_outputs_written_and_report_counts(fixture_run):
     assert report["splits"] == {"train": 7, "val": 4, "test": 5, "holdout": 0, "cold": 0}
     assert report["users"] == {"train_users": 5, "holdout_users": 0}
     assert report["graph_edges"]["anime/related_to/anime"] == 14
-    assert report["graph_edges"]["anime/produced_by/studio"] == report["graph_edges"]["studio/produces/anime"] == 7
+    # 101 and 104 credit a producer (Orbit Pictures) besides the animation studio.
+    assert report["graph_edges"]["anime/animated_by/studio"] == report["graph_edges"]["studio/animates/anime"] == 5
+    assert report["graph_edges"]["anime/produced_by/studio"] == report["graph_edges"]["studio/produces/anime"] == 2
     assert report["graph_edges"]["anime/has_genre/genre"] == 9
     assert_tallies_add_up(report)
 
@@ -135,7 +137,8 @@ def test_anime_metadata(fixture_run):
     meta, mappings = load(out, "anime_metadata.json"), load(out, "mappings.json")
     assert [m["anime_index"] for m in meta] == [1, 2, 3, 4, 5, 6, 7]
     fields = {"anime_index", "anime_id", "id_mal", "id_anilist", "title", "title_romaji", "title_english",
-              "title_native", "format", "year", "cover_image", "genres", "relationship_indices", "relationship_types",
+              "title_native", "format", "year", "cover_image", "genres", "studios", "producers",
+              "relationship_indices", "relationship_types",
               "relationship_weights", "studio_indices", "studio_weights", "tag_indices", "tag_weights",
               "genre_indices", "popularity_score", "average_score", "status", "n_train_ratings"}
     ids = mappings["anime"]["index_to_id"]
@@ -152,6 +155,10 @@ def test_anime_metadata(fixture_run):
     courier = meta[0]
     assert (courier["anime_id"], courier["title"], courier["format"], courier["year"]) == (101, "Star Courier", "TV", 2015)
     assert [(m["id_mal"], m["id_anilist"]) for m in meta[:3]] == [(101, 9101), (102, 9102), (103, None)]
+    assert (courier["studios"], courier["producers"]) == (["Studio Kestrel"], ["Orbit Pictures"])
+    # 104 lists Paper Lantern Works twice (main and not): one animation studio, not also a producer.
+    assert (meta[3]["studios"], meta[3]["producers"]) == (["Paper Lantern Works"], ["Orbit Pictures"])
+    assert (meta[5]["studios"], meta[5]["producers"]) == ([], [])
     # 107 (never rated) is kept: its CHARACTER relation to 101 comes back as 101's inverse edge.
     assert [ids[i] for i in courier["relationship_indices"]] == [102, 103, 107, 106]
     assert courier["relationship_types"] == ["SEQUEL", "SIDE_STORY", "CHARACTER", "OTHER"]

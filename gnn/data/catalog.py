@@ -4,13 +4,13 @@ Current shape (see README "Input contract")::
 
     {"id": 1, "title": {"romaji": ..., "english": ..., "native": ...}, "format": "TV",
      "tags": [{"name": "Space", "rank": 80, "category": "Theme"}],
-     "studios": [{"id": 14, "name": "Sunrise", "isMain": true}],
+     "studios": [{"id": 14, "name": "Sunrise", "isMain": true, "isAnimationStudio": true}],
      "relations": [{"id": 5, "relationType": "SIDE_STORY"}], "averageScore": 87.5, ...}
 
 Older AniList-fetch shape::
 
     {"anilist_id": 1, "title": {...}, "relations": [{"relationType": "SEQUEL", "node": {"id": 5}}],
-     "studios": [{"isMain": true, "node": {"id": 14, "name": "Sunrise"}}],
+     "studios": [{"isMain": true, "node": {"id": 14, "name": "Sunrise", "isAnimationStudio": true}}],
      "rating": 8.75, "image_url": "...", ...}
 
 Fatal problems (unreadable JSON, a record without an id, duplicate ids, wrong
@@ -21,6 +21,11 @@ such as an ``averageScore`` beyond 0..100 or a negative popularity, is kept as
 missing; a format outside the contract is kept as unknown, ``format_unknown``).
 Relations to anime missing from the catalog are resolved later by the graph
 builder, which sees the whole catalog.
+
+Studios: ``isMain`` marks the anime's animation studio (MyAnimeList's Studios
+column; the other companies are producers, publishers, broadcasters);
+``isAnimationStudio`` (optional, AniList's flag on the company) set to false
+makes even a main entry a producer (:attr:`gnn.data.schema.Studio.animates`).
 """
 
 from __future__ import annotations
@@ -143,8 +148,12 @@ def _studios(rec: _Record) -> tuple[Studio, ...]:
         is_main = s.get("isMain", False)
         if not isinstance(is_main, bool):
             raise rec.fail("studios[].isMain", f"expected true/false, got {is_main!r}")
-        studios.append(Studio(name=name, is_main=is_main,
-                              id=rec.int_or_none("studios[].id", node.get("id"))))
+        # AniList's flag sits on the company (the node); the flat shape carries it on the entry.
+        animation = s.get("isAnimationStudio", node.get("isAnimationStudio"))
+        if animation is not None and not isinstance(animation, bool):
+            raise rec.fail("studios[].isAnimationStudio", f"expected true/false/null, got {_short(animation)}")
+        studios.append(Studio(name=name, is_main=is_main, id=rec.int_or_none("studios[].id", node.get("id")),
+                              is_animation_studio=animation))
     return tuple(studios)
 
 

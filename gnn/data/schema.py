@@ -32,9 +32,22 @@ FORMATS: tuple[str, ...] = ("TV", "TV_SHORT", "MOVIE", "SPECIAL", "OVA", "ONA", 
 
 @dataclass(frozen=True)
 class Studio:
+    """A company credited on an anime: its animation studio, or a producer (publisher, broadcaster...).
+
+    ``is_main`` is the contract's ``isMain`` (MyAnimeList's Studios column; AniList's main
+    studio edge); ``is_animation_studio`` is AniList's ``isAnimationStudio`` on the company
+    (None = not given). :attr:`animates` is the role used everywhere downstream.
+    """
+
     name: str
     is_main: bool
     id: int | None = None
+    is_animation_studio: bool | None = None
+
+    @property
+    def animates(self) -> bool:
+        """True if this company animated the anime: listed as main and not known to be a non-animation company."""
+        return self.is_main and self.is_animation_studio is not False
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,10 @@
   ``null``, the padding anime); each entry
   ``{"id", "idMal", "idAnilist", "title", "title_romaji", "title_english",
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
-  "relations": [[related_index, TYPE], ...], "popularity"}``; ``idMal`` /
+  "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``;
+  ``studios`` are the animation studios only, ``producers`` every other company
+  credited (a preprocess output from before the split lists every company under
+  ``studios`` and none under ``producers``: rerun preprocess); ``idMal`` /
   ``idAnilist`` are the catalog's MyAnimeList / AniList ids (null if unknown,
   or if the preprocess output predates them), used to read people's list exports. A relation ``[j, "PREQUEL"]``
   on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
@@ -48,14 +51,18 @@ def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> 
 
 
 def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | None]:
-    studios = mappings["studio"]["index_to_id"]
+    companies = mappings["studio"]["index_to_id"]
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
+        if "studios" in m:
+            studios, producers = list(m["studios"]), list(m.get("producers", []))
+        else:  # written before animation studios and producers were told apart
+            studios, producers = [companies[i] for i in m.get("studio_indices", [])], []
         out.append({
             "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
             "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
-            "genres": m.get("genres", []), "studios": [studios[i] for i in m.get("studio_indices", [])],
+            "genres": m.get("genres", []), "studios": studios, "producers": producers,
             "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
                                                   m.get("relationship_types", []))],
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),

@@ -157,7 +157,7 @@ def _entry_ok(entry: Any, n_anime: int) -> bool:
     """What recommend and its reasons read from one display entry: lists of names, relations inside the catalog."""
     if not isinstance(entry, dict) or not isinstance(entry.get("year"), (int, type(None))):
         return False
-    names = [entry.get(k, []) for k in ("genres", "studios")]
+    names = [entry.get(k, []) for k in ("genres", "studios", "producers")]
     if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in names):
         return False
     relations = entry.get("relations", [])
@@ -172,7 +172,7 @@ def _display(raw: bytes, path: Path, n_anime: int) -> list:
         raise _fail(path, f"expected a JSON array of {n_anime} entries (one per anime index)")
     for i, entry in enumerate(display):
         if entry is not None and not _entry_ok(entry, n_anime):
-            raise InputError(str(path), "malformed entry (genres, studios, relations or year)", record=i)
+            raise InputError(str(path), "malformed entry (genres, studios, producers, relations or year)", record=i)
     return display
 
 

@@ -9,8 +9,13 @@ Edge types (each with an ``edge_weight`` float attribute of shape ``[E]``):
   ``edge_type`` (``[E]`` long, position in :data:`RELATION_TYPES`); the weight is
   the type's weight from :class:`GraphConfig`. Missing inverse edges are added
   (A SEQUEL B implies B PREQUEL A), so this edge type is its own reverse.
-* ``(anime, produced_by, studio)`` / ``(studio, produces, anime)``: every studio
-  of every anime, main studios weighted higher, weights summing to 1 per anime.
+* ``(anime, animated_by, studio)`` / ``(studio, animates, anime)``: the anime's
+  animation studios (:attr:`gnn.data.schema.Studio.animates`), 1/k each;
+  ``(anime, produced_by, studio)`` / ``(studio, produces, anime)``: every other
+  company credited (producers, publishers, broadcasters), 1/k each. Both roles
+  point at the same ``studio`` nodes (a company that animates one anime and
+  produces another is one node); each role's weights sum to 1 per anime that has
+  it, so the encoder learns how much each role says.
 * ``(anime, has_tag, tag)`` / ``(tag, tag_of, anime)``: rank x category weight,
   normalized per anime.
 * ``(anime, has_genre, genre)`` / ``(genre, genre_of, anime)``: 1/k per anime.
@@ -32,11 +37,12 @@ from gnn.graph.config import GraphConfig
 from gnn.graph.features import anime_features
 
 RELATED = ("anime", "related_to", "anime")
-STUDIO = ("anime", "produced_by", "studio")
+ANIMATED = ("anime", "animated_by", "studio")
+PRODUCED = ("anime", "produced_by", "studio")
 TAG = ("anime", "has_tag", "tag")
 GENRE = ("anime", "has_genre", "genre")
-REVERSE = {STUDIO: ("studio", "produces", "anime"), TAG: ("tag", "tag_of", "anime"),
-           GENRE: ("genre", "genre_of", "anime")}
+REVERSE = {ANIMATED: ("studio", "animates", "anime"), PRODUCED: ("studio", "produces", "anime"),
+           TAG: ("tag", "tag_of", "anime"), GENRE: ("genre", "genre_of", "anime")}
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,8 @@ class ItemTables:
 
     Every ``*_idx`` is a ``[n_anime + 1, L]`` long tensor padded with 0; the
     matching ``*_w`` is a float tensor of the same shape with 0 at padding.
+    ``studio_idx``/``studio_w`` list every company of the anime, animation studios
+    and producers alike, animation studios weighted higher (``GraphConfig``).
     ``rel_type`` holds relation type ids (0 at padding too: read with the mask ``rel_idx > 0``).
     """
 
@@ -89,6 +97,28 @@ def _pad(rows: Sequence[Sequence[tuple]], n_fields: int, cap: int, name: str,
             for k, value in enumerate(entry):
                 cols[k][i, j] = value
     return tuple(cols)
+
+
+def company_roles(anime: Anime) -> dict[str, bool]:
+    """Company name -> True if it animated ``anime`` (False: producer), in catalog order.
+
+    A name listed twice counts once, as an animation studio if any of its entries says so.
+    """
+    roles: dict[str, bool] = {}
+    for s in anime.studios:
+        roles[s.name] = roles.get(s.name, False) or s.animates
+    return roles
+
+
+def _studio_rows(anime: Anime, vocab: CatalogVocab, config: GraphConfig
+                 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], list[tuple[int, float]]]:
+    """``(table row, animated_by row, produced_by row)`` of one anime, each ``[(studio index, weight)]``."""
+    roles = company_roles(anime)
+    table = _norm([config.animation_studio_weight if animates else config.producer_weight
+                   for animates in roles.values()]) if roles else []
+    by_role = [[vocab.studio.index[n] for n, animates in roles.items() if animates == want] for want in (True, False)]
+    animated, produced = ([(i, 1.0 / len(ids)) for i in ids] for ids in by_role)
+    return [(vocab.studio.index[n], w) for n, w in zip(roles, table)], animated, produced
 
 
 def _collect_relations(anime: Sequence[Anime], vocab: CatalogVocab, catalog_ids: set[int],
@@ -144,14 +174,12 @@ def build_catalog_graph(anime: Sequence[Anime], vocab: CatalogVocab,
     rel_rows: list[list[tuple[int, float, int]]] = [[] for _ in anime]
     for (s, t), rtype in sorted(pairs.items()):
         rel_rows[s - 1].append((t, config.relation_weight(rtype), RELATION_TYPES.index(rtype)))
-    studio_rows, tag_rows, genre_rows = [], [], []
+    studio_rows, animated_rows, produced_rows, tag_rows, genre_rows = [], [], [], [], []
     for a in anime:
-        studios: dict[str, bool] = {}  # a name listed twice counts once, as main if either entry is
-        for s in a.studios:
-            studios[s.name] = studios.get(s.name, False) or s.is_main
-        sw = _norm([config.main_studio_weight if main else config.other_studio_weight
-                    for main in studios.values()]) if studios else []
-        studio_rows.append([(vocab.studio.index[n], w) for n, w in zip(studios, sw)])
+        table, animated, produced = _studio_rows(a, vocab, config)
+        studio_rows.append(table)
+        animated_rows.append(animated)
+        produced_rows.append(produced)
         tags = {t.name: config.tag_weight(t.rank, t.category) for t in a.tags}
         tw = _norm(list(tags.values())) if tags else []
         tag_rows.append([(vocab.tag.index[n], w) for n, w in zip(tags, tw)])
@@ -168,7 +196,8 @@ def build_catalog_graph(anime: Sequence[Anime], vocab: CatalogVocab,
         data[node].num_nodes = len(v)
     _edges(data, RELATED, [[(t, w) for t, w, _ in row] for row in rel_rows])
     data[RELATED].edge_type = torch.tensor([k for row in rel_rows for *_, k in row], dtype=torch.long)
-    _edges(data, STUDIO, studio_rows)
+    _edges(data, ANIMATED, animated_rows)
+    _edges(data, PRODUCED, produced_rows)
     _edges(data, TAG, tag_rows)
     _edges(data, GENRE, genre_rows)
     data.validate(raise_on_error=True)
@@ -191,10 +220,13 @@ def relationship_adjacency(data: HeteroData) -> torch.Tensor:
     return torch.sparse_coo_tensor(data[RELATED].edge_index, data[RELATED].edge_weight, (n, n)).coalesce()
 
 
-def studio_mapping(data: HeteroData) -> torch.Tensor:
-    """Sparse anime x studio influence matrix ``[n_anime + 1, n_studio + 1]``; rows sum to 1."""
+def studio_mapping(data: HeteroData, edge: tuple[str, str, str] = ANIMATED) -> torch.Tensor:
+    """Sparse anime x studio matrix ``[n_anime + 1, n_studio + 1]`` of one role (``ANIMATED`` or
+    ``PRODUCED``); the row of an anime with companies in that role sums to 1, others are empty."""
+    if edge not in (ANIMATED, PRODUCED):
+        raise ValueError(f"not a studio edge type: {edge}")
     shape = (data["anime"].num_nodes, data["studio"].num_nodes)
-    return torch.sparse_coo_tensor(data[STUDIO].edge_index, data[STUDIO].edge_weight, shape).coalesce()
+    return torch.sparse_coo_tensor(data[edge].edge_index, data[edge].edge_weight, shape).coalesce()
 
 
 def graph_to_dict(data: HeteroData) -> dict:

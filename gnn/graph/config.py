@@ -22,6 +22,10 @@ DEFAULT_TAG_CATEGORY_FACTORS: dict[str, float] = {
 }
 
 
+# Field names of configs written before the studio/producer split (same meaning, same defaults).
+_RENAMED = {"main_studio_weight": "animation_studio_weight", "other_studio_weight": "producer_weight"}
+
+
 @dataclass(frozen=True)
 class GraphConfig:
     """How edges are weighted and how long the padded per-anime lists are.
@@ -29,8 +33,10 @@ class GraphConfig:
     Tag weight = ``max(rank, min_tag_rank) / 100 * category_factor`` before the
     per-anime normalization; an unknown (null) rank counts as ``null_tag_rank``,
     the middle of AniList's 0-100 relevance scale, so it is neither favoured nor
-    penalised. Studio weight = ``main_studio_weight`` for a main (animation)
-    studio, ``other_studio_weight`` otherwise, normalized to sum to 1 per anime.
+    penalised. In the padded studio table (:class:`gnn.graph.builder.ItemTables`, every
+    company of an anime) a company weighs ``animation_studio_weight`` if it animated the
+    anime and ``producer_weight`` otherwise, normalized to sum to 1 per anime. (The
+    graph's ``animated_by`` and ``produced_by`` edges are weighted 1/k within each role.)
     """
 
     relation_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RELATION_WEIGHTS))
@@ -39,8 +45,8 @@ class GraphConfig:
     default_tag_category_factor: float = 0.7
     null_tag_rank: float = 50.0
     min_tag_rank: float = 5.0
-    main_studio_weight: float = 2.0
-    other_studio_weight: float = 1.0
+    animation_studio_weight: float = 2.0
+    producer_weight: float = 1.0
     max_genres: int = 8
     max_tags: int = 16
     max_studios: int = 8
@@ -69,4 +75,6 @@ class GraphConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "GraphConfig":
+        d = {_RENAMED.get(k, k): v for k, v in d.items()}
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
+

@@ -30,7 +30,10 @@ Conversion to the contract (README "Input contract"):
 * ``id`` = ``idAnilist`` = AniList media id; ``idMal`` as AniList has it (may be null);
 * ``year`` = ``seasonYear``, else the start date's year (movies often have no season);
 * ``coverImage`` = ``coverImage.large``; tags keep AniList's ``rank`` and ``category``;
-* studios become ``{id, name, isMain}``; ``averageScore`` stays 0-100 (as a float);
+* studios become ``{id, name, isMain, isAnimationStudio}``: ``isMain`` from the edge,
+  ``isAnimationStudio`` from the company (null if AniList leaves it out); a main entry
+  whose company is not an animation studio counts as a producer downstream
+  (:attr:`gnn.data.schema.Studio.animates`); ``averageScore`` stays 0-100 (as a float);
 * ``status``: HIATUS -> RELEASING (still running), CANCELLED -> null (counted);
 * relations: only anime -> anime (``node.type == ANIME``), as ``{id, relationType}``;
   types outside the contract (COMPILATION, CONTAINS, SOURCE, ADAPTATION) become
@@ -121,8 +124,9 @@ def convert_media(media: dict[str, Any], counts: Counter[str]) -> dict[str, Any]
         node = edge.get("node") if isinstance(edge.get("node"), dict) else {}
         name = _str(node.get("name"))
         if name is not None:
-            studios.append({"id": _int(node.get("id")), "name": name,
-                            "isMain": edge.get("isMain") is True})
+            flag = node.get("isAnimationStudio")
+            studios.append({"id": _int(node.get("id")), "name": name, "isMain": edge.get("isMain") is True,
+                            "isAnimationStudio": flag if isinstance(flag, bool) else None})
 
     return {
         "id": media["id"], "idMal": _int(media.get("idMal")), "idAnilist": media["id"],

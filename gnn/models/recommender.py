@@ -223,7 +223,7 @@ class GNNRecommender(RatingModel):
         return self.watch(self.tables, self.taste_vector(hist, hist_z, h), h, hist, hist_z)
 
     def like_log_prob(self, z: torch.Tensor) -> torch.Tensor:
-        """``log P(rating >= like threshold)`` under a normal residual around the predicted rating.
+        r"""``log P(rating >= like threshold)`` under a normal residual around the predicted rating.
 
         The normal CDF as the logistic :math:`\sigma(1.702\,x)` (within 0.01 everywhere), whose log is a
         numerically stable ``-softplus(-1.702 x)`` in float32, in PyTorch and ONNX alike (``1 + erf(x)``

@@ -16,7 +16,7 @@ _MODELS: dict[str, tuple[type[RatingModel], type]] = {}
 
 # Modules that define models; imported lazily so that importing the registry stays cheap.
 _MODULES = ("gnn.models.baseline", "gnn.models.recommender", "gnn.models.classic", "gnn.models.item_knn",
-            "gnn.models.implicit")
+            "gnn.models.implicit", "gnn.models.cold")
 
 
 def register(name: str, config_cls: type) -> Callable[[type[RatingModel]], type[RatingModel]]:

@@ -1,7 +1,8 @@
 // One short "why" per recommendation: a line-by-line port of gnn/reasons.py (keep them in step;
 // tests/web/test_e2e.py compares the page's reasons with the Python ones).
 //
-// First match wins: franchise relation to a liked anime, then a shared studio, then a liked
+// First match wins: franchise relation to a liked anime, then a shared animation studio (the display
+// entry's `studios`; its `producers` are never called "studio"), then a liked
 // genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
 
 const PHRASE = {

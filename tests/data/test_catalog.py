@@ -56,6 +56,20 @@ def test_anilist_shape_reads_to_the_same_anime(fixture_catalog):
         assert dataclasses.replace(a_old, id_anilist=None) == dataclasses.replace(a_new, id_anilist=None)
 
 
+def test_studio_role_from_is_main_and_anilist_is_animation_studio(tmp_path):
+    path = write_json(tmp_path / "c.json", [
+        record(1, studios=[studio("Bones", True, 4, animation=True), studio("Aniplex", True, 17, animation=False),
+                           studio("Sunrise", False, 14, animation=True), studio("MAL Studio", True),
+                           studio("MAL Producer", False)]),
+        {"anilist_id": 2, "studios": [{"isMain": True, "node": {"id": 17, "name": "Aniplex",
+                                                                "isAnimationStudio": False}},
+                                      {"isMain": True, "node": {"id": 4, "name": "Bones"}}]}])
+    first, second = read_catalog(path).anime
+    assert first.studios[1] == Studio("Aniplex", True, 17, is_animation_studio=False)
+    assert [s.animates for s in first.studios] == [True, False, False, True, False]
+    assert [(s.is_animation_studio, s.animates) for s in second.studios] == [(False, False), (None, True)]
+
+
 def test_anilist_cover_image_object_and_season_year(tmp_path):
     path = write_json(tmp_path / "c.json", [{"anilist_id": 5, "seasonYear": 2001, "rating": 6.5,
                                               "coverImage": {"large": "L", "medium": "M"}}])
@@ -107,6 +121,8 @@ def test_integral_floats_accepted_and_tag_rank_rounded(tmp_path):
      "expected true/false"),
     ([record(5, studios=[{"isMain": True, "node": "S"}])], "record 0 (id 5)", "field 'studios[].node'",
      "expected an object"),
+    ([record(5, studios=[studio("S", animation="no")])], "record 0 (id 5)", "field 'studios[].isAnimationStudio'",
+     "expected true/false/null, got 'no'"),
     ([record(6, tags=[tag("Space", 150)])], "record 0 (id 6)", "field 'tags[].rank'", "within 0..100"),
     ([record(6, tags=[{"rank": 10}])], "record 0 (id 6)", "field 'tags[].name'", "tag without a name"),
     ([record(7, relations=[{"relationType": "SEQUEL"}])], "record 0 (id 7)", "field 'relations[].id'",
@@ -170,6 +186,8 @@ def test_random_valid_catalogs_read_without_error(records):
         assert all(x.type in RELATION_TYPES for x in a.relations)
         unknown += sum(x["relationType"].upper() not in RELATION_TYPES for x in r["relations"])
         assert [s.name for s in a.studios] == [s.get("node", s)["name"] for s in r["studios"]]
+        assert [s.is_animation_studio for s in a.studios] == [
+            s.get("node", s).get("isAnimationStudio") for s in r["studios"]]
         assert len(a.tags) == len(r["tags"])
         assert all(t.rank is None or 0 <= t.rank <= 100 for t in a.tags)
         assert list(a.genres) == list(dict.fromkeys(r["genres"]))

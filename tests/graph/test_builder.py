@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from gnn.data.catalog import parse_anime, read_catalog
 from gnn.data.schema import RELATION_TYPES, Anime, Relation, Studio, Tag
 from gnn.data.vocab import PAD, CatalogVocab, Vocab
-from gnn.graph.builder import (GENRE, RELATED, REVERSE, STUDIO, TAG, build_catalog_graph, graph_from_dict,
-                               graph_to_dict, relationship_adjacency, studio_mapping)
+from gnn.graph.builder import (ANIMATED, GENRE, PRODUCED, RELATED, REVERSE, TAG, build_catalog_graph,
+                               company_roles, graph_from_dict, graph_to_dict, relationship_adjacency,
+                               studio_mapping)
 from gnn.graph.config import DEFAULT_RELATION_WEIGHTS, GraphConfig
 from gnn.graph.features import FEATURE_NAMES
 from tests.builders import FIXTURES, raw_catalogs
@@ -127,32 +128,60 @@ def test_without_all_anime_relations_outside_the_graph_are_not_in_catalog():
 
 # ------------------------------------------------------------------ studios, tags, genres
 
-def test_studio_weights_main_higher_summing_to_one(fixture_catalog):
+def table_weights(graph, vocab, anime_id: int) -> dict:
+    t, i = graph.tables, vocab.anime.index[anime_id]
+    return {vocab.studio.items[j]: w for j, w in zip(t.studio_idx[i].tolist(), t.studio_w[i].tolist()) if j}
+
+
+def test_animation_studios_and_producers_are_separate_edge_types(fixture_catalog):
     graph, vocab = build(fixture_catalog)
-    assert weights_of(graph, vocab, STUDIO, vocab.studio, 101) == pytest.approx(
-        {"Studio Kestrel": 2 / 3, "Orbit Pictures": 1 / 3})
-    assert weights_of(graph, vocab, STUDIO, vocab.studio, 102) == pytest.approx({"Studio Kestrel": 1.0})
-    assert weights_of(graph, vocab, STUDIO, vocab.studio, 106) == {}
+    # 101: Studio Kestrel animated it (isMain), Orbit Pictures produced it.
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 101) == pytest.approx({"Studio Kestrel": 1.0})
+    assert weights_of(graph, vocab, PRODUCED, vocab.studio, 101) == pytest.approx({"Orbit Pictures": 1.0})
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 102) == pytest.approx({"Studio Kestrel": 1.0})
+    assert weights_of(graph, vocab, PRODUCED, vocab.studio, 102) == {}
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 106) == weights_of(graph, vocab, PRODUCED,
+                                                                               vocab.studio, 106) == {}
+    # The table keeps every company, the animation studio weighted 2 : 1.
+    assert table_weights(graph, vocab, 101) == pytest.approx({"Studio Kestrel": 2 / 3, "Orbit Pictures": 1 / 3})
+    assert graph.data[("studio", "animates", "anime")].edge_index.shape[1] == 5
+    assert graph.data[("studio", "produces", "anime")].edge_index.shape[1] == 2
 
 
-def test_studio_listed_twice_counts_once_as_main(fixture_catalog):
+def test_studio_listed_twice_counts_once_as_animation_studio(fixture_catalog):
     # 104 lists Paper Lantern Works as main and again as not main, plus Orbit Pictures.
     graph, vocab = build(fixture_catalog)
-    assert weights_of(graph, vocab, STUDIO, vocab.studio, 104) == pytest.approx(
-        {"Paper Lantern Works": 2 / 3, "Orbit Pictures": 1 / 3})
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 104) == pytest.approx({"Paper Lantern Works": 1.0})
+    assert weights_of(graph, vocab, PRODUCED, vocab.studio, 104) == pytest.approx({"Orbit Pictures": 1.0})
+    assert table_weights(graph, vocab, 104) == pytest.approx({"Paper Lantern Works": 2 / 3, "Orbit Pictures": 1 / 3})
 
 
 @pytest.mark.parametrize("studios", [
-    (Studio("B", False), Studio("A", True), Studio("A", False)),
-    (Studio("A", False), Studio("B", False), Studio("A", True)),
-    (Studio("A", True), Studio("A", True), Studio("B", False)),
+    (Studio("B", False), Studio("A", True), Studio("A", False), Studio("C", False)),
+    (Studio("A", False), Studio("B", False), Studio("C", False), Studio("A", True)),
+    (Studio("A", True), Studio("A", True), Studio("B", False), Studio("C", False), Studio("B", False)),
 ])
 def test_studio_duplicates_do_not_depend_on_order(studios):
     a = Anime(1, studios=studios)
     vocab = CatalogVocab.from_anime([a])
-    graph = build_catalog_graph([a], vocab, GraphConfig(main_studio_weight=3.0, other_studio_weight=1.0))
-    assert weights_of(graph, vocab, STUDIO, vocab.studio, 1) == pytest.approx({"A": 0.75, "B": 0.25})
-    assert graph.data[STUDIO].edge_index.shape[1] == 2
+    graph = build_catalog_graph([a], vocab, GraphConfig(animation_studio_weight=3.0, producer_weight=1.0))
+    assert table_weights(graph, vocab, 1) == pytest.approx({"A": 0.6, "B": 0.2, "C": 0.2})
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 1) == pytest.approx({"A": 1.0})
+    assert weights_of(graph, vocab, PRODUCED, vocab.studio, 1) == pytest.approx({"B": 0.5, "C": 0.5})
+
+
+def test_anilist_non_animation_company_marked_main_is_a_producer():
+    # AniList: isMain on the edge, isAnimationStudio on the company. A main entry whose company is
+    # not an animation studio (a publisher credited as main) is a producer; unknown (None) keeps isMain.
+    a = Anime(1, studios=(Studio("Bones", True, is_animation_studio=True),
+                          Studio("Aniplex", True, is_animation_studio=False),
+                          Studio("Sunrise", False, is_animation_studio=True),
+                          Studio("MAL Studio", True)))
+    assert company_roles(a) == {"Bones": True, "Aniplex": False, "Sunrise": False, "MAL Studio": True}
+    vocab = CatalogVocab.from_anime([a])
+    graph = build_catalog_graph([a], vocab)
+    assert weights_of(graph, vocab, ANIMATED, vocab.studio, 1) == pytest.approx({"Bones": 0.5, "MAL Studio": 0.5})
+    assert weights_of(graph, vocab, PRODUCED, vocab.studio, 1) == pytest.approx({"Aniplex": 0.5, "Sunrise": 0.5})
 
 
 def test_tag_weights_rank_category_and_normalization(fixture_catalog):
@@ -264,12 +293,18 @@ def test_relationship_adjacency_and_studio_mapping(fixture_catalog):
     assert torch.equal(dense != 0, (dense != 0).t())       # every relation has its way back
     assert int((dense != 0).sum()) == graph.data[RELATED].edge_index.shape[1]
 
-    m = studio_mapping(graph.data).to_dense()
-    assert m.shape == (n, len(vocab.studio))
-    sums = m.sum(1)
-    has_studio = torch.tensor([0] + [1 if a.studios else 0 for a in fixture_catalog.anime if a.id in GRAPH_IDS])
-    assert sums[has_studio == 1] == pytest.approx(torch.ones(int(has_studio.sum())))
-    assert (sums[has_studio == 0] == 0).all() and not m[:, 0].any()
+    has = {edge: torch.tensor([0] + [int(any(r == want for r in company_roles(a).values()))
+                                     for a in fixture_catalog.anime if a.id in GRAPH_IDS])
+           for edge, want in ((ANIMATED, True), (PRODUCED, False))}
+    assert has[ANIMATED].tolist() == [0, 1, 1, 1, 1, 1, 0] and has[PRODUCED].tolist() == [0, 1, 0, 0, 1, 0, 0]
+    for edge, listed in has.items():
+        m = studio_mapping(graph.data, edge).to_dense()
+        assert m.shape == (n, len(vocab.studio))
+        sums = m.sum(1)
+        assert sums[listed == 1] == pytest.approx(torch.ones(int(listed.sum())))
+        assert (sums[listed == 0] == 0).all() and not m[:, 0].any()
+    with pytest.raises(ValueError, match="not a studio edge type"):
+        studio_mapping(graph.data, TAG)
 
 
 def test_graph_dict_round_trip_loads_with_weights_only(fixture_catalog):
@@ -328,20 +363,23 @@ def test_random_catalogs_build_valid_graphs(records, data):
     assert {(t, s) for s, t in pairs} == {(s, t) for s, t in pairs}  # inverses completed
     assert g[RELATED].edge_type.shape == (len(pairs),)
 
-    for edge, names in ((RELATED, vocab.anime), (STUDIO, vocab.studio), (TAG, vocab.tag), (GENRE, vocab.genre)):
+    for edge, names in ((RELATED, vocab.anime), (ANIMATED, vocab.studio), (PRODUCED, vocab.studio),
+                        (TAG, vocab.tag), (GENRE, vocab.genre)):
         ei, w = g[edge].edge_index, g[edge].edge_weight
         assert ei.dtype == torch.long and ei.shape[0] == 2 and w.shape == (ei.shape[1],)
         if ei.numel():
             assert 1 <= ei[0].min() and ei[0].max() <= n
             assert 1 <= ei[1].min() and ei[1].max() < len(names)
         assert torch.isfinite(w).all() and (w > 0).all()
-    for edge in (STUDIO, TAG, GENRE):
+    for edge in (ANIMATED, PRODUCED, TAG, GENRE):
         sums = torch.zeros(n + 1).index_add_(0, g[edge].edge_index[0], g[edge].edge_weight)
         listed = torch.zeros(n + 1, dtype=torch.bool)
         listed[g[edge].edge_index[0]] = True
         assert sums[listed] == pytest.approx(torch.ones(int(listed.sum())), abs=1e-5)
     for i, a in enumerate(anime, start=1):
-        assert bool((g[STUDIO].edge_index[0] == i).any()) == bool(a.studios)
+        roles = company_roles(a)
+        for edge, want in ((ANIMATED, True), (PRODUCED, False)):
+            assert int((g[edge].edge_index[0] == i).sum()) == sum(r == want for r in roles.values())
         assert int((g[GENRE].edge_index[0] == i).sum()) == len(a.genres)
         assert int((g[TAG].edge_index[0] == i).sum()) == len({t.name for t in a.tags})
 
@@ -351,4 +389,6 @@ def test_random_catalogs_build_valid_graphs(records, data):
         assert table.shape[0] == n + 1 and not table[0].any(), name
         assert torch.isfinite(table.float()).all()
     assert graph.tables.tag_w.sum(1)[1:].le(1 + 1e-5).all()
-    assert math.isclose(float(studio_mapping(g).to_dense().sum()), float(g[STUDIO].edge_weight.sum()), rel_tol=1e-5)
+    for edge in (ANIMATED, PRODUCED):
+        assert math.isclose(float(studio_mapping(g, edge).to_dense().sum()), float(g[edge].edge_weight.sum()),
+                            rel_tol=1e-5, abs_tol=1e-6)

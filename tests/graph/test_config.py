@@ -55,10 +55,16 @@ def test_tag_category_factor():
 
 
 def test_config_round_trips_through_dict_and_is_frozen():
-    c = GraphConfig(main_studio_weight=3.0, max_tags=4,
+    c = GraphConfig(animation_studio_weight=3.0, max_tags=4,
                     relation_weights={**DEFAULT_RELATION_WEIGHTS, "OTHER": 0.05})
     d = c.to_dict()
     assert d["relation_weights"]["OTHER"] == 0.05 and d["max_tags"] == 4
     assert GraphConfig.from_dict({**d, "not_a_field": 1}) == c
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.max_tags = 5  # type: ignore[misc]
+
+
+def test_config_written_before_the_studio_producer_split_keeps_its_studio_weights():
+    old = {"main_studio_weight": 3.0, "other_studio_weight": 0.5, "max_tags": 4}
+    c = GraphConfig.from_dict(old)
+    assert (c.animation_studio_weight, c.producer_weight, c.max_tags) == (3.0, 0.5, 4)

@@ -38,13 +38,19 @@ def test_three_pages_become_the_input_contract(anilist: FakeAniList, client: Gra
                               "native": "星屑パトロール"}
     assert first["coverImage"] == "https://example.invalid/covers/9001.jpg"
     assert first["tags"][0] == {"name": "Space", "rank": 90, "category": "Setting-Universe"}
-    assert first["studios"] == [{"id": 501, "name": "Studio Kumo", "isMain": True},
-                                {"id": 502, "name": "Fictional Pictures", "isMain": False}]
+    assert first["studios"] == [{"id": 501, "name": "Studio Kumo", "isMain": True, "isAnimationStudio": True},
+                                {"id": 502, "name": "Fictional Pictures", "isMain": False,
+                                 "isAnimationStudio": False}]
     assert first["averageScore"] == 81.0 and first["popularity"] == 120000
     by_id = {a["id"]: a for a in catalog}
     assert by_id[9003]["year"] == 2021  # no seasonYear: the start date's year
     assert by_id[9003]["idMal"] is None and by_id[9003]["coverImage"] is None
     assert by_id[9004]["status"] is None and by_id[9005]["status"] == "RELEASING"
+    # A company AniList marks main but not an animation studio; one without the flag (null).
+    assert by_id[9002]["studios"][1] == {"id": 504, "name": "Moonbeam Publishing", "isMain": True,
+                                         "isAnimationStudio": False}
+    assert by_id[9005]["studios"][1] == {"id": 505, "name": "Tanuki Broadcasting", "isMain": False,
+                                         "isAnimationStudio": None}
     assert counts["anime"] == 6 and not (tmp_path / "cp.json").exists()
     assert read_catalog(tmp_path / "anime_catalog.json").counts == {}  # the reader takes it as is
 

@@ -37,6 +37,11 @@ def test_fetch_catalog_and_fetch_ratings_feed_preprocess(anilist: FakeAniList, s
     assert report["ratings"]["kept"] == report["ratings"]["total"] > 0
     # Relations come through: the fake catalog has SEQUEL/PREQUEL/PARENT/... edges between rated anime.
     assert sum(report["graph_edges"].values()) > 0
+    # Only AniList's animation studios are studios; Moonbeam Publishing, though marked main, is not.
+    meta = {m["anime_id"]: m for m in json.loads((tmp_path / "processed" / "anime_metadata.json").read_text())}
+    assert (meta[9001]["studios"], meta[9001]["producers"]) == (["Studio Kumo"], ["Fictional Pictures"])
+    assert (meta[9002]["studios"], meta[9002]["producers"]) == (["Studio Kumo"], ["Moonbeam Publishing"])
+    assert (meta[9005]["studios"], meta[9005]["producers"]) == (["Studio Kumo"], ["Tanuki Broadcasting"])
 
 
 @pytest.mark.parametrize("layout, ratings", [("2020", "rating_complete.csv"), ("2020", "animelist.csv"),
@@ -49,6 +54,11 @@ def test_import_mal_feeds_preprocess(tmp_path: Path, layout: str, ratings: str) 
     report = _preprocess(data, tmp_path)
     assert report["ratings"]["kept"] == report["ratings"]["total"] > 0
     assert json.loads((data / "anime_catalog.json").read_text(encoding="utf-8"))
+    meta = {m["anime_id"]: m for m in json.loads((tmp_path / "processed" / "anime_metadata.json").read_text())}
+    if layout == "2020":  # Studios and Producers columns kept apart (2017 has neither)
+        assert (meta[1]["studios"], meta[1]["producers"]) == (["Studio Kumo"], ["Bandai Fiction", "TEM Co., Ltd."])
+        assert (meta[2]["studios"], meta[2]["producers"]) == (["Studio Kumo", "Pixel Forge"], [])
+        assert (meta[3]["studios"], meta[3]["producers"]) == (["Pixel Forge"], [])  # in both columns: animated it
 
 
 def test_commands_are_registered_and_every_option_has_help() -> None:

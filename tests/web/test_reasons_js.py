@@ -43,6 +43,7 @@ def random_case(rng: random.Random) -> dict:
         display.append({
             "id": 100 + i, "title": rng.choice([f"Show {i}", None, "", f"<b>{i}</b>"]),
             "studios": rng.sample(studios, rng.randint(0, len(studios))),
+            "producers": rng.sample(studios, rng.randint(0, len(studios))),  # never a studio reason
             "genres": rng.sample(genres, rng.randint(0, 3)),
             "relations": [[rng.randint(0, n - 1), rng.choice(RELATIONS)] for _ in range(rng.randint(0, 3))],
         })

@@ -1,0 +1,76 @@
+"""Cold-item evaluation (gnn/train/cold.py) of trained models on a preprocess output made with --cold-anime.
+
+    python benchmarks/cold_items.py --data-dir data/processed \\
+        --run biases=runs/biases --run content_knn=runs/content_knn --out cold.json
+
+Each ``--run NAME=DIR`` is an ``anime-gnn train --output-dir`` folder (its ``best_model.pt``, with the
+franchise term where the checkpoint has one) trained on ``--data-dir``. Prints one Markdown row per
+run: MAE/RMSE on the cold ratings, NDCG/Recall@k of ranking the cold anime among all anime, the
+share of cold anime in the top k (the same among rated anime only), and the warm test RMSE from
+the run's ``model_metadata.json``.
+A first look; the benchmark harness (compare.py) will run these in the same run as the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gnn.data.processed import load_processed  # noqa: E402
+from gnn.io import write_json  # noqa: E402
+from gnn.train.checkpoint import load_model  # noqa: E402
+from gnn.train.cold import evaluate_cold  # noqa: E402
+from gnn.train.series import with_series  # noqa: E402
+
+
+def _run(text: str) -> tuple[str, Path]:
+    name, sep, folder = text.partition("=")
+    if not sep or not name or not folder:
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
+    return name, Path(folder)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, type=Path, help="preprocess output with cold_ratings.csv")
+    parser.add_argument("--run", dest="runs", action="append", type=_run, required=True,
+                        help="NAME=DIR: a trained model's output folder (repeatable)")
+    parser.add_argument("--k", type=int, default=10, help="ranking cut-off")
+    parser.add_argument("--threshold", type=float, default=8.0, help="a cold rating this high is relevant")
+    parser.add_argument("--max-users", type=int, default=None, help="rank a seeded sample of this many users")
+    parser.add_argument("--out", type=Path, help="write the results here as JSON")
+    args = parser.parse_args(argv)
+    data = load_processed(args.data_dir)
+    results = {}
+    k = args.k
+    print(f"| model | cold MAE | cold RMSE | NDCG@{k} | Recall@{k} | cold share@{k} | NDCG@{k} rated only | "
+          f"Recall@{k} rated only | cold share@{k} rated only | users | warm test RMSE | eval s |")
+    print("|---|" + "---:|" * 11)
+    for name, folder in args.runs:
+        base, ctx, blob = load_model(folder / "best_model.pt")
+        model = with_series(base, ctx, blob, data)
+        start = time.perf_counter()
+        r = evaluate_cold(model, data, k=k, threshold=args.threshold, max_users=args.max_users)
+        r["eval_seconds"] = round(time.perf_counter() - start, 1)
+        meta = folder / "model_metadata.json"
+        r["warm_test_rmse"] = json.loads(meta.read_text())["metrics"]["test"]["rmse"] if meta.exists() else None
+        results[name] = r
+        ranks = [_num(part[f"{m}@{k}"]) for part in (r, r["rated_only"]) for m in ("ndcg", "recall", "cold_share")]
+        print(f"| {name} | {_num(r['mae'])} | {_num(r['rmse'])} | {' | '.join(ranks)} | {r['users']} | "
+              f"{_num(r['warm_test_rmse'])} | {r['eval_seconds']} |", flush=True)
+    if args.out:
+        write_json(args.out, {"data_dir": str(args.data_dir), "cold_ratings": len(data.cold or []),
+                              "results": results})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Cold-item evaluation: how well a model scores anime none of whose ratings it was trained on.
+
+``preprocess --cold-anime FRAC`` holds out a seeded share of rated anime entirely: every rating
+of them is in ``data.cold`` (none in train, val or test), all by training users. Measured:
+
+* **accuracy**: MAE/RMSE on ``data.cold``, each user scored as the model scores known users
+  (by user ID; an :attr:`~gnn.models.base.RatingModel.inductive` model from the user's
+  training ratings as the history);
+* **ranking**: for each user with a cold rating ``>= threshold``, the whole catalog is scored
+  with :meth:`~gnn.models.base.RatingModel.score_catalog` (the user's index and training
+  ratings as the :class:`~gnn.models.base.UserQuery`), the user's training anime are
+  excluded, and the top ``k`` is compared with the cold anime the user rated ``>= threshold``:
+  NDCG@k and Recall@k (means over those users), and the share of the top ``k`` that are cold
+  anime at all (how often the model puts an anime it never saw rated in front of the user).
+  Every other anime (never rated, the user's val/test anime, other users' cold anime) is a
+  candidate and counts as not relevant. The same three, under ``rated_only``, with the
+  candidates narrowed to anime someone rated (train, val, test or cold): a model that puts
+  never-rated anime first (obscure titles with a high catalog score) loses the cold anime
+  among all anime but not there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from gnn.data.processed import ProcessedData, RatingSplit
+from gnn.models.base import Batch, RatingModel, UserQuery
+from gnn.train.evaluate import Accuracy, accuracy, predict_split
+from gnn.train.histories import UserHistories
+
+MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key picks which, as everywhere)
+
+
+def _histories(model: RatingModel, data: ProcessedData) -> UserHistories:
+    return UserHistories(data.train, data.n_users, float(model.rating_mean), float(model.rating_std))
+
+
+def _cold(data: ProcessedData) -> RatingSplit:
+    if data.cold is None:
+        raise ValueError(f"{data.data_dir} has no cold_ratings.csv: preprocess with --cold-anime")
+    return data.cold
+
+
+@torch.no_grad()
+def cold_accuracy(model: RatingModel, data: ProcessedData, batch_size: int = 8192,
+                  max_history: int = MAX_HISTORY) -> Accuracy:
+    """MAE/RMSE (original scale) on every cold rating, the users scored as known users."""
+    cold = _cold(data)
+    if not model.inductive:
+        return accuracy(predict_split(model, cold, batch_size), cold.rating)
+    model.eval()
+    histories = _histories(model, data)
+    preds = []
+    for i in range(0, len(cold), batch_size):
+        user, anime = cold.user[i:i + batch_size], cold.anime[i:i + batch_size]
+        hist_anime, hist_rating = histories.full(user, max_history)
+        batch = Batch(user=user, anime=anime, hist_anime=hist_anime, hist_rating=hist_rating,
+                      use_history=torch.ones(len(user), dtype=torch.bool))
+        preds.append(model.predict(batch.to(model.device)).cpu())
+    return accuracy(torch.cat(preds) if preds else torch.zeros(0), cold.rating)
+
+
+def _users(relevant: RatingSplit, max_users: int | None, seed: int) -> torch.Tensor:
+    users = torch.unique(relevant.user)
+    users = users[users > 0]
+    if max_users is not None and len(users) > max_users:
+        rng = np.random.default_rng(seed)
+        users = torch.as_tensor(np.sort(rng.choice(users.numpy(), size=max_users, replace=False)))
+    return users
+
+
+def _top_metrics(scores: torch.Tensor, u: torch.Tensor, n_rel: torch.Tensor, rel_keys: torch.Tensor,
+                 is_cold: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per user: NDCG@k, Recall@k and the cold share of the top ``k`` of ``scores`` ``[U, n_anime]``."""
+    n_anime = scores.shape[1]
+    discount = 1.0 / torch.log2(torch.arange(2, k + 2, dtype=torch.float64))
+    top = scores.topk(k, dim=1).indices                                      # [U, k]
+    hit = torch.isin(u[:, None] * n_anime + top, rel_keys).double()
+    ideal = torch.stack([discount[:int(min(n, k))].sum() for n in n_rel.tolist()])
+    return (hit * discount).sum(1) / ideal, hit.sum(1) / n_rel, is_cold[top].double().mean(1)
+
+
+@torch.no_grad()
+def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,
+                 max_users: int | None = 2000, seed: int = 0, max_history: int = MAX_HISTORY,
+                 users_per_call: int = 64) -> dict:
+    """NDCG@k, Recall@k and the cold share of the top k, ranking the cold anime among all anime.
+
+    ``rated_only`` repeats them with the candidates narrowed to anime someone rated in the
+    train, val, test or cold split (no never-rated anime): how the cold anime fare against
+    the warm ones alone. With ``max_users`` set, a seeded sample of that many eligible users is ranked.
+    """
+    cold = _cold(data)
+    n_anime = data.n_anime
+    relevant = cold.subset(cold.rating >= threshold)
+    users = _users(relevant, max_users, seed)
+    histories = _histories(model, data)
+    train_keys = data.train.user * n_anime + data.train.anime
+    rel_keys = relevant.user * n_anime + relevant.anime
+    is_cold = torch.zeros(n_anime, dtype=torch.bool)
+    is_cold[cold.anime] = True
+    rated = torch.zeros(n_anime, dtype=torch.bool)
+    for part in (data.train, data.val, data.test, cold):
+        rated[part.anime] = True
+    parts: dict[str, list[list[torch.Tensor]]] = {"all": [[], [], []], "rated_only": [[], [], []]}
+    for start in range(0, len(users), users_per_call):
+        u = users[start:start + users_per_call]
+        query = UserQuery(*(t.to(model.device) for t in (u, *histories.full(u, max_history))))
+        scores = model.score_catalog(query).cpu()
+        keys = u[:, None] * n_anime + torch.arange(n_anime)[None, :]
+        scores[torch.isin(keys, train_keys)] = -math.inf                    # known, not recommendations
+        scores[:, 0] = -math.inf
+        n_rel = torch.isin(keys, rel_keys).sum(1).double()
+        for name, view in (("all", scores), ("rated_only", scores.masked_fill(~rated, -math.inf))):
+            for acc, value in zip(parts[name], _top_metrics(view, u, n_rel, rel_keys, is_cold, k)):
+                acc.append(value)
+
+    def means(acc: list[list[torch.Tensor]]) -> dict:  # None (null): not measured
+        out = [float(torch.cat(x).mean()) if x else None for x in acc]
+        return dict(zip((f"ndcg@{k}", f"recall@{k}", f"cold_share@{k}"), out))
+
+    return {**means(parts["all"]), "rated_only": means(parts["rated_only"]),
+            "users": len(users), "relevant_threshold": threshold}
+
+
+def evaluate_cold(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,
+                  max_users: int | None = 2000, seed: int = 0) -> dict:
+    """Both parts as one JSON-ready dict (``null`` where nothing was measured)."""
+    acc = cold_accuracy(model, data).as_dict() if model.predicts_ratings else {"mae": None, "rmse": None,
+                                                                              "n": len(_cold(data))}
+    return {**acc, "anime": int(torch.unique(_cold(data).anime).numel()),
+            **cold_ranking(model, data, k=k, threshold=threshold, max_users=max_users, seed=seed)}

@@ -37,7 +37,7 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parents[1]
 NEURAL = ("gnn", "baseline")
 DEFAULT_MODELS = ("global_mean", "most_popular", "biases", "mf", "item_knn", "ease", "baseline", "gnn")
-GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export")
+GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export", "cold")
 
 
 class WorkerError(RuntimeError):

@@ -12,6 +12,8 @@ from cli.common import friendly_errors
 from cli.export import DEFAULT_OUTPUT
 from gnn.errors import InputError, UsageError
 
+STATUSES = ("FINISHED", "RELEASING", "NOT_YET_RELEASED")  # the input contract's airing statuses
+
 
 def parse_ratings(text: str) -> list[tuple[str, float]]:
     """``"16498:9,5114:10"`` -> ``[("16498", 9.0), ("5114", 10.0)]``; one error naming every bad item."""
@@ -119,6 +121,9 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(min=1), help="How many to list.")
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
               help="Only these formats (TV, MOVIE, OVA, ONA, SPECIAL, TV_SHORT, MUSIC); repeat or comma-separate.")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help="Only anime of this airing status (FINISHED, RELEASING, NOT_YET_RELEASED: announced); "
+                   "repeat or comma-separate. Anime of unknown status are left out.")
 @click.option("--year-min", default=None, type=int, help="Only anime from this year on.")
 @click.option("--year-max", default=None, type=int, help="Only anime up to this year.")
 @click.option("--include-rated", is_flag=True, help="Also list anime the user already rated.")
@@ -128,7 +133,7 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
 @friendly_errors
 def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None,
               list_file: str | None, top_k: int,
-              formats: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
+              formats: tuple[str, ...], statuses: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
               no_group: bool, as_json: bool) -> None:
     """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file / --list-file).
 
@@ -153,13 +158,16 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
             raise UsageError(f"--ratings-file {ratings_file}: no such file")
         history = read_ratings_file(ratings_file)
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
+    status_set = frozenset(s.strip().upper() for item in statuses for s in item.split(",") if s.strip()) or None
+    if status_set and status_set - set(STATUSES):
+        raise UsageError(f"--status {', '.join(sorted(status_set - set(STATUSES)))}: not one of {', '.join(STATUSES)}")
     model = OnnxRecommender.load(model_dir)
     seen, planned = [], []
     if list_file is not None:
         history, seen, planned = _list_history(list_file, model, report_to_stderr=as_json)
     rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
-                           filters=Filters(formats=wanted, year_min=year_min, year_max=year_max), group=not no_group,
-                           seen=seen, planned=planned)
+                           filters=Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max),
+                           group=not no_group, seen=seen, planned=planned)
     if as_json:
         click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
                               indent=2))

@@ -31,9 +31,12 @@ from gnn.reasons import ReasonBuilder
 
 @dataclass(frozen=True)
 class Filters:
-    """Candidate filters: formats (e.g. {"TV", "MOVIE"}) and an inclusive year range; None = any."""
+    """Candidate filters: formats (e.g. {"TV", "MOVIE"}), statuses (FINISHED, RELEASING,
+    NOT_YET_RELEASED) and an inclusive year range; None = any. An anime of unknown status or year
+    fails a status or year filter."""
 
     formats: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
     year_min: int | None = None
     year_max: int | None = None
 
@@ -62,6 +65,7 @@ class OnnxRecommender:
         entries = [e or {} for e in display]
         self._years = np.array([np.nan if e.get("year") is None else e["year"] for e in entries], dtype=float)
         self._formats = np.array([str(e.get("format") or "").upper() for e in entries])
+        self._statuses = np.array([str(e.get("status") or "").upper() for e in entries])
         # The ranking output, when the export has one (else the predicted rating ranks); an export
         # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
@@ -180,6 +184,8 @@ class OnnxRecommender:
             return keep
         if filters.formats:
             keep &= np.isin(self._formats, sorted({f.upper() for f in filters.formats}))
+        if filters.statuses:
+            keep &= np.isin(self._statuses, sorted({s.upper() for s in filters.statuses}))
         # NaN (unknown year) compares False: a year filter drops anime without a year.
         if filters.year_min is not None:
             keep &= self._years >= filters.year_min

@@ -99,7 +99,7 @@ def _anime_metadata(graph, vocab: CatalogVocab, anime, train_count) -> list[dict
         out.append({
             "anime_index": i, "anime_id": a.id, "id_mal": a.id_mal, "id_anilist": a.id_anilist, "title": a.title,
             "title_romaji": a.title_romaji, "title_english": a.title_english,
-            "title_native": a.title_native, "format": a.format, "year": a.year,
+            "title_native": a.title_native, "format": a.format, "year": a.year, "status": a.status,
             "cover_image": a.cover_image, "genres": list(a.genres),
             "studios": [n for n, animates in company_roles(a).items() if animates],
             "producers": [n for n, animates in company_roles(a).items() if not animates],

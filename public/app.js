@@ -234,7 +234,8 @@ class App {
     // Only what may be listed is scored (the model rates its best candidates among them).
     const [, candidates] = allowedAnime({ model: this.model, rated, filters });
     const key = JSON.stringify([pairs.slice(-this.model.maxHistory), candidates.length, candidates.slice(0, 50), filters.yearMin,
-      filters.yearMax, filters.formats ? [...filters.formats] : null, [...rated.keys()]]);
+      filters.yearMax, filters.formats ? [...filters.formats] : null, filters.statuses ? [...filters.statuses] : null,
+      [...rated.keys()]]);
     if (this.cache.key !== key) {
       this.cache = { key, ...await this.model.score(pairs, candidates) };
     }

@@ -175,7 +175,8 @@ TINY_FORMATS = ("TV", "MOVIE", "OVA")
 def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
     """30 anime in 10 three-season franchises (SEQUEL/PREQUEL), genre by franchise, one studio per
     franchise, one tag; anime 31 is bare (no genre, tag, studio, relation or MAL/AniList id). Anime i
-    has MAL id 100 + i and AniList id 200 + i (none for franchise 9, anime 28-30). Each user rates 26
+    has MAL id 100 + i and AniList id 200 + i (none for franchise 9, anime 28-30); anime 27 is airing,
+    30 announced, the rest finished (the bare one: unknown). Each user rates 26
     anime; taste follows the genre. Shared by the trainer, export and benchmark tests."""
     rng = np.random.default_rng(seed)
     genres = ["Action", "Comedy", "Drama"]
@@ -188,6 +189,7 @@ def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
                         "title": {"romaji": f"Show {franchise} S{season + 1}", "english": None,
                                            "native": None},
                         "format": TINY_FORMATS[season], "episodes": 12, "year": 2000 + franchise,
+                        "status": {27: "RELEASING", 30: "NOT_YET_RELEASED"}.get(i, "FINISHED"),
                         "genres": [genres[franchise % 3]],
                         "tags": [{"name": f"Tag{franchise % 4}", "rank": 60, "category": "Theme"}],
                         "studios": [{"id": franchise % 5, "name": f"Studio {franchise % 5}", "isMain": True}],

@@ -65,6 +65,16 @@ def test_filters(rec):
     assert "Bare" in {r["title"] for r in rec.recommend(history=[], k=100)}
 
 
+def test_status_filter_keeps_only_those_statuses_and_drops_unknown_ones(rec):
+    def listed(*statuses: str) -> set[str]:
+        rows = rec.recommend(history=[], k=100, group=False, filters=Filters(statuses=frozenset(statuses)))
+        return {r["title"] for r in rows}
+
+    assert listed("RELEASING", "not_yet_released") == {"Show 8 S3", "Show 9 S3"}
+    finished = listed("FINISHED")
+    assert len(finished) == tiny.N_ANIME - 3 and "Bare" not in finished  # airing, announced and unknown left out
+
+
 def test_reason_names_the_prequel_of_a_sequel(rec):
     rows = {r["title"]: r for r in rec.recommend(history=[(1, 10), (8, 2)], k=100, group=False)}
     assert rows["Show 0 S2"]["reason"] == "sequel of Show 0 S1, which you rated 10"

@@ -62,6 +62,7 @@ def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | Non
             "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
             "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
+            "status": m.get("status"),
             "genres": m.get("genres", []), "studios": studios, "producers": producers,
             "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
                                                   m.get("relationship_types", []))],

@@ -19,9 +19,11 @@ export function renderFilters(display) {
   }
 }
 
-/** {formats: Set | null, yearMin, yearMax} from the form (null = any). */
+/** {formats: Set | null, statuses: Set | null, yearMin, yearMax} from the form (null = any). */
 export function readFilters() {
   const checked = [...document.querySelectorAll('#formats input:checked')].map((i) => i.value.toUpperCase());
   const year = (id) => { const v = Number.parseInt($(id).value, 10); return Number.isFinite(v) ? v : null; };
-  return { formats: checked.length ? new Set(checked) : null, yearMin: year('year-min'), yearMax: year('year-max') };
+  const status = $('status').value;
+  return { formats: checked.length ? new Set(checked) : null, statuses: status ? new Set([status]) : null,
+    yearMin: year('year-min'), yearMax: year('year-max') };
 }

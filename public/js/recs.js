@@ -5,10 +5,14 @@
 import { cardReason, franchiseList } from './franchise.js';
 import { ReasonBuilder } from './reasons.js';
 
-/** gnn.inference.Filters: a format set, an inclusive year range; an unknown year fails a year bound. */
+/**
+ * gnn.inference.Filters: a format set, a status set, an inclusive year range; an unknown status or
+ * year fails a status or year filter.
+ */
 export function passes(entry, f) {
   if (!entry) return false;
   if (f.formats && !f.formats.has(String(entry.format || '').toUpperCase())) return false;
+  if (f.statuses && !f.statuses.has(String(entry.status || '').toUpperCase())) return false;
   const y = Number.isInteger(entry.year) ? entry.year : null;
   if (f.yearMin !== null && (y === null || y < f.yearMin)) return false;
   if (f.yearMax !== null && (y === null || y > f.yearMax)) return false;

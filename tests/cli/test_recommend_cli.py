@@ -76,6 +76,10 @@ def test_recommend_table_and_json(export_dir, tmp_path):
     rows = json.loads(as_json.stdout)["recommendations"]
     assert 0 < len(rows) <= 5 and all(r["format"] in ("TV", "OVA") and r["year"] >= 2003 for r in rows)
     assert {"rank", "anime_id", "title", "predicted_rating", "reason"} <= set(rows[0])
+    airing = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10", "--json", "--no-group",
+                    "--status", "releasing", "--status", "NOT_YET_RELEASED")
+    assert [r["title"] for r in json.loads(airing.stdout)["recommendations"]] in (["Show 8 S3", "Show 9 S3"],
+                                                                                ["Show 9 S3", "Show 8 S3"])
     csv_file = tmp_path / "list.csv"
     csv_file.write_text("anime_id,rating\n1,10\n2,9\n")
     from_file = invoke("recommend", "--model-dir", str(export_dir), "--ratings-file", str(csv_file), "--json")
@@ -143,6 +147,7 @@ def test_a_bad_list_file_is_one_error_line(export_dir, tmp_path):
     (["--user-id", "nobody"], "unknown user id 'nobody'"),
     (["--ratings-file", "/nonexistent/list.csv"], "no such file"),
     (["--ratings", "1:9", "--year-min", "2010", "--year-max", "2000"], "--year-min 2010 is after --year-max 2000"),
+    (["--ratings", "1:9", "--status", "AIRED"], "--status AIRED: not one of FINISHED, RELEASING, NOT_YET_RELEASED"),
 ])
 def test_recommend_errors_are_one_line(export_dir, args, message):
     result = invoke("recommend", "--model-dir", str(export_dir), *args)

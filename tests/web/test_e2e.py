@@ -84,6 +84,15 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
                for c in got)
     page.uncheck(f'#formats input[value="{fmt}"]')
     page.fill("#year-min", "")
+    # Status: only finished anime (the sample has announced and airing ones too).
+    statuses = {model.display[c["index"]]["status"] for c in shown}
+    page.select_option("#status", "FINISHED")
+    page.wait_for_selector("#recs[data-state=done]")
+    finished = model.recommend(history=history, k=24, filters=Filters(statuses=frozenset({"FINISHED"})))
+    got = harness.cards(page)
+    assert [c["index"] for c in got] == [r["anime_index"] for r in finished]
+    assert {model.display[c["index"]]["status"] for c in got} == {"FINISHED"} and statuses
+    page.select_option("#status", "")
 
     # More like this: cosine neighbours as gnn.inference.similar.
     page.click(f'#rated li[data-index="{min(rated)}"] button:has-text("More like this")')

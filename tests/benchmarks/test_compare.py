@@ -1,0 +1,37 @@
+"""compare.py --merge: model groups measured by separate processes become one result."""
+
+import copy
+
+import pytest
+
+from benchmarks.compare import merge_results
+
+
+def _part(models: list[str], rmse: float, data_dir: str) -> dict:
+    return {"command": f"compare --models {' '.join(models)}", "git": {"commit": "abc", "dirty": False},
+            "wall_seconds": 10.0 * len(models),
+            "data": {"data_dir": data_dir, "processed_dir": data_dir + "/processed", "n_train": 100},
+            "settings": {"models": models, "k": 10, "seeds": [0]},
+            "tuning": {m: {"chosen": {}} for m in models},
+            "runs": [{"model": m, "seed": 0, "accuracy": {"test": {"rmse": rmse + i}}} for i, m in enumerate(models)]}
+
+
+def test_merge_joins_runs_tuning_and_models_in_order():
+    merged = merge_results([_part(["gnn", "ease"], 1.0, "/a"), _part(["mf"], 2.0, "/b")])
+    assert [r["model"] for r in merged["runs"]] == ["gnn", "ease", "mf"]
+    assert merged["settings"]["models"] == ["gnn", "ease", "mf"] and set(merged["tuning"]) == {"gnn", "ease", "mf"}
+    assert merged["summary"]["mf"]["accuracy.test.rmse"]["mean"] == pytest.approx(2.0)
+    assert merged["summary"]["ease"]["accuracy.test.rmse"]["mean"] == pytest.approx(2.0)
+    assert merged["wall_seconds"] == 20.0 and len(merged["merged_from"]) == 2
+
+
+def test_merge_refuses_results_on_other_data_or_settings():
+    a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
+    other_data = copy.deepcopy(b)
+    other_data["data"]["n_train"] = 99
+    with pytest.raises(SystemExit, match="different data or settings"):
+        merge_results([a, other_data])
+    other_k = copy.deepcopy(b)
+    other_k["settings"]["k"] = 20
+    with pytest.raises(SystemExit, match="different data or settings"):
+        merge_results([a, other_k])

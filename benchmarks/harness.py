@@ -215,6 +215,9 @@ def _tune(cfg: BenchmarkConfig, model: str, data_dir: Path, log: Callable[[str],
     if not any(grid.get(part) for part in ("model", "train")):
         return {"grid": None, "chosen": {"model": {}, "train": {}},
                 "note": "trainer and model defaults (not tuned here)" if model in NEURAL else "nothing to tune"}
+    if all(len(values) == 1 for part in ("model", "train") for values in (grid.get(part) or {}).values()):
+        fixed = {part: {k: v[0] for k, v in (grid.get(part) or {}).items()} for part in ("model", "train")}
+        return {"grid": grid, "chosen": fixed, "note": "fixed values given (one per axis): not tuned in this run"}
     spec = {"task": "tune", "model": model, "grid": grid, "data_dir": str(data_dir),
             "train_config": {**cfg.train_config, "seed": cfg.seeds[0]}, "select": cfg.selection.get(model),
             "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,

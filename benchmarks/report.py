@@ -72,7 +72,8 @@ def _tuning(results: dict[str, Any]) -> list[str]:
         grid = json.dumps(t["grid"]) if t.get("grid") else t.get("note", "–")
         chosen = json.dumps({**t["chosen"]["model"], **t["chosen"]["train"]}) if t.get("grid") else "defaults"
         value = t.get("best_value", t.get("best_val_rmse"))  # results written before the selection metric
-        metric = t.get("metric", "val_rmse") if t.get("grid") else "–"
+        metric = t.get("metric", "val_rmse") if t.get("trials") or (t.get("grid") and "note" not in t) \
+            else t.get("note", "–")
         val = f"{value:.4f}" if value is not None else "–"
         edge = ", ".join(_on_edge(t)) or "–"
         lines.append(f"| {model} | `{grid}` | `{chosen}` | {metric} | {val} | {edge} | "

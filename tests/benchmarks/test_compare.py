@@ -35,3 +35,14 @@ def test_merge_refuses_results_on_other_data_or_settings():
     other_k["settings"]["k"] = 20
     with pytest.raises(SystemExit, match="different data or settings"):
         merge_results([a, other_k])
+
+
+def test_a_grid_of_single_values_is_used_as_given_without_a_tuning_fit(tmp_path):
+    from benchmarks.harness import BenchmarkConfig, _tune
+
+    cfg = BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path, models=("mf",),
+                          grids={"mf": {"model": {"dim": [64], "reg": [0.05]}, "train": {"lr": [0.01]}}})
+    # No data exists here: a tuning child process would fail, so passing means no fit was run.
+    t = _tune(cfg, "mf", tmp_path, log=print)
+    assert t["chosen"] == {"model": {"dim": 64, "reg": 0.05}, "train": {"lr": 0.01}} and "trials" not in t
+    assert "not tuned" in t["note"]

@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-export", action="store_true", help="skip the ONNX export and latency")
     parser.add_argument("--grid", action="append", default=[], metavar="MODEL.PART.KEY=V1,V2",
                         help="replace one axis of a tuning grid, e.g. mf.model.dim=32,64 or mf.train.lr=0.01")
+    parser.add_argument("--reuse-trained", action="store_true",
+                        help="a fit whose run folder under <out>/tmp/runs already holds the same finished training "
+                             "(model, settings, data) is evaluated again, not retrained (its cost is read from its "
+                             "files; the training's peak memory is then unknown)")
     parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="RESULTS_DIR",
                         help="only join finished runs of the same benchmark on the same data (e.g. two "
                              "model groups run as two processes) into <out>, then render")
@@ -106,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         min_ratings=args.min_ratings, ranking_users=args.ranking_users or None, cold_anime=args.cold_anime,
         strip=tuple(f.strip() for f in args.strip.split(",") if f.strip()),
         latency_repeats=args.latency_repeats or (20 if args.quick else 100), export=not args.no_export,
-        quick=args.quick)
+        quick=args.quick, reuse=args.reuse_trained)
     results = run_benchmark(cfg)
     write_outputs(results, args.out)
     print(f"wrote {args.out}/results.json, results.md and charts in {results['wall_seconds'] / 60:.1f} min")
@@ -117,13 +121,15 @@ def main(argv: list[str] | None = None) -> None:
 def merge_results(parts: list[dict]) -> dict:
     """One results dict from runs of the same benchmark split by model across processes.
 
-    The parts must have measured the same data (the same split counts) with the same settings but
-    the models; runs and tuning are joined in order, and the merge is recorded.
+    The parts must have measured the same data (its fingerprint and split counts: one part may have
+    preprocessed it, another read that output) with the same settings but the models; runs and
+    tuning are joined in order, and the merge is recorded.
     """
     from benchmarks.harness import summarize
 
     def same(r: dict) -> tuple:
-        data = {k: v for k, v in r["data"].items() if "dir" not in k and "path" not in k}
+        data = {k: r["data"].get(k) for k in ("n_users", "n_anime", "splits", "holdout_users", "rating_scale",
+                                              "data_fingerprint")}
         settings = {k: v for k, v in r["settings"].items() if k != "models"}
         return json.dumps(data, sort_keys=True), json.dumps(settings, sort_keys=True)
 

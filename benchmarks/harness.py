@@ -63,6 +63,7 @@ class BenchmarkConfig:
     latency_repeats: int = 100
     export: bool = True
     quick: bool = False
+    reuse: bool = False                  # evaluate a fit whose run folder already holds that finished training
     command: str = ""
 
 
@@ -262,7 +263,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                     "train_config": {**cfg.train_config, **chosen["train"], "seed": seed},
                     "run_dir": str(run_dir(cfg.out_dir, model, seed).resolve()),
                     "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,
-                    "export": cfg.export, "latency_repeats": cfg.latency_repeats}
+                    "export": cfg.export, "latency_repeats": cfg.latency_repeats, "reuse": cfg.reuse}
             try:
                 run = run_child(spec, cfg.out_dir / "tmp" / "logs", f"{model}_s{seed}")
                 log(f"  {model} seed {seed}: test RMSE {_num(run['accuracy']['test']['rmse'])}, "

@@ -68,6 +68,30 @@ def _train(spec: dict, data: Any, out_dir: Path, model_config: dict, train_overr
     return result, {"train_config": cfg.to_dict(), **marks}
 
 
+def _finished(spec: dict, out_dir: Path) -> tuple[Any, dict] | None:
+    """A training this run folder already holds, when ``spec["reuse"]`` asks for it and the stored
+    run is the one asked for (model, train settings, data): ``(result, marks)`` read from its files.
+    The peak RSS of that training is not known any more (``None``)."""
+    from gnn.models.registry import train_defaults
+    from gnn.train.config import TrainConfig
+    from gnn.train.trainer import TrainResult
+
+    meta_path, history_path = out_dir / "model_metadata.json", out_dir / "training_history.json"
+    if not (spec.get("reuse") and meta_path.exists() and history_path.exists()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    cfg = TrainConfig.from_dict({**train_defaults(spec["model"]), **spec["train_config"]})
+    asked = spec.get("model_config") or {}
+    if meta["model_name"] != spec["model"] or meta["train_config"] != cfg.to_dict() \
+            or any(meta["model_config"].get(k) != v for k, v in asked.items()) \
+            or Path(meta["data_dir"]).resolve() != Path(spec["data_dir"]).resolve():
+        return None
+    result = TrainResult(output_dir=out_dir, best_epoch=meta["best_epoch"], metrics=meta["metrics"],
+                         history=json.loads(history_path.read_text()), train_seconds=meta["train_seconds"],
+                         ratings_per_second=meta["ratings_per_second"])
+    return result, {"train_config": cfg.to_dict(), "reused": True}
+
+
 def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
     epochs = len(result.history)
     closed_form = result.history and result.history[0]["train_loss"] is None
@@ -102,7 +126,7 @@ def fit(spec: dict) -> dict:
     data = load_processed(spec["data_dir"])
     rss_start = peak_rss_mb()
     run_dir = Path(spec["run_dir"])
-    result, marks = _train(spec, data, run_dir, spec.get("model_config", {}), {})
+    result, marks = _finished(spec, run_dir) or _train(spec, data, run_dir, spec.get("model_config", {}), {})
     base, ctx, blob = load_model(run_dir / "best_model.pt")
     model = with_series(base, ctx, blob, data)  # the franchise term, for models that have one
     start = time.perf_counter()
@@ -121,7 +145,8 @@ def fit(spec: dict) -> dict:
         "new_users": result.metrics["new_users"],
         "cost": {**_cost(result, len(data.train), marks, rss_start),
                  "n_parameters": sum(p.numel() for p in base.parameters()),
-                 "eval_seconds": round(time.perf_counter() - start, 2)},
+                 "eval_seconds": round(time.perf_counter() - start, 2),
+                 "reused_training": bool(marks.get("reused"))},
         "export": None}
     if data.cold is not None and len(data.cold):
         from gnn.train.cold import evaluate_cold

@@ -28,14 +28,10 @@ import torch
 
 from gnn.data.processed import ProcessedData, RatingSplit
 from gnn.models.base import Batch, RatingModel, UserQuery
-from gnn.train.evaluate import Accuracy, accuracy, predict_split
+from gnn.train.evaluate import Accuracy, accuracy, known_histories, predict_split
 from gnn.train.histories import UserHistories
 
 MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key picks which, as everywhere)
-
-
-def _histories(model: RatingModel, data: ProcessedData) -> UserHistories:
-    return UserHistories(data.train, data.n_users, float(model.rating_mean), float(model.rating_std))
 
 
 def _cold(data: ProcessedData) -> RatingSplit:
@@ -45,22 +41,11 @@ def _cold(data: ProcessedData) -> RatingSplit:
 
 
 @torch.no_grad()
-def cold_accuracy(model: RatingModel, data: ProcessedData, batch_size: int = 8192,
-                  max_history: int = MAX_HISTORY) -> Accuracy:
+def cold_accuracy(model: RatingModel, data: ProcessedData, batch_size: int = 8192) -> Accuracy:
     """MAE/RMSE (original scale) on every cold rating, the users scored as known users."""
     cold = _cold(data)
-    if not model.inductive:
-        return accuracy(predict_split(model, cold, batch_size), cold.rating)
-    model.eval()
-    histories = _histories(model, data)
-    preds = []
-    for i in range(0, len(cold), batch_size):
-        user, anime = cold.user[i:i + batch_size], cold.anime[i:i + batch_size]
-        hist_anime, hist_rating = histories.full(user, max_history)
-        batch = Batch(user=user, anime=anime, hist_anime=hist_anime, hist_rating=hist_rating,
-                      use_history=torch.ones(len(user), dtype=torch.bool))
-        preds.append(model.predict(batch.to(model.device)).cpu())
-    return accuracy(torch.cat(preds) if preds else torch.zeros(0), cold.rating)
+    histories = known_histories(model, data) if model.inductive else None
+    return accuracy(predict_split(model, cold, batch_size, histories), cold.rating)
 
 
 def _users(relevant: RatingSplit, max_users: int | None, seed: int) -> torch.Tensor:
@@ -97,7 +82,7 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
     n_anime = data.n_anime
     relevant = cold.subset(cold.rating >= threshold)
     users = _users(relevant, max_users, seed)
-    histories = _histories(model, data)
+    histories = known_histories(model, data)
     train_keys = data.train.user * n_anime + data.train.anime
     rel_keys = relevant.user * n_anime + relevant.anime
     is_cold = torch.zeros(n_anime, dtype=torch.bool)

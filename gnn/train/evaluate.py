@@ -56,6 +56,11 @@ def history_cap(model: RatingModel) -> int:
     return int(getattr(getattr(model, "config", None), "max_history", 256))
 
 
+def known_histories(model: RatingModel, data: ProcessedData) -> UserHistories:
+    """The training users' histories (their training ratings), as an inductive model reads a known user."""
+    return UserHistories(data.train, data.n_users, float(model.rating_mean), float(model.rating_std))
+
+
 @torch.no_grad()
 def predict_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192,
                   histories: UserHistories | None = None) -> torch.Tensor:

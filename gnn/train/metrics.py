@@ -39,7 +39,7 @@ from gnn.data.schema import RELATION_TYPES
 from gnn.franchise import Franchises, franchise_list, orphan_sequel_share
 from gnn.io import read_json
 from gnn.models.base import RatingModel, UserQuery
-from gnn.train.evaluate import NEW_USER_KS, accuracy, new_user_cases, predict_split
+from gnn.train.evaluate import NEW_USER_KS, accuracy, known_histories, new_user_cases, predict_split
 from gnn.train.histories import UserHistories
 
 TOP_N = 50            # the longest list measured (Recall@50)
@@ -250,6 +250,6 @@ def series_metrics(model: RatingModel, data: ProcessedData) -> dict:
     if not model.predicts_ratings:
         empty = accuracy(torch.zeros(0), torch.zeros(0)).as_dict()
         return {"related_to_train": empty, "other": dict(empty)}
-    pred = predict_split(model, data.test)
+    pred = predict_split(model, data.test, histories=known_histories(model, data) if model.inductive else None)
     return {"related_to_train": accuracy(pred[mask], data.test.rating[mask]).as_dict(),
             "other": accuracy(pred[~mask], data.test.rating[~mask]).as_dict()}

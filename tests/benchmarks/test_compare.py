@@ -1,6 +1,7 @@
 """compare.py --merge: model groups measured by separate processes become one result."""
 
 import copy
+import json
 
 import pytest
 
@@ -10,7 +11,8 @@ from benchmarks.compare import merge_results
 def _part(models: list[str], rmse: float, data_dir: str) -> dict:
     return {"command": f"compare --models {' '.join(models)}", "git": {"commit": "abc", "dirty": False},
             "wall_seconds": 10.0 * len(models),
-            "data": {"data_dir": data_dir, "processed_dir": data_dir + "/processed", "n_train": 100},
+            "data": {"data_dir": data_dir, "preprocessed": data_dir == "/a", "data_fingerprint": "f00d",
+                     "splits": {"train": 100}},
             "settings": {"models": models, "k": 10, "seeds": [0]},
             "tuning": {m: {"chosen": {}} for m in models},
             "runs": [{"model": m, "seed": 0, "accuracy": {"test": {"rmse": rmse + i}}} for i, m in enumerate(models)]}
@@ -28,7 +30,7 @@ def test_merge_joins_runs_tuning_and_models_in_order():
 def test_merge_refuses_results_on_other_data_or_settings():
     a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
     other_data = copy.deepcopy(b)
-    other_data["data"]["n_train"] = 99
+    other_data["data"]["data_fingerprint"] = "beef"
     with pytest.raises(SystemExit, match="different data or settings"):
         merge_results([a, other_data])
     other_k = copy.deepcopy(b)
@@ -46,3 +48,25 @@ def test_a_grid_of_single_values_is_used_as_given_without_a_tuning_fit(tmp_path)
     t = _tune(cfg, "mf", tmp_path, log=print)
     assert t["chosen"] == {"model": {"dim": 64, "reg": 0.05}, "train": {"lr": 0.01}} and "trials" not in t
     assert "not tuned" in t["note"]
+
+
+def test_a_finished_training_is_reused_only_when_it_is_the_one_asked_for(tmp_path):
+    from benchmarks.worker import _finished
+    from gnn.models.registry import train_defaults
+    from gnn.train.config import TrainConfig
+
+    cfg = TrainConfig.from_dict({**train_defaults("mf"), "seed": 0}).to_dict()
+    meta = {"model_name": "mf", "train_config": cfg, "model_config": {"dim": 64, "reg": 0.05},
+            "data_dir": str(tmp_path / "processed"), "best_epoch": 3, "metrics": {"test": {"rmse": 1.2}},
+            "train_seconds": 30.0, "ratings_per_second": 1000}
+    (tmp_path / "model_metadata.json").write_text(json.dumps(meta))
+    (tmp_path / "training_history.json").write_text(json.dumps([{"epoch": e} for e in (1, 2, 3, 4)]))
+    spec = {"model": "mf", "train_config": {"seed": 0}, "model_config": {"dim": 64},
+            "data_dir": str(tmp_path / "processed"), "reuse": True}
+    result, marks = _finished(spec, tmp_path)
+    assert (result.best_epoch, result.train_seconds, len(result.history)) == (3, 30.0, 4) and marks["reused"]
+    assert _finished({**spec, "reuse": False}, tmp_path) is None
+    assert _finished({**spec, "train_config": {"seed": 1}}, tmp_path) is None
+    assert _finished({**spec, "model_config": {"dim": 32}}, tmp_path) is None
+    assert _finished({**spec, "data_dir": str(tmp_path / "other")}, tmp_path) is None
+    assert _finished({**spec, "model": "biases"}, tmp_path) is None

@@ -77,6 +77,28 @@ def test_series_mask_and_metrics_split_related_ratings():
     assert m["other"]["n"] == 2 and m["other"]["mae"] == pytest.approx(1.5)
 
 
+class MeanOfHistory(TableModel):
+    """Inductive: predicts the mean of the user's given ratings (7 with none); has no use for user IDs."""
+
+    inductive = True
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        assert batch.use_history is not None and bool(batch.use_history.all())
+        given = batch.hist_anime > 0
+        rating = batch.hist_rating * self.rating_std + self.rating_mean  # the history arrives normalized
+        mean = (rating * given).sum(1) / given.sum(1).clamp(min=1)
+        return torch.where(given.any(1), mean, torch.full_like(mean, 7.0))
+
+
+def test_series_metrics_reads_an_inductive_model_s_known_users_from_their_training_ratings():
+    data = dataset(train=[(1, 1, 9.0), (2, 3, 5.0)],
+                   test=[(1, 2, 8.0), (2, 2, 4.0), (1, 4, 7.0)], rel_idx=REL)
+    m = series_metrics(MeanOfHistory(torch.zeros(3, 6)), data)
+    # user 1 -> 9 (their one training rating), user 2 -> 5: related |9-8| = 1; other |5-4|, |9-7| -> 1.5.
+    assert m["related_to_train"]["mae"] == pytest.approx(1.0)
+    assert m["other"]["mae"] == pytest.approx(1.5)
+
+
 # --- whole-catalog ranking lists -----------------------------------------------------------------------------
 
 # Anime 1..7: 1 -> 2 -> 3 is one franchise (SEQUEL/PREQUEL both ways); 5 is a spin-off of 4 (5 states

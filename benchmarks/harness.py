@@ -230,8 +230,8 @@ def _tune(cfg: BenchmarkConfig, model: str, data_dir: Path, log: Callable[[str],
     return {"grid": grid, "selection": f"{way} {res['metric']} (seed {cfg.seeds[0]})", **res}
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+def _num(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                 run = run_child(spec, cfg.out_dir / "tmp" / "logs", f"{model}_s{seed}")
                 log(f"  {model} seed {seed}: test RMSE {_num(run['accuracy']['test']['rmse'])}, "
                     f"NDCG@{cfg.k} {_num(run['ranking'][f'ndcg@{cfg.k}'])}, train {run['cost']['train_seconds']:.0f} s, "
-                    f"peak {run['cost']['peak_train_mb']:.0f} MiB")
+                    f"peak {_num(run['cost']['peak_train_mb'], 0)} MiB")
             except WorkerError as err:
                 run = {"model": model, "seed": seed, "error": str(err)}
                 log(f"  {err}")

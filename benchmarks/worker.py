@@ -99,7 +99,8 @@ def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
     return {"train_seconds": round(result.train_seconds, 3), "epochs_run": epochs, "best_epoch": result.best_epoch,
             "seconds_per_epoch": round(result.train_seconds / max(epochs, 1), 3), "ratings_per_second": round(rate),
             "closed_form": bool(closed_form), "rss_start_mb": rss_start, "peak_train_mb": marks.get("peak_train_mb"),
-            "train_increase_mb": round((marks.get("peak_train_mb") or rss_start) - rss_start, 1)}
+            "train_increase_mb": None if marks.get("reused")
+            else round((marks.get("peak_train_mb") or rss_start) - rss_start, 1)}
 
 
 def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:

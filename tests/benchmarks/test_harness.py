@@ -19,7 +19,8 @@ RANKING_ONLY = ("most_popular", "ease")
 @pytest.fixture(scope="module")
 def results(tiny_input, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "tiny"
-    cfg = BenchmarkConfig(data_dir=tiny_input, out_dir=out, models=("global_mean", "item_knn", "baseline", *RANKING_ONLY),
+    cfg = BenchmarkConfig(data_dir=tiny_input, out_dir=out, models=("global_mean", "item_knn", "baseline", "gnn",
+                                                                 *RANKING_ONLY),
                           seeds=(0,), grids={"item_knn": {"model": {"k": [2, 10]}}, "ease": {"model": {"reg": [1.0, 30.0]}}},
                           train_config={"epochs": 1, "batch_size": 64}, min_ratings=1, latency_repeats=2,
                           command="pytest")
@@ -33,7 +34,7 @@ def test_every_model_has_every_metric_group(results):
     res, out = results
     assert res["data"]["preprocessed"] and (out / "processed" / "model_config.json").exists()
     assert [(r["model"], r["seed"]) for r in res["runs"]] == [("global_mean", 0), ("item_knn", 0), ("baseline", 0),
-                                                               ("most_popular", 0), ("ease", 0)]
+                                                               ("gnn", 0), ("most_popular", 0), ("ease", 0)]
     for run in res["runs"]:
         assert "error" not in run, run.get("error")
         assert set(GROUPS) <= set(run)
@@ -58,6 +59,10 @@ def test_every_model_has_every_metric_group(results):
     # the baseline still has a user-ID input, so a known user is timed beside the history-only cases
     assert set(neural["export"]["latency"]) == {"pair_new_user", "catalog_new_user", "catalog_empty_history",
                                                 "catalog_known_user"}
+    gnn = res["runs"][3]  # the inductive model: histories in, no user input, exported and timed too
+    assert gnn["export"]["model_bytes"] > 0 and gnn["export"]["parity_max_abs_diff"] <= 1e-4
+    assert set(gnn["export"]["latency"]) == {"pair_new_user", "catalog_new_user", "catalog_empty_history"}
+    assert gnn["series"]["related_to_train"]["n"] > 0 and gnn["series"]["related_to_train"]["rmse"] > 0
     assert res["runs"][0]["export"] is None  # classic models do not export
 
 
@@ -75,7 +80,7 @@ def test_tuning_is_recorded_and_used(results):
     assert ease["metric"] == "val_ndcg@10" and not ease["lower_is_better"]
     assert all(t["val_rmse"] is None and 0 <= t["val_ndcg@10"] <= 1 for t in ease["trials"])
     best = max(ease["trials"], key=lambda t: t["val_ndcg@10"])
-    assert ease["chosen"]["model"] == best["model"] == {"reg": res["runs"][4]["model_config"]["reg"]}
+    assert ease["chosen"]["model"] == best["model"] == {"reg": res["runs"][5]["model_config"]["reg"]}
 
 
 @pytest.mark.slow

@@ -93,7 +93,7 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
             "user_table": "none: every user, known or new, is scored from their ratings",
             "tables": {"anime_vectors": {"shape": list(h.shape), "dtype": "int8 with a float32 scale per anime"},
                        "lists": "genre/tag/studio/relation/two-hop indices as the smallest integer type, "
-                                "weights float16"},
+                                "weights uint8 codes into a float32 codebook per table"},
             "item_embeddings": {
                 "file": "item_embeddings.bin", "dtype": "float32", "byte_order": "little",
                 "shape": list(emb.shape), "row": "anime index (row 0 = padding, zeros)",

@@ -14,9 +14,11 @@ Candidates outside that set get ``score = -inf`` and ``rating = NaN``: pass at m
 ``rank_candidates`` anime to have every one of them rated.
 
 Tables: the encoder output ``h`` as int8 with one float scale per anime (``h = q * scale``), anime
-index lists as int16/uint8, weights as float16. The PyTorch model used for the parity check reads
-the same dequantized ``h``, so parity measures the export, and the effect of the int8 rounding on the
-float model is measured and reported separately.
+index lists as int16/uint8, weights as uint8 codes into a 256-entry float32 codebook per table
+(:func:`codebook`: exact where a table has at most 256 distinct values, as relation weights do, else
+256 even steps from 0 to the table's maximum). The PyTorch model used for the parity check reads the
+same dequantized tables, so parity measures the export, and the effect of the rounding on the float
+model is measured and reported separately.
 """
 
 from __future__ import annotations
@@ -36,6 +38,24 @@ def quantize_rows(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``(q int8 [N, D], scale float32 [N])`` with ``q * scale`` the closest symmetric 8-bit rows."""
     scale = (h.abs().amax(1) / 127.0).clamp_min(1e-12)
     return torch.round(h / scale.unsqueeze(1)).clamp(-127, 127).to(torch.int8), scale.float()
+
+
+def codebook(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(codes uint8 [same shape], book float32 [256])`` with ``book[codes]`` close to ``w >= 0``.
+
+    The distinct values themselves when there are at most 256 (exact); else 256 even steps from 0 to
+    ``w.max()`` (nearest step; 0, the padding weight, stays exactly 0).
+    """
+    w = w.float()
+    if bool((w < 0).any()):
+        raise ExportError("weight tables must be non-negative to be coded")
+    values = torch.unique(w)
+    if len(values) <= 256:
+        book = torch.zeros(256)
+        book[:len(values)] = values
+        return torch.searchsorted(values, w).to(torch.uint8), book
+    book = torch.linspace(0.0, float(w.max()), 256)
+    return torch.round(w / book[1]).clamp(0, 255).to(torch.uint8), book
 
 
 def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -73,7 +93,9 @@ class GNNScorer(nn.Module):
             self.register_buffer(f"c_{name}", table.to(_index_dtype(size)))
         self.weight_names = ("tag_w", "studio_w", "rel_w", "hop2_w")
         for name in self.weight_names:
-            self.register_buffer(f"c_{name}", getattr(t, name).to(torch.float16))
+            codes, book = codebook(getattr(t, name))
+            self.register_buffer(f"c_{name}", codes)
+            self.register_buffer(f"book_{name}", book)
         for f in fields(AnimeTables):  # the float model's own tables are not part of the export
             delattr(m, f"table_{f.name}")
         self.C = int(model.config.rank_candidates)
@@ -81,7 +103,8 @@ class GNNScorer(nn.Module):
     def tables(self) -> AnimeTables:
         """The compact tables cast back to what the model's code reads (Cast nodes in ONNX)."""
         out = {name: getattr(self, f"c_{name}").to(torch.int64) for name in self.index_names}
-        out.update({name: getattr(self, f"c_{name}").to(torch.float32) for name in self.weight_names})
+        out.update({name: getattr(self, f"book_{name}")[getattr(self, f"c_{name}").to(torch.int64)]
+                    for name in self.weight_names})
         return AnimeTables(**out)
 
     def reference_tables(self) -> tuple[torch.Tensor, AnimeTables]:

@@ -183,7 +183,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
         sizes = {p.name: p.stat().st_size for p in output_dir.iterdir() if p.is_file()}
         return ExportResult(output_dir=output_dir, version=version, previous_version=previous,
                             model_bytes=sizes["model.onnx"], total_bytes=sum(sizes.values()), parity=parity,
-                            user_table=False, table_dtype="int8 vectors, float16 weights", exporter=used,
+                            user_table=False, table_dtype="int8 vectors, uint8-coded weights", exporter=used,
                             seconds=time.perf_counter() - start)
     anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
 

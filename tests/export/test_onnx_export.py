@@ -78,7 +78,22 @@ def test_graph_holds_no_message_passing_and_compact_tables(export_dir, model_dir
     n_edges = len(ctx.ratings.anime)
     assert not any(tuple(t.dims) in ((2, n_edges), (n_edges,)) for t in model.graph.initializer)
     dtypes = {onnx.TensorProto.DataType.Name(t.data_type) for t in model.graph.initializer}
-    assert "INT8" in dtypes   # the anime vectors; float16 weights of a catalog this small are folded
+    assert "INT8" in dtypes   # the anime vectors; the small coded weight tables of a catalog this small are folded
+
+
+def test_codebook_is_exact_for_few_values_and_close_for_many():
+    from gnn.export.gnn_scorer import codebook
+
+    rel = torch.tensor([[1.0, 0.6, 0.0], [0.2, 1.0, 0.0]])           # relation weights: a few distinct values
+    codes, book = codebook(rel)
+    assert codes.dtype == torch.uint8 and book.shape == (256,) and torch.equal(book[codes.long()], rel)
+    many = torch.rand(40, 30) * 0.7
+    many[:, -1] = 0.0                                                # padding
+    codes, book = codebook(many)
+    back = book[codes.long()]
+    assert (back - many).abs().max() <= 0.5 * float(many.max()) / 255 + 1e-7 and bool((back[:, -1] == 0).all())
+    with pytest.raises(Exception, match="non-negative"):
+        codebook(torch.tensor([-0.1, 0.2]))
 
 
 def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):

@@ -26,7 +26,7 @@ BASE_RELATIONS: dict[int, tuple[Relation, ...]] = {
 }
 
 
-def _anime(relations: dict[int, tuple[Relation, ...]]) -> list[Anime]:
+def _anime(relations: dict[int, tuple[Relation, ...]], bare: dict | None = None) -> list[Anime]:
     genres = ["Action", "Drama", "Comedy", "Romance"]
     out = []
     for i in range(1, 8):
@@ -37,15 +37,18 @@ def _anime(relations: dict[int, tuple[Relation, ...]]) -> list[Anime]:
             tags=tuple(Tag(f"tag{(i + j) % 5}", 90 - 20 * j, "Theme-Action") for j in range(1 + i % 3)),
             studios=(Studio(f"studio{i % 3}", True),) + ((Studio("studio_x", False),) if i % 2 else ()),
             relations=relations.get(i, ())))
-    out.append(Anime(id=8, title_romaji="Bare"))
+    out.append(Anime(id=8, title_romaji="Bare", **(bare or {})))
     return out
 
 
-def build_ctx(extra_relations: dict[int, tuple[Relation, ...]] | None = None) -> ModelContext:
+def build_ctx(extra_relations: dict[int, tuple[Relation, ...]] | None = None, bare: dict | None = None
+              ) -> ModelContext:
+    """``bare``: catalog fields for anime 8 (e.g. ``{"studios": (Studio("studio1", True),)}``); names
+    already in the catalog keep the vocabularies, so one model's weights load into either context."""
     relations = dict(BASE_RELATIONS)
     for k, v in (extra_relations or {}).items():
         relations[k] = relations.get(k, ()) + v
-    anime = _anime(relations)
+    anime = _anime(relations, bare)
     vocab = CatalogVocab.from_anime(anime)
     g = build_catalog_graph(anime, vocab)
     user, anime = zip(*[(u, a) for u in range(1, N_USERS) for a in range(1, 8) if a != u])

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from gnn.data.schema import RELATION_TYPES, Relation
+from gnn.data.schema import RELATION_TYPES, Relation, Studio, Tag
 from gnn.graph.hops import two_hop_table
 from gnn.models import registry
 from gnn.models.base import ModelContext, TaskBatch, UserQuery
@@ -212,11 +212,14 @@ def test_rank_is_certified_exact_when_the_cut_cannot_matter(ctx) -> None:
     assert torch.equal(model.score_catalog(UserQuery(torch.tensor([0]), hist, z)), scores)
 
 
-def test_a_never_rated_anime_gets_a_finite_rating_that_follows_its_catalog_entry(make_ctx) -> None:
-    """Anime 8 has no rating at all; relating it to anime 7 changes its predicted rating."""
-    plain, related = make_ctx(), make_ctx({7: (Relation(8, "PREQUEL"),)})   # 8 becomes 7's prequel
-    model = _model(plain).eval()
-    other = _model(related).eval()
+@pytest.mark.parametrize("change", ["relation", "studio", "tag"])
+def test_a_never_rated_anime_gets_a_finite_rating_that_follows_its_catalog_entry(make_ctx, change) -> None:
+    """Anime 8 has no rating at all; giving it a relation, a studio or a tag changes its predicted rating."""
+    variants = {"relation": make_ctx({7: (Relation(8, "PREQUEL"),)}),                  # 8 becomes 7's prequel
+                "studio": make_ctx(bare={"studios": (Studio("studio1", True),)}),
+                "tag": make_ctx(bare={"tags": (Tag("tag2", 80, "Theme-Action"),)})}
+    model = _model(make_ctx()).eval()
+    other = _model(variants[change]).eval()
     other.load_state_dict(model.state_dict())
     hist, z = _hist([[(7, 2.0), (1, -1.0)]])
     with torch.no_grad():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import friendly_errors
+from cli.common import echo, friendly_errors
 from cli.export import DEFAULT_OUTPUT
 from gnn.errors import InputError, UsageError
 
@@ -101,7 +101,7 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
         raise InputError(path, f"could not be read ({err.strerror or err})") from None
     imported = resolve_list(parsed, model.display, model.low, model.high)
     for line in report_lines(imported):
-        click.echo(line, err=report_to_stderr)
+        echo(line, err=report_to_stderr)
     ids = model.anime_ids
     return ([(ids[a], r) for a, r in imported.ratings], [ids[a] for a in imported.seen],
             [ids[a] for a in imported.planned])
@@ -169,12 +169,11 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                            filters=Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max),
                            group=not no_group, seen=seen, planned=planned)
     if as_json:
-        click.echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False,
-                              indent=2))
+        echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False, indent=2))
     elif not rows:
-        filtered = bool(wanted) or year_min is not None or year_max is not None
+        filtered = bool(wanted) or bool(status_set) or year_min is not None or year_max is not None
         click.echo("no anime match these filters" if filtered else
                    "nothing to recommend: every anime of this model's catalog is already rated "
                    "(--include-rated lists them anyway)")
     else:
-        click.echo(_table(rows))
+        echo(_table(rows))

@@ -270,7 +270,9 @@ def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, floa
         said = f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
         return f"{phrase} {title(card.via)}, {said}"
     if card.kind == "entry":
-        return f"start of the {title(card.anime)} series ({card.size} entries)"
+        name = title(card.anime)
+        the = "" if name.lower().startswith("the ") else "the "  # not "the The Hollow Blade series"
+        return f"start of {the}{name} series ({card.size} entries)"
     return base
 
 

@@ -66,6 +66,8 @@ def test_rated_nothing_is_offered_the_first_entry():
     assert [(c.anime, c.kind, c.others) for c in cards] == [(1, "entry", (3, 4, 2)), (5, "standalone", ())]
     fr = Franchises.from_display(three_seasons())
     assert card_reason(cards[0], fr, lambda i: three_seasons()[i]["title"], {}, "b") == "start of the S1 series (4 entries)"
+    # A title that starts with "The" is not given a second one.
+    assert card_reason(cards[0], fr, lambda i: "The Hollow Blade", {}, "b") == "start of The Hollow Blade series (4 entries)"
 
 
 def test_next_entry_follows_the_furthest_rated_entry_then_the_score():

@@ -195,6 +195,10 @@ export function cardReason(card, fr, title, rated, base) {
     const said = r !== null && r !== undefined ? `which you rated ${fmt(r)}` : 'which is on your list';
     return `${phrase} ${title(card.via)}, ${said}`;
   }
-  if (card.kind === 'entry') return `start of the ${title(card.anime)} series (${card.size} entries)`;
+  if (card.kind === 'entry') {
+    const name = title(card.anime);
+    const the = name.toLowerCase().startsWith('the ') ? '' : 'the '; // not "the The Hollow Blade series"
+    return `start of ${the}${name} series (${card.size} entries)`;
+  }
   return base;
 }

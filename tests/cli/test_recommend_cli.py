@@ -127,6 +127,18 @@ def test_recommend_from_a_mal_export(export_dir, tmp_path):
     assert "not in the catalog: Glass Orchard\nrank  title" in table.stdout
 
 
+def test_a_title_the_terminal_cannot_encode_is_printed_escaped(export_dir, tmp_path):
+    # Valid JSON: a lone surrogate in the title of an anime that is not in the catalog (the report lists it).
+    entry = {"mediaId": 9999, "score": 8, "status": "COMPLETED", "media": {"title": {"romaji": "Bad \ud800 title"}}}
+    doc = {"MediaListCollection": {"user": {"mediaListOptions": {"scoreFormat": "POINT_10"}},
+                                   "lists": [{"entries": [entry]}]}}
+    path = tmp_path / "anilist.json"
+    path.write_text(json.dumps(doc))   # ensure_ascii keeps the lone surrogate as the escape \ud800
+    result = invoke("recommend", "--model-dir", str(export_dir), "--list-file", str(path))
+    assert result.exit_code == 0, result.output
+    assert "Bad \\ud800 title" in result.stdout
+
+
 def test_a_bad_list_file_is_one_error_line(export_dir, tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_bytes((LISTS / "mal_export.xml").read_bytes()[:700])

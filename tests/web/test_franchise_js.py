@@ -83,6 +83,8 @@ def test_franchise_js_matches_python():
               "allowed": [False, False, True, True, True, True], "k": 10},
              {"display": hand, "scores": [0, 1.0, 5.0, 9.0, 7.0, 8.0], "rated": [],
               "allowed": [False] + [True] * 5, "k": 10}]
+    the = [dict(e, title=f"The {e['title']}") if e else e for e in hand]  # "start of The ... series", one "the"
+    cases += [{**cases[1], "display": the}]
     cases += [random_case(rng) for _ in range(400)]
     module = json.dumps((PUBLIC / "js" / "franchise.js").as_uri())
     result = subprocess.run([node, "--input-type=module", "-e", RUNNER % module], input=json.dumps(cases),

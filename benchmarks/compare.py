@@ -137,12 +137,17 @@ def merge_results(parts: list[dict]) -> dict:
     for other in parts[1:]:
         if same(other) != same(first):
             raise SystemExit("--merge: the results were measured on different data or settings")
-    merged = {**first, "runs": [r for p in parts for r in p["runs"]],
+    runs = [r for p in parts for r in p["runs"]]
+    done = {(r["model"], r["seed"]) for r in runs if "error" not in r}
+    # a fit that failed in one part and was evaluated in another (e.g. --reuse-trained) counts once
+    runs = [r for r in runs if "error" not in r or (r["model"], r["seed"]) not in done]
+    merged = {**first, "runs": runs,
               "tuning": {m: t for p in parts for m, t in p["tuning"].items()},
               "command": " ; ".join(p["command"] for p in parts),
               "merged_from": [{"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"],
                                "models": p["settings"]["models"]} for p in parts]}
-    merged["settings"] = {**first["settings"], "models": [m for p in parts for m in p["settings"]["models"]]}
+    models = list(dict.fromkeys(m for p in parts for m in p["settings"]["models"]))
+    merged["settings"] = {**first["settings"], "models": models}
     merged["summary"] = summarize(merged["runs"])
     merged["wall_seconds"] = max(p["wall_seconds"] for p in parts)
     return merged

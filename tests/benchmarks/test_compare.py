@@ -27,6 +27,15 @@ def test_merge_joins_runs_tuning_and_models_in_order():
     assert merged["wall_seconds"] == 20.0 and len(merged["merged_from"]) == 2
 
 
+def test_a_failed_fit_evaluated_in_a_later_part_counts_once():
+    failed = _part(["gnn", "ease"], 1.0, "/a")
+    failed["runs"][0] = {"model": "gnn", "seed": 0, "error": "crashed after training"}
+    merged = merge_results([failed, _part(["gnn"], 3.0, "/b")])
+    assert [(r["model"], "error" in r) for r in merged["runs"]] == [("ease", False), ("gnn", False)]
+    assert merged["settings"]["models"] == ["gnn", "ease"]
+    assert merged["summary"]["gnn"]["accuracy.test.rmse"]["mean"] == pytest.approx(3.0)
+
+
 def test_merge_refuses_results_on_other_data_or_settings():
     a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
     other_data = copy.deepcopy(b)

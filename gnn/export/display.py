@@ -30,7 +30,7 @@ import pandas as pd
 
 from gnn.data.history_key import keep_key
 from gnn.errors import InputError
-from gnn.io import atomic_path, read_json, write_json
+from gnn.io import atomic_path, read_json_input, write_json
 
 
 def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> tuple[list, dict, dict]:
@@ -40,7 +40,14 @@ def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> 
     if missing:
         raise InputError(str(data_dir), f"missing {', '.join(missing)}: the export needs the preprocess "
                          "output the model was trained on (pass --data-dir)")
-    meta, mappings, config = (read_json(data_dir / name) for name in needed)
+    meta, mappings, config = (read_json_input(data_dir / name) for name in needed)
+    shapes = {"anime_metadata.json": isinstance(meta, list) and all(isinstance(m, dict) for m in meta),
+              "mappings.json": isinstance(mappings, dict) and all(
+                  isinstance(mappings.get(k), dict) and "index_to_id" in mappings[k] for k in ("anime", "studio")),
+              "model_config.json": isinstance(config, dict)}
+    for name, ok in shapes.items():
+        if not ok:
+            raise InputError(str(data_dir / name), "not the shape preprocess writes (re-run preprocess)")
     if len(meta) + 1 != n_anime:
         raise InputError(str(data_dir), f"holds {len(meta)} anime but the model has {n_anime - 1}: "
                          "not the data this model was trained on")

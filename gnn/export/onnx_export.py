@@ -32,7 +32,7 @@ from gnn.export.metadata import (FORMAT_VERSION, INPUT_NAMES, OPSET, OUTPUT_NAME
 from gnn.export.parity import ParityReport, check_parity, single_thread
 from gnn.export.scorer import PrecomputedScorer, SeriesExport
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
-from gnn.io import read_json, write_json
+from gnn.io import read_json_input, write_json
 from gnn.models.base import ModelContext
 from gnn.models.history import TwoTowerModel
 from gnn.models.recommender import GNNRecommender
@@ -150,7 +150,9 @@ def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict, SeriesExp
                               history=SeriesTerm(**blob["series"]["history"]),
                               rel_idx=ctx.tables.rel_idx, rel_w=ctx.tables.rel_w)
     meta_path = path.parent / "model_metadata.json"
-    meta = read_json(meta_path) if meta_path.exists() else {}
+    meta = read_json_input(meta_path) if meta_path.exists() else {}
+    if not isinstance(meta, dict):
+        raise InputError(str(meta_path), "not a JSON object")
     if not isinstance(model, (TwoTowerModel, GNNRecommender)):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
     return model, ctx, meta, series

@@ -174,6 +174,13 @@ class RatingModel(nn.Module, ABC):
     inductive: ClassVar[bool] = False        # True: known users too are scored from their history
     trains_on: ClassVar[str] = "rows"        # "rows": Batch es of ratings; "tasks": TaskBatch es (history -> ratings)
     train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig values this model trains best with (unless given)
+    _SIZED: ClassVar[tuple[str, ...]] = ()   # buffers whose shape is only known after a closed-form fit
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
+        for name in self._SIZED:  # resize before loading: their shape is the training set's
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def __init__(self, ctx: ModelContext) -> None:
         super().__init__()

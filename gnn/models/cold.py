@@ -165,12 +165,6 @@ class ContentKNN(ContentPrior):
         self.register_buffer("train_keys", torch.zeros(0, dtype=torch.long))  # sorted user * n_anime + anime
         self.register_buffer("train_y", torch.zeros(0))                       # z - b_i of those ratings
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
-        for name in self._SIZED:  # resize before loading: their length is the training set's
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     @torch.no_grad()
     def fit_closed_form(self, train) -> bool:
         super().fit_closed_form(train)

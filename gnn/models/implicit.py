@@ -32,17 +32,10 @@ class RankingOnly(RatingModel):
     predicts_ratings = False
     inductive = True
 
-    _SIZED: tuple[str, ...] = ()  # buffers whose shape is only known after the fit
-
     def forward(self, batch: Batch) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} is a ranking-only reference: it predicts no rating "
                                   "(use score_catalog)")
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
-        for name in self._SIZED:  # resize before loading: their shape is the training set's
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,6 @@ class ItemKNNBaseline(RatingModel):
         self.register_buffer("train_keys", torch.zeros(0, dtype=torch.long))
         self.register_buffer("train_resid", torch.zeros(0))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
-        for name in self._SIZED:  # resize before loading: their length is the training set's
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     @torch.no_grad()
     def fit_closed_form(self, train) -> bool:
         u, i = train.user.long(), train.anime.long()

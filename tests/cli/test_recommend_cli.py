@@ -171,3 +171,18 @@ def test_missing_model_dir(tmp_path):
     result = invoke("recommend", "--model-dir", str(tmp_path / "nothing"), "--ratings", "1:9")
     assert result.exit_code == 2
     assert "no ONNX export here" in one_error_line(result)
+
+
+@pytest.mark.parametrize("content, message", [("{", "mappings.json: not valid JSON"),
+                                               ("{}", "mappings.json: not the shape preprocess writes")])
+def test_export_names_a_damaged_preprocess_file(tmp_path_factory, tmp_path, content, message):
+    import shutil
+
+    model_dir = tiny.trained(tmp_path_factory)
+    data = tmp_path / "processed"
+    shutil.copytree(tiny._CACHE["processed"], data)
+    (data / "mappings.json").write_text(content)
+    result = invoke("export", "--model-dir", str(model_dir), "--output-dir", str(tmp_path / "m"),
+                    "--data-dir", str(data), "--exporter", "torchscript", "--max-history", "4")
+    assert result.exit_code == 2 and message in one_error_line(result)
+    assert not (tmp_path / "m").exists()

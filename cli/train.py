@@ -32,7 +32,7 @@ def _num(value: float | None) -> str:
                    "(most_popular and ease rank only: no rating, no RMSE; content_prior and "
                    "content_knn: cold-item references that score never-rated anime too).")
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
-              help="Maximum number of epochs (early stopping may end sooner); gnn: 8 unless given.")
+              help="Maximum number of epochs (early stopping may end sooner).")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
               help="Ratings per optimizer step (per process under torchrun); gnn: 4096 unless given.")
 @click.option("--lr", default=TrainConfig.lr, show_default=True, type=float, help="Peak learning rate (AdamW).")

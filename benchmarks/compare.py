@@ -68,7 +68,7 @@ def override_grids(grids: dict[str, dict], items: list[str]) -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True, type=Path, help="processed folder or input folder")
+    parser.add_argument("--data-dir", type=Path, help="processed folder or input folder (not with --merge / --render-only)")
     parser.add_argument("--out", required=True, type=Path, help="results folder, e.g. benchmarks/results/<name>")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds 0..N-1 per model (default 3 on the embedded sample, 1 elsewhere and with --quick)")
@@ -96,8 +96,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="only rewrite results.md and the charts from an existing <out>/results.json")
     args = parser.parse_args(argv)
     if args.merge:
-        write_outputs(merge_results([json.loads((d / "results.json").read_text()) for d in args.merge]), args.out)
+        merged = merge_results([json.loads((d / "results.json").read_text()) for d in args.merge])
+        write_outputs({**merged, "name": args.out.name}, args.out)
         return
+    if args.data_dir is None and not args.render_only:
+        parser.error("--data-dir is required")
     if args.render_only:
         write_outputs(json.loads((args.out / "results.json").read_text()), args.out)
         return

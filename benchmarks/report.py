@@ -125,11 +125,15 @@ def _header(results: dict[str, Any]) -> list[str]:
     splits = d.get("splits") or {}
     prep = (f"preprocessed from `{d['input_dir']}` with `--min-ratings {d['min_ratings']}` in "
             f"{d['preprocess_seconds']:.1f} s" if d.get("preprocessed") else "an already processed folder")
-    return [
-        f"# Model comparison: {results['name']}", "",
+    parts = results.get("merged_from")
+    where = ([f"* Joined (`compare.py --merge`) from {len(parts)} runs on the same data: " + "; ".join(
+        f"`{' '.join(p['models'])}` at `{p['git']['commit'][:7]}`{' (uncommitted changes)' if p['git']['dirty'] else ''}"
+        f" in {p['wall_seconds'] / 60:.1f} min" for p in parts) + "."] if parts else [
         f"* Command: `{results['command']}`",
         f"* Git commit `{g['commit']}`{' (with uncommitted changes in tracked files)' if g['dirty'] else ''}; "
-        f"started {results['started_at']}; wall time {results['wall_seconds'] / 60:.1f} min.",
+        f"started {results['started_at']}; wall time {results['wall_seconds'] / 60:.1f} min."])
+    return [
+        f"# Model comparison: {results['name']}", "", *where,
         f"* Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs ({m['cpus_usable']} usable), "
         f"Python {m['python']}, torch {m['torch']}, torch_geometric {m['torch_geometric']}, onnxruntime "
         f"{m['onnxruntime']}, OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, nice {m['nice']}, load average "

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from hypothesis import strategies as st
 
 from gnn.data.schema import FORMATS, RELATION_TYPES
@@ -205,3 +206,13 @@ def write_tiny_inputs(folder: Path, n_users: int = 40, seed: int = 0) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "anime_catalog.json").write_text(json.dumps(catalog))
     pd.DataFrame(rows, columns=["user_id", "anime_id", "rating"]).to_csv(folder / "ratings.csv", index=False)
+
+
+def pad_histories(rows: Sequence[Sequence[tuple[int, float]]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(anime [U, L] long, rating [U, L])`` from rows of (anime, rating) pairs, padded with 0."""
+    width = max(1, max((len(r) for r in rows), default=0))
+    anime, rating = torch.zeros(len(rows), width, dtype=torch.long), torch.zeros(len(rows), width)
+    for i, row in enumerate(rows):
+        for j, (a, r) in enumerate(row):
+            anime[i, j], rating[i, j] = a, r
+    return anime, rating

@@ -18,6 +18,7 @@ from gnn.data.schema import RELATION_TYPES, Anime, Relation, Studio, Tag
 from gnn.data.vocab import CatalogVocab
 from gnn.graph.builder import build_catalog_graph
 from gnn.models.base import Batch, ModelContext, RatingEdges
+from tests.builders import pad_histories
 
 N_USERS = 7  # 6 real users + padding row 0
 
@@ -87,14 +88,7 @@ def make_batch(user: Sequence[int], anime: Sequence[int], target: Sequence[float
                hist: Sequence[Sequence[tuple[int, float]]] | None = None,
                use_history: Sequence[bool] | None = None) -> Batch:
     """A Batch from plain lists; ``hist`` rows are (anime, normalized rating) pairs, padded with 0."""
-    hist_anime = hist_rating = None
-    if hist is not None:
-        width = max(1, max(len(h) for h in hist))
-        hist_anime = torch.zeros(len(hist), width, dtype=torch.long)
-        hist_rating = torch.zeros(len(hist), width)
-        for i, row in enumerate(hist):
-            for j, (a, r) in enumerate(row):
-                hist_anime[i, j], hist_rating[i, j] = a, r
+    hist_anime, hist_rating = pad_histories(hist) if hist is not None else (None, None)
     return Batch(user=torch.tensor(user, dtype=torch.long), anime=torch.tensor(anime, dtype=torch.long),
                  target=None if target is None else torch.tensor(target, dtype=torch.float32),
                  hist_anime=hist_anime, hist_rating=hist_rating,

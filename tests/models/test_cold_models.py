@@ -16,6 +16,7 @@ from gnn.models.base import Batch, ModelContext, UserQuery
 from gnn.models.cold import ContentKNNConfig, ContentPriorConfig
 from gnn.models.content import content_vectors, top_neighbors
 from gnn.train.checkpoint import model_blob, model_from_blob
+from tests.builders import pad_histories
 
 EXACT = {"reg_item": 1e-6, "reg_user": 1e-6, "ridge": 1e-9, "squares": False, "iters": 20}
 WEIGHTS = {"genre": 1.0, "tag": 1.0, "studio": 1.0, "relation": 2.0}
@@ -200,13 +201,7 @@ def test_a_never_rated_anime_scores_finite_and_moves_with_its_content(change):
 
 
 def _query(model, users: list[int], hist: list[list[tuple[int, float]]]) -> UserQuery:
-    width = max(1, max(len(h) for h in hist))
-    ha = torch.zeros(len(users), width, dtype=torch.long)
-    hr = torch.zeros(len(users), width)
-    for row, h in enumerate(hist):
-        for j, (a, r) in enumerate(h):
-            ha[row, j], hr[row, j] = a, r
-    return UserQuery(torch.tensor(users), ha, hr)
+    return UserQuery(torch.tensor(users), *pad_histories(hist))
 
 
 @pytest.mark.parametrize("name", ["content_prior", "content_knn"])

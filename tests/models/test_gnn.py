@@ -13,6 +13,7 @@ from gnn.models import registry
 from gnn.models.base import ModelContext, TaskBatch, UserQuery
 from gnn.models.encoder import GraphEncoder
 from gnn.models.pairs import AnimeTables, PairFeatures
+from tests.builders import pad_histories
 
 SEQUEL, PREQUEL = RELATION_TYPES.index("SEQUEL"), RELATION_TYPES.index("PREQUEL")
 
@@ -23,12 +24,7 @@ def _model(ctx: ModelContext, seed: int = 0, **config):
 
 
 def _hist(rows: list[list[tuple[int, float]]]) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(1, max(len(r) for r in rows))
-    a, z = torch.zeros(len(rows), width, dtype=torch.long), torch.zeros(len(rows), width)
-    for i, row in enumerate(rows):
-        for j, (anime, rating) in enumerate(row):
-            a[i, j], z[i, j] = anime, rating
-    return a, z
+    return pad_histories(rows)
 
 
 # -- encoder --------------------------------------------------------------------------------------

@@ -26,8 +26,7 @@ demo: setup
 	$(CLI) preprocess --input-dir data/sample --output-dir data/processed --min-ratings 5
 	$(CLI) train --data-dir data/processed --output-dir data/model/baseline --model baseline \
 		--epochs $(DEMO_EPOCHS) --batch-size 512 --quiet
-	$(CLI) train --data-dir data/processed --output-dir data/model/pytorch --model gnn \
-		--epochs $(DEMO_EPOCHS) --batch-size 512 --quiet
+	$(CLI) train --data-dir data/processed --output-dir data/model/pytorch --model gnn --quiet  # its own defaults
 	$(CLI) export --model-dir data/model/pytorch --output-dir public/model/anime_recommender
 	# A new user known only by three ratings of synthetic sample anime:
 	$(CLI) recommend --model-dir public/model/anime_recommender --ratings "1869:10,3799:9,652:3" --top-k 10

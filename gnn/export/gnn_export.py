@@ -20,7 +20,8 @@ from gnn.export.deploy import deploy, new_version, staging
 from gnn.export.display import read_catalog_side, user_ratings, write_binary, write_display_files
 from gnn.export.gnn_parity import GNNParityReport, check_gnn_parity
 from gnn.export.gnn_scorer import GNNScorer, dequantize
-from gnn.export.metadata import FORMAT_VERSION, OPSET, file_table, sha256, training_section
+from gnn.export.metadata import (FORMAT_VERSION, OPSET, embeddings_section, file_table, sha256, training_section,
+                                 user_ratings_section)
 from gnn.export.parity import single_thread
 from gnn.export.tables import item_embeddings
 from gnn.io import write_json
@@ -94,17 +95,10 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
             "tables": {"anime_vectors": {"shape": list(h.shape), "dtype": "int8 with a float32 scale per anime"},
                        "lists": "genre/tag/studio/relation/two-hop indices as the smallest integer type, "
                                 "weights uint8 codes into a float32 codebook per table"},
-            "item_embeddings": {
-                "file": "item_embeddings.bin", "dtype": "float32", "byte_order": "little",
-                "shape": list(emb.shape), "row": "anime index (row 0 = padding, zeros)",
-                "method": f"PCA (centered SVD) of the anime vectors to {emb.shape[1]} dims, then L2-normalized; "
-                          "similarity = dot product", "explained_variance": round(kept_variance, 4)},
-            "user_ratings": None if ratings is None else {
-                "file": "user_ratings.bin", "byte_order": "little", "n_users": ctx.n_users,
-                "nnz": int(ratings[1].shape[0]),
-                "layout": "int32 offsets[n_users + 1], int32 anime_index[nnz], float32 rating[nnz]; user u rated "
-                          "anime_index[offsets[u]:offsets[u + 1]] (train, val and test splits), ascending by the "
-                          "history key, so the last max_history entries are the ones the model keeps"},
+            "item_embeddings": embeddings_section(tuple(emb.shape), "the anime vectors", kept_variance),
+            "user_ratings": None if ratings is None else user_ratings_section(
+                ctx.n_users, int(ratings[1].shape[0]),
+                ", ascending by the history key, so the last max_history entries are the ones the model keeps"),
             "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
             "parity": parity.as_dict(),
             "files": file_table(tmp),

@@ -79,3 +79,18 @@ def training_section(model_meta: dict, data_config: dict, model_name: str, model
         "new_user_metrics": metrics.get("new_users"),
         "n_parameters": model_meta.get("n_parameters"),
     }
+
+
+def embeddings_section(emb_shape: tuple[int, ...], source: str, kept_variance: float) -> dict[str, Any]:
+    """``item_embeddings.bin``: what its rows are and how they were made from ``source``."""
+    return {"file": "item_embeddings.bin", "dtype": "float32", "byte_order": "little",
+            "shape": list(emb_shape), "row": "anime index (row 0 = padding, zeros)",
+            "method": f"PCA (centered SVD) of {source} to {emb_shape[1]} dims, then L2-normalized; "
+                      "similarity = dot product", "explained_variance": round(kept_variance, 4)}
+
+
+def user_ratings_section(n_users: int, nnz: int, order: str = "") -> dict[str, Any]:
+    """``user_ratings.bin``: the known users' ratings as CSR arrays (``order``: how each row is sorted)."""
+    return {"file": "user_ratings.bin", "byte_order": "little", "n_users": n_users, "nnz": nnz,
+            "layout": "int32 offsets[n_users + 1], int32 anime_index[nnz], float32 rating[nnz]; user u rated "
+                      "anime_index[offsets[u]:offsets[u + 1]] (train, val and test splits)" + order}

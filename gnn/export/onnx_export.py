@@ -27,8 +27,8 @@ from gnn.errors import InputError
 from gnn.export import ExportError
 from gnn.export.deploy import deploy, new_version, staging
 from gnn.export.display import read_catalog_side, user_ratings, write_binary, write_display_files
-from gnn.export.metadata import (FORMAT_VERSION, INPUT_NAMES, OPSET, OUTPUT_NAMES, file_table, io_contract,
-                                 sha256, training_section)
+from gnn.export.metadata import (FORMAT_VERSION, INPUT_NAMES, OPSET, OUTPUT_NAMES, embeddings_section, file_table,
+                                 io_contract, sha256, training_section, user_ratings_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
 from gnn.export.scorer import PrecomputedScorer, SeriesExport
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
@@ -230,16 +230,8 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
                        "user_table": list(tables.user_table.shape),
                        "note": "first head Linear split as W_u u + W_i i + b; the item part and the eval-mode "
                                "BatchNorm folded into item_head; every later Linear+BatchNorm folded"},
-            "item_embeddings": {
-                "file": "item_embeddings.bin", "dtype": "float32", "byte_order": "little",
-                "shape": list(emb.shape), "row": "anime index (row 0 = padding, zeros)",
-                "method": f"PCA (centered SVD) of item_head to {emb.shape[1]} dims, then L2-normalized; "
-                          "similarity = dot product", "explained_variance": round(kept_variance, 4)},
-            "user_ratings": None if ratings is None else {
-                "file": "user_ratings.bin", "byte_order": "little", "n_users": ctx.n_users,
-                "nnz": int(ratings[1].shape[0]),
-                "layout": "int32 offsets[n_users + 1], int32 anime_index[nnz], float32 rating[nnz]; "
-                          "user u rated anime_index[offsets[u]:offsets[u + 1]] (train, val and test splits)"},
+            "item_embeddings": embeddings_section(tuple(emb.shape), "item_head", kept_variance),
+            "user_ratings": None if ratings is None else user_ratings_section(ctx.n_users, int(ratings[1].shape[0])),
             "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
             "series_term": None if series is None else {
                 "known": series.known.to_dict(), "history": series.history.to_dict(),

@@ -37,7 +37,6 @@ class RankingOnly(RatingModel):
                                   "(use score_catalog)")
 
 
-
 @dataclass(frozen=True)
 class MostPopularConfig:
     pass

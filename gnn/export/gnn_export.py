@@ -10,7 +10,6 @@ user from them, as the evaluation does; the model has no user IDs).
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +19,7 @@ from gnn.export.deploy import deploy, new_version, staging
 from gnn.export.display import read_catalog_side, user_ratings, write_binary, write_display_files
 from gnn.export.gnn_parity import GNNParityReport, check_gnn_parity
 from gnn.export.gnn_scorer import GNNScorer, dequantize
-from gnn.export.metadata import (FORMAT_VERSION, OPSET, embeddings_section, file_table, sha256, training_section,
+from gnn.export.metadata import (embeddings_section, file_table, header, sha256, training_section,
                                  user_ratings_section)
 from gnn.export.parity import single_thread
 from gnn.export.tables import item_embeddings
@@ -87,9 +86,7 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
         version = new_version(sha256(tmp / "model.onnx"))
         scale = {"low": ctx.rating_low, "high": ctx.rating_high}
         write_json(tmp / "onnx_model_metadata.json", {
-            "format_version": FORMAT_VERSION, "model_name": model.name, "model_version": version,
-            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "opset": OPSET, "exporter": used, "torch_version": torch.__version__,
+            **header(model.name, version, used),
             **gnn_io_contract(model, ctx.n_anime, scale), "n_anime": ctx.n_anime,
             "user_table": "none: every user, known or new, is scored from their ratings",
             "tables": {"anime_vectors": {"shape": list(h.shape), "dtype": "int8 with a float32 scale per anime"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,12 @@ def user_ratings_section(n_users: int, nnz: int, order: str = "") -> dict[str, A
     return {"file": "user_ratings.bin", "byte_order": "little", "n_users": n_users, "nnz": nnz,
             "layout": "int32 offsets[n_users + 1], int32 anime_index[nnz], float32 rating[nnz]; user u rated "
                       "anime_index[offsets[u]:offsets[u + 1]] (train, val and test splits)" + order}
+
+
+def header(model_name: str, version: str, exporter: str) -> dict[str, Any]:
+    """The first fields of every ``onnx_model_metadata.json``: format, model, version, when and how exported."""
+    import torch
+
+    return {"format_version": FORMAT_VERSION, "model_name": model_name, "model_version": version,
+            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "opset": OPSET, "exporter": exporter, "torch_version": torch.__version__}

@@ -17,7 +17,6 @@ import logging
 import time
 import warnings
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,8 +26,8 @@ from gnn.errors import InputError
 from gnn.export import ExportError
 from gnn.export.deploy import deploy, new_version, staging
 from gnn.export.display import read_catalog_side, user_ratings, write_binary, write_display_files
-from gnn.export.metadata import (FORMAT_VERSION, INPUT_NAMES, OPSET, OUTPUT_NAMES, embeddings_section, file_table,
-                                 io_contract, sha256, training_section, user_ratings_section)
+from gnn.export.metadata import (INPUT_NAMES, OPSET, OUTPUT_NAMES, embeddings_section, file_table,
+                                 header, io_contract, sha256, training_section, user_ratings_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
 from gnn.export.scorer import PrecomputedScorer, SeriesExport
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
@@ -218,9 +217,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
         version = new_version(sha256(tmp / "model.onnx"))
         scale = {"low": ctx.rating_low, "high": ctx.rating_high}
         write_json(tmp / "onnx_model_metadata.json", {
-            "format_version": FORMAT_VERSION, "model_name": model.name, "model_version": version,
-            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "opset": OPSET, "exporter": used, "torch_version": torch.__version__,
+            **header(model.name, version, used),
             **io_contract(max_history, ctx.n_anime, tables.user_table.shape[0], scale,
                           ctx.rating_mean, ctx.rating_std),
             "n_anime": ctx.n_anime, "n_user_rows": int(tables.user_table.shape[0]),

@@ -23,10 +23,9 @@ from typing import Callable, Iterator
 import torch
 
 from gnn.errors import InputError
-from gnn.export import ExportError
 from gnn.export.deploy import deploy, new_version, staging
 from gnn.export.display import read_catalog_side, user_ratings, write_binary, write_display_files
-from gnn.export.metadata import (INPUT_NAMES, OPSET, OUTPUT_NAMES, embeddings_section, file_table,
+from gnn.export.metadata import (OPSET, OUTPUT_NAMES, embeddings_section, file_table,
                                  header, io_contract, sha256, training_section, user_ratings_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
 from gnn.export.scorer import PrecomputedScorer, SeriesExport

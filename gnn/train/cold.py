@@ -27,9 +27,8 @@ import numpy as np
 import torch
 
 from gnn.data.processed import ProcessedData, RatingSplit
-from gnn.models.base import Batch, RatingModel, UserQuery
+from gnn.models.base import RatingModel, UserQuery
 from gnn.train.evaluate import Accuracy, accuracy, known_histories, predict_split
-from gnn.train.histories import UserHistories
 
 MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key picks which, as everywhere)
 

@@ -163,3 +163,12 @@ def init_embedding(emb: nn.Embedding, std: float = 0.1) -> nn.Embedding:
         with torch.no_grad():
             emb.weight[emb.padding_idx].zero_()
     return emb
+
+
+def rows_of(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """``table[idx]`` (rows of ``table [N, ...]`` for indices ``idx`` of any shape) as one ``index_select``.
+
+    Its backward adds rows, cheaper than indexing's ``index_put``; in ONNX it is one ``Gather``, where
+    the exporter writes tensor indexing as a much slower ``GatherND``.
+    """
+    return table.index_select(0, idx.reshape(-1)).view(*idx.shape, *table.shape[1:])

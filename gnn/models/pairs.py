@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from gnn.graph.builder import ItemTables
+from gnn.models.layers import rows_of
 
 N_PAIR_FEATURES = 4  # two-hop weight, same main studio, tag cosine, genre cosine
 
@@ -70,21 +71,21 @@ class PairFeatures(nn.Module):
     @staticmethod
     def relation(t: AnimeTables, target: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
         """``[B, T, H]``: 1 + type of the relation ``hist -> target`` (one hop), 0 if none."""
-        rel = t.rel_idx[target]                                               # [B, T, R]
+        rel = rows_of(t.rel_idx, target)                                             # [B, T, R]
         match = (rel.unsqueeze(-1) == hist[:, None, None, :]) & (rel > 0).unsqueeze(-1)
-        return (match.long() * (t.rel_type[target] + 1).unsqueeze(-1)).amax(2)
+        return (match.long() * (rows_of(t.rel_type, target) + 1).unsqueeze(-1)).amax(2)
 
     @staticmethod
     def two_hop(t: AnimeTables, target: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
         """``[B, T, H]``: two-hop relation weight of ``hist`` to ``target`` (0 if none)."""
-        rel = t.hop2_idx[target]                                              # [B, T, R2]
+        rel = rows_of(t.hop2_idx, target)                                            # [B, T, R2]
         match = (rel.unsqueeze(-1) == hist[:, None, None, :]) & (rel > 0).unsqueeze(-1)
-        return (match.to(t.hop2_w.dtype) * t.hop2_w[target].unsqueeze(-1)).amax(2)
+        return (match.to(t.hop2_w.dtype) * rows_of(t.hop2_w, target).unsqueeze(-1)).amax(2)
 
     @staticmethod
     def same_studio(t: AnimeTables, target: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
         """``[B, T, H]``: 1 where both have the same main studio (the first, highest-weighted entry)."""
-        s_t, s_h = t.studio_idx[target][..., 0], t.studio_idx[hist][..., 0]
+        s_t, s_h = rows_of(t.studio_idx[:, 0], target), rows_of(t.studio_idx[:, 0], hist)
         return ((s_t.unsqueeze(-1) == s_h.unsqueeze(1)) & (s_t > 0).unsqueeze(-1)).to(torch.float32)
 
     @staticmethod
@@ -98,7 +99,7 @@ class PairFeatures(nn.Module):
     def content_vectors(self, t: AnimeTables, anime: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Unit tag and genre vectors ``([..., n_tags], [..., n_genres])`` of ``anime`` (None: every anime)."""
         tag_idx, tag_w, genre_idx = ((t.tag_idx, t.tag_w, t.genre_idx) if anime is None
-                                     else (t.tag_idx[anime], t.tag_w[anime], t.genre_idx[anime]))
+                                     else (rows_of(t.tag_idx, anime), rows_of(t.tag_w, anime), rows_of(t.genre_idx, anime)))
         return self._dense(tag_idx, tag_w, self.tag_ids), self._dense(genre_idx, None, self.genre_ids)
 
     def content_cosine(self, t: AnimeTables, target: torch.Tensor, hist: torch.Tensor,
@@ -109,8 +110,8 @@ class PairFeatures(nn.Module):
             tags_t, genres_t = self.content_vectors(t, target)
             tags_h, genres_h = self.content_vectors(t, hist)
         else:
-            tags_t, genres_t = vectors[0][target], vectors[1][target]
-            tags_h, genres_h = vectors[0][hist], vectors[1][hist]
+            tags_t, genres_t = rows_of(vectors[0], target), rows_of(vectors[1], target)
+            tags_h, genres_h = rows_of(vectors[0], hist), rows_of(vectors[1], hist)
         return tags_t @ tags_h.transpose(1, 2), genres_t @ genres_h.transpose(1, 2)
 
     def forward(self, t: AnimeTables, target: torch.Tensor, hist: torch.Tensor,

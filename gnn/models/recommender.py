@@ -36,7 +36,7 @@ from gnn.data.history_key import cap_history
 from gnn.graph.hops import two_hop_table
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel, TaskBatch, UserQuery
 from gnn.models.encoder import GraphEncoder
-from gnn.models.layers import AttentionPool, EmbeddingPool, init_embedding, make_mlp
+from gnn.models.layers import AttentionPool, EmbeddingPool, init_embedding, make_mlp, rows_of
 from gnn.models.pairs import N_PAIR_FEATURES, AnimeTables, PairFeatures
 from gnn.models.registry import register
 from gnn.models.user import HistoryEntries, TargetAttention, TasteVector
@@ -73,11 +73,6 @@ class GNNConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # a checkpoint may hold a list
-
-
-def rows_of(table: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """``table[idx]`` as one ``index_select`` (its backward adds rows, cheaper than indexing's ``index_put``)."""
-    return table.index_select(0, idx.reshape(-1)).view(*idx.shape, table.shape[-1])
 
 
 class RelationPool(nn.Module):
@@ -178,17 +173,18 @@ class GNNRecommender(RatingModel):
         t = t or self.tables
 
         def rows(table: torch.Tensor) -> torch.Tensor:
-            return table[anime].reshape(-1, table.shape[1])
+            return rows_of(table, anime.reshape(-1))
 
         flat = (*anime.shape, -1)
         rel = self.rel_in(h)                                        # [N, rel_dim]: cheaper than per relative
+        rel_idx = rows_of(t.rel_idx, anime)
         return torch.cat([
             rows_of(h, anime),
             self.genre_pool(rows(t.genre_idx)).view(flat),
             self.tag_pool(rows(t.tag_idx), rows(t.tag_w)).view(flat),
             self.studio_pool(rows(t.studio_idx), rows(t.studio_w)).view(flat),
-            self.rel_pool(rows_of(rel, anime), rows_of(rel, t.rel_idx[anime]), t.rel_idx[anime],
-                          t.rel_type[anime], t.rel_w[anime]),
+            self.rel_pool(rows_of(rel, anime), rows_of(rel, rel_idx), rel_idx,
+                          rows_of(t.rel_type, anime), rows_of(t.rel_w, anime)),
         ], dim=-1)
 
     # -- user side and heads ------------------------------------------------------------------------
@@ -334,21 +330,19 @@ class GNNRecommender(RatingModel):
         """``(score [M], rating [M])`` of the candidates ``anime [M]`` for one history ``[1, H]``.
 
         The exported model's computation (:mod:`gnn.export.gnn_scorer`): watch logits of every
-        candidate (relation terms gathered per anime), the rating head for the ``rank_candidates``
+        candidate (relation terms pushed from the history), the rating head for the ``rank_candidates``
         best; the others get ``score = -inf`` and ``rating = NaN``.
         """
         h = self.item_state() if h is None else h
         t = t or self.tables
         C = self.config.rank_candidates
-        mask = hist > 0
-        onehot = (hist[0].unsqueeze(1) == torch.arange(h.shape[0], device=h.device).unsqueeze(0)).to(h.dtype)
-        count, zsum = mask[0].to(h.dtype) @ onehot, hist_z[0] @ onehot                 # [N] each
         taste = self.taste_vector(hist, hist_z, h)[0]
-        watch = h[anime] @ taste + self.watch.bias(h[anime]).squeeze(-1) \
-            + self.watch.relation_term_one(t, count, zsum, anime)                      # [M]
+        h_anime = rows_of(h, anime)
+        watch = (h_anime @ taste.unsqueeze(1)).squeeze(1) + self.watch.bias(h_anime).squeeze(-1) \
+            + self.watch.relation_term_one(t, hist[0], hist_z[0], anime)                      # [M]
         top = torch.topk(torch.cat([watch, torch.full((C,), float("-inf"), device=h.device)]), C)
         valid = top.indices < anime.shape[0]
-        cand = torch.where(valid, anime[top.indices.clamp(max=anime.shape[0] - 1)], torch.zeros_like(top.indices))
+        cand = torch.where(valid, rows_of(anime, top.indices.clamp(max=anime.shape[0] - 1)), torch.zeros_like(top.indices))
         z = self.rate(cand.unsqueeze(0), hist, hist_z, h, t)[0]                        # [C]
         M = anime.shape[0]
         slot = torch.where(valid, top.indices, torch.full_like(top.indices, M))       # padding -> a spill slot

@@ -10,9 +10,9 @@ anime's graph vector, :math:`b` a learned linear bias of it (so an anime nobody 
 prior from the graph: catalog popularity, franchise, studio), :math:`t(a, j)` the relation type of a
 rated anime ``j`` to ``a`` and :math:`w^{(2)}` the two-hop weights: having rated the prequel (and
 liked it) makes the sequel likely next. The relation terms are computed two ways with the same
-numbers: :meth:`WatchScore.relation_term` spreads a batch of histories through sparse matrices
-(training, ``B`` users at once), :meth:`relation_term_one` gathers over each anime's relation list
-(one user; what the exported model does, no sparse ops in ONNX).
+numbers: :meth:`WatchScore.relation_term` pushes a batch of histories through mirrored relation
+tables cached for the whole catalog (training, ``B`` users at once), :meth:`relation_term_one` reads
+only the history's own relatives at request time (one user; what the exported model does).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import warnings
 import torch
 from torch import nn
 
+from gnn.models.layers import rows_of
 from gnn.models.pairs import AnimeTables
 
 
@@ -80,15 +81,30 @@ class WatchScore(nn.Module):
         out = out.scatter_add(1, t.hop2_idx[hist].reshape(B, -1), hop_val.reshape(B, -1))
         return torch.cat([out.new_zeros(B, 1), out[:, 1:]], dim=1)               # nothing lands on the padding
 
-    def relation_term_one(self, t: AnimeTables, count: torch.Tensor, zsum: torch.Tensor,
+    @staticmethod
+    def _mirror_rows(idx: torch.Tensor, values: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_mirror` for the lists of ``rows [H]`` only (request time: ``H x R x R`` work, not ``N x R``):
+        ``(relatives [H, R], value [H, R] that each relative's own list gives row j, found [H, R] bool)``."""
+        rel = rows_of(idx, rows)                                              # [H, R]
+        hit = (rows_of(idx, rel) == rows.view(-1, 1, 1)) & (rel > 0).unsqueeze(-1)   # [H, R, R]
+        found = hit.any(-1)
+        pos = hit.to(torch.float32).argmax(-1, keepdim=True)                  # first hit
+        value = rows_of(values, rel).gather(2, pos).squeeze(-1)
+        return rel, value, found
+
+    def relation_term_one(self, t: AnimeTables, hist: torch.Tensor, z: torch.Tensor,
                           anime: torch.Tensor) -> torch.Tensor:
-        """The same for one user, for the anime ``anime [M]``: ``count``/``zsum`` ``[N]`` are the
-        history spread over the catalog (0 at the padding row)."""
-        rel, w = t.rel_idx[anime], self.rel_weight[t.rel_type[anime]]              # [M, R], [M, R, 2]
-        rel_part = (count[rel] * w[..., 0] + zsum[rel] * w[..., 1]).sum(-1)
-        hop, hw = t.hop2_idx[anime], t.hop2_w[anime]
-        hop_part = (hw * (count[hop] * self.hop2_weight[0] + zsum[hop] * self.hop2_weight[1])).sum(-1)
-        return rel_part + hop_part
+        """The same for one history ``hist``/``z`` ``[H]``, for the anime ``anime [M]``: pushed from the
+        history rows, whose relatives' own lists are read at request time (no whole-catalog gathers)."""
+        real = (hist > 0).to(z.dtype).unsqueeze(-1)                               # [H, 1]
+        rel, rel_type, found = self._mirror_rows(t.rel_idx, t.rel_type, hist)
+        w = rows_of(self.rel_weight, rel_type.clamp(min=0))                       # [H, R, 2]
+        rel_val = (w[..., 0] + w[..., 1] * z.unsqueeze(-1)) * found * real
+        hop, hop_w, hop_found = self._mirror_rows(t.hop2_idx, t.hop2_w, hist)
+        hop_val = hop_w * hop_found * (self.hop2_weight[0] + self.hop2_weight[1] * z.unsqueeze(-1)) * real
+        out = z.new_zeros(t.rel_idx.shape[0])
+        out = out.scatter_add(0, rel.reshape(-1), rel_val.reshape(-1)).scatter_add(0, hop.reshape(-1), hop_val.reshape(-1))
+        return rows_of(out, anime) * (anime > 0)                                  # nothing lands on the padding
 
     def forward(self, t: AnimeTables, taste: torch.Tensor, h: torch.Tensor, hist: torch.Tensor,
                 z: torch.Tensor) -> torch.Tensor:

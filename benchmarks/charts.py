@@ -85,41 +85,34 @@ def _new_user_ranking_chart(summary: Summary, models: list[str], k: int, path: P
     return _save(fig, path, title, rect=(0, 0.05, 1, 1))
 
 
-def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write the PNGs into ``out_dir``; returns their paths."""
-    summary: Summary = results["summary"]
-    models = [m for m in results["settings"]["models"] if m in summary]
-    k, name = results["settings"]["k"], results["name"]
-    seeds = f"{len(results['settings']['seeds'])} seed(s), error bars = std"
-    paths = []
-
+def _accuracy_chart(summary: Summary, models: list[str], path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     keys = ["accuracy.test.mae", "accuracy.test.rmse"]
     _bars(ax, summary, models, [("MAE", keys[0]), ("RMSE", keys[1])])
     _zoom(ax, summary, models, keys)
     ax.set_ylabel("error on the 1-10 scale (lower is better)")
-    paths.append(_save(fig, out_dir / "accuracy.png", f"{name}: test accuracy ({seeds})"))
+    return _save(fig, path, title)
 
+
+def _ranking_chart(summary: Summary, models: list[str], k: int, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4.2))
     _bars(ax, summary, models, [(f"NDCG@{k}", f"ranking.ndcg@{k}"), (f"Recall@{k}", f"ranking.recall@{k}"),
                                 ("Recall@50", "ranking.recall@50"),
                                 (f"series list NDCG@{k}", f"ranking.series_list.ndcg@{k}")])
     ax.set_ylabel("higher is better")
-    paths.append(_save(fig, out_dir / "ranking.png", f"{name}: known users, whole catalog, train items excluded "
-                                                     f"({seeds})"))
-    paths.append(_lists_chart(summary, models, k, out_dir / "lists.png", f"{name}: what the known users' top-{k} "
-                                                                          f"lists hold ({seeds})"))
-    if any(key.startswith("ranking_new_users.") for m in models for key in summary[m]):
-        paths.append(_new_user_ranking_chart(summary, models, k, out_dir / "new_users_ranking.png",
-                                             f"{name}: new users given k ratings, top-{k} lists ({seeds})"))
+    return _save(fig, path, title)
 
+
+def _series_chart(summary: Summary, models: list[str], path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     keys = ["series.related_to_train.rmse", "series.other.rmse"]
     _bars(ax, summary, models, [("related to a train anime", keys[0]), ("other", keys[1])])
     _zoom(ax, summary, models, keys)
     ax.set_ylabel("test RMSE (lower is better)")
-    paths.append(_save(fig, out_dir / "series.png", f"{name}: series vs other test ratings ({seeds})"))
+    return _save(fig, path, title)
 
+
+def _new_users_chart(summary: Summary, models: list[str], path: Path, title: str) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
     ks = [5, 10, 20]
     for ax, metric in zip(axes, ("mae", "rmse")):
@@ -135,25 +128,26 @@ def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(models), fontsize=8, frameon=False)
     fig.subplots_adjust(bottom=0.25)
-    paths.append(_save(fig, out_dir / "new_users.png", f"{name}: new users without retraining ({seeds})",
-                       rect=(0, 0.07, 1, 1)))
+    return _save(fig, path, title, rect=(0, 0.07, 1, 1))
 
-    exported = [m for m in models if "export.model_bytes" in summary[m]]
-    if exported:
-        fig, ax = plt.subplots(figsize=(8, 4.2))
-        labels = [f"{m} ({summary[m]['export.model_bytes']['mean'] / 1e6:.1f} MB)" for m in exported]
-        width = 0.8 / len(LATENCY_CASES)
-        x = np.arange(len(exported))
-        for j, case in enumerate(LATENCY_CASES):
-            means = [_stat(summary, m, f"export.latency.{case}.median_ms")[0] for m in exported]
-            bars = ax.bar(x + (j - 1.5) * width, means, width, label=case.replace("_", " "))
-            ax.bar_label(bars, labels=[f"{v:.2f}" if np.isfinite(v) else "n/a" for v in means], fontsize=7, padding=2)
-        ax.set_xticks(x, labels)
-        ax.set_ylabel("ONNX Runtime median latency, ms (1 thread)")
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8)
-        paths.append(_save(fig, out_dir / "latency.png", f"{name}: exported model.onnx latency on CPU"))
 
+def _latency_chart(summary: Summary, exported: list[str], path: Path, title: str) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    labels = [f"{m} ({summary[m]['export.model_bytes']['mean'] / 1e6:.1f} MB)" for m in exported]
+    width = 0.8 / len(LATENCY_CASES)
+    x = np.arange(len(exported))
+    for j, case in enumerate(LATENCY_CASES):
+        means = [_stat(summary, m, f"export.latency.{case}.median_ms")[0] for m in exported]
+        bars = ax.bar(x + (j - 1.5) * width, means, width, label=case.replace("_", " "))
+        ax.bar_label(bars, labels=[f"{v:.2f}" if np.isfinite(v) else "n/a" for v in means], fontsize=7, padding=2)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("ONNX Runtime median latency, ms (1 thread)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path, title)
+
+
+def _cost_chart(summary: Summary, models: list[str], path: Path, title: str) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
     _bars(axes[0], summary, models, [("train seconds", "cost.train_seconds")], digits=1)
     axes[0].set_yscale("log")
@@ -161,5 +155,31 @@ def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     _bars(axes[1], summary, models, [("peak RSS", "cost.peak_train_mb"), ("increase", "cost.train_increase_mb")],
           digits=0)
     axes[1].set_ylabel("MiB (fit process)")
-    paths.append(_save(fig, out_dir / "cost.png", f"{name}: training cost ({seeds})"))
+    return _save(fig, path, title)
+
+
+def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write the PNGs into ``out_dir``; returns their paths."""
+    summary: Summary = results["summary"]
+    models = [m for m in results["settings"]["models"] if m in summary]
+    k, name = results["settings"]["k"], results["name"]
+    seeds = f"{len(results['settings']['seeds'])} seed(s), error bars = std"
+    paths = [
+        _accuracy_chart(summary, models, out_dir / "accuracy.png", f"{name}: test accuracy ({seeds})"),
+        _ranking_chart(summary, models, k, out_dir / "ranking.png",
+                       f"{name}: known users, whole catalog, train items excluded ({seeds})"),
+        _lists_chart(summary, models, k, out_dir / "lists.png", f"{name}: what the known users' top-{k} lists hold "
+                                                                f"({seeds})"),
+    ]
+    if any(key.startswith("ranking_new_users.") for m in models for key in summary[m]):
+        paths.append(_new_user_ranking_chart(summary, models, k, out_dir / "new_users_ranking.png",
+                                             f"{name}: new users given k ratings, top-{k} lists ({seeds})"))
+    paths.append(_series_chart(summary, models, out_dir / "series.png", f"{name}: series vs other test ratings ({seeds})"))
+    paths.append(_new_users_chart(summary, models, out_dir / "new_users.png",
+                                  f"{name}: new users without retraining ({seeds})"))
+    exported = [m for m in models if "export.model_bytes" in summary[m]]
+    if exported:
+        paths.append(_latency_chart(summary, exported, out_dir / "latency.png",
+                                    f"{name}: exported model.onnx latency on CPU"))
+    paths.append(_cost_chart(summary, models, out_dir / "cost.png", f"{name}: training cost ({seeds})"))
     return paths

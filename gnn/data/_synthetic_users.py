@@ -45,6 +45,46 @@ def item_features(cat: SyntheticCatalog) -> tuple[np.ndarray, np.ndarray, np.nda
     return g, t, s
 
 
+def _walk(order: np.ndarray, released: np.ndarray, follow: list, seen: np.ndarray, coin: np.ndarray,
+          keen: np.ndarray, n_u: int) -> list[int]:
+    """The anime one user watches, in order: the next released unseen anime by ``order``, unless a
+    follow-up of a watched one comes first (taken when ``coin[j] < strength * keen[i]``, ``keen`` by the
+    rating given to ``i``); stops at ``n_u`` anime or when none is left. ``seen [n]`` starts all False."""
+    n = len(order)
+    picked: list[int] = []
+    queue: deque[int] = deque()
+    pos = 0
+    while len(picked) < n_u:
+        if queue:
+            i = queue.popleft()
+        else:
+            while pos < n and (seen[order[pos]] or not released[order[pos]]):
+                pos += 1
+            if pos == n:
+                break
+            i = int(order[pos])
+        if seen[i]:
+            continue
+        seen[i] = True
+        picked.append(i)
+        for j, strength in follow[i]:
+            if released[j] and not seen[j] and coin[j] < strength * keen[i]:
+                queue.append(j)
+    return picked
+
+
+def _frame(users: list[np.ndarray], items: list[np.ndarray], scores: list[np.ndarray], total_users: int) -> pd.DataFrame:
+    """``user_id, anime_id, rating`` sorted by user, anime; ids ``u000001``, ... (at least 6 digits)."""
+    user = np.concatenate(users) if users else np.zeros(0, dtype=np.int64)
+    anime = np.concatenate(items) if items else np.zeros(0, dtype=np.int64)
+    score = np.concatenate(scores) if scores else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((anime, user))
+    width = max(6, len(str(total_users)))
+    labels = np.array([f"u{i + 1:0{width}d}" for i in range(total_users)], dtype=object)
+    return pd.DataFrame({"user_id": labels[user[order]] if len(user) else np.array([], dtype=object),
+                         "anime_id": anime[order], "rating": score[order]})
+
+
 def generate_ratings(cat: SyntheticCatalog, cfg: SampleConfig, rng: np.random.Generator,
                      progress: bool = False) -> pd.DataFrame:
     """Simulate ``cfg.total_users`` users; return ``user_id, anime_id, rating`` sorted by user, anime."""
@@ -90,36 +130,10 @@ def generate_ratings(cat: SyntheticCatalog, cfg: SampleConfig, rng: np.random.Ge
                          1, 10).astype(np.int64)
         coin = rng.random(n)
 
-        seen = np.zeros(n, dtype=bool)
-        picked: list[int] = []
-        queue: deque[int] = deque()
-        pos = 0
-        while len(picked) < n_u:
-            if queue:
-                i = queue.popleft()
-            else:
-                while pos < n and (seen[order[pos]] or not released[order[pos]]):
-                    pos += 1
-                if pos == n:
-                    break
-                i = int(order[pos])
-            if seen[i]:
-                continue
-            seen[i] = True
-            picked.append(i)
-            for j, strength in follow[i]:
-                if released[j] and not seen[j] and coin[j] < strength * keen[rating[i]]:
-                    queue.append(j)
+        picked = _walk(order, released, follow, np.zeros(n, dtype=bool), coin, keen[rating], n_u)
         idx = np.array(picked, dtype=np.int64)
         users.append(np.full(len(idx), u, dtype=np.int64))
         items.append(anime_ids[idx])
         scores.append(rating[idx])
 
-    user = np.concatenate(users) if users else np.zeros(0, dtype=np.int64)
-    anime = np.concatenate(items) if items else np.zeros(0, dtype=np.int64)
-    score = np.concatenate(scores) if scores else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((anime, user))
-    width = max(6, len(str(cfg.total_users)))
-    labels = np.array([f"u{i + 1:0{width}d}" for i in range(cfg.total_users)], dtype=object)
-    return pd.DataFrame({"user_id": labels[user[order]] if len(user) else np.array([], dtype=object),
-                         "anime_id": anime[order], "rating": score[order]})
+    return _frame(users, items, scores, cfg.total_users)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -156,12 +157,70 @@ def convert_entries(entries: Iterable[dict[str, Any]], fmt: str, counts: Counter
     return sorted(ratings.items())
 
 
+def _discover(client: GraphQLClient, state: dict, counts: Counter[str], users: int,
+              depth: int) -> Iterator[tuple[str, str | None]]:
+    """``(name, score format)`` of listed users, page by page from ``state["discovery_page"]``, until
+    ``users`` were kept, the listing ends, or the server's page-depth limit ``depth`` is reached."""
+    while users and state["discovered"] < users:
+        page = state["discovery_page"]
+        if page * USERS_PER_PAGE > depth:
+            counts["users_discovery_stopped_at_page_depth_limit"] = 1
+            return
+        try:
+            data = client.execute(USERS_QUERY, {"page": page, "perPage": USERS_PER_PAGE},
+                                  f"user discovery page {page}")
+        except FetchError as err:
+            if not is_page_depth_error(err):  # a lower limit than ours: the listing ends here
+                raise
+            counts["users_discovery_stopped_at_page_depth_limit"] = 1
+            return
+        found = data.get("Page", {}).get("users") if isinstance(data.get("Page"), dict) else None
+        if not isinstance(found, list):
+            raise FetchError(client.endpoint, f"user discovery page {page}: no data.Page.users list")
+        for user in found:
+            if isinstance(user, dict) and isinstance(user.get("name"), str):
+                yield user["name"], _fmt(user)
+        info = data["Page"].get("pageInfo") or {}
+        if not found or info.get("hasNextPage") is not True:
+            return
+        state["discovery_page"] = page + 1  # a resumed run refetches only the current page
+
+
+def _user_ratings(client: GraphQLClient, name: str, fmt: str | None, discovered: bool, label: str,
+                  counts: Counter[str], catalog_ids: set[int] | None) -> list[tuple[int, int]] | None:
+    """One user's kept ``(anime, rating)`` pairs; None where the user is private or missing."""
+    try:
+        if fmt is None and not discovered:
+            fmt = _fmt(client.execute(USER_QUERY, {"name": name}, f"{label} lookup").get("User"))
+        if fmt is None:
+            counts[f"users_format_unknown_read_as_{FALLBACK_FORMAT.lower()}"] += 1
+            fmt = FALLBACK_FORMAT
+        return convert_entries(_read_list(client, name, fmt, label), fmt, counts, catalog_ids)
+    except GraphQLError as err:
+        if not err.not_found:
+            raise
+        counts["users_skipped_private_or_missing"] += 1
+        return None
+
+
+def _keep(state: dict, pairs: list[tuple[int, int]] | None, discovered: bool, counts: Counter[str]) -> None:
+    """Add one fetched user's rows to ``state`` (a new id ``u000001``, ...) or count why none were kept."""
+    if pairs:
+        state["kept"] += 1
+        state["discovered"] += discovered
+        uid = f"u{state['kept']:06d}"
+        state["rows"].extend([uid, anime, rating] for anime, rating in pairs)
+    elif pairs is not None:
+        counts["users_skipped_no_kept_ratings"] += 1
+
+
 def fetch_ratings(client: GraphQLClient, out: Path, checkpoint: Path, *, users: int = 0,
                   names: tuple[str, ...] = (), catalog_ids: set[int] | None = None,
                   progress: bool = True, depth: int = PAGE_DEPTH) -> Counter[str]:
     """Fetch the named users, then discover up to ``users`` more; write ``out``; return counts.
 
-    ``depth``: the server's page-depth limit in entries; discovery stops there.
+    ``depth``: the server's page-depth limit in entries; discovery stops there. Progress is saved
+    after every user, so a rerun of the same command resumes.
     """
     params = {"endpoint": client.endpoint, "users": users, "names": [_digest(n) for n in names],
               "catalog": len(catalog_ids) if catalog_ids is not None else None}
@@ -169,66 +228,21 @@ def fetch_ratings(client: GraphQLClient, out: Path, checkpoint: Path, *, users: 
         "done": [], "kept": 0, "discovered": 0, "discovery_page": 1, "rows": [], "counts": {}}
     done: set[str] = set(state["done"])
     counts: Counter[str] = Counter(state["counts"])
-
-    def candidates() -> Iterator[tuple[str, str | None, bool]]:
-        for name in names:
-            yield name, None, False
-        while users and state["discovered"] < users:
-            page = state["discovery_page"]
-            if page * USERS_PER_PAGE > depth:
-                counts["users_discovery_stopped_at_page_depth_limit"] = 1
-                return
-            try:
-                data = client.execute(USERS_QUERY, {"page": page, "perPage": USERS_PER_PAGE},
-                                      f"user discovery page {page}")
-            except FetchError as err:
-                if not is_page_depth_error(err):  # a lower limit than ours: the listing ends here
-                    raise
-                counts["users_discovery_stopped_at_page_depth_limit"] = 1
-                return
-            found = data.get("Page", {}).get("users") if isinstance(data.get("Page"), dict) else None
-            if not isinstance(found, list):
-                raise FetchError(client.endpoint, f"user discovery page {page}: no data.Page.users list")
-            for user in found:
-                if isinstance(user, dict) and isinstance(user.get("name"), str):
-                    yield user["name"], _fmt(user), True
-            info = data["Page"].get("pageInfo") or {}
-            if not found or info.get("hasNextPage") is not True:
-                return
-            state["discovery_page"] = page + 1  # a resumed run refetches only the current page
-
+    candidates = chain(((name, None, False) for name in names),
+                       ((name, fmt, True) for name, fmt in _discover(client, state, counts, users, depth)))
     bar = tqdm(total=len(names) + users, initial=len(state["done"]), unit="user",
                desc="fetch-ratings", disable=not progress, leave=False)
     try:
-        for name, fmt, discovered in candidates():
+        for name, fmt, discovered in candidates:
             if discovered and state["discovered"] >= users:
                 break
             key = _digest(name)
             if key in done:
                 continue
-            label = f"user #{len(done) + 1}"
-            skipped = False
-            try:
-                if fmt is None and not discovered:
-                    fmt = _fmt(client.execute(USER_QUERY, {"name": name}, f"{label} lookup").get("User"))
-                if fmt is None:
-                    counts[f"users_format_unknown_read_as_{FALLBACK_FORMAT.lower()}"] += 1
-                    fmt = FALLBACK_FORMAT
-                pairs = convert_entries(_read_list(client, name, fmt, label), fmt, counts, catalog_ids)
-            except GraphQLError as err:
-                if not err.not_found:
-                    raise
-                counts["users_skipped_private_or_missing"] += 1
-                pairs, skipped = [], True
+            pairs = _user_ratings(client, name, fmt, discovered, f"user #{len(done) + 1}", counts, catalog_ids)
             done.add(key)
             state["done"].append(key)
-            if pairs:
-                state["kept"] += 1
-                state["discovered"] += discovered
-                uid = f"u{state['kept']:06d}"
-                state["rows"].extend([uid, anime, rating] for anime, rating in pairs)
-            elif not skipped:
-                counts["users_skipped_no_kept_ratings"] += 1
+            _keep(state, pairs, discovered, counts)
             state["counts"] = counts
             save_checkpoint(checkpoint, CHECKPOINT_KIND, params, state)
             bar.update(1)

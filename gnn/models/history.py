@@ -9,13 +9,14 @@ an exporter can precompute it (through :meth:`HistoryEncoder.project`).
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.layers import AttentionPool, init_embedding, make_mlp
 
 
@@ -147,3 +148,32 @@ class TwoTowerModel(RatingModel):
     def forward(self, batch: Batch) -> torch.Tensor:
         state = self.item_state()
         return self.head(self.user_vectors(batch, state), self.item_vectors(batch.anime, state))
+
+    @torch.no_grad()
+    def score_catalog(self, query: UserQuery, chunk: int = 65536) -> torch.Tensor:
+        """Predicted ratings ``[U, n_anime]`` of every anime (column 0 = -inf), the item side computed once.
+
+        The item vectors and their part of the head's first layer (:math:`W_i i + b`) are built once
+        for the catalog; each user adds :math:`W_u u` and runs the rest of the head. The same numbers
+        as :meth:`predict` row by row (to float rounding), except that an anime in a user's own
+        history is scored with the whole history (rated anime are what the caller leaves out).
+        """
+        self.eval()
+        state = self.item_state()
+        first = self.mlp[0]
+        item_part = self.item_vectors(None, state) @ first.weight[:, self.user_dim:].t() + first.bias  # [N, D1]
+        w_user = first.weight[:, :self.user_dim]
+        n_anime = item_part.shape[0]
+        out = torch.full((len(query), n_anime), -math.inf, device=item_part.device)
+        per = max(1, chunk // n_anime)
+        for i in range(0, len(query), per):
+            q = query.rows(i, i + per)
+            users = self.user_emb(q.user)
+            rows = (self.inductive | (q.user == 0)).nonzero().squeeze(1)
+            if len(rows):
+                users = users.index_copy(0, rows, self.history_user_vectors(q.hist_anime[rows], q.hist_rating[rows],
+                                                                            None, state))
+            x = (users @ w_user.t()).unsqueeze(1) + item_part.unsqueeze(0)             # [n, N, D1]
+            z = self.mlp[1:](x.view(-1, x.shape[-1])).view(len(q), n_anime)
+            out[i:i + len(q), 1:] = self.denormalize(z[:, 1:])
+        return out

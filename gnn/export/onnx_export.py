@@ -28,14 +28,13 @@ from gnn.export.display import read_catalog_side, user_ratings, write_binary, wr
 from gnn.export.metadata import (OPSET, OUTPUT_NAMES, embeddings_section, file_table,
                                  header, io_contract, sha256, training_section, user_ratings_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
-from gnn.export.scorer import PrecomputedScorer, SeriesExport
+from gnn.export.scorer import PrecomputedScorer
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
 from gnn.io import read_json_input, write_json
 from gnn.models.base import ModelContext
 from gnn.models.history import TwoTowerModel
 from gnn.models.recommender import GNNRecommender
 from gnn.export.gnn_export import export_gnn
-from gnn.models.series import SeriesAdjusted, SeriesTerm
 
 # model.onnx budget for the browser; `user_table="auto"` drops the user table to stay under it.
 SIZE_BUDGET = 10_000_000
@@ -135,25 +134,20 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     return exporter
 
 
-def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict, SeriesExport | None]:
+def _load(model_dir: Path) -> tuple[TwoTowerModel | GNNRecommender, ModelContext, dict]:
     from gnn.train.checkpoint import load_model  # heavy (torch_geometric): only when exporting
 
     path = model_dir if model_dir.is_file() else model_dir / "best_model.pt"
     if not path.exists():
         raise InputError(str(model_dir), "no best_model.pt here; run `anime-gnn train` first")
-    model, ctx, blob = load_model(path)
-    series = None
-    if blob.get("series"):
-        series = SeriesExport(known=SeriesTerm(**blob["series"]["known"]),
-                              history=SeriesTerm(**blob["series"]["history"]),
-                              rel_idx=ctx.tables.rel_idx, rel_w=ctx.tables.rel_w)
+    model, ctx, _ = load_model(path)
     meta_path = path.parent / "model_metadata.json"
     meta = read_json_input(meta_path) if meta_path.exists() else {}
     if not isinstance(meta, dict):
         raise InputError(str(meta_path), "not a JSON object")
     if not isinstance(model, (TwoTowerModel, GNNRecommender)):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
-    return model, ctx, meta, series
+    return model, ctx, meta
 
 
 def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int = 64,
@@ -175,7 +169,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
     if max_history < 1:
         raise ValueError("max_history must be at least 1")
     model_dir, output_dir = Path(model_dir), Path(output_dir)
-    model, ctx, model_meta, series = _load(model_dir)
+    model, ctx, model_meta = _load(model_dir)
     data_dir = Path(data_dir or model_meta.get("data_dir") or "data/processed")
     if isinstance(model, GNNRecommender):  # its own scorer: history in, (score, rating) out
         version, previous, parity, used = export_gnn(model, ctx, model_meta, data_dir, output_dir, exporter,
@@ -198,7 +192,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             say(f"user table left out: model.onnx would exceed {SIZE_BUDGET / 1e6:g} MB with it "
                 "(new users only; use --user-table keep or --fp16-tables to keep known users)")
     scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
-                               table_dtype, series).eval()
+                               table_dtype).eval()
     tolerance = 1e-2 if fp16_tables else 1e-4
 
     with staging(output_dir) as tmp:
@@ -211,8 +205,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             write_binary(tmp / "user_ratings.bin", *ratings)
         say("checking parity with PyTorch (ONNX Runtime, CPU)")
         parity = check_parity(model, tmp / "model.onnx", ctx.n_anime, max_history, keep_users,
-                              tolerance=tolerance, seed=parity_seed,
-                              series=SeriesAdjusted(model, ctx, series.known, series.history) if series else None)
+                              tolerance=tolerance, seed=parity_seed)
         version = new_version(sha256(tmp / "model.onnx"))
         scale = {"low": ctx.rating_low, "high": ctx.rating_high}
         write_json(tmp / "onnx_model_metadata.json", {
@@ -229,11 +222,6 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             "item_embeddings": embeddings_section(tuple(emb.shape), "item_head", kept_variance),
             "user_ratings": None if ratings is None else user_ratings_section(ctx.n_users, int(ratings[1].shape[0])),
             "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
-            "series_term": None if series is None else {
-                "known": series.known.to_dict(), "history": series.history.to_dict(),
-                "formula": "rating += alpha * sum_b w_ab (r_b - r_hat_b) / (sum_b w_ab + shrink) over the "
-                           "candidate's related anime b in the history (relation weights w); r_hat_b from the "
-                           "user ID (known) or the rest of the history (new user); 'known' or 'history' by user"},
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })

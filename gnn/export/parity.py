@@ -11,17 +11,11 @@ and clamped):
   anime (which the model scores leaving that entry out);
 * the whole catalog, for one known user and for an empty history: finite
   everywhere (anime without studios, tags or relations included) and equal.
-
-A model with a franchise term (:mod:`gnn.models.series`) is compared with its
-:class:`SeriesAdjusted` form: history candidates then include the relatives of
-the history's anime (where the term acts), and known users are also scored
-with a history (their term reads its residuals under the ID embedding).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
@@ -33,7 +27,6 @@ import torch
 from gnn.export import ExportError
 from gnn.models.base import Batch
 from gnn.models.history import TwoTowerModel
-from gnn.models.series import KnownResiduals, SeriesAdjusted
 
 
 @dataclass(frozen=True)
@@ -83,22 +76,11 @@ def _onnx(sess: ort.InferenceSession, user: int, hist: np.ndarray, rating: np.nd
 
 @torch.no_grad()
 def _torch(model: TwoTowerModel, user: int, hist: np.ndarray, rating: np.ndarray,
-           anime: np.ndarray, series: SeriesAdjusted | None = None) -> np.ndarray:
+           anime: np.ndarray) -> np.ndarray:
     a = torch.from_numpy(anime.astype(np.int64))
     B = len(a)
     if user > 0:
-        batch = Batch(user=torch.full((B,), user), anime=a)
-        if series is None:
-            return model.predict(batch).numpy()
-        # A known user's franchise term reads the residuals of the ratings given as the history.
-        h = torch.from_numpy(hist)
-        keep = h > 0
-        u, h, r = torch.full((int(keep.sum()),), user), h[keep], torch.from_numpy(rating)[keep]
-        resid = r - model.predict(Batch(user=u, anime=h))
-        scored = copy.copy(series)
-        scored.residuals = KnownResiduals(u, h, resid, series.rel_idx.shape[0])
-        return scored.predict(batch).numpy()
-    model = series if series is not None else model
+        return model.predict(Batch(user=torch.full((B,), user), anime=a)).numpy()
     h = torch.from_numpy(hist).unsqueeze(0).expand(B, -1)
     mask = h > 0
     z = torch.where(mask, model.normalize(torch.from_numpy(rating)).unsqueeze(0).expand(B, -1), 0.0)
@@ -123,20 +105,14 @@ def _history(rng: np.random.Generator, n_anime: int, length: int, H: int, low: f
 
 def check_parity(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
                  tolerance: float = 1e-4, n_pairs: int = 1000, n_histories: int = 24,
-                 seed: int = 0, series: SeriesAdjusted | None = None) -> ParityReport:
-    """Compare ``onnx_path`` with ``model``; raise :class:`ExportError` on a difference above ``tolerance`` or a NaN.
-
-    With ``series`` (``model`` plus its franchise terms) the candidates also hold
-    relatives of each history's anime, and known users are also checked with a history.
-    """
+                 seed: int = 0) -> ParityReport:
+    """Compare ``onnx_path`` with ``model``; raise :class:`ExportError` on a difference above ``tolerance`` or a NaN."""
     with single_thread():
-        return _check(model, onnx_path, n_anime, max_history, has_users, tolerance, n_pairs, n_histories, seed,
-                      series)
+        return _check(model, onnx_path, n_anime, max_history, has_users, tolerance, n_pairs, n_histories, seed)
 
 
 def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
-           tolerance: float, n_pairs: int, n_histories: int, seed: int,
-           series: SeriesAdjusted | None) -> ParityReport:
+           tolerance: float, n_pairs: int, n_histories: int, seed: int) -> ParityReport:
     model.eval()
     sess = session(onnx_path)
     rng = np.random.default_rng(seed)
@@ -150,7 +126,7 @@ def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_histor
         if not np.isfinite(got).all():
             bad = anime[~np.isfinite(got)][:10].tolist()
             raise ExportError(f"parity check failed: ONNX returned NaN/inf for {what} (anime indices {bad})")
-        want = _torch(model, user, hist, rating, anime, series)
+        want = _torch(model, user, hist, rating, anime)
         return float(np.abs(got - want).max()) if len(anime) else 0.0
 
     user_diff: float | None = None
@@ -164,23 +140,13 @@ def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_histor
             user_pairs += per_user
 
     hist_diff, hist_pairs = 0.0, 0
-
-    def relatives(hist: np.ndarray) -> np.ndarray:
-        if series is None:
-            return np.zeros(0, dtype=np.int64)
-        rel = series.rel_idx[torch.from_numpy(hist[hist > 0])].numpy()
-        return rel[rel > 0].astype(np.int64)
     lengths = [0, 1, H, H, 2, 5] + rng.integers(0, H + 1, size=max(0, n_histories - 6)).tolist()
     per_history = max(50, -(-n_pairs // len(lengths))) if not has_users else 50
     for i, length in enumerate(lengths):
         hist, rating = _history(rng, n_anime, int(length), H, low, high, repeat=(i == 3))
-        anime = np.concatenate([rng.integers(1, n_anime, size=per_history), hist[hist > 0], relatives(hist)])
+        anime = np.concatenate([rng.integers(1, n_anime, size=per_history), hist[hist > 0]])
         hist_diff = max(hist_diff, compare(0, hist, rating, anime, f"a history of length {length}"))
         hist_pairs += len(anime)
-        if series is not None and has_users and n_users > 1 and length:
-            u = int(rng.integers(1, n_users))
-            hist_diff = max(hist_diff, compare(u, hist, rating, anime, f"user {u} with a history"))
-            hist_pairs += len(anime)
 
     everything = np.arange(n_anime, dtype=np.int64)
     cat_diff = compare(0, no_hist, no_rating, everything, "the whole catalog with an empty history")

@@ -3,8 +3,8 @@
     python benchmarks/cold_items.py --data-dir data/processed \\
         --run biases=runs/biases --run content_knn=runs/content_knn --out cold.json
 
-Each ``--run NAME=DIR`` is an ``anime-gnn train --output-dir`` folder (its ``best_model.pt``, with the
-franchise term where the checkpoint has one) trained on ``--data-dir``. Prints one Markdown row per
+Each ``--run NAME=DIR`` is an ``anime-gnn train --output-dir`` folder (its ``best_model.pt``) trained
+on ``--data-dir``. Prints one Markdown row per
 run: MAE/RMSE on the cold ratings, NDCG/Recall@k of ranking the cold anime among all anime, the
 share of cold anime in the top k (the same among rated anime only), and the warm test RMSE from
 the run's ``model_metadata.json``.
@@ -25,7 +25,6 @@ from gnn.data.processed import load_processed  # noqa: E402
 from gnn.io import write_json  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import evaluate_cold  # noqa: E402
-from gnn.train.series import with_series  # noqa: E402
 
 
 def _run(text: str) -> tuple[str, Path]:
@@ -56,8 +55,7 @@ def main(argv: list[str] | None = None) -> None:
           f"Recall@{k} rated only | cold share@{k} rated only | users | warm test RMSE | eval s |")
     print("|---|" + "---:|" * 11)
     for name, folder in args.runs:
-        base, ctx, blob = load_model(folder / "best_model.pt")
-        model = with_series(base, ctx, blob, data)
+        model, _, _ = load_model(folder / "best_model.pt")
         start = time.perf_counter()
         r = evaluate_cold(model, data, k=k, threshold=args.threshold, max_users=args.max_users)
         r["eval_seconds"] = round(time.perf_counter() - start, 1)

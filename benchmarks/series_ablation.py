@@ -1,13 +1,15 @@
-"""Where does the GNN's accuracy come from: the graph-fed rating head or the franchise term?
+"""Every reference model's test metrics without and with the franchise term (their "+term" numbers).
 
-    python benchmarks/series_ablation.py --results benchmarks/results/mal --models baseline gnn item_knn mf
+    python benchmarks/series_ablation.py --results benchmarks/results/mal --models baseline item_knn mf
 
 Reads a `compare.py` output folder (``<results>/processed`` and the best checkpoints in
 ``<results>/tmp/runs/<model>_s0``). For each model it fits the franchise term
-(:func:`gnn.train.series.fit_series`: a user's residuals on an anime's relatives, with the catalog's
-relation weights, two numbers per user path fitted on the validation split) on that model's own
-predictions, and reports the test metrics without and with it. No training: only the gnn gets the
-term in `anime-gnn train`; here every model gets it, so the comparison is like for like.
+(:func:`benchmarks.series_term.fit_series`: a user's residuals on an anime's relatives, with the
+catalog's relation weights, two numbers per user path fitted on the validation split) on that
+model's own predictions, and reports the test metrics without and with it. No training, and no
+model gets the term in `anime-gnn train`: here it makes each classic reference stronger. Skipped:
+ranking-only references (no rating to adjust) and models that score known users from their
+ratings (the gnn: it learns what a rated relative means inside the model).
 Writes ``<results>/series_ablation.json`` and ``series_ablation.md``.
 """
 
@@ -21,14 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
+from benchmarks.series_term import fit_series  # noqa: E402
 from gnn.data.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
 from gnn.models.base import RatingModel  # noqa: E402
-from gnn.models.series import SeriesAdjusted  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import evaluate_new_users, evaluate_split  # noqa: E402
 from gnn.train.metrics import franchises_of, ranking_metrics, series_metrics  # noqa: E402
-from gnn.train.series import fit_series, series_blob  # noqa: E402
 
 
 def measure(model: RatingModel, data: ProcessedData, ranking_users: int, franchises: Franchises) -> dict:
@@ -50,7 +51,7 @@ def render(rows: dict, results: Path) -> str:
              f"`python benchmarks/series_ablation.py --results {results} --models {' '.join(rows)}`"
              " on the checkpoints of that folder's"
              " compare.py run (seed 0). Every model gets the term fitted on its own validation predictions;"
-             " `anime-gnn train` gives it to the gnn only.", "",
+             " no model gets it in `anime-gnn train`.", "",
              "| model | term | test MAE | test RMSE | related RMSE | other RMSE | k=5 RMSE | k=10 RMSE | k=20 RMSE "
              "| NDCG@10 | orphan share@10 | alpha known / history |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -75,13 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     rows = {}
     for name in args.models:
         start = time.perf_counter()
-        base, ctx, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
+        base, _, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
         if not base.predicts_ratings:
             print(f"{name}: skipped (a ranking-only reference: no rating for the term to adjust)")
             continue
-        known, history, residuals = fit_series(base, data, seed=0)
-        adjusted = SeriesAdjusted(base, ctx, known, history, residuals)
-        rows[name] = {"term": series_blob(known, history),
+        if base.inductive:
+            print(f"{name}: skipped (scores known users from their ratings: the term has no ID path)")
+            continue
+        adjusted = fit_series(base, data, seed=0)
+        rows[name] = {"term": adjusted.terms(),
                       "without": measure(base, data, args.ranking_users, franchises),
                       "with": measure(adjusted, data, args.ranking_users, franchises)}
         print(f"{name}: test RMSE {rows[name]['without']['test']['rmse']:.4f} -> "

@@ -26,7 +26,6 @@ from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from gnn.data.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.metrics import known_user_query  # noqa: E402
-from gnn.train.series import with_series  # noqa: E402
 
 
 def top_k_popularity(scores: torch.Tensor, in_train: torch.Tensor, popularity: torch.Tensor,
@@ -68,8 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| model | median train ratings of top-10 anime | mean | share below the median | distinct anime |")
     print("|---|---:|---:|---:|---:|")
     for name in args.models:
-        base, ctx, blob = load_model(run_dir(args.results, name, 0) / "best_model.pt")
-        model = with_series(base, ctx, blob, data)
+        model, _, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
         r = top_k_popularity(model.score_catalog(query), in_train, popularity)
         print(f"| {name} | {r['median_train_ratings']:.0f} | {r['mean_train_ratings']:.0f} | "
               f"{r['share_below_catalog_median']:.2f} | {r['distinct_anime']} |")

@@ -123,14 +123,12 @@ def fit(spec: dict) -> dict:
     from gnn.models.recommender import GNNRecommender
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
-    from gnn.train.series import with_series
 
     data = load_processed(spec["data_dir"])
     rss_start = peak_rss_mb()
     run_dir = Path(spec["run_dir"])
     result, marks = _finished(spec, run_dir) or _train(spec, data, run_dir, spec.get("model_config", {}), {})
-    base, ctx, blob = load_model(run_dir / "best_model.pt")
-    model = with_series(base, ctx, blob, data)  # the franchise term, for models that have one
+    model, _, _ = load_model(run_dir / "best_model.pt")
     start = time.perf_counter()
     fr = franchises_of(data)
     opts = {"k": spec.get("k", 10), "threshold": spec.get("relevant", 8.0),
@@ -146,7 +144,7 @@ def fit(spec: dict) -> dict:
         "ranking": ranking, "ranking_new_users": ranking_new, "series": series_metrics(model, data),
         "new_users": result.metrics["new_users"],
         "cost": {**_cost(result, len(data.train), marks, rss_start),
-                 "n_parameters": sum(p.numel() for p in base.parameters()),
+                 "n_parameters": sum(p.numel() for p in model.parameters()),
                  "eval_seconds": round(time.perf_counter() - start, 2),
                  "reused_training": bool(marks.get("reused"))},
         "export": None}
@@ -154,9 +152,7 @@ def fit(spec: dict) -> dict:
         from gnn.train.cold import evaluate_cold
         out["cold"] = evaluate_cold(model, data, k=opts["k"], threshold=opts["threshold"],
                                     max_users=opts["max_users"])
-    if "series_term" in result.metrics:
-        out["series_term"] = result.metrics["series_term"]
-    if spec.get("export", True) and isinstance(base, (TwoTowerModel, GNNRecommender)):  # the exportable models
+    if spec.get("export", True) and isinstance(model, (TwoTowerModel, GNNRecommender)):  # the exportable models
         out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
     out["cost"]["peak_mb"] = peak_rss_mb()
     return out

@@ -96,15 +96,28 @@ def test_unknown_ids_are_listed_in_one_error(rec):
 
 
 def test_repeated_anime_keep_their_last_rating(rec):
-    pairs = rec.history_indices([(1, 3), (2, 8), (1, 9)])
-    assert pairs == [(2, 8.0), (1, 9.0)]
-    assert np.array_equal(rec.score(history=pairs), rec.score(history=[(2, 8.0), (1, 9.0)]))
+    assert rec.history_indices([(1, 3), (2, 8), (1, 9)]) == [(2, 8.0), (1, 9.0)]  # last rating, last place
+
+    def predicted(history):
+        return {r["anime_id"]: r["predicted_rating"] for r in rec.recommend(history=history, k=100, group=False)}
+
+    repeated = predicted([(1, 3), (2, 8), (1, 9)])
+    assert repeated == predicted([(2, 8), (1, 9)])
+    assert repeated != predicted([(2, 8), (1, 3)])  # what keeping the first rating would give
 
 
-def test_similar_uses_the_embeddings(rec):
+def test_similar_ranks_by_the_cosine_of_the_exported_embeddings(rec):
+    folder = rec.folder
+    meta = json.loads((folder / "onnx_model_metadata.json").read_text())
+    emb = np.fromfile(folder / "item_embeddings.bin", dtype="<f4").reshape(meta["item_embeddings"]["shape"])
+    norm = np.linalg.norm(emb, axis=1)
+    cosine = {i: float(emb[i] @ emb[1] / norm[i] / norm[1]) for i in range(2, len(emb))}  # row 0: padding
     rows = rec.similar(1, k=5)
-    assert len(rows) == 5 and 1 not in {r["anime_id"] for r in rows}
-    assert all(-1.0001 <= r["similarity"] <= 1.0001 for r in rows)
+    listed = [r["anime_index"] for r in rows]
+    assert len(set(listed)) == 5 and 1 not in listed and [r["anime_id"] for r in rows] == listed  # ids = indices
+    assert [r["similarity"] for r in rows] == pytest.approx([cosine[i] for i in listed], abs=1e-4)
+    assert all(rows[j]["similarity"] >= rows[j + 1]["similarity"] for j in range(4))
+    assert rows[-1]["similarity"] >= max(c for i, c in cosine.items() if i not in listed) - 1e-4  # the 5 nearest
 
 
 def test_one_card_per_franchise_at_its_entry_point_or_next_entry(rec):

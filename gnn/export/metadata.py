@@ -24,7 +24,7 @@ def io_contract(max_history: int, n_anime: int, n_user_rows: int, scale: dict, m
                             "also falls back to the history"},
             {"name": "hist_anime", "dtype": "int64", "shape": [1, H],
              "description": f"anime indices the user rated, at most {H}, padded at the end with 0 (masked); "
-                            "for a known user only the franchise term (series_term) reads it"},
+                            "ignored for a known user (scored by their ID embedding)"},
             {"name": "hist_rating", "dtype": "float32", "shape": [1, H],
              "description": f"their ratings on the original {scale['low']:g}-{scale['high']:g} scale "
                             "(normalized inside the model), 0 at padding"},

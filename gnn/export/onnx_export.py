@@ -28,14 +28,13 @@ from gnn.export.display import read_catalog_side, user_ratings, write_binary, wr
 from gnn.export.metadata import (OPSET, OUTPUT_NAMES, embeddings_section, file_table,
                                  header, io_contract, sha256, training_section, user_ratings_section)
 from gnn.export.parity import ParityReport, check_parity, single_thread
-from gnn.export.scorer import PrecomputedScorer, SeriesExport
+from gnn.export.scorer import PrecomputedScorer
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
 from gnn.io import read_json_input, write_json
 from gnn.models.base import ModelContext
 from gnn.models.history import TwoTowerModel
 from gnn.models.recommender import GNNRecommender
 from gnn.export.gnn_export import export_gnn
-from gnn.models.series import SeriesAdjusted, SeriesTerm
 
 # model.onnx budget for the browser; `user_table="auto"` drops the user table to stay under it.
 SIZE_BUDGET = 10_000_000
@@ -135,25 +134,20 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     return exporter
 
 
-def _load(model_dir: Path) -> tuple[TwoTowerModel, ModelContext, dict, SeriesExport | None]:
+def _load(model_dir: Path) -> tuple[TwoTowerModel | GNNRecommender, ModelContext, dict]:
     from gnn.train.checkpoint import load_model  # heavy (torch_geometric): only when exporting
 
     path = model_dir if model_dir.is_file() else model_dir / "best_model.pt"
     if not path.exists():
         raise InputError(str(model_dir), "no best_model.pt here; run `anime-gnn train` first")
-    model, ctx, blob = load_model(path)
-    series = None
-    if blob.get("series"):
-        series = SeriesExport(known=SeriesTerm(**blob["series"]["known"]),
-                              history=SeriesTerm(**blob["series"]["history"]),
-                              rel_idx=ctx.tables.rel_idx, rel_w=ctx.tables.rel_w)
+    model, ctx, _ = load_model(path)
     meta_path = path.parent / "model_metadata.json"
     meta = read_json_input(meta_path) if meta_path.exists() else {}
     if not isinstance(meta, dict):
         raise InputError(str(meta_path), "not a JSON object")
     if not isinstance(model, (TwoTowerModel, GNNRecommender)):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
-    return model, ctx, meta, series
+    return model, ctx, meta
 
 
 def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int = 64,
@@ -175,21 +169,37 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
     if max_history < 1:
         raise ValueError("max_history must be at least 1")
     model_dir, output_dir = Path(model_dir), Path(output_dir)
-    model, ctx, model_meta, series = _load(model_dir)
+    model, ctx, model_meta = _load(model_dir)
     data_dir = Path(data_dir or model_meta.get("data_dir") or "data/processed")
     if isinstance(model, GNNRecommender):  # its own scorer: history in, (score, rating) out
         version, previous, parity, used = export_gnn(model, ctx, model_meta, data_dir, output_dir, exporter,
                                                      embedding_dim, keep_versions, parity_seed, write_onnx, say)
-        sizes = {p.name: p.stat().st_size for p in output_dir.iterdir() if p.is_file()}
-        return ExportResult(output_dir=output_dir, version=version, previous_version=previous,
-                            model_bytes=sizes["model.onnx"], total_bytes=sum(sizes.values()), parity=parity,
-                            user_table=False, table_dtype="int8 vectors, uint8-coded weights", exporter=used,
-                            seconds=time.perf_counter() - start)
-    anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
+        return _result(output_dir, version, previous, parity, used, start, user_table=False,
+                       table_dtype="int8 vectors, uint8-coded weights")
+    version, previous, parity, used, keep_users = _export_two_tower(
+        model, ctx, model_meta, data_dir, output_dir, max_history=max_history, fp16_tables=fp16_tables,
+        user_table=user_table, embedding_dim=embedding_dim, exporter=exporter, keep_versions=keep_versions,
+        parity_seed=parity_seed, say=say)
+    return _result(output_dir, version, previous, parity, used, start, user_table=keep_users,
+                   table_dtype="float16" if fp16_tables else "float32")
 
+
+def _result(output_dir: Path, version: str, previous: str | None, parity: ParityReport, exporter: str,
+            start: float, user_table: bool, table_dtype: str) -> ExportResult:
+    """What a deployed export holds: the sizes of the files now in ``output_dir``."""
+    sizes = {p.name: p.stat().st_size for p in output_dir.iterdir() if p.is_file()}
+    return ExportResult(output_dir=output_dir, version=version, previous_version=previous,
+                        model_bytes=sizes["model.onnx"], total_bytes=sum(sizes.values()), parity=parity,
+                        user_table=user_table, table_dtype=table_dtype, exporter=exporter,
+                        seconds=time.perf_counter() - start)
+
+
+def _two_tower_tables(model: TwoTowerModel, table_dtype: torch.dtype, user_table: str,
+                      say: Callable[[str], None]) -> tuple[ExportTables, bool]:
+    """The folded tables, and whether they keep the user table (``keep``, ``drop``, or ``auto``: within
+    :data:`SIZE_BUDGET`); a dropped table is one zero row."""
     with single_thread():
         tables = fold_model(model, keep_users=True)
-    table_dtype = torch.float16 if fp16_tables else torch.float32
     keep_users = user_table == "keep" or (user_table == "auto"
                                           and estimated_bytes(tables, table_dtype) <= SIZE_BUDGET)
     if not keep_users:
@@ -197,10 +207,19 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
         if user_table == "auto":
             say(f"user table left out: model.onnx would exceed {SIZE_BUDGET / 1e6:g} MB with it "
                 "(new users only; use --user-table keep or --fp16-tables to keep known users)")
-    scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
-                               table_dtype, series).eval()
-    tolerance = 1e-2 if fp16_tables else 1e-4
+    return tables, keep_users
 
+
+def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict, data_dir: Path, output_dir: Path,
+                      *, max_history: int, fp16_tables: bool, user_table: str, embedding_dim: int, exporter: str,
+                      keep_versions: int, parity_seed: int, say: Callable[[str], None]
+                      ) -> tuple[str, str | None, ParityReport, str, bool]:
+    """The baseline's export (:class:`PrecomputedScorer`): ``(version, previous, parity, exporter, user table kept)``."""
+    anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
+    table_dtype = torch.float16 if fp16_tables else torch.float32
+    tables, keep_users = _two_tower_tables(model, table_dtype, user_table, say)
+    scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
+                               table_dtype).eval()
     with staging(output_dir) as tmp:
         used = write_onnx(scorer, tmp / "model.onnx", max_history, exporter)
         write_display_files(tmp, anime_meta, mappings, keep_users)
@@ -211,35 +230,33 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
             write_binary(tmp / "user_ratings.bin", *ratings)
         say("checking parity with PyTorch (ONNX Runtime, CPU)")
         parity = check_parity(model, tmp / "model.onnx", ctx.n_anime, max_history, keep_users,
-                              tolerance=tolerance, seed=parity_seed,
-                              series=SeriesAdjusted(model, ctx, series.known, series.history) if series else None)
+                              tolerance=1e-2 if fp16_tables else 1e-4, seed=parity_seed)
         version = new_version(sha256(tmp / "model.onnx"))
-        scale = {"low": ctx.rating_low, "high": ctx.rating_high}
         write_json(tmp / "onnx_model_metadata.json", {
             **header(model.name, version, used),
-            **io_contract(max_history, ctx.n_anime, tables.user_table.shape[0], scale,
-                          ctx.rating_mean, ctx.rating_std),
-            "n_anime": ctx.n_anime, "n_user_rows": int(tables.user_table.shape[0]),
-            "user_table": "kept" if keep_users else "omitted (every request is scored from its history)",
-            "table_dtype": "float16" if fp16_tables else "float32",
-            "tables": {"item_head": list(tables.item_head.shape), "history_table": list(tables.history_table.shape),
-                       "user_table": list(tables.user_table.shape),
-                       "note": "first head Linear split as W_u u + W_i i + b; the item part and the eval-mode "
-                               "BatchNorm folded into item_head; every later Linear+BatchNorm folded"},
+            **_two_tower_contract(ctx, tables, max_history, fp16_tables, keep_users),
             "item_embeddings": embeddings_section(tuple(emb.shape), "item_head", kept_variance),
             "user_ratings": None if ratings is None else user_ratings_section(ctx.n_users, int(ratings[1].shape[0])),
             "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
-            "series_term": None if series is None else {
-                "known": series.known.to_dict(), "history": series.history.to_dict(),
-                "formula": "rating += alpha * sum_b w_ab (r_b - r_hat_b) / (sum_b w_ab + shrink) over the "
-                           "candidate's related anime b in the history (relation weights w); r_hat_b from the "
-                           "user ID (known) or the rest of the history (new user); 'known' or 'history' by user"},
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })
         previous = deploy(tmp, output_dir, keep=keep_versions)
-    sizes = {p.name: p.stat().st_size for p in output_dir.iterdir() if p.is_file()}
-    return ExportResult(output_dir=output_dir, version=version, previous_version=previous,
-                        model_bytes=sizes["model.onnx"], total_bytes=sum(sizes.values()), parity=parity,
-                        user_table=keep_users, table_dtype="float16" if fp16_tables else "float32",
-                        exporter=used, seconds=time.perf_counter() - start)
+    return version, previous, parity, used, keep_users
+
+
+def _two_tower_contract(ctx: ModelContext, tables: ExportTables, max_history: int, fp16_tables: bool,
+                        keep_users: bool) -> dict:
+    """The metadata's I/O contract and table description of a :class:`PrecomputedScorer` export."""
+    n_user_rows = int(tables.user_table.shape[0])
+    scale = {"low": ctx.rating_low, "high": ctx.rating_high}
+    return {
+        **io_contract(max_history, ctx.n_anime, n_user_rows, scale, ctx.rating_mean, ctx.rating_std),
+        "n_anime": ctx.n_anime, "n_user_rows": n_user_rows,
+        "user_table": "kept" if keep_users else "omitted (every request is scored from its history)",
+        "table_dtype": "float16" if fp16_tables else "float32",
+        "tables": {"item_head": list(tables.item_head.shape), "history_table": list(tables.history_table.shape),
+                   "user_table": list(tables.user_table.shape),
+                   "note": "first head Linear split as W_u u + W_i i + b; the item part and the eval-mode "
+                           "BatchNorm folded into item_head; every later Linear+BatchNorm folded"},
+    }

@@ -11,20 +11,14 @@ and clamped):
   anime (which the model scores leaving that entry out);
 * the whole catalog, for one known user and for an empty history: finite
   everywhere (anime without studios, tags or relations included) and equal.
-
-A model with a franchise term (:mod:`gnn.models.series`) is compared with its
-:class:`SeriesAdjusted` form: history candidates then include the relatives of
-the history's anime (where the term acts), and known users are also scored
-with a history (their term reads its residuals under the ID embedding).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import onnxruntime as ort
@@ -33,7 +27,6 @@ import torch
 from gnn.export import ExportError
 from gnn.models.base import Batch
 from gnn.models.history import TwoTowerModel
-from gnn.models.series import KnownResiduals, SeriesAdjusted
 
 
 @dataclass(frozen=True)
@@ -83,22 +76,11 @@ def _onnx(sess: ort.InferenceSession, user: int, hist: np.ndarray, rating: np.nd
 
 @torch.no_grad()
 def _torch(model: TwoTowerModel, user: int, hist: np.ndarray, rating: np.ndarray,
-           anime: np.ndarray, series: SeriesAdjusted | None = None) -> np.ndarray:
+           anime: np.ndarray) -> np.ndarray:
     a = torch.from_numpy(anime.astype(np.int64))
     B = len(a)
     if user > 0:
-        batch = Batch(user=torch.full((B,), user), anime=a)
-        if series is None:
-            return model.predict(batch).numpy()
-        # A known user's franchise term reads the residuals of the ratings given as the history.
-        h = torch.from_numpy(hist)
-        keep = h > 0
-        u, h, r = torch.full((int(keep.sum()),), user), h[keep], torch.from_numpy(rating)[keep]
-        resid = r - model.predict(Batch(user=u, anime=h))
-        scored = copy.copy(series)
-        scored.residuals = KnownResiduals(u, h, resid, series.rel_idx.shape[0])
-        return scored.predict(batch).numpy()
-    model = series if series is not None else model
+        return model.predict(Batch(user=torch.full((B,), user), anime=a)).numpy()
     h = torch.from_numpy(hist).unsqueeze(0).expand(B, -1)
     mask = h > 0
     z = torch.where(mask, model.normalize(torch.from_numpy(rating)).unsqueeze(0).expand(B, -1), 0.0)
@@ -123,73 +105,80 @@ def _history(rng: np.random.Generator, n_anime: int, length: int, H: int, low: f
 
 def check_parity(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
                  tolerance: float = 1e-4, n_pairs: int = 1000, n_histories: int = 24,
-                 seed: int = 0, series: SeriesAdjusted | None = None) -> ParityReport:
-    """Compare ``onnx_path`` with ``model``; raise :class:`ExportError` on a difference above ``tolerance`` or a NaN.
-
-    With ``series`` (``model`` plus its franchise terms) the candidates also hold
-    relatives of each history's anime, and known users are also checked with a history.
-    """
+                 seed: int = 0) -> ParityReport:
+    """Compare ``onnx_path`` with ``model``; raise :class:`ExportError` on a difference above ``tolerance`` or a NaN."""
     with single_thread():
-        return _check(model, onnx_path, n_anime, max_history, has_users, tolerance, n_pairs, n_histories, seed,
-                      series)
+        return _check(model, onnx_path, n_anime, max_history, has_users, tolerance, n_pairs, n_histories, seed)
 
 
-def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
-           tolerance: float, n_pairs: int, n_histories: int, seed: int,
-           series: SeriesAdjusted | None) -> ParityReport:
-    model.eval()
-    sess = session(onnx_path)
-    rng = np.random.default_rng(seed)
-    n_users = int(model.user_emb.weight.shape[0])
-    H = max_history
-    low, high = model.rating_low, model.rating_high
-    no_hist, no_rating = np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float32)
+Compare = Callable[[int, np.ndarray, np.ndarray, np.ndarray, str], float]
 
+
+def _comparer(sess: ort.InferenceSession, model: TwoTowerModel) -> Compare:
+    """``compare(user, hist, rating, anime, what)``: the largest |ONNX - PyTorch| over ``anime``; an
+    ONNX NaN/inf is an :class:`ExportError` naming ``what``."""
     def compare(user: int, hist: np.ndarray, rating: np.ndarray, anime: np.ndarray, what: str) -> float:
         got = _onnx(sess, user, hist, rating, anime)
         if not np.isfinite(got).all():
             bad = anime[~np.isfinite(got)][:10].tolist()
             raise ExportError(f"parity check failed: ONNX returned NaN/inf for {what} (anime indices {bad})")
-        want = _torch(model, user, hist, rating, anime, series)
+        want = _torch(model, user, hist, rating, anime)
         return float(np.abs(got - want).max()) if len(anime) else 0.0
+    return compare
 
-    user_diff: float | None = None
-    user_pairs = 0
-    if has_users and n_users > 1:
-        user_diff = 0.0
-        per_user = 20
-        for u in rng.integers(1, n_users, size=max(1, -(-n_pairs // per_user))):
-            anime = rng.integers(1, n_anime, size=per_user)
-            user_diff = max(user_diff, compare(int(u), no_hist, no_rating, anime, f"user {u}"))
-            user_pairs += per_user
 
-    hist_diff, hist_pairs = 0.0, 0
+def _known_users(compare: Compare, rng: np.random.Generator, n_users: int, n_anime: int, H: int,
+                 n_pairs: int) -> tuple[float, int]:
+    """Random known users, 20 random anime each, scored by ID: ``(max |diff|, pairs)``."""
+    no_hist, no_rating = np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float32)
+    diff, pairs, per_user = 0.0, 0, 20
+    for u in rng.integers(1, n_users, size=max(1, -(-n_pairs // per_user))):
+        anime = rng.integers(1, n_anime, size=per_user)
+        diff = max(diff, compare(int(u), no_hist, no_rating, anime, f"user {u}"))
+        pairs += per_user
+    return diff, pairs
 
-    def relatives(hist: np.ndarray) -> np.ndarray:
-        if series is None:
-            return np.zeros(0, dtype=np.int64)
-        rel = series.rel_idx[torch.from_numpy(hist[hist > 0])].numpy()
-        return rel[rel > 0].astype(np.int64)
+
+def _histories(compare: Compare, rng: np.random.Generator, n_anime: int, H: int, low: float, high: float,
+               per_history: int, n_histories: int) -> tuple[float, int, int]:
+    """Random histories (lengths 0, 1, H, H with a repeat, 2, 5, then random), each scored on random
+    candidates and on its own anime: ``(max |diff|, histories, pairs)``."""
+    diff, pairs = 0.0, 0
     lengths = [0, 1, H, H, 2, 5] + rng.integers(0, H + 1, size=max(0, n_histories - 6)).tolist()
-    per_history = max(50, -(-n_pairs // len(lengths))) if not has_users else 50
     for i, length in enumerate(lengths):
         hist, rating = _history(rng, n_anime, int(length), H, low, high, repeat=(i == 3))
-        anime = np.concatenate([rng.integers(1, n_anime, size=per_history), hist[hist > 0], relatives(hist)])
-        hist_diff = max(hist_diff, compare(0, hist, rating, anime, f"a history of length {length}"))
-        hist_pairs += len(anime)
-        if series is not None and has_users and n_users > 1 and length:
-            u = int(rng.integers(1, n_users))
-            hist_diff = max(hist_diff, compare(u, hist, rating, anime, f"user {u} with a history"))
-            hist_pairs += len(anime)
+        anime = np.concatenate([rng.integers(1, n_anime, size=per_history), hist[hist > 0]])
+        diff = max(diff, compare(0, hist, rating, anime, f"a history of length {length}"))
+        pairs += len(anime)
+    return diff, len(lengths), pairs
 
+
+def _catalog(compare: Compare, rng: np.random.Generator, n_anime: int, H: int, n_users: int | None) -> float:
+    """Every anime for an empty history and, given ``n_users``, for one random known user: max |diff|."""
+    no_hist, no_rating = np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float32)
     everything = np.arange(n_anime, dtype=np.int64)
-    cat_diff = compare(0, no_hist, no_rating, everything, "the whole catalog with an empty history")
-    if has_users and n_users > 1:
-        cat_diff = max(cat_diff, compare(int(rng.integers(1, n_users)), no_hist, no_rating, everything,
-                                         "the whole catalog for a known user"))
+    diff = compare(0, no_hist, no_rating, everything, "the whole catalog with an empty history")
+    if n_users is not None:
+        diff = max(diff, compare(int(rng.integers(1, n_users)), no_hist, no_rating, everything,
+                                 "the whole catalog for a known user"))
+    return diff
+
+
+def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
+           tolerance: float, n_pairs: int, n_histories: int, seed: int) -> ParityReport:
+    model.eval()
+    compare = _comparer(session(onnx_path), model)
+    rng = np.random.default_rng(seed)  # drawn in this order: users, histories, catalog
+    n_users = int(model.user_emb.weight.shape[0])
+    users = has_users and n_users > 1
+    user_diff, user_pairs = _known_users(compare, rng, n_users, n_anime, max_history, n_pairs) if users else (None, 0)
+    per_history = 50 if has_users else max(50, -(-n_pairs // max(n_histories, 6)))
+    hist_diff, histories, hist_pairs = _histories(compare, rng, n_anime, max_history, model.rating_low,
+                                                  model.rating_high, per_history, n_histories)
+    cat_diff = _catalog(compare, rng, n_anime, max_history, n_users if users else None)
     worst = max(user_diff or 0.0, hist_diff, cat_diff)
     report = ParityReport(max_abs_diff=worst, user_pairs=user_pairs, user_max_abs_diff=user_diff,
-                          histories=len(lengths), history_pairs=hist_pairs, history_max_abs_diff=hist_diff,
+                          histories=histories, history_pairs=hist_pairs, history_max_abs_diff=hist_diff,
                           catalog_max_abs_diff=cat_diff, catalog_rows=n_anime, tolerance=tolerance)
     if not worst <= tolerance:
         raise ExportError(f"parity check failed: max |ONNX - PyTorch| = {worst:.3g} > tolerance {tolerance:g} "

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +23,6 @@ from gnn.export import ExportError
 from gnn.export.tables import ExportTables
 from gnn.models.history import HistoryEncoder, TwoTowerModel
 from gnn.models.layers import MASK_VALUE
-from gnn.models.series import SeriesTerm, related_from_catalog
 
 
 class LeaveOneOutHistory(nn.Module):
@@ -69,16 +67,6 @@ class LeaveOneOutHistory(nn.Module):
         return enc.out(torch.cat([pool.out(pooled), mean_r, torch.log1p(n)], dim=-1))
 
 
-@dataclass(frozen=True)
-class SeriesExport:
-    """The fitted franchise terms and the catalog's relation table ``[n_anime, R]`` they read."""
-
-    known: SeriesTerm
-    history: SeriesTerm
-    rel_idx: torch.Tensor
-    rel_w: torch.Tensor
-
-
 class PrecomputedScorer(nn.Module):
     r"""Gathers from constant tables + the history encoder's pool/MLP + the folded head.
 
@@ -96,20 +84,8 @@ class PrecomputedScorer(nn.Module):
     """
 
     def __init__(self, tables: ExportTables, rating_mean: float, rating_std: float,
-                 rating_low: float, rating_high: float, table_dtype: torch.dtype = torch.float32,
-                 series: SeriesExport | None = None) -> None:
+                 rating_low: float, rating_high: float, table_dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.series = series if series is not None and (series.known.alpha or series.history.alpha) else None
-        if self.series is not None:
-            # Compact, exact storage (model.onnx has a 10 MB budget): the smallest index type, and the few
-            # distinct relation weights as uint8 codes into a float32 table.
-            rel_idx = self.series.rel_idx
-            self.register_buffer("rel_idx", rel_idx.to(torch.int16 if rel_idx.shape[0] <= 32767 else torch.int32))
-            values, codes = torch.unique(self.series.rel_w.float(), return_inverse=True)
-            if len(values) > 256:
-                raise ExportError(f"{len(values)} distinct relation weights; at most 256 export")
-            self.register_buffer("rel_code", codes.to(torch.uint8))
-            self.register_buffer("rel_values", values)
         self.register_buffer("item_head", tables.item_head.to(table_dtype))
         self.register_buffer("history_table", tables.history_table.to(table_dtype))
         self.register_buffer("user_table", tables.user_table.to(table_dtype))
@@ -146,11 +122,7 @@ class PrecomputedScorer(nn.Module):
         # Duplicates of one anime share a leave-one-out row, so the first match is as good as any.
         pos = torch.where(match.any(1), match.to(torch.float32).argmax(1), torch.full_like(anime, H))
         u = torch.where(known.unsqueeze(1), U_id, U[pos])                  # [batch, h1]
-        rating = self._head(self.item_head[anime].float() + u)
-        if self.series is None:
-            return rating
-        return (rating + self._series_offset(U, U_id, known, hist_anime[0], hist_rating[0], anime)
-                ).clamp(self.low, self.high)
+        return self._head(self.item_head[anime].float() + u)
 
     def _head(self, h: torch.Tensor) -> torch.Tensor:
         """First-layer sums ``[N, h1]`` -> ratings ``[N]`` (original scale, clamped)."""
@@ -158,31 +130,6 @@ class PrecomputedScorer(nn.Module):
             h = F.leaky_relu(h, self.slope)
         z = self.rest(h).squeeze(-1)
         return (z * self.std + self.mean).clamp(self.low, self.high)
-
-    def _series_offset(self, U: torch.Tensor, U_id: torch.Tensor, known: torch.Tensor, hist: torch.Tensor,
-                       hist_rating: torch.Tensor, anime: torch.Tensor) -> torch.Tensor:
-        """The franchise term (:mod:`gnn.models.series`) of every candidate ``[batch]``.
-
-        Each history entry's residual is its rating minus its prediction: from the
-        ID row for a known user, from its leave-one-out row ``U[j]`` otherwise (as
-        in PyTorch). The residuals are spread over the catalog, then every
-        candidate gathers those of its related anime.
-        """
-        assert self.series is not None
-        H = hist.shape[0]
-        mask = (hist > 0).to(torch.float32)                                # [H]
-        u = torch.where(known.unsqueeze(1), U_id, U[:H])                   # [H, h1]
-        resid = (hist_rating - self._head(self.item_head[hist].float() + u)) * mask
-        n_anime = self.rel_idx.shape[0]
-        # A one-hot product rather than index_add: exact sums for repeated anime with either exporter
-        # (the TorchScript one turned index_add into a scatter that overwrites).
-        onehot = (hist.unsqueeze(1) == torch.arange(n_anime).unsqueeze(0)).to(torch.float32)  # [H, n_anime]
-        resid_sum, resid_count = resid @ onehot, mask @ onehot
-        rel = self.rel_idx[anime].long()                                   # [batch, R]
-        rel_w = self.rel_values[self.rel_code[anime].long()]
-        total, weight = related_from_catalog(rel, rel_w, resid_sum, resid_count)
-        k, h = self.series.known, self.series.history
-        return torch.where(known, k.offset(total, weight), h.offset(total, weight))
 
 
 class RequestTimeScorer(nn.Module):

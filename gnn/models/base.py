@@ -169,7 +169,6 @@ class RatingModel(nn.Module, ABC):
     """Base class: subclasses implement :meth:`forward` (normalized predictions)."""
 
     name: ClassVar[str]
-    uses_relations: ClassVar[bool] = False  # sees the catalog's relations, so gets the franchise term
     predicts_ratings: ClassVar[bool] = True  # False: a ranking-only reference (no rating, no RMSE)
     inductive: ClassVar[bool] = False        # True: known users too are scored from their history
     trains_on: ClassVar[str] = "rows"        # "rows": Batch es of ratings; "tasks": TaskBatch es (history -> ratings)

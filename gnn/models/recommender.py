@@ -104,7 +104,6 @@ class GNNRecommender(RatingModel):
         - :meth:`score_catalog`: :class:`UserQuery` -> ranking scores ``[U, n_anime]``
     """
 
-    uses_relations = True
     inductive = True
     trains_on = "tasks"
     # The encoder runs over the whole graph once per step: 4,096 ratings (128 tasks) per step halve the

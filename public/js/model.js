@@ -49,12 +49,6 @@ function parseJson(name, bytes) {
   }
 }
 
-// The export metadata says whether the model was trained on generated data (preprocess reads the
-// input folder's dataset.json, which `anime-gnn generate-sample` writes).
-function isSynthetic(meta) {
-  return [meta.synthetic, meta.training?.synthetic, meta.data?.synthetic].includes(true);
-}
-
 /** The export's metadata, checked for what this page relies on. */
 function checkMetadata(meta) {
   const names = (meta.inputs || []).map((i) => i.name);
@@ -119,8 +113,9 @@ export class Model {
     this.high = Number(meta.rating_scale?.high ?? 10);
     // A Map, not the parsed object: "constructor", "__proto__" or "toString" are no anime.
     this.idToIndex = new Map(Object.entries(mappings.anime?.id_to_index ?? {}));
-    this.synthetic = isSynthetic(meta);
-    this.output = meta.outputs?.[0]?.name || 'rating';
+    // Trained on generated data? (preprocess reads the input folder's dataset.json, which
+    // `anime-gnn generate-sample` writes; the exporter copies the flag to training.synthetic.)
+    this.synthetic = meta.training?.synthetic === true;
     // The ranking output, when the export has one (gnn/inference.py's order_output); else the rating ranks.
     this.orderOutput = (session.outputNames || []).includes('score') ? 'score' : null;
     // An export without a "user" input scores every user from their ratings (the GNN); the older

@@ -103,7 +103,7 @@ def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):
     few = np.arange(1, min(ctx.n_anime, C + 1))                      # at most C: every one rated
     score, rating = run(sess, [], few)
     assert np.isfinite(score).all() and ((rating >= 1) & (rating <= 10)).all()
-    likes_s1 = run(sess, [(1, 10.0), (4, 9.0)], few)[1]
+    likes_score, likes_s1 = run(sess, [(1, 10.0), (4, 9.0)], few)
     hates_s1 = run(sess, [(1, 1.0), (4, 2.0)], few)[1]
     assert np.abs(likes_s1 - hates_s1).max() > 1e-4
     # The same numbers as the PyTorch model reading the same int8 vectors (the parity check's reference).
@@ -119,6 +119,7 @@ def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):
     with torch.no_grad():
         want_score, want_rating = model.score_candidates(hist, z, torch.from_numpy(few), h, tables)
     assert np.abs(likes_s1 - want_rating.numpy()).max() <= 1e-4
+    assert np.abs(likes_score - want_score.numpy()).max() <= 1e-4
 
 
 def test_display_relations_and_embeddings(export_dir):
@@ -154,3 +155,23 @@ def test_baseline_exports_without_users_and_fp16(tmp_path_factory):
     meta = json.loads((half.output_dir / "onnx_model_metadata.json").read_text())
     assert meta["table_dtype"] == "float16" and meta["parity"]["tolerance"] == 1e-2
     assert half.parity.max_abs_diff <= 1e-2
+
+
+def test_baseline_parity_runs_every_check_and_catches_a_changed_model(tmp_path_factory):
+    """The baseline's parity check (gnn/export/parity.py): its counts, and a model that differs is refused."""
+    from gnn.export import ExportError
+    from gnn.export.parity import check_parity
+
+    baseline = tiny.trained(tmp_path_factory, "baseline")
+    out = tmp_path_factory.mktemp("baseline_keep") / "model"
+    p = export_model(baseline, out, exporter="torchscript", user_table="keep", max_history=8).parity
+    # 1000 known-user pairs (50 users x 20), 24 histories x 50 candidates plus their own anime
+    # (lengths 0, 1, 8, 8, 2, 5 and 18 random ones), the whole catalog (padding row included).
+    assert (p.user_pairs, p.histories, p.catalog_rows) == (1000, 24, tiny.N_ANIME + 1)
+    assert 24 * 50 + 24 <= p.history_pairs <= 24 * 50 + 24 * 8 and p.max_abs_diff <= 1e-4
+    model, ctx, _ = load_model(baseline / "best_model.pt")
+    assert check_parity(model, out / "model.onnx", ctx.n_anime, 8, True) == p   # seeded: the same report
+    model.rating_mean += 0.5                                                     # every prediction 0.5 higher
+    with pytest.raises(ExportError, match=r"^parity check failed: max \|ONNX - PyTorch\| = 0\.5 > tolerance "
+                                          r"0\.0001 \(users 0\.5"):
+        check_parity(model, out / "model.onnx", ctx.n_anime, 8, True)

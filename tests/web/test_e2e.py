@@ -44,6 +44,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
 
     model = OnnxRecommender.load(export_dir)
     page = harness.open_page(browser, site)
+    assert not page.is_visible("#synthetic-note")  # metadata training.synthetic is false
     chosen = pick_three(model.display)
     ratings = [9, 10, 4]
     for (entry, query), rating in zip(chosen, ratings):
@@ -175,7 +176,8 @@ def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, ex
     display[2]["cover"] = "javascript:alert(1)"
     harness.rewrite_export_file(model_dir, "anime_display.json", json.dumps(display).encode())
     meta = json.loads((model_dir / "onnx_model_metadata.json").read_text())
-    meta["synthetic"] = True
+    assert meta["training"]["synthetic"] is False  # the fixture's input has no dataset.json
+    meta["training"]["synthetic"] = True           # where the exporter writes the flag
     (model_dir / "onnx_model_metadata.json").write_text(json.dumps(meta))
 
     server, url = harness.served(tmp_path, model_dir)

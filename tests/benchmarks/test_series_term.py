@@ -1,15 +1,24 @@
-"""The franchise term: related-anime residuals, its fit, and the adjusted model (hand-made catalog, see conftest)."""
+"""The benchmarks' franchise term: related-anime residuals, its fit, and the adjusted model
+(hand-made catalog of tests/models/conftest.py; the fit end to end on the tiny processed data)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from gnn.models.base import Batch
+from benchmarks.series_term import (KnownResiduals, SeriesAdjusted, SeriesTerm, fit_series, fit_term,
+                                    related_from_history)
+from gnn.data.processed import load_processed
+from gnn.models.base import Batch, ModelContext
 from gnn.models.baseline import BaselineModel
-from gnn.models.series import (KnownResiduals, SeriesAdjusted, SeriesTerm, related_from_catalog,
-                               related_from_history)
-from gnn.train.series import fit_term
+from gnn.models.registry import build_model
+from gnn.train.evaluate import evaluate_split
+from tests.models.conftest import build_ctx
+
+
+@pytest.fixture
+def ctx() -> ModelContext:
+    return build_ctx()
 
 
 def weight(ctx, anime: int, other: int) -> float:
@@ -31,7 +40,7 @@ def test_related_residuals_by_hand(ctx) -> None:
     assert total.tolist() == [0.0, 0.0] and w.tolist() == [0.0, 0.0]
 
 
-def test_catalog_form_and_known_users_match_the_history_form(ctx) -> None:
+def test_known_users_match_the_history_form(ctx) -> None:
     hist = torch.tensor([1, 3, 4, 1, 0])
     resid = torch.tensor([1.5, -0.5, 2.0, 0.5, 0.0])
     anime = torch.arange(1, ctx.n_anime)
@@ -39,11 +48,6 @@ def test_catalog_form_and_known_users_match_the_history_form(ctx) -> None:
     want_t, want_w = related_from_history(ctx.tables.rel_idx, ctx.tables.rel_w, anime, hist.expand(B, -1),
                                           resid.expand(B, -1))
     assert (want_w > 0).sum() >= 3  # the history does reach some relatives
-    mask = (hist > 0).float()
-    onehot = torch.nn.functional.one_hot(hist, ctx.n_anime).float()
-    got_t, got_w = related_from_catalog(ctx.tables.rel_idx[anime], ctx.tables.rel_w[anime],
-                                        (resid * mask) @ onehot, mask @ onehot)
-    assert torch.allclose(got_t, want_t) and torch.allclose(got_w, want_w)
     keep = hist > 0
     known = KnownResiduals(torch.full((int(keep.sum()),), 3), hist[keep], resid[keep], ctx.n_anime)
     got_t, got_w = known.related(ctx.tables.rel_idx, ctx.tables.rel_w, torch.full((B,), 3), anime)
@@ -87,3 +91,26 @@ def test_a_loved_prequel_lifts_its_sequel_only(ctx) -> None:
     w21 = weight(ctx, 2, 1)
     assert diff.tolist() == pytest.approx([min(3.0 * w21 / (w21 + 1.0), 10 - float(base.predict(batch)[0])), 0, 0],
                                           abs=1e-5)
+
+
+def test_fit_series_lowers_the_validation_error_it_was_fitted_on(tiny_processed) -> None:
+    """The tiny data's taste follows the franchise: a global mean's residuals on relatives carry over."""
+    data = load_processed(tiny_processed)
+    base = build_model("global_mean", ModelContext.from_processed(data)).eval()
+    adjusted = fit_series(base, data, seed=0)
+    terms = adjusted.terms()
+    assert set(terms) == {"known", "history"} and terms["known"]["alpha"] > 0 and terms["history"]["alpha"] > 0
+    assert terms["known"]["shrink"] in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+    # alpha is least squares on these very residuals: what is applied must do at least as well as no term.
+    assert evaluate_split(adjusted, data.val).rmse < evaluate_split(base, data.val).rmse
+    # Same seed, same fit.
+    assert fit_series(base, data, seed=0).terms() == terms
+
+
+def test_fit_series_refuses_a_model_that_reads_known_users_from_their_ratings(tiny_processed) -> None:
+    data = load_processed(tiny_processed)
+    base = build_model("global_mean", ModelContext.from_processed(data))
+    base.inductive = True
+    with pytest.raises(ValueError, match="^model 'global_mean' scores known users from their ratings: the term "
+                                         "has no ID path$"):
+        fit_series(base, data)

@@ -15,7 +15,7 @@ Named stages (as in PyG's ``bipartite_sage`` example):
 3. **decoders**: the rating head ``b(h_a) + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
    ``[user 64 || item 240]`` ("will like"; ``b`` is the anime's bias, which the user encoder also
    subtracts from each rated anime to see where the user differs from everyone) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
-   ordered by ``watch + log P(rating >= like_threshold)`` (:meth:`GNNRecommender.rank_score`), the
+   ordered by ``watch + like_weight * log P(rating >= like_threshold)`` (:meth:`GNNRecommender.rank_score`), the
    predicted rating is shown.
 
 Training (:meth:`GNNRecommender.loss` on :class:`TaskBatch` es from :mod:`gnn.train.tasks`): squared error
@@ -68,6 +68,10 @@ class GNNConfig:
     negative_slope: float = 0.01
     watch_weight: float = 0.1     # weight of the "which anime" softmax next to the rating error
     like_threshold: float = 0.72  # "liked" = rating at or above this share of the scale (7.5 on 1-10)
+    # Weight of log P(liked) next to the watch logit in the ranking score. Validation NDCG@10 by weight
+    # 0 / 0.5 / 1 / 1.5 / 2 / 3: MAL 0.254 / 0.264 / 0.269 / 0.271 / 0.271 / 0.269, the synthetic sample
+    # 0.289 / 0.327 / 0.334 / 0.333 / 0.331 / 0.323: 1.5 is within 0.3 % of the best on both.
+    like_weight: float = 1.5
     max_history: int = 128        # ratings a history holds (the most informative by a fixed key beyond)
     rank_candidates: int = 256    # anime the rating head scores per ranking (the best by watch score)
     two_hop_width: int = 16
@@ -241,6 +245,11 @@ class GNNRecommender(RatingModel):
         x = (self.denormalize(z) - self.like_at) / self.residual_std.clamp_min(1e-3)
         return -F.softplus(-1.702 * x)
 
+    def rank_score(self, watch: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The ranking score ``watch + like_weight * log P(liked)`` of anime with watch logits ``watch`` and
+        normalized predicted ratings ``z`` (same shape). Never above the watch logit (``log P <= 0``)."""
+        return watch + self.config.like_weight * self.like_log_prob(z)
+
     # -- the RatingModel interface ------------------------------------------------------------------
 
     def forward(self, batch: Batch) -> torch.Tensor:
@@ -350,7 +359,7 @@ class GNNRecommender(RatingModel):
             top = watch.topk(C + 1, dim=1)
             cand = top.indices[:, :C]
             z = self.rate(cand, q.hist_anime, q.hist_rating, h)
-            score = top.values[:, :C] + self.like_log_prob(z)
+            score = self.rank_score(top.values[:, :C], z)
             out[i:i + len(q)].scatter_(1, cand, score)
             kth = score.topk(min(k, C), dim=1).values[:, -1]
             exact[i:i + len(q)] = kth >= top.values[:, C]
@@ -378,6 +387,6 @@ class GNNRecommender(RatingModel):
         z = self.rate(cand.unsqueeze(0), hist, hist_z, h, t)[0]                        # [C]
         M = anime.shape[0]
         slot = torch.where(valid, top.indices, torch.full_like(top.indices, M))       # padding -> a spill slot
-        score = torch.full((M + 1,), float("-inf"), device=h.device).scatter(0, slot, top.values + self.like_log_prob(z))
+        score = torch.full((M + 1,), float("-inf"), device=h.device).scatter(0, slot, self.rank_score(top.values, z))
         rating = torch.full((M + 1,), float("nan"), device=h.device).scatter(0, slot, self.denormalize(z))
         return score[:M], rating[:M]

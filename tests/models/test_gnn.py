@@ -268,3 +268,12 @@ def test_sparse_products_have_exact_gradients() -> None:
     ((adj(keep) @ x) * weight).sum().backward()
     masked = torch.zeros(4, 4).index_put((dst[keep], src[keep]), values[keep], accumulate=True)
     assert torch.allclose(x.grad, masked.t() @ weight, atol=1e-6)
+
+
+def test_rank_score_adds_the_weighted_like_term_and_never_exceeds_the_watch_logit(ctx) -> None:
+    model = _model(ctx, like_weight=2.0)
+    watch, z = torch.tensor([0.5, 0.5, -1.0]), torch.tensor([1.5, -1.5, 0.0])
+    score = model.rank_score(watch, z)
+    assert torch.allclose(score, watch + 2.0 * model.like_log_prob(z)) and bool((score <= watch).all())
+    assert score[0] > score[1]                                       # same watch logit: the better rating first
+    assert torch.equal(_model(ctx, like_weight=0.0).rank_score(watch, z), watch)

@@ -16,7 +16,8 @@ Candidates outside that set get ``score = -inf`` and ``rating = NaN``: pass at m
 Tables: the encoder output ``h`` as int8 with one float scale per anime (``h = q * scale``), anime
 index lists as int16/uint8, weights as uint8 codes into a 256-entry float32 codebook per table
 (:func:`codebook`: exact where a table has at most 256 distinct values, as relation weights do, else
-256 even steps from 0 to the table's maximum). The PyTorch model used for the parity check reads the
+256 even steps from 0 to the table's maximum). The relation, two-hop and co-rated tables keep only the
+rows of anime that have entries (:data:`SPARSE_GROUPS`). The PyTorch model used for the parity check reads the
 same dequantized tables, so parity measures the export, and the effect of the rounding on the float
 model is measured and reported separately.
 """
@@ -30,6 +31,7 @@ import torch
 from torch import nn
 
 from gnn.export import ExportError
+from gnn.models.layers import rows_of
 from gnn.models.pairs import AnimeTables
 from gnn.models.recommender import GNNRecommender
 
@@ -62,6 +64,10 @@ def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return q.to(torch.float32) * scale.unsqueeze(1)
 
 
+# Index tables whose rows are mostly padding, with the tables that share their rows.
+SPARSE_GROUPS = {"rel_idx": ("rel_type", "rel_w"), "hop2_idx": ("hop2_w",), "co_idx": ("co_w",)}
+
+
 def _index_dtype(n: int) -> torch.dtype:
     if n < 2**7:
         return torch.uint8
@@ -83,7 +89,7 @@ class GNNScorer(nn.Module):
         self.register_buffer("h_scale", scale)
         t, n = model.tables, h.shape[0]
         sizes = {"genre_idx": m.genre_pool.emb.num_embeddings, "tag_idx": m.tag_pool.emb.num_embeddings,
-                 "studio_idx": m.studio_pool.emb.num_embeddings, "rel_idx": n, "hop2_idx": n,
+                 "studio_idx": m.studio_pool.emb.num_embeddings, "rel_idx": n, "hop2_idx": n, "co_idx": n,
                  "rel_type": m.attention.relation_bias.shape[0]}
         self.index_names = tuple(sizes)
         for name, size in sizes.items():
@@ -91,19 +97,43 @@ class GNNScorer(nn.Module):
             if int(table.max()) >= size:
                 raise ExportError(f"{name} holds an index beyond its vocabulary ({int(table.max())} >= {size})")
             self.register_buffer(f"c_{name}", table.to(_index_dtype(size)))
-        self.weight_names = ("tag_w", "studio_w", "rel_w", "hop2_w")
+        self.weight_names = ("tag_w", "studio_w", "rel_w", "hop2_w", "co_w")
         for name in self.weight_names:
             codes, book = codebook(getattr(t, name))
             self.register_buffer(f"c_{name}", codes)
             self.register_buffer(f"book_{name}", book)
         for f in fields(AnimeTables):  # the float model's own tables are not part of the export
             delattr(m, f"table_{f.name}")
+        self._store_rows_with_entries()
         self.C = int(model.config.rank_candidates)
+
+    def _store_rows_with_entries(self) -> None:
+        """Keep only the rows of the anime with entries in each :data:`SPARSE_GROUPS` table group.
+
+        Most anime have no relatives or co-rated anime: their rows are all padding. Such a group is
+        stored as its non-empty rows after one all-padding row 0, plus ``rows_<group> [N]``, the row of
+        each anime (0 = none); :meth:`tables` gathers the full tables back (a row gather per table).
+        """
+        for key, members in SPARSE_GROUPS.items():
+            idx = getattr(self, f"c_{key}")
+            filled = (idx != 0).any(1).nonzero().squeeze(1)
+            rows = torch.zeros(idx.shape[0], dtype=torch.long)
+            rows[filled] = torch.arange(1, len(filled) + 1)
+            self.register_buffer(f"rows_{key}", rows.to(_index_dtype(len(filled) + 1)))
+            for name in (key, *members):
+                full = getattr(self, f"c_{name}")
+                setattr(self, f"c_{name}", torch.cat([torch.zeros_like(full[:1]), full[filled]]))
+
+    def _code(self, name: str) -> torch.Tensor:
+        """Table ``name`` as stored, one row per anime."""
+        stored = getattr(self, f"c_{name}")
+        key = next((k for k, members in SPARSE_GROUPS.items() if name == k or name in members), None)
+        return stored if key is None else rows_of(stored, getattr(self, f"rows_{key}").to(torch.int64))
 
     def tables(self) -> AnimeTables:
         """The compact tables cast back to what the model's code reads (Cast nodes in ONNX)."""
-        out = {name: getattr(self, f"c_{name}").to(torch.int64) for name in self.index_names}
-        out.update({name: getattr(self, f"book_{name}")[getattr(self, f"c_{name}").to(torch.int64)]
+        out = {name: self._code(name).to(torch.int64) for name in self.index_names}
+        out.update({name: rows_of(getattr(self, f"book_{name}"), self._code(name).to(torch.int64))
                     for name in self.weight_names})
         return AnimeTables(**out)
 

@@ -5,7 +5,9 @@ For a target ``a`` and a history entry ``j`` the catalog says:
 * the relation type of ``j`` to ``a`` (sequel, prequel, side story, ..., 0 = none), one hop;
 * the two-hop relation weight (the sequel of the prequel; :func:`gnn.graph.hops.two_hop_table`);
 * whether they share their main studio (the highest-weighted studio: the animation studio);
-* the cosine of their tag vectors (tag weights) and of their genre sets.
+* the cosine of their tag vectors (tag weights) and of their genre sets;
+* how often the same users rated both (:func:`gnn.graph.corated.corated_table`: the anime-user-anime
+  paths of the training ratings), from either anime's list of its most co-rated anime.
 
 All of it is user-independent catalog data looked up in padded per-anime tables, written with
 comparisons, gathers and matrix products only, so it exports to ONNX unchanged and computes the
@@ -22,7 +24,7 @@ from torch import nn
 from gnn.graph.builder import ItemTables
 from gnn.models.layers import rows_of
 
-N_PAIR_FEATURES = 4  # two-hop weight, same main studio, tag cosine, genre cosine
+N_PAIR_FEATURES = 5  # two-hop weight, same main studio, tag cosine, genre cosine, co-rated weight
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,15 @@ class AnimeTables:
     rel_w: torch.Tensor
     hop2_idx: torch.Tensor    # [N, R2] (gnn.graph.hops.two_hop_table)
     hop2_w: torch.Tensor
+    co_idx: torch.Tensor      # [N, K] most co-rated anime (gnn.graph.corated.corated_table)
+    co_w: torch.Tensor
 
     @classmethod
-    def build(cls, tables: ItemTables, two_hop: tuple[torch.Tensor, torch.Tensor]) -> "AnimeTables":
+    def build(cls, tables: ItemTables, two_hop: tuple[torch.Tensor, torch.Tensor],
+              corated: tuple[torch.Tensor, torch.Tensor]) -> "AnimeTables":
         return cls(tables.genre_idx.long(), tables.tag_idx.long(), tables.tag_w.float(), tables.studio_idx.long(),
                    tables.studio_w.float(), tables.rel_idx.long(), tables.rel_type.long(), tables.rel_w.float(),
-                   two_hop[0].long(), two_hop[1].float())
+                   two_hop[0].long(), two_hop[1].float(), corated[0].long(), corated[1].float())
 
 
 def _unit_rows(x: torch.Tensor) -> torch.Tensor:
@@ -114,8 +119,24 @@ class PairFeatures(nn.Module):
             tags_h, genres_h = rows_of(vectors[0], hist), rows_of(vectors[1], hist)
         return tags_t @ tags_h.transpose(1, 2), genres_t @ genres_h.transpose(1, 2)
 
+    @staticmethod
+    def corated_pairs(t: AnimeTables, target: torch.Tensor, hist: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(from the target's list, from the entry's list)``, ``[B, T, H]`` each: co-rated weight of the pair
+        where the one anime lists the other among its most co-rated (0 if not, and at padding)."""
+        real = ((hist > 0)[:, None, :] & (target > 0)[:, :, None]).to(t.co_w.dtype)   # [B, T, H]
+        own = rows_of(t.co_idx, target)                                             # [B, T, K]
+        from_target = ((own.unsqueeze(-1) == hist[:, None, None, :]).to(t.co_w.dtype)
+                       * rows_of(t.co_w, target).unsqueeze(-1)).amax(2)             # [B, T, H]
+        theirs = rows_of(t.co_idx, hist)                                            # [B, H, K]
+        from_entry = ((theirs.unsqueeze(1) == target[:, :, None, None]).to(t.co_w.dtype)
+                      * rows_of(t.co_w, hist).unsqueeze(1)).amax(-1)                # [B, T, H]
+        return from_target * real, from_entry * real
+
     def forward(self, t: AnimeTables, target: torch.Tensor, hist: torch.Tensor,
-                vectors: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                vectors: tuple[torch.Tensor, torch.Tensor] | None = None,
+                corated: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``corated``: the co-rated weights ``[B, T, H]`` when the caller adjusted them (training)."""
         tag, genre = self.content_cosine(t, target, hist, vectors)
-        feats = torch.stack([self.two_hop(t, target, hist), self.same_studio(t, target, hist), tag, genre], dim=-1)
+        co = torch.maximum(*self.corated_pairs(t, target, hist)) if corated is None else corated
+        feats = torch.stack([self.two_hop(t, target, hist), self.same_studio(t, target, hist), tag, genre, co], dim=-1)
         return self.relation(t, target, hist), feats

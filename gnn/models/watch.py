@@ -4,12 +4,15 @@
     \\text{watch}(a) = \\langle u, h_a \\rangle + b(h_a)
         + \\sum_{j \\in \\text{hist}} \\big[\\omega_{t(a,j)} + \\omega'_{t(a,j)} z_j\\big]
         + \\sum_{j \\in \\text{hist}} w^{(2)}_{aj} \\big[\\omega_2 + \\omega'_2 z_j\\big]
+        + \\sum_{j \\in \\text{hist}} c_{ja} \\big[\\omega_c + \\omega'_c z_j\\big]
 
 with :math:`u` the user's taste vector (:class:`gnn.models.user.TasteVector`), :math:`h_a` the
 anime's graph vector, :math:`b` a learned linear bias of it (so an anime nobody rated still gets a
 prior from the graph: catalog popularity, franchise, studio), :math:`t(a, j)` the relation type of a
 rated anime ``j`` to ``a`` and :math:`w^{(2)}` the two-hop weights: having rated the prequel (and
-liked it) makes the sequel likely next. The relation terms are computed two ways with the same
+liked it) makes the sequel likely next; :math:`c_{ja}` is the co-rated weight of ``a`` in ``j``'s list of
+its most co-rated anime (:func:`gnn.graph.corated.corated_table`): what the users who rated ``j`` also
+rated, pushed through the rating graph's anime-user-anime paths. The relation terms are computed two ways with the same
 numbers: :meth:`WatchScore.relation_term` pushes a batch of histories through mirrored relation
 tables cached for the whole catalog (training, ``B`` users at once), :meth:`relation_term_one` reads
 only the history's own relatives at request time (one user; what the exported model does).
@@ -38,6 +41,7 @@ class WatchScore(nn.Module):
         self.bias = nn.Linear(item_dim, 1)
         self.rel_weight = nn.Parameter(torch.zeros(max(1, n_relation_types), 2))   # (seen, rating) per type
         self.hop2_weight = nn.Parameter(torch.zeros(2))
+        self.co_weight = nn.Parameter(torch.zeros(2))                                  # (seen, rating), co-rated
 
     @staticmethod
     def _mirror(idx: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,6 +85,25 @@ class WatchScore(nn.Module):
         out = out.scatter_add(1, t.hop2_idx[hist].reshape(B, -1), hop_val.reshape(B, -1))
         return torch.cat([out.new_zeros(B, 1), out[:, 1:]], dim=1)               # nothing lands on the padding
 
+    def corated_term(self, t: AnimeTables, hist: torch.Tensor, z: torch.Tensor,
+                     keep: torch.Tensor | None = None) -> torch.Tensor:
+        """``[B, N]``: the co-rated part, pushed from each history entry to the anime on its list.
+
+        ``keep [N]`` bool (training): anime trained as if nobody had rated them neither push nor receive.
+        """
+        B = hist.shape[0]
+        co_idx, co_w = rows_of(t.co_idx, hist), rows_of(t.co_w, hist)              # [B, H, K]
+        if keep is not None:
+            co_w = co_w * (keep[co_idx] & keep[hist].unsqueeze(-1)).to(co_w.dtype)
+        co_val = self.corated_values(co_w, z, hist)
+        out = torch.zeros(B, t.co_idx.shape[0], dtype=z.dtype, device=z.device)
+        out = out.scatter_add(1, co_idx.reshape(B, -1), co_val.reshape(B, -1))
+        return torch.cat([out.new_zeros(B, 1), out[:, 1:]], dim=1)
+
+    def corated_values(self, w: torch.Tensor, z: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
+        """``w [..., H, K]`` co-rated weights of the entries ``hist``/``z`` ``[..., H]`` -> their logit terms."""
+        return w * (self.co_weight[0] + self.co_weight[1] * z.unsqueeze(-1)) * (hist > 0).to(z.dtype).unsqueeze(-1)
+
     @staticmethod
     def _mirror_rows(idx: torch.Tensor, values: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`_mirror` for the lists of ``rows [H]`` only (request time: ``H x R x R`` work, not ``N x R``):
@@ -102,10 +125,14 @@ class WatchScore(nn.Module):
         rel_val = (w[..., 0] + w[..., 1] * z.unsqueeze(-1)) * found * real
         hop, hop_w, hop_found = self._mirror_rows(t.hop2_idx, t.hop2_w, hist)
         hop_val = hop_w * hop_found * (self.hop2_weight[0] + self.hop2_weight[1] * z.unsqueeze(-1)) * real
+        co_val = self.corated_values(rows_of(t.co_w, hist), z, hist)               # [H, K]
         out = z.new_zeros(t.rel_idx.shape[0])
         out = out.scatter_add(0, rel.reshape(-1), rel_val.reshape(-1)).scatter_add(0, hop.reshape(-1), hop_val.reshape(-1))
+        out = out.scatter_add(0, rows_of(t.co_idx, hist).reshape(-1), co_val.reshape(-1))
         return rows_of(out, anime) * (anime > 0)                                  # nothing lands on the padding
 
     def forward(self, t: AnimeTables, taste: torch.Tensor, h: torch.Tensor, hist: torch.Tensor,
-                z: torch.Tensor) -> torch.Tensor:
-        return taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
+                z: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """``keep [N]`` bool (training): anime trained as if nobody had rated them get no co-rated part."""
+        return (taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
+                + self.corated_term(t, hist, z, keep))

@@ -96,6 +96,26 @@ def test_codebook_is_exact_for_few_values_and_close_for_many():
         codebook(torch.tensor([-0.1, 0.2]))
 
 
+def test_sparse_table_groups_keep_only_filled_rows_and_give_the_full_tables_back(model_dir):
+    from gnn.export.gnn_scorer import SPARSE_GROUPS, GNNScorer
+
+    model, ctx, _ = load_model(model_dir / "best_model.pt")
+    with torch.no_grad():
+        scorer = GNNScorer(model, model.item_state())
+    full, back = model.tables, scorer.tables()
+    fills = []
+    for key, members in SPARSE_GROUPS.items():
+        filled = int((getattr(full, key) != 0).any(1).sum())
+        fills.append(filled)
+        for name in (key, *members):
+            assert getattr(scorer, f"c_{name}").shape[0] == filled + 1   # + the all-padding row 0
+            want, got = getattr(full, name), getattr(back, name)
+            assert got.shape == want.shape and (torch.equal(got, want) if not want.is_floating_point()
+                                                 else float((got - want).abs().max()) <= float(want.max()) / 255)
+    assert torch.equal(back.genre_idx, full.genre_idx)             # a dense table stays as it is
+    assert 0 < min(fills) < ctx.n_anime - 1                        # some anime have no relatives: rows saved
+
+
 def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):
     model, ctx, _ = load_model(model_dir / "best_model.pt")
     sess = session(export_dir / "model.onnx")

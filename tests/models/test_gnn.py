@@ -90,19 +90,26 @@ def test_two_hop_table_lists_relatives_of_relatives_once_strongest_first() -> No
 
 
 def test_pair_features_on_the_tiny_catalog(ctx) -> None:
-    tables = AnimeTables.build(ctx.tables, two_hop_table(ctx.tables.rel_idx, ctx.tables.rel_w))
+    co_idx, co_w = torch.zeros(ctx.n_anime, 2, dtype=torch.long), torch.zeros(ctx.n_anime, 2)
+    co_idx[3], co_w[3] = torch.tensor([2, 5]), torch.tensor([0.5, 0.25])    # 3's most co-rated: 2, then 5
+    co_idx[1], co_w[1] = torch.tensor([8, 0]), torch.tensor([0.125, 0.0])
+    tables = AnimeTables.build(ctx.tables, two_hop_table(ctx.tables.rel_idx, ctx.tables.rel_w), (co_idx, co_w))
     pairs = PairFeatures(ctx.n_tags, ctx.n_genres)
     target = torch.tensor([[2, 1, 8]])
     hist = torch.tensor([[1, 3, 2, 0]])
     relation, feats = pairs(tables, target, hist)
-    assert relation.shape == (1, 3, 4) and feats.shape == (1, 3, 4, 4)
+    assert relation.shape == (1, 3, 4) and feats.shape == (1, 3, 4, 5)
+    # Co-rated weight from either anime's list: 3 lists 2 (the entry's list), 1 lists 8 (the entry's list
+    # for target 8); 2 lists nobody, so (target 2, entry 3) reads 3's list.
+    assert feats[0, 0, 1, 4] == 0.5 and feats[0, 2, 0, 4] == 0.125
+    assert feats[0, 1, :, 4].tolist() == [0, 0, 0, 0] and feats[0, 0, 0, 4] == 0
     assert relation[0, 0, 0] == PREQUEL + 1        # anime 1 is anime 2's prequel
     assert relation[0, 1, 2] == SEQUEL + 1         # anime 2 is anime 1's sequel
     assert relation[0, 0, 1] == 0                  # 3 is not directly related to 2 ...
     assert feats[0, 0, 1, 0] > 0                   # ... but two hops away (3 -> 1 -> 2)
-    assert (relation[0, 2] == 0).all() and (feats[0, 2] == 0).all()   # the bare anime 8 relates to nothing
+    assert (relation[0, 2] == 0).all() and (feats[0, 2, :, :4] == 0).all()   # the bare anime 8: no catalog link
     assert (relation[0, :, 3] == 0).all() and (feats[0, :, 3] == 0).all()  # padding
-    assert torch.allclose(feats[0, 1, 0, 2:], torch.ones(2))           # anime 1 vs itself: cosines 1
+    assert torch.allclose(feats[0, 1, 0, 2:4], torch.ones(2))          # anime 1 vs itself: cosines 1
 
 
 # -- the model -------------------------------------------------------------------------------------
@@ -140,9 +147,11 @@ def test_watch_relation_term_two_ways_agree(ctx) -> None:
     with torch.no_grad():
         model.watch.rel_weight.normal_()
         model.watch.hop2_weight.normal_()
+        model.watch.co_weight.normal_()
     hist, z = _hist([[(1, 1.0), (3, -0.5)], [(2, 2.0)], []])
     t = model.tables
-    batched = model.watch.relation_term(t, hist, z)
+    assert t.co_w[1].sum() > 0 and t.co_w[3].sum() > 0   # the tiny training ratings co-rate these
+    batched = model.watch.relation_term(t, hist, z) + model.watch.corated_term(t, hist, z)
     for row in range(3):
         one = model.watch.relation_term_one(t, hist[row], z[row], torch.arange(1, ctx.n_anime))
         assert torch.allclose(batched[row, 1:], one, atol=1e-6)
@@ -259,3 +268,12 @@ def test_sparse_products_have_exact_gradients() -> None:
     ((adj(keep) @ x) * weight).sum().backward()
     masked = torch.zeros(4, 4).index_put((dst[keep], src[keep]), values[keep], accumulate=True)
     assert torch.allclose(x.grad, masked.t() @ weight, atol=1e-6)
+
+
+def test_rank_score_adds_the_weighted_like_term_and_never_exceeds_the_watch_logit(ctx) -> None:
+    model = _model(ctx, like_weight=2.0)
+    watch, z = torch.tensor([0.5, 0.5, -1.0]), torch.tensor([1.5, -1.5, 0.0])
+    score = model.rank_score(watch, z)
+    assert torch.allclose(score, watch + 2.0 * model.like_log_prob(z)) and bool((score <= watch).all())
+    assert score[0] > score[1]                                       # same watch logit: the better rating first
+    assert torch.equal(_model(ctx, like_weight=0.0).rank_score(watch, z), watch)

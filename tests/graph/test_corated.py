@@ -1,0 +1,43 @@
+"""Co-rated anime tables (gnn/graph/corated.py) on a rating graph small enough to count by hand.
+
+Users: 1 rated anime {1, 2, 3}, 2 rated {1, 2}, 3 rated {2, 4}. Rating counts n_1 = 2, n_2 = 3,
+n_3 = n_4 = 1; shared users c_12 = 2, c_13 = c_23 = c_24 = 1; weight c / sqrt(n_a n_b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gnn.graph.corated import corated_table, without_own
+
+USER = torch.tensor([1, 1, 1, 2, 2, 3, 3])
+ANIME = torch.tensor([1, 2, 3, 1, 2, 2, 4])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 100])
+def test_each_anime_lists_its_most_co_rated_strongest_first(chunk):
+    idx, w = corated_table(USER, ANIME, n_anime=6, width=2, min_common=1, chunk=chunk)
+    assert idx.tolist() == [[0, 0], [2, 3], [1, 3], [1, 2], [2, 0], [0, 0]]   # 2 ties 3 and 4: the lower index
+    expect = [[0, 0], [2 / math.sqrt(6), 1 / math.sqrt(2)], [2 / math.sqrt(6), 1 / math.sqrt(3)],
+              [1 / math.sqrt(2), 1 / math.sqrt(3)], [1 / math.sqrt(3), 0], [0, 0]]   # anime 5: nobody rated it
+    assert w.tolist() == [pytest.approx(row) for row in expect]
+
+
+def test_pairs_need_min_common_users():
+    idx, w = corated_table(USER, ANIME, n_anime=6, width=2, min_common=2)
+    assert idx[1].tolist() == [2, 0] and idx[2].tolist() == [1, 0] and (idx[3:] == 0).all() and (w[3:] == 0).all()
+
+
+def test_no_ratings_gives_an_empty_table():
+    idx, w = corated_table(torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long), n_anime=4, width=3)
+    assert idx.shape == (4, 3) and (idx == 0).all() and (w == 0).all()
+
+
+def test_without_own_takes_one_user_out_of_the_pair():
+    w = torch.tensor([2 / math.sqrt(6), 1 / math.sqrt(2), 0.0])   # pairs (1, 2), (1, 3), and one not listed
+    n_a, n_b = torch.tensor([2.0, 2.0, 2.0]), torch.tensor([3.0, 1.0, 3.0])
+    # (1, 2) without user 1: one shared user of 1 and 2 rating counts -> 1 / sqrt(1 * 2); (1, 3): nobody left.
+    assert without_own(w, n_a, n_b).tolist() == pytest.approx([1 / math.sqrt(2), 0.0, 0.0])

@@ -34,9 +34,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from gnn.models.registry import model_names  # the model table only: no torch in this process
+
 REPO = Path(__file__).resolve().parents[1]
-NEURAL = ("gnn", "baseline")
-DEFAULT_MODELS = ("global_mean", "most_popular", "biases", "mf", "item_knn", "ease", "baseline", "gnn")
+NEURAL = model_names("neural")
+DEFAULT_MODELS = model_names("reference") + NEURAL  # the cold-item references run in benchmarks/cold_items.py
 GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export", "cold")
 
 
@@ -76,7 +78,8 @@ def finished_run_parser(description: str) -> argparse.ArgumentParser:
     """Options of the scripts that read a finished compare.py run (its data and seed-0 checkpoints)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
-    parser.add_argument("--models", nargs="+", default=["baseline", "gnn"], help="models with a run of seed 0")
+    parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(),
+                        help="models with a run of seed 0")
     return parser
 
 

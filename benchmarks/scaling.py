@@ -22,7 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import command_line, git_commit, machine_info, run_child  # noqa: E402
+from benchmarks.harness import NEURAL, command_line, git_commit, machine_info, run_child  # noqa: E402
+from gnn.models.registry import model_names  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "scaling"
 
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 2, 4, 8], help="user multipliers")
     parser.add_argument("--n-users", type=int, default=1200, help="users at 1x (the embedded sample's)")
     parser.add_argument("--n-anime", type=int, default=1500, help="catalog size (the embedded sample's)")
-    parser.add_argument("--models", nargs="+", default=["gnn", "baseline"], help="models timed for one epoch")
+    parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(),
+                        help="models timed for one epoch")
     parser.add_argument("--min-ratings", type=int, default=5, help="preprocess filter")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")
     parser.add_argument("--render-only", action="store_true", help="redo results.md and the plot from results.json")

@@ -119,8 +119,7 @@ def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
 def fit(spec: dict) -> dict:
     """Train, evaluate (and export) one model; everything measured in this process."""
     from gnn.data.processed import load_processed
-    from gnn.models.history import TwoTowerModel
-    from gnn.models.recommender import GNNRecommender
+    from gnn.models.registry import MODELS
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
     from gnn.train.series import with_series
@@ -156,7 +155,7 @@ def fit(spec: dict) -> dict:
                                     max_users=opts["max_users"])
     if "series_term" in result.metrics:
         out["series_term"] = result.metrics["series_term"]
-    if spec.get("export", True) and isinstance(base, (TwoTowerModel, GNNRecommender)):  # the exportable models
+    if spec.get("export", True) and MODELS[spec["model"]].kind == "neural":  # the exported models
         out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
     out["cost"]["peak_mb"] = peak_rss_mb()
     return out

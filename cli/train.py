@@ -11,10 +11,10 @@ from click.core import ParameterSource
 from cli.common import friendly_errors
 from gnn.errors import UsageError
 from gnn.io import ensure_writable_dir
+from gnn.models.registry import MODELS, model_names, train_defaults
 from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
 
-MODEL_CHOICES = ("gnn", "baseline", "mf", "biases", "item_knn", "global_mean", "most_popular", "ease", "content_prior",
-                 "content_knn")
+MODEL_HELP = "Model to train. " + "; ".join(f"{name}: {info.summary}" for name, info in MODELS.items()) + "."
 
 
 def _num(value: float | None) -> str:
@@ -27,10 +27,8 @@ def _num(value: float | None) -> str:
               help="Output folder of `anime-gnn preprocess`.")
 @click.option("--output-dir", default="data/model/pytorch", show_default=True, type=click.Path(file_okay=False),
               help="Where checkpoints, best_model.pt, history and plots are written.")
-@click.option("--model", "model_name", default="gnn", show_default=True, type=click.Choice(MODEL_CHOICES),
-              help="gnn: graph-enhanced model; baseline: the older architecture; others: classic references "
-                   "(most_popular and ease rank only: no rating, no RMSE; content_prior and "
-                   "content_knn: cold-item references that score never-rated anime too).")
+@click.option("--model", "model_name", default="gnn", show_default=True, type=click.Choice(model_names()),
+              help=MODEL_HELP)
 @click.option("--epochs", default=TrainConfig.epochs, show_default=True, type=click.IntRange(min=1),
               help="Maximum number of epochs (early stopping may end sooner).")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
@@ -84,8 +82,6 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
             raise UsageError(f"--device expects cpu, cuda or cuda:N, got {device!r}")
         if not torch.cuda.is_available():
             raise UsageError(f"--device {device}: no CUDA GPU is visible to this PyTorch build")
-    from gnn.models.registry import train_defaults
-
     ctx = click.get_current_context()
     given = {name for name in ctx.params
              if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}

@@ -95,11 +95,9 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
         raise UsageError(str(err)) from None
     ensure_writable_dir(output_dir, "--output-dir")  # now, not after the first epoch
     data = load_processed(data_dir)
-    try:
-        result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
-                             log=click.echo, progress=not quiet, explicit=given)
-    except KeyError as err:
-        raise UsageError(str(err.args[0])) from None
+    # An unknown --model-option key or a refused value is a ModelConfigError (a UsageError): one line.
+    result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
+                         log=click.echo, progress=not quiet, explicit=given)
     m = result.metrics
     click.echo(f"best epoch {result.best_epoch}; test MAE {_num(m['test']['mae'])} RMSE {_num(m['test']['rmse'])}; "
                f"{result.train_seconds:.0f}s, {result.ratings_per_second:,.0f} ratings/s")

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import DEFAULT_MODELS, BenchmarkConfig, run_benchmark  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.registry import model_names  # noqa: E402
 
 # Tuning grids of the classic references, searched on the validation split with the first seed:
@@ -165,7 +166,7 @@ def write_outputs(results: dict, out: Path) -> None:
     from benchmarks.report import markdown
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_json(out / "results.json", finite_or_null(results), indent=1)  # null: not measured
     (out / "results.md").write_text(markdown(results) + "\n")
     write_charts(results, out)
 

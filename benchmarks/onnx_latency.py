@@ -13,7 +13,6 @@ for an empty history.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from gnn.export.onnx_export import write_onnx  # noqa: E402
 from gnn.export.parity import session  # noqa: E402
 from gnn.export.scorer import PrecomputedScorer, RequestTimeScorer  # noqa: E402
 from gnn.export.tables import fold_model  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     result = run_benchmark(args.model_dir, args.max_history, args.history_len, args.repeats, args.threads)
     out = Path(__file__).resolve().parent / "results" / f"onnx_latency_{args.name}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out / "results.json", finite_or_null(result))
     (out / "results.md").write_text(markdown(result, args.name))
     print(markdown(result, args.name))
 

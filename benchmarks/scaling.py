@@ -23,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import NEURAL, command_line, git_commit, machine_info, run_child  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.registry import model_names  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "scaling"
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     res = measure(sorted(args.scales), args.models, args.n_users, args.n_anime, args.min_ratings, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
+    write_json(args.out / "results.json", finite_or_null(res), indent=1)
     (args.out / "results.md").write_text(markdown(res))
     plot(res, args.out / "scaling.png")
     print(markdown(res))

@@ -243,7 +243,9 @@ def main(argv: list[str]) -> None:
     spec_path, result_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     result = TASKS[spec["task"]](spec)
-    result_path.write_text(json.dumps(result, indent=1))
+    from gnn.io import finite_or_null, write_json
+
+    write_json(result_path, finite_or_null(result), indent=1)  # null: not measured (e.g. no new users)
 
 
 if __name__ == "__main__":

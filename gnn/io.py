@@ -69,23 +69,31 @@ def finite_or_null(obj: Any) -> Any:
     return obj
 
 
-def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
-    """Strict JSON only: a NaN or infinity in ``obj`` raises ValueError naming it, and nothing is written.
+def dumps_json(obj: Any, indent: int | None = 2, where: str = "JSON") -> str:
+    """``obj`` as strict JSON text (UTF-8 characters kept): the one encoder of every JSON the project writes.
 
-    (Python's default would write ``NaN``/``Infinity``, which no other JSON reader accepts;
-    write ``None`` where a number was not measured, e.g. with :func:`finite_or_null`.)
+    A NaN or infinity raises ValueError naming ``where`` and its key path (Python's default
+    would write ``NaN``/``Infinity``, which no other JSON reader accepts). Write ``None``
+    where a number was not measured, e.g. with :func:`finite_or_null`.
     """
-    with atomic_path(path) as tmp:  # a failure leaves no file behind (the temporary one is removed)
-        with open(tmp, "w", encoding="utf-8") as f:
-            try:
-                json.dump(obj, f, indent=indent, ensure_ascii=False, allow_nan=False)
-            except ValueError:
-                where = _non_finite(obj)
-                if where is None:
-                    raise
-                raise ValueError(f"{path}: {where} is not a finite number; strict JSON has no NaN/Infinity "
-                                 "(write None for a value that was not measured)") from None
-            f.write("\n")
+    try:
+        return json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        path = _non_finite(obj)
+        if path is None:
+            raise
+        raise ValueError(f"{where}: {path} is not a finite number; strict JSON has no NaN/Infinity "
+                         "(write None for a value that was not measured)") from None
+
+
+def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
+    """Write ``obj`` to ``path`` as strict JSON (:func:`dumps_json`) plus a newline, atomically.
+
+    A NaN or infinity raises ValueError naming it, and nothing is written.
+    """
+    text = dumps_json(obj, indent, where=str(path))
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
 
 
 def ensure_writable_dir(path: str | os.PathLike, what: str = "output folder") -> Path:

@@ -4,7 +4,7 @@
 
 Writes ``benchmarks/results/onnx_latency_<name>/results.json`` and ``results.md``
 (numbers only: no titles or ids). Both graphs take the same inputs; the older one
-(:class:`gnn.export.scorer.RequestTimeScorer`) pools genres, tags, studios and relations and runs the
+(:class:`benchmarks.request_time.RequestTimeScorer`) pools genres, tags, studios and relations and runs the
 full first head layer for every candidate on every request. Timed cases (:func:`benchmarks.latency.feeds`):
 one pair and the whole catalog for a new user with a history, the whole catalog for a known user and
 for an empty history.
@@ -27,9 +27,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.latency import feeds as case_feeds, timed  # noqa: E402
+from benchmarks.request_time import RequestTimeScorer  # noqa: E402
 from gnn.export.onnx_export import write_onnx  # noqa: E402
 from gnn.export.parity import session  # noqa: E402
-from gnn.export.scorer import PrecomputedScorer, RequestTimeScorer  # noqa: E402
+from gnn.export.scorer import PrecomputedScorer  # noqa: E402
 from gnn.export.tables import fold_model  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402

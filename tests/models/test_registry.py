@@ -105,3 +105,17 @@ def test_the_docs_name_every_model():
         text = (REPO / doc).read_text(encoding="utf-8")
         missing = [n for n in names if f"`{n}`" not in text]
         assert not missing, f"{doc} does not mention {missing}"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"model_name": "nope"}, "cannot rebuild its model (ModelConfigError: unknown model 'nope'; choose from"),
+    ({"model_config": {"reg": 1.0, "gone": 2}}, "unknown option(s) for model 'biases': gone"),
+])
+def test_a_checkpoint_of_an_unknown_model_names_the_file(ctx, change, message):
+    from gnn.errors import InputError
+    from gnn.train.checkpoint import model_blob, model_from_blob
+
+    blob = {**model_blob(registry.build_model("biases", ctx), ctx), **change}
+    with pytest.raises(InputError) as err:
+        model_from_blob(blob, "run/best_model.pt")
+    assert str(err.value).startswith("run/best_model.pt: ") and message in str(err.value)

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gnn.data.processed import load_processed  # noqa: E402
-from gnn.io import write_json  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import evaluate_cold  # noqa: E402
 
@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {name} | {_num(r['mae'])} | {_num(r['rmse'])} | {' | '.join(ranks)} | {r['users']} | "
               f"{_num(r['warm_test_rmse'])} | {r['eval_seconds']} |", flush=True)
     if args.out:
-        write_json(args.out, {"data_dir": str(args.data_dir), "cold_ratings": len(data.cold or []),
-                              "results": results})
+        write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "cold_ratings": len(data.cold or []),
+                                             "results": results}))
 
 
 if __name__ == "__main__":

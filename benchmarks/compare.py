@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import DEFAULT_MODELS, BenchmarkConfig, run_benchmark  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
+from gnn.models.registry import model_names  # noqa: E402
 
 # Tuning grids of the classic references, searched on the validation split with the first seed:
 # lowest RMSE wins, except for the models in SELECTION (highest validation NDCG@10 wins). "model" keys are model config fields, "train" keys TrainConfig fields; every
@@ -73,7 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds 0..N-1 per model (default 3 on the embedded sample, 1 elsewhere and with --quick)")
     parser.add_argument("--quick", action="store_true", help=f"train {QUICK_TRAIN}, small grids, 1 seed")
-    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="models to compare")
+    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=model_names(),
+                        help="models to compare (default: the references and the neural models; the cold-item "
+                             "references content_prior and content_knn only when named)")
     parser.add_argument("--min-ratings", type=int, default=10, help="preprocess filter for an input folder")
     parser.add_argument("--cold-anime", type=float, default=0.0,
                         help="share of rated anime held out entirely as the cold-item test (input folder only)")
@@ -162,7 +166,7 @@ def write_outputs(results: dict, out: Path) -> None:
     from benchmarks.report import markdown
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_json(out / "results.json", finite_or_null(results), indent=1)  # null: not measured
     (out / "results.md").write_text(markdown(results) + "\n")
     write_charts(results, out)
 

@@ -34,9 +34,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from gnn.io import finite_or_null, write_json  # torch-free, as is the model table
+from gnn.models.registry import model_names  # the model table only: no torch in this process
+
 REPO = Path(__file__).resolve().parents[1]
-NEURAL = ("gnn", "baseline")
-DEFAULT_MODELS = ("global_mean", "most_popular", "biases", "mf", "item_knn", "ease", "baseline", "gnn")
+NEURAL = model_names("neural")
+DEFAULT_MODELS = model_names("reference") + NEURAL  # the cold-item references run in benchmarks/cold_items.py
 GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export", "cold")
 
 
@@ -76,7 +79,8 @@ def finished_run_parser(description: str) -> argparse.ArgumentParser:
     """Options of the scripts that read a finished compare.py run (its data and seed-0 checkpoints)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
-    parser.add_argument("--models", nargs="+", default=["baseline", "gnn"], help="models with a run of seed 0")
+    parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(),
+                        help="models with a run of seed 0")
     return parser
 
 
@@ -115,7 +119,7 @@ def run_child(spec: dict[str, Any], work_dir: Path, label: str) -> dict[str, Any
     """Run one :mod:`benchmarks.worker` job in a fresh Python process; returns its result plus wall time."""
     work_dir.mkdir(parents=True, exist_ok=True)
     spec_path, result_path, log_path = (work_dir / f"{label}.{ext}" for ext in ("spec.json", "result.json", "log"))
-    spec_path.write_text(json.dumps(spec, indent=1, default=str))
+    write_json(spec_path, spec, indent=1)
     result_path.unlink(missing_ok=True)
     start = time.perf_counter()
     with open(log_path, "w") as log:
@@ -162,7 +166,7 @@ def strip_catalog(input_dir: Path, out: Path, fields: tuple[str, ...]) -> Path:
     for record in catalog:
         for name in fields:
             record[name] = []
-    (out / "anime_catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
+    write_json(out / "anime_catalog.json", catalog, indent=None)
     for name in ("ratings.csv", "user_ratings.json", "dataset.json"):
         if (input_dir / name).exists():
             shutil.copyfile(input_dir / name, out / name)
@@ -273,7 +277,7 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
                 run = {"model": model, "seed": seed, "error": str(err)}
                 log(f"  {err}")
             results["runs"].append(run)
-            partial.write_text(json.dumps(results, indent=1))
+            write_json(partial, finite_or_null(results), indent=1)
     results["summary"] = summarize(results["runs"])
     results["wall_seconds"] = round(time.perf_counter() - t0, 1)
     results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()] \

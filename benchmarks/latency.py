@@ -21,6 +21,8 @@ import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gnn.io import dumps_json, finite_or_null  # noqa: E402
+
 
 def _session(path: Path, threads: int) -> ort.InferenceSession:
     opts = ort.SessionOptions()
@@ -84,7 +86,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--history-len", type=int, default=20, help="ratings in the new user's history")
     args = parser.parse_args()
-    print(json.dumps(measure(args.export_dir, args.repeats, args.threads, args.history_len), indent=1))
+    print(dumps_json(finite_or_null(measure(args.export_dir, args.repeats, args.threads, args.history_len)), indent=1))
 
 
 if __name__ == "__main__":

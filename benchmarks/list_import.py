@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from gnn.io import dumps_json, finite_or_null, write_json  # noqa: E402
 from gnn.listimport import parse_list  # noqa: E402
 from gnn.mylist import resolve_list  # noqa: E402
 from tests.web import harness  # noqa: E402
@@ -128,10 +129,10 @@ def main() -> None:
                   "load_average_1min": round(os.getloadavg()[0], 2),
                   "cli": measure_cli(args.model_dir, display, data, path, args.repeats),
                   "page": measure_page(args.model_dir, path, len(imported.ratings), args.repeats)}
-    text = json.dumps(result, indent=2)
-    print(text)
+    result = finite_or_null(result)
+    print(dumps_json(result))
     if args.out:
-        args.out.write_text(text + "\n")
+        write_json(args.out, result)
 
 
 if __name__ == "__main__":

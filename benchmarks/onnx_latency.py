@@ -4,7 +4,7 @@
 
 Writes ``benchmarks/results/onnx_latency_<name>/results.json`` and ``results.md``
 (numbers only: no titles or ids). Both graphs take the same inputs; the older one
-(:class:`gnn.export.scorer.RequestTimeScorer`) pools genres, tags, studios and relations and runs the
+(:class:`benchmarks.request_time.RequestTimeScorer`) pools genres, tags, studios and relations and runs the
 full first head layer for every candidate on every request. Timed cases (:func:`benchmarks.latency.feeds`):
 one pair and the whole catalog for a new user with a history, the whole catalog for a known user and
 for an empty history.
@@ -13,7 +13,6 @@ for an empty history.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -28,10 +27,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.latency import feeds as case_feeds, timed  # noqa: E402
+from benchmarks.request_time import RequestTimeScorer  # noqa: E402
 from gnn.export.onnx_export import write_onnx  # noqa: E402
 from gnn.export.parity import session  # noqa: E402
-from gnn.export.scorer import PrecomputedScorer, RequestTimeScorer  # noqa: E402
+from gnn.export.scorer import PrecomputedScorer  # noqa: E402
 from gnn.export.tables import fold_model  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 
 
@@ -103,7 +104,7 @@ def main() -> None:
     result = run_benchmark(args.model_dir, args.max_history, args.history_len, args.repeats, args.threads)
     out = Path(__file__).resolve().parent / "results" / f"onnx_latency_{args.name}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out / "results.json", finite_or_null(result))
     (out / "results.md").write_text(markdown(result, args.name))
     print(markdown(result, args.name))
 

@@ -22,7 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import command_line, git_commit, machine_info, run_child  # noqa: E402
+from benchmarks.harness import NEURAL, command_line, git_commit, machine_info, run_child  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
+from gnn.models.registry import model_names  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "scaling"
 
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scales", type=float, nargs="+", default=[1, 2, 4, 8], help="user multipliers")
     parser.add_argument("--n-users", type=int, default=1200, help="users at 1x (the embedded sample's)")
     parser.add_argument("--n-anime", type=int, default=1500, help="catalog size (the embedded sample's)")
-    parser.add_argument("--models", nargs="+", default=["gnn", "baseline"], help="models timed for one epoch")
+    parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(),
+                        help="models timed for one epoch")
     parser.add_argument("--min-ratings", type=int, default=5, help="preprocess filter")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")
     parser.add_argument("--render-only", action="store_true", help="redo results.md and the plot from results.json")
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     res = measure(sorted(args.scales), args.models, args.n_users, args.n_anime, args.min_ratings, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(res, indent=1) + "\n")
+    write_json(args.out / "results.json", finite_or_null(res), indent=1)
     (args.out / "results.md").write_text(markdown(res))
     plot(res, args.out / "scaling.png")
     print(markdown(res))

@@ -15,7 +15,6 @@ Writes ``<results>/series_ablation.json`` and ``series_ablation.md``.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from benchmarks.series_term import fit_series  # noqa: E402
 from gnn.data.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.base import RatingModel  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import evaluate_new_users, evaluate_split  # noqa: E402
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
                       "with": measure(adjusted, data, args.ranking_users, franchises)}
         print(f"{name}: test RMSE {rows[name]['without']['test']['rmse']:.4f} -> "
               f"{rows[name]['with']['test']['rmse']:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
-    (args.results / "series_ablation.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_json(args.results / "series_ablation.json", finite_or_null(rows))
     table = render(rows, args.results)
     (args.results / "series_ablation.md").write_text(table)
     print(table)

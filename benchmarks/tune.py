@@ -23,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from gnn.io import finite_or_null, write_json  # noqa: E402
 
 # name -> (model, extra `anime-gnn train` arguments). Every run uses seed 0 and otherwise the defaults.
 CONFIGS: dict[str, tuple[str, list[str]]] = {
@@ -91,8 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     for r in rows:
         print(f"{r['name']:28s} rc {r['rc']}  " + (f"val RMSE {r['val']['rmse']:.4f} (epoch {r['best_epoch']}/"
                                                     f"{r['epochs_run']})  {r['wall_s']:.0f} s" if "val" in r else ""))
-    (args.out / "tune.json").write_text(json.dumps({"device": args.device, "jobs": args.jobs, "rows": rows,
-                                                    "wall_s": round(time.perf_counter() - start, 1)}, indent=2))
+    write_json(args.out / "tune.json", finite_or_null({"device": args.device, "jobs": args.jobs, "rows": rows,
+                                                       "wall_s": round(time.perf_counter() - start, 1)}))
     write_table(rows, args.out / "tune.md", f"Tuning on {args.data_dir} (device {args.device}, {args.jobs} at a "
                                             f"time, seed 0; chosen by val RMSE)")
 

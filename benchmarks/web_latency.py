@@ -26,6 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.serve import serve_in_thread  # noqa: E402
 from tests.web import harness  # noqa: E402
 
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(args.model_dir.resolve(), args.threads.split(","), args.repeats, args.warmup, args.history_len)
     out = REPO / "benchmarks" / "results" / f"web_latency_{args.name}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out / "results.json", finite_or_null(result))
     (out / "README.md").write_text(markdown(result, args.name))
     print(markdown(result, args.name))
     print(f"wrote {out}/ in {time.perf_counter() - start:.0f}s")

@@ -119,8 +119,7 @@ def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
 def fit(spec: dict) -> dict:
     """Train, evaluate (and export) one model; everything measured in this process."""
     from gnn.data.processed import load_processed
-    from gnn.models.history import TwoTowerModel
-    from gnn.models.recommender import GNNRecommender
+    from gnn.models.registry import MODELS
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
 
@@ -152,7 +151,7 @@ def fit(spec: dict) -> dict:
         from gnn.train.cold import evaluate_cold
         out["cold"] = evaluate_cold(model, data, k=opts["k"], threshold=opts["threshold"],
                                     max_users=opts["max_users"])
-    if spec.get("export", True) and isinstance(model, (TwoTowerModel, GNNRecommender)):  # the exportable models
+    if spec.get("export", True) and MODELS[spec["model"]].kind == "neural":  # the exported models
         out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
     out["cost"]["peak_mb"] = peak_rss_mb()
     return out
@@ -240,7 +239,9 @@ def main(argv: list[str]) -> None:
     spec_path, result_path = Path(argv[0]), Path(argv[1])
     spec = json.loads(spec_path.read_text())
     result = TASKS[spec["task"]](spec)
-    result_path.write_text(json.dumps(result, indent=1))
+    from gnn.io import finite_or_null, write_json
+
+    write_json(result_path, finite_or_null(result), indent=1)  # null: not measured (e.g. no new users)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ import click
 from cli.common import echo, friendly_errors
 from cli.export import DEFAULT_OUTPUT
 from gnn.errors import InputError, UsageError
+from gnn.io import dumps_json
 
 STATUSES = ("FINISHED", "RELEASING", "NOT_YET_RELEASED")  # the input contract's airing statuses
 
@@ -169,7 +169,7 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                            filters=Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max),
                            group=not no_group, seen=seen, planned=planned)
     if as_json:
-        echo(json.dumps({"model_version": model.version, "recommendations": rows}, ensure_ascii=False, indent=2))
+        echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))
     elif not rows:
         filtered = bool(wanted) or bool(status_set) or year_min is not None or year_max is not None
         click.echo("no anime match these filters" if filtered else

@@ -26,3 +26,7 @@ class InputError(Exception):
 
 class UsageError(Exception):
     """A user mistake that is not about a file's content (bad option value, missing file)."""
+
+
+class ModelConfigError(UsageError):
+    """An unknown model name, or an unknown or refused model option (``--model``, ``--model-option``)."""

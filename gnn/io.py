@@ -69,22 +69,47 @@ def finite_or_null(obj: Any) -> Any:
     return obj
 
 
+_STRICT = {"ensure_ascii": False, "allow_nan": False}  # UTF-8 characters kept; NaN/Infinity refused
+
+
+def _non_finite_error(obj: Any, where: str) -> ValueError | None:
+    path = _non_finite(obj)
+    if path is None:
+        return None
+    return ValueError(f"{where}: {path} is not a finite number; strict JSON has no NaN/Infinity "
+                      "(write None for a value that was not measured)")
+
+
+def dumps_json(obj: Any, indent: int | None = 2, where: str = "JSON") -> str:
+    """``obj`` as strict JSON text, as :func:`write_json` writes it (for stdout or a custom layout).
+
+    A NaN or infinity raises ValueError naming ``where`` and its key path.
+    """
+    try:
+        return json.dumps(obj, indent=indent, **_STRICT)
+    except ValueError:
+        err = _non_finite_error(obj, where)
+        if err is None:
+            raise
+        raise err from None
+
+
 def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     """Strict JSON only: a NaN or infinity in ``obj`` raises ValueError naming it, and nothing is written.
 
     (Python's default would write ``NaN``/``Infinity``, which no other JSON reader accepts;
     write ``None`` where a number was not measured, e.g. with :func:`finite_or_null`.)
+    Every JSON file of gnn/, cli/ and benchmarks/ is written here or with :func:`dumps_json`.
     """
     with atomic_path(path) as tmp:  # a failure leaves no file behind (the temporary one is removed)
         with open(tmp, "w", encoding="utf-8") as f:
             try:
-                json.dump(obj, f, indent=indent, ensure_ascii=False, allow_nan=False)
+                json.dump(obj, f, indent=indent, **_STRICT)
             except ValueError:
-                where = _non_finite(obj)
-                if where is None:
+                err = _non_finite_error(obj, str(path))
+                if err is None:
                     raise
-                raise ValueError(f"{path}: {where} is not a finite number; strict JSON has no NaN/Infinity "
-                                 "(write None for a value that was not measured)") from None
+                raise err from None
             f.write("\n")
 
 

@@ -19,6 +19,15 @@ from gnn.data.schema import FORMATS, RELATION_TYPES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "catalog"
 
+
+def strict_loads(text: str) -> Any:
+    """Parse JSON as any other reader would: ``NaN``/``Infinity`` are errors (Python's json accepts them)."""
+    def reject(constant: str) -> Any:
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=reject)
+
+
 # Names used by the random catalogs. "<pad>" is a legal name too: the padding
 # entry of a vocabulary is a position (index 0), not a name.
 STUDIO_NAMES = ("Studio Kestrel", "Orbit Pictures", "Paper Lantern Works", "Blue Finch", "<pad>")

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from gnn.io import atomic_path, read_json, write_csv, write_json, write_torch
+from tests.builders import strict_loads
 
 
 def test_interrupted_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
@@ -90,3 +91,37 @@ def test_ensure_writable_dir_probes_without_creating(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     with pytest.raises(UsageError, match=r"--output-dir .*: cannot write there \(Permission denied\)"):
         ensure_writable_dir(target, "--output-dir")
+
+
+def test_dumps_json_is_the_strict_encoder():
+    from gnn.io import dumps_json
+
+    obj = {"title": "Ōkami 狼", "n": [1, 2.5, None, True]}
+    assert dumps_json(obj, indent=None) == json.dumps(obj, ensure_ascii=False)  # same text for finite data
+    assert strict_loads(dumps_json(obj)) == obj
+    with pytest.raises(ValueError, match=r"^results\.json: runs\.0\.rmse is not a finite number"):
+        dumps_json({"runs": [{"rmse": float("inf")}]}, where="results.json")
+
+
+# The only json.dumps calls in gnn/, cli/ and benchmarks/ outside gnn/io.py, none of which writes a file.
+IN_MEMORY_DUMPS = {"gnn/ingest/graphql.py": 1,   # the request body sent to the GraphQL server
+                   "benchmarks/report.py": 3,    # grids and settings quoted in Markdown cells
+                   "benchmarks/compare.py": 3}   # a deep copy and the comparison keys of --merge
+
+
+def test_every_json_file_goes_through_the_strict_writer():
+    """A new ``json.dump`` or file-writing ``json.dumps`` elsewhere could write NaN again."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    found: dict[str, int] = {}
+    for package in ("gnn", "cli", "benchmarks"):
+        for path in (root / package).rglob("*.py"):
+            rel = path.relative_to(root).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "json" \
+                        and node.attr in ("dump", "dumps") and rel != "gnn/io.py":
+                    assert node.attr == "dumps", f"{rel}:{node.lineno}: json.dump; use gnn.io.write_json"
+                    found[rel] = found.get(rel, 0) + 1
+    assert found == IN_MEMORY_DUMPS

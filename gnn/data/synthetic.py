@@ -18,7 +18,6 @@ always produces byte-identical files.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import pandas as pd
 from gnn.data._synthetic_catalog import TAG_CATEGORIES, TAG_NAMES, SyntheticCatalog, build_catalog
 from gnn.data._synthetic_names import GENRES
 from gnn.data._synthetic_users import generate_ratings
-from gnn.io import atomic_path, write_csv, write_json
+from gnn.io import atomic_path, dumps_json, write_csv, write_json
 
 # Typical (episodes choices, duration range in minutes) per format.
 _SHAPES: dict[str, tuple[tuple[int, ...], tuple[int, int]]] = {
@@ -200,7 +199,7 @@ def write_sample(out_dir: str | Path, config: SampleConfig = SampleConfig(),
     records, ratings = generate_sample(config, progress=progress)
     # One record per line: compact, yet diffs and greps stay readable.
     _write_text(out_dir / "anime_catalog.json",
-                "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")
+                "[\n" + ",\n".join(dumps_json(r, indent=None) for r in records) + "\n]\n")
     write_csv(out_dir / "ratings.csv", ratings)
     relations = Counter(rel["relationType"] for r in records for rel in r["relations"])
     summary = SampleSummary(out_dir=out_dir, n_anime=len(records), n_users=int(ratings["user_id"].nunique()),

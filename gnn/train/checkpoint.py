@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from gnn.errors import InputError
+from gnn.errors import InputError, ModelConfigError
 from gnn.io import write_torch
 from gnn.models.base import ModelContext, RatingModel
 from gnn.models.registry import build_model
@@ -69,7 +69,7 @@ def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint") -> tu
     try:
         ctx = ModelContext.from_blob(blob["context"])
         model = build_model(blob["model_name"], ctx, blob["model_config"])
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, ModelConfigError) as err:
         raise InputError(str(path), f"cannot rebuild its model ({type(err).__name__}: "
                                     f"{(str(err).splitlines() or [''])[0][:120]})") from None
     load_state(model, blob["state_dict"], path)

@@ -10,6 +10,7 @@ import torch
 from gnn.data.processed import RatingSplit
 from gnn.data.schema import RELATION_TYPES, Anime, Relation, Studio, Tag
 from gnn.data.vocab import CatalogVocab
+from gnn.errors import ModelConfigError
 from gnn.graph.builder import build_catalog_graph
 from gnn.models import registry
 from gnn.models.base import Batch, ModelContext, UserQuery
@@ -136,7 +137,7 @@ def test_configs_refuse_bad_values():
         ContentPriorConfig(reg_item=0.0)
     with pytest.raises(ValueError, match="k and max_neighbors"):
         ContentKNNConfig(k=0)
-    with pytest.raises(KeyError, match="unknown option"):
+    with pytest.raises(ModelConfigError, match="unknown option"):
         registry.make_config("content_knn", {"kk": 3})
 
 

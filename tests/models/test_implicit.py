@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from gnn.data.processed import RatingSplit
+from gnn.errors import ModelConfigError
 from gnn.models.base import UserQuery
 from gnn.models.implicit import ease_weights, gram
 from gnn.models.registry import build_model, model_class
@@ -98,5 +99,5 @@ def test_ranking_only_models_predict_no_rating(name, ctx, batch_of):
 
 
 def test_ease_rejects_a_non_positive_reg(ctx):
-    with pytest.raises(ValueError, match="ease reg must be a positive number"):
-        build_model("ease", ctx, {"reg": 0.0})
+    with pytest.raises(ModelConfigError, match="model 'ease': ease reg must be a positive number, got 0.0"):
+        build_model("ease", ctx, {"reg": 0.0})  # a user's option: one line from the CLI

@@ -161,12 +161,6 @@ def test_rebuilt_from_blob_and_state_dict_predicts_identically(name, ctx, batch_
     assert torch.equal(model(batch), rebuilt(batch))
 
 
-def test_registry_knows_both_models() -> None:
-    assert {"baseline", "gnn"} <= set(registry.model_names())
-    with pytest.raises(KeyError):
-        registry.make_config("gnn", {"no_such_option": 1})
-
-
 def test_mf_mixed_batch_matches_pure_history_and_pure_id_rows(ctx, batch_of) -> None:
     """The fold-in is solved only for history rows; mixing rows must not change any row's value."""
     model = _model("mf", ctx, dim=4).eval()

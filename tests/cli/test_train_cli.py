@@ -1,0 +1,62 @@
+"""``anime-gnn train``: a mistake in --model / --model-option is one ``error:`` line and exit 2; a bug is not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+from gnn.preprocess import PreprocessConfig, preprocess
+from tests.builders import write_tiny_inputs
+from tests.cli.test_hostile_inputs import one_error_line
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("train_cli")
+    write_tiny_inputs(root / "raw")
+    preprocess(root / "raw", root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.1))
+    return root / "processed"
+
+
+def train(processed: Path, out: Path, *args: str):
+    return CliRunner().invoke(main, ["train", "--data-dir", str(processed), "--output-dir", str(out), "--quiet",
+                                     *args])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "global_mean", "--model-option", "x=1"], "unknown option(s) for model 'global_mean': x; it has none"),
+    (["--model", "ease", "--model-option", "alpha=1", "--model-option", "reg=3"],
+     "unknown option(s) for model 'ease': alpha; it has reg"),
+    (["--model", "ease", "--model-option", "reg=-1"], "model 'ease': ease reg must be a positive number, got -1"),
+])
+def test_a_bad_model_option_is_one_line(processed, tmp_path, args, message):
+    result = train(processed, tmp_path / "o", *args)
+    assert one_error_line(result) == f"error: {message}"
+    assert not (tmp_path / "o" / "best_model.pt").exists()
+
+
+def test_an_unknown_model_is_refused_with_the_registered_choices(processed, tmp_path):
+    result = train(processed, tmp_path / "o", "--model", "gnnn")
+    assert result.exit_code == 2 and "Invalid value for '--model': 'gnnn' is not one of 'global_mean'" in result.output
+
+
+def test_the_model_option_works(processed, tmp_path):
+    result = train(processed, tmp_path / "o", "--model", "ease", "--model-option", "reg=3")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "best_model.pt").exists()
+
+
+def test_an_internal_key_error_is_a_bug_with_its_traceback(processed, tmp_path, monkeypatch):
+    """The old ``except KeyError`` around training printed any KeyError as a usage error."""
+    import gnn.train.trainer
+
+    def broken(*_args, **_kwargs):
+        return {}["metrics"]
+
+    monkeypatch.setattr(gnn.train.trainer, "train_model", broken)
+    result = train(processed, tmp_path / "o", "--model", "global_mean")
+    assert result.exit_code == 1 and isinstance(result.exception, KeyError)
+    assert "error:" not in result.stderr

@@ -130,7 +130,9 @@ def merge_results(parts: list[dict]) -> dict:
 
     The parts must have measured the same data (its fingerprint and split counts: one part may have
     preprocessed it, another read that output) with the same settings but the models; runs and
-    tuning are joined in order, and the merge is recorded.
+    tuning are joined in order, and the merge is recorded. A (model, seed) measured in several parts
+    is taken from the first part where it succeeded (a failure only where it never did), its tuning
+    from the first part that tuned it: ``--merge NEW OLD`` replaces OLD's runs of the models NEW measured.
     """
     from benchmarks.harness import summarize
 
@@ -144,12 +146,17 @@ def merge_results(parts: list[dict]) -> dict:
     for other in parts[1:]:
         if same(other) != same(first):
             raise SystemExit("--merge: the results were measured on different data or settings")
-    runs = [r for p in parts for r in p["runs"]]
-    done = {(r["model"], r["seed"]) for r in runs if "error" not in r}
-    # a fit that failed in one part and was evaluated in another (e.g. --reuse-trained) counts once
-    runs = [r for r in runs if "error" not in r or (r["model"], r["seed"]) not in done]
-    merged = {**first, "runs": runs,
-              "tuning": {m: t for p in parts for m, t in p["tuning"].items()},
+    chosen: dict[tuple, dict] = {}   # (model, seed) -> its run, in the order first seen
+    for r in (r for p in parts for r in p["runs"]):
+        key = (r["model"], r["seed"])
+        if key not in chosen or ("error" in chosen[key] and "error" not in r):
+            chosen[key] = r
+    runs = [r for p in parts for r in p["runs"] if any(r is c for c in chosen.values())]
+    tuning: dict[str, dict] = {}
+    for p in parts:
+        for m, t in p["tuning"].items():
+            tuning.setdefault(m, t)
+    merged = {**first, "runs": runs, "tuning": tuning,
               "command": " ; ".join(p["command"] for p in parts),
               "merged_from": [{"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"],
                                "models": p["settings"]["models"]} for p in parts]}

@@ -36,6 +36,14 @@ def test_a_failed_fit_evaluated_in_a_later_part_counts_once():
     assert merged["summary"]["gnn"]["accuracy.test.rmse"]["mean"] == pytest.approx(3.0)
 
 
+def test_a_model_measured_in_two_parts_is_taken_from_the_first():
+    new, old = _part(["gnn"], 5.0, "/b"), _part(["gnn", "mf"], 1.0, "/a")
+    new["tuning"]["gnn"] = {"chosen": {"epochs": 8}}
+    merged = merge_results([new, old])
+    assert [(r["model"], r["accuracy"]["test"]["rmse"]) for r in merged["runs"]] == [("gnn", 5.0), ("mf", 2.0)]
+    assert merged["summary"]["gnn"]["accuracy.test.rmse"]["n"] == 1 and merged["tuning"]["gnn"] == {"chosen": {"epochs": 8}}
+
+
 def test_merge_refuses_results_on_other_data_or_settings():
     a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
     other_data = copy.deepcopy(b)

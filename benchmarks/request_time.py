@@ -1,13 +1,7 @@
 """The older export style, kept only for the latency comparison (:mod:`benchmarks.onnx_latency`).
 
-:class:`RequestTimeScorer` takes the same ONNX inputs as :class:`gnn.export.scorer.PrecomputedScorer`::
-
-    user        int64   [1]      known user index >= 1, or 0 = new user scored from the history
-    hist_anime  int64   [1, H]   anime indices, padded with 0 (masked)
-    hist_rating float32 [1, H]   ratings on the original scale, 0 at padding
-    anime       int64   [batch]  candidate anime indices
-
-and returns ``rating`` float32 ``[batch]`` on the original scale, clamped to it.
+:class:`RequestTimeScorer` takes the ONNX inputs of :class:`gnn.export.scorer.PrecomputedScorer` (its
+module docstring lists them) and returns the same ``rating``; only where the work is done differs.
 """
 
 from __future__ import annotations

@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="results folder, e.g. benchmarks/results/<name>")
     parser.add_argument("--seeds", type=int, default=None,
                         help="seeds 0..N-1 per model (default 3 on the embedded sample, 1 elsewhere and with --quick)")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds FIRST..FIRST+N-1 instead of 0..N-1 (more seeds in another process, then --merge)")
     parser.add_argument("--quick", action="store_true", help=f"train {QUICK_TRAIN}, small grids, 1 seed")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=model_names(),
                         help="models to compare (default: the references and the neural models; the cold-item "
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     on_sample = args.data_dir.resolve() == (Path(__file__).resolve().parents[1] / "data" / "sample")
     seeds = args.seeds or (3 if on_sample and not args.quick else 1)
     cfg = BenchmarkConfig(
-        data_dir=args.data_dir, out_dir=args.out, models=tuple(args.models), seeds=tuple(range(seeds)),
+        data_dir=args.data_dir, out_dir=args.out, models=tuple(args.models), seeds=tuple(range(args.first_seed, args.first_seed + seeds)),
         grids=override_grids(QUICK_GRIDS if args.quick else GRIDS, args.grid), selection=SELECTION,
         train_config=QUICK_TRAIN if args.quick else {},
         min_ratings=args.min_ratings, ranking_users=args.ranking_users or None, cold_anime=args.cold_anime,
@@ -129,7 +131,7 @@ def merge_results(parts: list[dict]) -> dict:
     """One results dict from runs of the same benchmark split by model across processes.
 
     The parts must have measured the same data (its fingerprint and split counts: one part may have
-    preprocessed it, another read that output) with the same settings but the models; runs and
+    preprocessed it, another read that output) with the same settings but the models and seeds; runs and
     tuning are joined in order, and the merge is recorded. A (model, seed) measured in several parts
     is taken from the first part where it succeeded (a failure only where it never did), its tuning
     from the first part that tuned it: ``--merge NEW OLD`` replaces OLD's runs of the models NEW measured.
@@ -139,7 +141,7 @@ def merge_results(parts: list[dict]) -> dict:
     def same(r: dict) -> tuple:
         data = {k: r["data"].get(k) for k in ("n_users", "n_anime", "splits", "holdout_users", "rating_scale",
                                               "data_fingerprint")}
-        settings = {k: v for k, v in r["settings"].items() if k != "models"}
+        settings = {k: v for k, v in r["settings"].items() if k not in ("models", "seeds")}
         return json.dumps(data, sort_keys=True), json.dumps(settings, sort_keys=True)
 
     first = parts[0]
@@ -161,7 +163,8 @@ def merge_results(parts: list[dict]) -> dict:
               "merged_from": [{"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"],
                                "models": p["settings"]["models"]} for p in parts]}
     models = list(dict.fromkeys(m for p in parts for m in p["settings"]["models"]))
-    merged["settings"] = {**first["settings"], "models": models}
+    seeds = sorted({sd for p in parts for sd in p["settings"]["seeds"]})
+    merged["settings"] = {**first["settings"], "models": models, "seeds": seeds}
     merged["summary"] = summarize(merged["runs"])
     merged["wall_seconds"] = max(p["wall_seconds"] for p in parts)
     return merged

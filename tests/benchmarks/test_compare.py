@@ -44,6 +44,16 @@ def test_a_model_measured_in_two_parts_is_taken_from_the_first():
     assert merged["summary"]["gnn"]["accuracy.test.rmse"]["n"] == 1 and merged["tuning"]["gnn"] == {"chosen": {"epochs": 8}}
 
 
+def test_seeds_measured_in_other_parts_join_the_same_model():
+    second = _part(["gnn"], 3.0, "/b")
+    second["settings"]["seeds"] = [1]
+    second["runs"][0]["seed"] = 1
+    merged = merge_results([_part(["gnn"], 1.0, "/a"), second])
+    assert merged["settings"]["seeds"] == [0, 1]
+    s = merged["summary"]["gnn"]["accuracy.test.rmse"]
+    assert (s["mean"], s["n"]) == (pytest.approx(2.0), 2)
+
+
 def test_merge_refuses_results_on_other_data_or_settings():
     a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
     other_data = copy.deepcopy(b)

@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from gnn.data.processed import ProcessedData
 from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.processed import ProcessedData
 from gnn.train.evaluate import predict_split
 
 SHRINKS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)

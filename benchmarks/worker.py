@@ -118,8 +118,8 @@ def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
 
 def fit(spec: dict) -> dict:
     """Train, evaluate (and export) one model; everything measured in this process."""
-    from gnn.data.processed import load_processed
     from gnn.models.registry import MODELS
+    from gnn.processed import load_processed
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
 
@@ -170,7 +170,7 @@ def selection_metric(model: str, select: str | None, k: int = 10) -> tuple[str, 
 
 def tune(spec: dict) -> dict:
     """Fit each grid point (same data, same seed); selection is on a validation metric only."""
-    from gnn.data.processed import load_processed
+    from gnn.processed import load_processed
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, ranking_metrics
 
@@ -202,7 +202,7 @@ def tune(spec: dict) -> dict:
 
 def epoch(spec: dict) -> dict:
     """One training epoch (``train_config`` should say ``epochs: 1``): time, throughput, peak memory."""
-    from gnn.data.processed import load_processed
+    from gnn.processed import load_processed
 
     data = load_processed(spec["data_dir"])
     rss_start = peak_rss_mb()

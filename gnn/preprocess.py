@@ -17,7 +17,7 @@ users used for training; each anime carries how many training ratings it has.
   its animation studios (``studios``) and other companies (``producers``) by name.
 * ``mappings.json``: every id <-> index map (index 0 is padding everywhere).
 * ``graph.pt``: the graph and the padded tables as plain tensors
-  (``torch.load(path, weights_only=True)``; see :func:`gnn.data.processed.load_processed`).
+  (``torch.load(path, weights_only=True)``; see :func:`gnn.processed.load_processed`).
 * ``preprocess_report.json``: kept/dropped counts by reason for every input.
 """
 

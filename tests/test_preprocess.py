@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import load_processed
 from gnn.data.schema import RELATION_TYPES
 from gnn.errors import InputError
 from gnn.graph.config import DEFAULT_RELATION_WEIGHTS
 from gnn.graph.features import FEATURE_NAMES
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 from tests.builders import make_dataset, write_csv
 
 OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "cold_ratings.csv",

@@ -24,7 +24,7 @@ from torch_geometric.data import HeteroData
 from gnn.graph.builder import ItemTables, graph_from_dict, graph_to_dict
 
 if TYPE_CHECKING:
-    from gnn.data.processed import ProcessedData
+    from gnn.processed import ProcessedData
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class RatingEdges:
 class ModelContext:
     """What a model needs to know about the data: sizes, rating stats, the graph and tables.
 
-    Built from :class:`gnn.data.processed.ProcessedData` for training, and from a
+    Built from :class:`gnn.processed.ProcessedData` for training, and from a
     checkpoint's ``context`` blob when a model is rebuilt from a checkpoint alone.
     Vocabulary sizes include the padding row 0.
     """

@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
 from gnn.data.schema import RELATION_TYPES
 from gnn.franchise import Franchises, franchise_list, orphan_sequel_share
 from gnn.io import read_json
 from gnn.models.base import RatingModel, UserQuery
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import NEW_USER_KS, accuracy, known_histories, new_user_cases, predict_split
 from gnn.train.histories import UserHistories
 

@@ -26,8 +26,8 @@ from typing import Any, Collection
 
 import torch
 
-from gnn.data.processed import ProcessedData
 from gnn.errors import InputError, UsageError
+from gnn.processed import ProcessedData
 from gnn.train.checkpoint import load_state, read_checkpoint
 from gnn.train.config import TrainConfig
 

@@ -23,10 +23,10 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from gnn.data.processed import ProcessedData
 from gnn.io import finite_or_null, write_json
 from gnn.models.base import ModelContext, RatingModel
 from gnn.models.registry import build_model
+from gnn.processed import ProcessedData
 from gnn.train.batches import BatchSource, batch_size, batch_source
 from gnn.train.checkpoint import model_blob, model_from_blob, read_checkpoint, save_checkpoint
 from gnn.train.config import TrainConfig

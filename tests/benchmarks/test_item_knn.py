@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from gnn.data.processed import RatingSplit, load_processed
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import build_model
+from gnn.processed import RatingSplit, load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import predict_split

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit, load_processed
 from gnn.models import registry
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import ProcessedData, RatingSplit, load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.cold import cold_accuracy, cold_ranking, evaluate_cold
 from gnn.train.config import TrainConfig

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
-from gnn.graph.builder import ItemTables
 from gnn.data.schema import RELATION_TYPES
+from gnn.graph.builder import ItemTables
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import new_user_cases
 from gnn.train.metrics import (franchises_of, list_metrics, new_user_ranking, popular_mask, rank_lists,
                                ranking_metrics, series_mask, series_metrics)

@@ -17,9 +17,9 @@ import torch
 from click.testing import CliRunner
 
 from cli.main import main
-from gnn.data.processed import load_processed
 from gnn.errors import InputError, UsageError
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 from gnn.train.config import TrainConfig
 from gnn.train.trainer import train_model
 from tests.builders import write_tiny_inputs

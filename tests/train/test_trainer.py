@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from gnn.data.processed import load_processed
 from gnn.models.base import Batch
+from gnn.processed import load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import predict_split

@@ -1,7 +1,9 @@
-"""Load what ``anime-gnn preprocess`` wrote, as tensors ready for training.
+"""Load what ``anime-gnn preprocess`` (:mod:`gnn.preprocess`) wrote, as tensors ready for training.
 
 This is the only place models and trainers get data from; models themselves
-never read files.
+never read files. It reads a whole processed folder (rating splits, the catalog
+graph, the padded per-anime tables), so it sits after :mod:`gnn.data` and
+:mod:`gnn.graph`, next to the module that writes the folder.
 """
 
 from __future__ import annotations

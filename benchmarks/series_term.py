@@ -185,7 +185,7 @@ def _history_sample(data: ProcessedData, max_users: int, seed: int
     rng = np.random.default_rng(seed)
     train, val = data.train, data.val
     t_user, v_user = train.user.numpy(), val.user.numpy()
-    n_train = np.bincount(t_user, minlength=data.config["n_users"])
+    n_train = np.bincount(t_user, minlength=data.stats["n_users"])
     candidates = np.intersect1d(np.unique(v_user[v_user > 0]), np.flatnonzero(n_train > 0))
     users = np.sort(rng.choice(candidates, size=min(max_users, len(candidates)), replace=False))
     L = max(HISTORY_KS)

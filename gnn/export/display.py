@@ -31,30 +31,32 @@ import pandas as pd
 from gnn.data.history_key import keep_key
 from gnn.errors import InputError
 from gnn.io import atomic_path, read_json_input, write_json
+from gnn.processed import DATA_STATS, refuse_old_format
 
 
 def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> tuple[list, dict, dict]:
-    """``(anime_metadata, mappings, model_config)`` of the preprocess output the model was trained on."""
-    needed = ("anime_metadata.json", "mappings.json", "model_config.json")
+    """``(anime_metadata, mappings, data_stats)`` of the preprocess output the model was trained on."""
+    refuse_old_format(data_dir)
+    needed = ("anime_metadata.json", "mappings.json", DATA_STATS)
     missing = [name for name in needed if not (data_dir / name).exists()]
     if missing:
         raise InputError(str(data_dir), f"missing {', '.join(missing)}: the export needs the preprocess "
                          "output the model was trained on (pass --data-dir)")
-    meta, mappings, config = (read_json_input(data_dir / name) for name in needed)
+    meta, mappings, stats = (read_json_input(data_dir / name) for name in needed)
     shapes = {"anime_metadata.json": isinstance(meta, list) and all(isinstance(m, dict) for m in meta),
               "mappings.json": isinstance(mappings, dict) and all(
                   isinstance(mappings.get(k), dict) and "index_to_id" in mappings[k] for k in ("anime", "studio")),
-              "model_config.json": isinstance(config, dict)}
+              DATA_STATS: isinstance(stats, dict)}
     for name, ok in shapes.items():
         if not ok:
             raise InputError(str(data_dir / name), "not the shape preprocess writes (re-run preprocess)")
     if len(meta) + 1 != n_anime:
         raise InputError(str(data_dir), f"holds {len(meta)} anime but the model has {n_anime - 1}: "
                          "not the data this model was trained on")
-    if fingerprint and config.get("data_fingerprint") not in (None, fingerprint):
-        raise InputError(str(data_dir), f"data fingerprint {config.get('data_fingerprint')} differs from the "
+    if fingerprint and stats.get("data_fingerprint") not in (None, fingerprint):
+        raise InputError(str(data_dir), f"data fingerprint {stats.get('data_fingerprint')} differs from the "
                          f"model's {fingerprint}: not the data this model was trained on")
-    return meta, mappings, config
+    return meta, mappings, stats
 
 
 def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | None]:

@@ -215,7 +215,7 @@ def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict,
                       keep_versions: int, parity_seed: int, say: Callable[[str], None]
                       ) -> tuple[str, str | None, ParityReport, str, bool]:
     """The baseline's export (:class:`PrecomputedScorer`): ``(version, previous, parity, exporter, user table kept)``."""
-    anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
+    anime_meta, mappings, data_stats = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
     table_dtype = torch.float16 if fp16_tables else torch.float32
     tables, keep_users = _two_tower_tables(model, table_dtype, user_table, say)
     scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
@@ -237,7 +237,7 @@ def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict,
             **_two_tower_contract(ctx, tables, max_history, fp16_tables, keep_users),
             "item_embeddings": embeddings_section(tuple(emb.shape), "item_head", kept_variance),
             "user_ratings": None if ratings is None else user_ratings_section(ctx.n_users, int(ratings[1].shape[0])),
-            "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
+            "training": training_section(model_meta, data_stats, model.name, asdict(model.config)),
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })

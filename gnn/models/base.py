@@ -138,7 +138,7 @@ class ModelContext:
 
     @classmethod
     def from_processed(cls, data: "ProcessedData") -> "ModelContext":
-        c = data.config
+        c = data.stats
         t = data.train
         z = (t.rating - c["rating_mean"]) / c["rating_std"]
         return cls(n_users=c["n_users"], n_anime=c["n_anime"], n_genres=c["n_genres"], n_tags=c["n_tags"],

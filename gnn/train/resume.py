@@ -55,7 +55,7 @@ def _option(name: str) -> str:
 
 
 def _same_data(state: dict, data: ProcessedData, path: Path) -> None:
-    stored, current = state.get("data_fingerprint"), data.config.get("data_fingerprint")
+    stored, current = state.get("data_fingerprint"), data.stats.get("data_fingerprint")
     if stored and current:
         if stored != current:
             raise InputError(str(path), f"made on other data (fingerprint {stored}; {data.data_dir} has "

@@ -247,7 +247,7 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
         run.bad_epochs += 1
     stop = run.bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
     if rank == 0:
-        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.config.get("data_fingerprint"))
+        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.stats.get("data_fingerprint"))
         if improved:
             save_checkpoint(output_dir / "best_model.pt", blob)
         save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
@@ -275,7 +275,7 @@ def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, dat
         "train_config": cfg.to_dict(), "model_config": asdict(model.config),  # type: ignore[attr-defined]
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "train_seconds": round(result.train_seconds, 2), "ratings_per_second": round(result.ratings_per_second),
-        "data_dir": str(data.data_dir), "data_fingerprint": data.config.get("data_fingerprint"),
-        "dataset": data.config.get("dataset", {}),
-        "rating_scale": data.config["rating_scale"], "rating_mean": data.config["rating_mean"],
-        "rating_std": data.config["rating_std"], "best_model": "best_model.pt"})
+        "data_dir": str(data.data_dir), "data_fingerprint": data.stats.get("data_fingerprint"),
+        "dataset": data.stats.get("dataset", {}),
+        "rating_scale": data.stats["rating_scale"], "rating_mean": data.stats["rating_mean"],
+        "rating_std": data.stats["rating_std"], "best_model": "best_model.pt"})

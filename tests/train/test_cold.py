@@ -34,8 +34,8 @@ def split(rows) -> RatingSplit:
 
 
 def data(ctx: ModelContext, cold=COLD) -> ProcessedData:
-    config = {"n_users": ctx.n_users, "n_anime": ctx.n_anime}
-    return ProcessedData(config=config, graph=ctx.graph, tables=ctx.tables, train=split(TRAIN), val=split([]),
+    stats = {"n_users": ctx.n_users, "n_anime": ctx.n_anime}
+    return ProcessedData(stats=stats, graph=ctx.graph, tables=ctx.tables, train=split(TRAIN), val=split([]),
                          test=split([]), holdout=pd.DataFrame(), data_dir=Path("tiny"),
                          cold=None if cold is None else split(cold))
 

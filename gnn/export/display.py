@@ -6,10 +6,8 @@
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
   "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``;
   ``studios`` are the animation studios only, ``producers`` every other company
-  credited (a preprocess output from before the split lists every company under
-  ``studios`` and none under ``producers``: rerun preprocess); ``idMal`` /
-  ``idAnilist`` are the catalog's MyAnimeList / AniList ids (null if unknown,
-  or if the preprocess output predates them), used to read people's list exports. A relation ``[j, "PREQUEL"]``
+  credited; ``idMal`` / ``idAnilist`` are the catalog's MyAnimeList / AniList ids
+  (null if unknown), used to read people's list exports. A relation ``[j, "PREQUEL"]``
   on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
   sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown).
 * ``model_mappings.json``: ``{"padding_index": 0, "anime": {"index_to_id",
@@ -59,20 +57,16 @@ def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> 
     return meta, mappings, stats
 
 
-def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | None]:
-    companies = mappings["studio"]["index_to_id"]
+def anime_display(meta: list[dict]) -> list[dict[str, Any] | None]:
+    """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers)."""
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
-        if "studios" in m:
-            studios, producers = list(m["studios"]), list(m.get("producers", []))
-        else:  # written before animation studios and producers were told apart
-            studios, producers = [companies[i] for i in m.get("studio_indices", [])], []
         out.append({
             "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
             "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
             "status": m.get("status"),
-            "genres": m.get("genres", []), "studios": studios, "producers": producers,
+            "genres": m.get("genres", []), "studios": list(m["studios"]), "producers": list(m["producers"]),
             "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
                                                   m.get("relationship_types", []))],
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
@@ -111,5 +105,5 @@ def write_binary(path: Path, *arrays: np.ndarray) -> None:
 
 
 def write_display_files(folder: Path, meta: list[dict], mappings: dict, with_users: bool) -> None:
-    write_json(folder / "anime_display.json", anime_display(meta, mappings), indent=None)
+    write_json(folder / "anime_display.json", anime_display(meta), indent=None)
     write_json(folder / "model_mappings.json", export_mappings(mappings, with_users), indent=None)

@@ -32,7 +32,7 @@ from gnn.train.checkpoint import load_state, read_checkpoint
 from gnn.train.config import TrainConfig
 
 # What a training checkpoint holds beyond the model (a best_model.pt lacks these).
-_STATE_KEYS = ("train_config", "optimizer", "scheduler", "epoch", "history", "best_rmse", "best_epoch",
+_STATE_KEYS = ("train_config", "optimizer", "scheduler", "epoch", "epoch_log", "best_rmse", "best_epoch",
                "bad_epochs", "seen_ratings", "rng_torch", "rng_shuffle")
 # Where to run may change between the interrupted run and the resumed one.
 _FREE = {"device"}
@@ -97,6 +97,9 @@ def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConf
         raise UsageError(f"--resume: no checkpoint to resume from ({path} does not exist); "
                          "run without --resume to start training from scratch")
     state = read_checkpoint(path)
+    if "history" in state and "epoch_log" not in state:  # the key's name before the rename
+        raise InputError(str(path), "written by an older anime-gnn (its epoch records are under 'history', now "
+                                    "'epoch_log'); train without --resume to start over")
     missing = [k for k in _STATE_KEYS if k not in state]
     if missing:
         raise InputError(str(path), f"not a training checkpoint to resume (lacks {', '.join(missing)})")

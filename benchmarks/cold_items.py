@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gnn.data.processed import load_processed  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
+from gnn.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import evaluate_cold  # noqa: E402
 

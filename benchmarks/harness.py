@@ -37,6 +37,8 @@ from typing import Any, Callable
 from gnn.io import finite_or_null, write_json  # torch-free, as is the model table
 from gnn.models.registry import model_names  # the model table only: no torch in this process
 
+DATA_STATS = "data_stats.json"  # gnn.processed.DATA_STATS (not imported: that module loads torch)
+
 REPO = Path(__file__).resolve().parents[1]
 NEURAL = model_names("neural")
 DEFAULT_MODELS = model_names("reference") + NEURAL  # the cold-item references run in benchmarks/cold_items.py
@@ -134,10 +136,13 @@ def run_child(spec: dict[str, Any], work_dir: Path, label: str) -> dict[str, Any
 def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
     """The processed folder to benchmark on: ``data_dir`` itself, or ``out_dir/processed`` preprocessed from it."""
     data_dir = cfg.data_dir.resolve()
-    if (data_dir / "model_config.json").exists():
+    if (data_dir / DATA_STATS).exists():
         return data_dir, {"preprocessed": False}
+    if (data_dir / "model_config.json").exists():  # gnn.processed refuses it too (torch-free here)
+        raise FileNotFoundError(f"{data_dir}: a processed folder written by an older anime-gnn (model_config.json, "
+                                f"now {DATA_STATS}); preprocess it again, or pass its input folder")
     if not (data_dir / "anime_catalog.json").exists():
-        raise FileNotFoundError(f"{data_dir}: neither a processed folder (model_config.json) nor an input "
+        raise FileNotFoundError(f"{data_dir}: neither a processed folder ({DATA_STATS}) nor an input "
                                 "folder (anime_catalog.json + ratings.csv)")
     if cfg.strip:
         data_dir = strip_catalog(data_dir, (cfg.out_dir / "input_stripped").resolve(), cfg.strip)
@@ -174,13 +179,13 @@ def strip_catalog(input_dir: Path, out: Path, fields: tuple[str, ...]) -> Path:
 
 
 def data_summary(processed: Path) -> dict[str, Any]:
-    config = json.loads((processed / "model_config.json").read_text())
+    stats = json.loads((processed / DATA_STATS).read_text())
     report_path = processed / "preprocess_report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    return {"n_users": config["n_users"] - 1, "n_anime": config["n_anime"] - 1,
+    return {"n_users": stats["n_users"] - 1, "n_anime": stats["n_anime"] - 1,
             "splits": report.get("splits"), "holdout_users": report.get("users", {}).get("holdout_users"),
-            "min_ratings": config.get("min_ratings"), "rating_scale": config["rating_scale"],
-            "data_fingerprint": config.get("data_fingerprint")}
+            "min_ratings": stats.get("min_ratings"), "rating_scale": stats["rating_scale"],
+            "data_fingerprint": stats.get("data_fingerprint")}
 
 
 def numeric_leaves(d: Any, prefix: str = "") -> dict[str, float]:

@@ -11,7 +11,7 @@ import copy
 import torch
 from torch import nn
 
-from gnn.models.history import TwoTowerModel
+from gnn.models.concat_head import ConcatHeadModel
 
 
 class RequestTimeScorer(nn.Module):
@@ -23,7 +23,7 @@ class RequestTimeScorer(nn.Module):
     The history vector is computed once from the whole history (no leave-one-out).
     """
 
-    def __init__(self, model: TwoTowerModel) -> None:
+    def __init__(self, model: ConcatHeadModel) -> None:
         super().__init__()
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         with torch.no_grad():

@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from benchmarks.series_term import fit_series  # noqa: E402
-from gnn.data.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.base import RatingModel  # noqa: E402
+from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import evaluate_new_users, evaluate_split  # noqa: E402
 from gnn.train.metrics import franchises_of, ranking_metrics, series_metrics  # noqa: E402

@@ -40,8 +40,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from gnn.data.processed import ProcessedData
 from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.processed import ProcessedData
 from gnn.train.evaluate import predict_split
 
 SHRINKS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -185,7 +185,7 @@ def _history_sample(data: ProcessedData, max_users: int, seed: int
     rng = np.random.default_rng(seed)
     train, val = data.train, data.val
     t_user, v_user = train.user.numpy(), val.user.numpy()
-    n_train = np.bincount(t_user, minlength=data.config["n_users"])
+    n_train = np.bincount(t_user, minlength=data.stats["n_users"])
     candidates = np.intersect1d(np.unique(v_user[v_user > 0]), np.flatnonzero(n_train > 0))
     users = np.sort(rng.choice(candidates, size=min(max_users, len(candidates)), replace=False))
     L = max(HISTORY_KS)

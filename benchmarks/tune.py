@@ -57,9 +57,9 @@ def run_one(name: str, data_dir: Path, out: Path, device: str, threads: int) -> 
     meta_path = run_dir / "model_metadata.json"
     if rc == 0 and meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        hist = json.loads((run_dir / "training_history.json").read_text())
-        row.update(best_epoch=meta["best_epoch"], epochs_run=len(hist), val=meta["metrics"]["val"],
-                   test=meta["metrics"]["test"], val_rmse_per_epoch=[round(h["val_rmse"], 4) for h in hist],
+        epoch_log = json.loads((run_dir / "training_history.json").read_text())
+        row.update(best_epoch=meta["best_epoch"], epochs_run=len(epoch_log), val=meta["metrics"]["val"],
+                   test=meta["metrics"]["test"], val_rmse_per_epoch=[round(h["val_rmse"], 4) for h in epoch_log],
                    train_seconds=meta["train_seconds"])
     return row
 

@@ -76,8 +76,8 @@ def _finished(spec: dict, out_dir: Path) -> tuple[Any, dict] | None:
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import TrainResult
 
-    meta_path, history_path = out_dir / "model_metadata.json", out_dir / "training_history.json"
-    if not (spec.get("reuse") and meta_path.exists() and history_path.exists()):
+    meta_path, epochs_path = out_dir / "model_metadata.json", out_dir / "training_history.json"
+    if not (spec.get("reuse") and meta_path.exists() and epochs_path.exists()):
         return None
     meta = json.loads(meta_path.read_text())
     cfg = TrainConfig.from_dict({**train_defaults(spec["model"]), **spec["train_config"]})
@@ -87,14 +87,14 @@ def _finished(spec: dict, out_dir: Path) -> tuple[Any, dict] | None:
             or Path(meta["data_dir"]).resolve() != Path(spec["data_dir"]).resolve():
         return None
     result = TrainResult(output_dir=out_dir, best_epoch=meta["best_epoch"], metrics=meta["metrics"],
-                         history=json.loads(history_path.read_text()), train_seconds=meta["train_seconds"],
+                         epoch_log=json.loads(epochs_path.read_text()), train_seconds=meta["train_seconds"],
                          ratings_per_second=meta["ratings_per_second"])
     return result, {"train_config": cfg.to_dict(), "reused": True}
 
 
 def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
-    epochs = len(result.history)
-    closed_form = result.history and result.history[0]["train_loss"] is None
+    epochs = len(result.epoch_log)
+    closed_form = result.epoch_log and result.epoch_log[0]["train_loss"] is None
     rate = n_train / result.train_seconds if closed_form and result.train_seconds else result.ratings_per_second
     return {"train_seconds": round(result.train_seconds, 3), "epochs_run": epochs, "best_epoch": result.best_epoch,
             "seconds_per_epoch": round(result.train_seconds / max(epochs, 1), 3), "ratings_per_second": round(rate),
@@ -118,8 +118,8 @@ def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
 
 def fit(spec: dict) -> dict:
     """Train, evaluate (and export) one model; everything measured in this process."""
-    from gnn.data.processed import load_processed
     from gnn.models.registry import MODELS
+    from gnn.processed import load_processed
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics, series_metrics
 
@@ -170,7 +170,7 @@ def selection_metric(model: str, select: str | None, k: int = 10) -> tuple[str, 
 
 def tune(spec: dict) -> dict:
     """Fit each grid point (same data, same seed); selection is on a validation metric only."""
-    from gnn.data.processed import load_processed
+    from gnn.processed import load_processed
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, ranking_metrics
 
@@ -202,7 +202,7 @@ def tune(spec: dict) -> dict:
 
 def epoch(spec: dict) -> dict:
     """One training epoch (``train_config`` should say ``epochs: 1``): time, throughput, peak memory."""
-    from gnn.data.processed import load_processed
+    from gnn.processed import load_processed
 
     data = load_processed(spec["data_dir"])
     rss_start = peak_rss_mb()

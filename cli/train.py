@@ -61,7 +61,7 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
           weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
           seed: int, device: str, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
     """Train a rating model; writes best_model.pt, training_history.json and a training-curve PNG."""
-    from gnn.data.processed import load_processed
+    from gnn.processed import load_processed
     from gnn.train.trainer import train_model
 
     overrides = {}

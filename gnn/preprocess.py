@@ -11,13 +11,14 @@ Outputs (all written atomically into ``output_dir``):
 The whole catalog is the graph: every catalog anime is a node (and can be scored),
 whether or not anyone rated it. ``--min-ratings`` filters only the ratings and
 users used for training; each anime carries how many training ratings it has.
-* ``model_config.json``: vocabulary sizes, padding lengths, relation-type
-  weights, graph config, rating scale and normalization stats (train only).
+* ``data_stats.json``: statistics of the data, not settings of a model: vocabulary sizes,
+  padding lengths, relation-type weights, graph config, rating scale and normalization
+  stats (train only), data fingerprint and provenance.
 * ``anime_metadata.json``: one entry per anime index with its padded-list content,
   its animation studios (``studios``) and other companies (``producers``) by name.
 * ``mappings.json``: every id <-> index map (index 0 is padding everywhere).
 * ``graph.pt``: the graph and the padded tables as plain tensors
-  (``torch.load(path, weights_only=True)``; see :func:`gnn.data.processed.load_processed`).
+  (``torch.load(path, weights_only=True)``; see :func:`gnn.processed.load_processed`).
 * ``preprocess_report.json``: kept/dropped counts by reason for every input.
 """
 
@@ -43,8 +44,9 @@ from gnn.graph.builder import build_catalog_graph, company_roles, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
 from gnn.io import read_json_input, write_csv, write_json, write_torch
+from gnn.processed import DATA_STATS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the statistics file is data_stats.json (format 1 called it model_config.json)
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,9 @@ def _assign_splits(r: _Ratings, vocab: CatalogVocab, config: PreprocessConfig) -
     return users
 
 
-def _model_config(graph, vocab: CatalogVocab, users: Vocab, train: pd.DataFrame, config: PreprocessConfig,
-                  fingerprint: str, dataset: dict) -> dict:
-    """``model_config.json``: sizes, padding lengths, graph config, rating scale and statistics."""
+def _data_stats(graph, vocab: CatalogVocab, users: Vocab, train: pd.DataFrame, config: PreprocessConfig,
+                fingerprint: str, dataset: dict) -> dict:
+    """``data_stats.json``: sizes, padding lengths, graph config, rating scale and statistics."""
     t = graph.tables
     return {
         "format_version": FORMAT_VERSION,
@@ -239,8 +241,7 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
         write_csv(output_dir / f"{name}_ratings.csv", part)
     dataset = read_json_input(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {}
     fingerprint = _fingerprint([input_dir / "anime_catalog.json", ratings_path], config)
-    write_json(output_dir / "model_config.json",
-               _model_config(graph, vocab, users, train, config, fingerprint, dataset))
+    write_json(output_dir / DATA_STATS, _data_stats(graph, vocab, users, train, config, fingerprint, dataset))
     write_json(output_dir / "anime_metadata.json", _anime_metadata(graph, vocab, anime, train_count), indent=None)
     write_json(output_dir / "mappings.json", {
         "padding_index": 0, "anime": _vocab_json(vocab.anime), "user": _vocab_json(users),

@@ -11,16 +11,16 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import load_processed
 from gnn.data.schema import RELATION_TYPES
 from gnn.errors import InputError
 from gnn.graph.config import DEFAULT_RELATION_WEIGHTS
 from gnn.graph.features import FEATURE_NAMES
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 from tests.builders import make_dataset, write_csv
 
 OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "cold_ratings.csv",
-           "model_config.json", "anime_metadata.json", "mappings.json", "graph.pt", "preprocess_report.json")
+           "data_stats.json", "anime_metadata.json", "mappings.json", "graph.pt", "preprocess_report.json")
 SPLIT_FILES = ("train", "val", "test", "holdout")
 
 
@@ -82,7 +82,7 @@ def test_all_outputs_written_and_report_counts(fixture_run):
 def test_graph_pt_loads_with_weights_only(fixture_run):
     _, out = fixture_run
     blob = torch.load(out / "graph.pt", weights_only=True)
-    assert blob["format_version"] == 1
+    assert blob["format_version"] == 2
     assert set(blob["tables"]) == {"genre_idx", "tag_idx", "tag_w", "studio_idx", "studio_w",
                                    "rel_idx", "rel_w", "rel_type"}
     data = load_processed(out)
@@ -96,15 +96,30 @@ def test_graph_pt_loads_with_weights_only(fixture_run):
     assert int(data.train.anime.min()) >= 1 and int(data.train.user.min()) >= 1
 
 
+def test_a_folder_of_the_older_preprocess_is_refused_in_one_line(fixture_run, tmp_path):
+    """Format 1 called data_stats.json model_config.json: such a folder is made again, not read."""
+    _, out = fixture_run
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    (old / "data_stats.json").rename(old / "model_config.json")
+    with pytest.raises(InputError) as err:
+        load_processed(old)
+    assert str(err.value) == (f"{old}: written by an older anime-gnn (model_config.json, now data_stats.json); "
+                              "rerun `anime-gnn preprocess` to make it again")
+    with pytest.raises(InputError) as err:
+        load_processed(tmp_path / "nothing")
+    assert str(err.value) == f"{tmp_path / 'nothing'}: no data_stats.json here; run `anime-gnn preprocess` first"
+
+
 def test_mappings_are_invertible_and_padded(fixture_run):
     _, out = fixture_run
-    mappings, config = load(out, "mappings.json"), load(out, "model_config.json")
+    mappings, stats = load(out, "mappings.json"), load(out, "data_stats.json")
     assert mappings["padding_index"] == 0 and mappings["relation_type"] == list(RELATION_TYPES)
     sizes = {"anime": "n_anime", "user": "n_users", "studio": "n_studios", "tag": "n_tags", "genre": "n_genres"}
     for kind, size in sizes.items():
         m = mappings[kind]
         assert m["index_to_id"][0] is None
-        assert len(m["index_to_id"]) == config[size] == len(m["id_to_index"]) + 1
+        assert len(m["index_to_id"]) == stats[size] == len(m["id_to_index"]) + 1
         for i, key in enumerate(m["index_to_id"][1:], start=1):
             assert m["id_to_index"][str(key)] == i
         assert 0 not in m["id_to_index"].values()
@@ -170,20 +185,20 @@ def test_anime_metadata(fixture_run):
     assert meta[5]["popularity_score"] == 0.0                           # unknown -> the mean
 
 
-def test_model_config(fixture_run):
+def test_data_stats(fixture_run):
     _, out = fixture_run
-    config, train = load(out, "model_config.json"), splits(out)["train"]
-    assert (config["n_anime"], config["n_users"], config["n_studios"], config["n_tags"], config["n_genres"]) == (
+    stats, train = load(out, "data_stats.json"), splits(out)["train"]
+    assert (stats["n_anime"], stats["n_users"], stats["n_studios"], stats["n_tags"], stats["n_genres"]) == (
         8, 6, 4, 6, 6)
-    assert config["padding_index"] == 0 and config["relation_types"] == list(RELATION_TYPES)
-    assert config["n_relation_types"] == len(RELATION_TYPES)
-    assert config["relation_type_weights"] == DEFAULT_RELATION_WEIGHTS
-    assert config["anime_feature_names"] == list(FEATURE_NAMES)
-    assert (config["max_relations"], config["max_studios"], config["max_tags"], config["max_genres"]) == (4, 2, 3, 2)
-    assert config["rating_mean"] == pytest.approx(train["rating"].mean())
-    assert config["rating_std"] == pytest.approx(train["rating"].std(ddof=0))
-    assert config["rating_scale"] == {"low": 1.0, "high": 10.0}
-    assert len(config["data_fingerprint"]) == 16
+    assert stats["padding_index"] == 0 and stats["relation_types"] == list(RELATION_TYPES)
+    assert stats["n_relation_types"] == len(RELATION_TYPES)
+    assert stats["relation_type_weights"] == DEFAULT_RELATION_WEIGHTS
+    assert stats["anime_feature_names"] == list(FEATURE_NAMES)
+    assert (stats["max_relations"], stats["max_studios"], stats["max_tags"], stats["max_genres"]) == (4, 2, 3, 2)
+    assert stats["rating_mean"] == pytest.approx(train["rating"].mean())
+    assert stats["rating_std"] == pytest.approx(train["rating"].std(ddof=0))
+    assert stats["rating_scale"] == {"low": 1.0, "high": 10.0}
+    assert len(stats["data_fingerprint"]) == 16
 
 
 # ------------------------------------------------------------------ input shapes
@@ -197,7 +212,7 @@ def test_older_shapes_give_the_same_outputs(input_dir, anilist_input_dir, tmp_pa
     m_new, m_old = load(new, "anime_metadata.json"), load(old, "anime_metadata.json")
     assert [m.pop("id_anilist") for m in m_old] == [m["anime_id"] for m in m_old]
     assert [{k: v for k, v in m.items() if k != "id_anilist"} for m in m_new] == m_old
-    c_new, c_old = load(new, "model_config.json"), load(old, "model_config.json")
+    c_new, c_old = load(new, "data_stats.json"), load(old, "data_stats.json")
     assert c_new.pop("data_fingerprint") != c_old.pop("data_fingerprint")   # the files differ
     assert c_new == c_old
     assert {k: v for k, v in r_new.report.items() if k != "inputs"} == \
@@ -311,8 +326,8 @@ def test_same_seed_same_bytes_other_seed_other_split(input_dir, tmp_path):
         assert (tmp_path / "a" / f"{name}_ratings.csv").read_bytes() == \
             (tmp_path / "c" / f"{name}_ratings.csv").read_bytes(), name
     run(input_dir, tmp_path / "d", seed=4)
-    assert load(tmp_path / "a", "model_config.json")["data_fingerprint"] != \
-        load(tmp_path / "d", "model_config.json")["data_fingerprint"]
+    assert load(tmp_path / "a", "data_stats.json")["data_fingerprint"] != \
+        load(tmp_path / "d", "data_stats.json")["data_fingerprint"]
     assert any((tmp_path / "a" / f"{n}_ratings.csv").read_bytes() != (tmp_path / "d" / f"{n}_ratings.csv").read_bytes()
                for n in ("train", "val", "test"))
 
@@ -369,13 +384,13 @@ def test_outputs_are_readable_like_plain_files(fixture_run):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
-def test_dataset_provenance_is_carried_into_model_config(input_dir, tmp_path):
+def test_dataset_provenance_is_carried_into_data_stats(input_dir, tmp_path):
     src = tmp_path / "in"
     shutil.copytree(input_dir, src)
-    assert load(run(src, tmp_path / "plain").output_dir, "model_config.json")["dataset"] == {}
+    assert load(run(src, tmp_path / "plain").output_dir, "data_stats.json")["dataset"] == {}
     (src / "dataset.json").write_text(json.dumps({"name": "toy", "synthetic": True}))
-    config = load(run(src, tmp_path / "flagged").output_dir, "model_config.json")
-    assert config["dataset"] == {"name": "toy", "synthetic": True}
+    stats = load(run(src, tmp_path / "flagged").output_dir, "data_stats.json")
+    assert stats["dataset"] == {"name": "toy", "synthetic": True}
 
 
 def test_cold_anime_are_held_out_entirely(input_dir, tmp_path):

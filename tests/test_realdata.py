@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from gnn.data.catalog import read_catalog
-from gnn.data.processed import load_processed
 from gnn.data.ratings import read_ratings
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 
 MAL_DIR = Path(__file__).resolve().parents[1].parent / "shared/data/mal"
 

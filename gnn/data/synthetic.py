@@ -205,7 +205,7 @@ def write_sample(out_dir: str | Path, config: SampleConfig = SampleConfig(),
     summary = SampleSummary(out_dir=out_dir, n_anime=len(records), n_users=int(ratings["user_id"].nunique()),
                             n_ratings=len(ratings), relations=dict(relations), config=config)
     _write_text(out_dir / "README.md", _readme(summary))
-    # Machine-readable provenance: preprocess carries it into model_config.json, and from there
+    # Machine-readable provenance: preprocess carries it into data_stats.json, and from there
     # the trained model, the export metadata and the web page can say the data is synthetic.
     write_json(out_dir / "dataset.json", {"name": "anime-gnn synthetic sample", "synthetic": True,
                                           "generator": "anime-gnn generate-sample", "seed": config.seed})

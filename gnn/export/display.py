@@ -6,10 +6,8 @@
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
   "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``;
   ``studios`` are the animation studios only, ``producers`` every other company
-  credited (a preprocess output from before the split lists every company under
-  ``studios`` and none under ``producers``: rerun preprocess); ``idMal`` /
-  ``idAnilist`` are the catalog's MyAnimeList / AniList ids (null if unknown,
-  or if the preprocess output predates them), used to read people's list exports. A relation ``[j, "PREQUEL"]``
+  credited; ``idMal`` / ``idAnilist`` are the catalog's MyAnimeList / AniList ids
+  (null if unknown), used to read people's list exports. A relation ``[j, "PREQUEL"]``
   on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
   sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown).
 * ``model_mappings.json``: ``{"padding_index": 0, "anime": {"index_to_id",
@@ -31,46 +29,44 @@ import pandas as pd
 from gnn.data.history_key import keep_key
 from gnn.errors import InputError
 from gnn.io import atomic_path, read_json_input, write_json
+from gnn.processed import DATA_STATS, refuse_old_format
 
 
 def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> tuple[list, dict, dict]:
-    """``(anime_metadata, mappings, model_config)`` of the preprocess output the model was trained on."""
-    needed = ("anime_metadata.json", "mappings.json", "model_config.json")
+    """``(anime_metadata, mappings, data_stats)`` of the preprocess output the model was trained on."""
+    refuse_old_format(data_dir)
+    needed = ("anime_metadata.json", "mappings.json", DATA_STATS)
     missing = [name for name in needed if not (data_dir / name).exists()]
     if missing:
         raise InputError(str(data_dir), f"missing {', '.join(missing)}: the export needs the preprocess "
                          "output the model was trained on (pass --data-dir)")
-    meta, mappings, config = (read_json_input(data_dir / name) for name in needed)
+    meta, mappings, stats = (read_json_input(data_dir / name) for name in needed)
     shapes = {"anime_metadata.json": isinstance(meta, list) and all(isinstance(m, dict) for m in meta),
               "mappings.json": isinstance(mappings, dict) and all(
                   isinstance(mappings.get(k), dict) and "index_to_id" in mappings[k] for k in ("anime", "studio")),
-              "model_config.json": isinstance(config, dict)}
+              DATA_STATS: isinstance(stats, dict)}
     for name, ok in shapes.items():
         if not ok:
             raise InputError(str(data_dir / name), "not the shape preprocess writes (re-run preprocess)")
     if len(meta) + 1 != n_anime:
         raise InputError(str(data_dir), f"holds {len(meta)} anime but the model has {n_anime - 1}: "
                          "not the data this model was trained on")
-    if fingerprint and config.get("data_fingerprint") not in (None, fingerprint):
-        raise InputError(str(data_dir), f"data fingerprint {config.get('data_fingerprint')} differs from the "
+    if fingerprint and stats.get("data_fingerprint") not in (None, fingerprint):
+        raise InputError(str(data_dir), f"data fingerprint {stats.get('data_fingerprint')} differs from the "
                          f"model's {fingerprint}: not the data this model was trained on")
-    return meta, mappings, config
+    return meta, mappings, stats
 
 
-def anime_display(meta: list[dict], mappings: dict) -> list[dict[str, Any] | None]:
-    companies = mappings["studio"]["index_to_id"]
+def anime_display(meta: list[dict]) -> list[dict[str, Any] | None]:
+    """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers)."""
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
-        if "studios" in m:
-            studios, producers = list(m["studios"]), list(m.get("producers", []))
-        else:  # written before animation studios and producers were told apart
-            studios, producers = [companies[i] for i in m.get("studio_indices", [])], []
         out.append({
             "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
             "cover": m.get("cover_image"), "year": m.get("year"), "format": m.get("format"),
             "status": m.get("status"),
-            "genres": m.get("genres", []), "studios": studios, "producers": producers,
+            "genres": m.get("genres", []), "studios": list(m["studios"]), "producers": list(m["producers"]),
             "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
                                                   m.get("relationship_types", []))],
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
@@ -109,5 +105,5 @@ def write_binary(path: Path, *arrays: np.ndarray) -> None:
 
 
 def write_display_files(folder: Path, meta: list[dict], mappings: dict, with_users: bool) -> None:
-    write_json(folder / "anime_display.json", anime_display(meta, mappings), indent=None)
+    write_json(folder / "anime_display.json", anime_display(meta), indent=None)
     write_json(folder / "model_mappings.json", export_mappings(mappings, with_users), indent=None)

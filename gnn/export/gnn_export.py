@@ -64,7 +64,7 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
                exporter: str, embedding_dim: int, keep_versions: int, parity_seed: int,
                write_onnx: Callable, say: Callable[[str], None]) -> tuple[str, str | None, GNNParityReport, str]:
     """Build, check and deploy; returns ``(version, previous version, parity, exporter used)``."""
-    anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
+    anime_meta, mappings, data_stats = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
     with single_thread(), torch.no_grad():
         model.eval()
         h = model.item_state()
@@ -96,7 +96,7 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
             "user_ratings": None if ratings is None else user_ratings_section(
                 ctx.n_users, int(ratings[1].shape[0]),
                 ", ascending by the history key, so the last max_history entries are the ones the model keeps"),
-            "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
+            "training": training_section(model_meta, data_stats, model.name, asdict(model.config)),
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })

@@ -68,13 +68,13 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def training_section(model_meta: dict, data_config: dict, model_name: str, model_config: dict) -> dict[str, Any]:
+def training_section(model_meta: dict, data_stats: dict, model_name: str, model_config: dict) -> dict[str, Any]:
     metrics = model_meta.get("metrics", {})
     return {
         "model_name": model_name,
         "model_config": model_config,
-        "data_fingerprint": model_meta.get("data_fingerprint") or data_config.get("data_fingerprint"),
-        "synthetic": bool((model_meta.get("dataset") or data_config.get("dataset") or {}).get("synthetic")),
+        "data_fingerprint": model_meta.get("data_fingerprint") or data_stats.get("data_fingerprint"),
+        "synthetic": bool((model_meta.get("dataset") or data_stats.get("dataset") or {}).get("synthetic")),
         "best_epoch": model_meta.get("best_epoch"),
         "test_metrics": metrics.get("test"),
         "new_user_metrics": metrics.get("new_users"),

@@ -32,7 +32,7 @@ from gnn.export.scorer import PrecomputedScorer
 from gnn.export.tables import ExportTables, fold_model, item_embeddings
 from gnn.io import read_json_input, write_json
 from gnn.models.base import ModelContext
-from gnn.models.history import TwoTowerModel
+from gnn.models.concat_head import ConcatHeadModel
 from gnn.models.recommender import GNNRecommender
 from gnn.export.gnn_export import export_gnn
 
@@ -134,7 +134,7 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     return exporter
 
 
-def _load(model_dir: Path) -> tuple[TwoTowerModel | GNNRecommender, ModelContext, dict]:
+def _load(model_dir: Path) -> tuple[ConcatHeadModel | GNNRecommender, ModelContext, dict]:
     from gnn.train.checkpoint import load_model  # heavy (torch_geometric): only when exporting
 
     path = model_dir if model_dir.is_file() else model_dir / "best_model.pt"
@@ -145,7 +145,7 @@ def _load(model_dir: Path) -> tuple[TwoTowerModel | GNNRecommender, ModelContext
     meta = read_json_input(meta_path) if meta_path.exists() else {}
     if not isinstance(meta, dict):
         raise InputError(str(meta_path), "not a JSON object")
-    if not isinstance(model, (TwoTowerModel, GNNRecommender)):
+    if not isinstance(model, (ConcatHeadModel, GNNRecommender)):
         raise InputError(str(path), f"model {model.name!r} does not export to ONNX (gnn and baseline do)")
     return model, ctx, meta
 
@@ -176,7 +176,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
                                                      embedding_dim, keep_versions, parity_seed, write_onnx, say)
         return _result(output_dir, version, previous, parity, used, start, user_table=False,
                        table_dtype="int8 vectors, uint8-coded weights")
-    version, previous, parity, used, keep_users = _export_two_tower(
+    version, previous, parity, used, keep_users = _export_concat_head(
         model, ctx, model_meta, data_dir, output_dir, max_history=max_history, fp16_tables=fp16_tables,
         user_table=user_table, embedding_dim=embedding_dim, exporter=exporter, keep_versions=keep_versions,
         parity_seed=parity_seed, say=say)
@@ -194,7 +194,7 @@ def _result(output_dir: Path, version: str, previous: str | None, parity: Parity
                         seconds=time.perf_counter() - start)
 
 
-def _two_tower_tables(model: TwoTowerModel, table_dtype: torch.dtype, user_table: str,
+def _concat_head_tables(model: ConcatHeadModel, table_dtype: torch.dtype, user_table: str,
                       say: Callable[[str], None]) -> tuple[ExportTables, bool]:
     """The folded tables, and whether they keep the user table (``keep``, ``drop``, or ``auto``: within
     :data:`SIZE_BUDGET`); a dropped table is one zero row."""
@@ -210,14 +210,14 @@ def _two_tower_tables(model: TwoTowerModel, table_dtype: torch.dtype, user_table
     return tables, keep_users
 
 
-def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict, data_dir: Path, output_dir: Path,
+def _export_concat_head(model: ConcatHeadModel, ctx: ModelContext, model_meta: dict, data_dir: Path, output_dir: Path,
                       *, max_history: int, fp16_tables: bool, user_table: str, embedding_dim: int, exporter: str,
                       keep_versions: int, parity_seed: int, say: Callable[[str], None]
                       ) -> tuple[str, str | None, ParityReport, str, bool]:
     """The baseline's export (:class:`PrecomputedScorer`): ``(version, previous, parity, exporter, user table kept)``."""
-    anime_meta, mappings, data_config = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
+    anime_meta, mappings, data_stats = read_catalog_side(data_dir, ctx.n_anime, model_meta.get("data_fingerprint"))
     table_dtype = torch.float16 if fp16_tables else torch.float32
-    tables, keep_users = _two_tower_tables(model, table_dtype, user_table, say)
+    tables, keep_users = _concat_head_tables(model, table_dtype, user_table, say)
     scorer = PrecomputedScorer(tables, ctx.rating_mean, ctx.rating_std, ctx.rating_low, ctx.rating_high,
                                table_dtype).eval()
     with staging(output_dir) as tmp:
@@ -234,10 +234,10 @@ def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict,
         version = new_version(sha256(tmp / "model.onnx"))
         write_json(tmp / "onnx_model_metadata.json", {
             **header(model.name, version, used),
-            **_two_tower_contract(ctx, tables, max_history, fp16_tables, keep_users),
+            **_concat_head_contract(ctx, tables, max_history, fp16_tables, keep_users),
             "item_embeddings": embeddings_section(tuple(emb.shape), "item_head", kept_variance),
             "user_ratings": None if ratings is None else user_ratings_section(ctx.n_users, int(ratings[1].shape[0])),
-            "training": training_section(model_meta, data_config, model.name, asdict(model.config)),
+            "training": training_section(model_meta, data_stats, model.name, asdict(model.config)),
             "parity": parity.as_dict(),
             "files": file_table(tmp),
         })
@@ -245,7 +245,7 @@ def _export_two_tower(model: TwoTowerModel, ctx: ModelContext, model_meta: dict,
     return version, previous, parity, used, keep_users
 
 
-def _two_tower_contract(ctx: ModelContext, tables: ExportTables, max_history: int, fp16_tables: bool,
+def _concat_head_contract(ctx: ModelContext, tables: ExportTables, max_history: int, fp16_tables: bool,
                         keep_users: bool) -> dict:
     """The metadata's I/O contract and table description of a :class:`PrecomputedScorer` export."""
     n_user_rows = int(tables.user_table.shape[0])

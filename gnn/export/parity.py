@@ -1,4 +1,6 @@
-"""Parity of an exported ``model.onnx`` (ONNX Runtime, CPU) with the PyTorch model's own forward.
+"""Parity of the baseline's exported ``model.onnx`` (ONNX Runtime, CPU) with its PyTorch forward
+(:class:`gnn.models.concat_head.ConcatHeadModel`; the GNN's is :mod:`gnn.export.gnn_parity`, which
+shares :func:`single_thread` and :func:`session` from here).
 
 Three checks, all on the original rating scale, all against
 :meth:`RatingModel.predict` (the model's ``forward`` in eval mode, denormalized
@@ -26,7 +28,7 @@ import torch
 
 from gnn.export import ExportError
 from gnn.models.base import Batch
-from gnn.models.history import TwoTowerModel
+from gnn.models.concat_head import ConcatHeadModel
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _onnx(sess: ort.InferenceSession, user: int, hist: np.ndarray, rating: np.nd
 
 
 @torch.no_grad()
-def _torch(model: TwoTowerModel, user: int, hist: np.ndarray, rating: np.ndarray,
+def _torch(model: ConcatHeadModel, user: int, hist: np.ndarray, rating: np.ndarray,
            anime: np.ndarray) -> np.ndarray:
     a = torch.from_numpy(anime.astype(np.int64))
     B = len(a)
@@ -103,7 +105,7 @@ def _history(rng: np.random.Generator, n_anime: int, length: int, H: int, low: f
     return hist, rating
 
 
-def check_parity(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
+def check_parity(model: ConcatHeadModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
                  tolerance: float = 1e-4, n_pairs: int = 1000, n_histories: int = 24,
                  seed: int = 0) -> ParityReport:
     """Compare ``onnx_path`` with ``model``; raise :class:`ExportError` on a difference above ``tolerance`` or a NaN."""
@@ -114,7 +116,7 @@ def check_parity(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_
 Compare = Callable[[int, np.ndarray, np.ndarray, np.ndarray, str], float]
 
 
-def _comparer(sess: ort.InferenceSession, model: TwoTowerModel) -> Compare:
+def _comparer(sess: ort.InferenceSession, model: ConcatHeadModel) -> Compare:
     """``compare(user, hist, rating, anime, what)``: the largest |ONNX - PyTorch| over ``anime``; an
     ONNX NaN/inf is an :class:`ExportError` naming ``what``."""
     def compare(user: int, hist: np.ndarray, rating: np.ndarray, anime: np.ndarray, what: str) -> float:
@@ -164,7 +166,7 @@ def _catalog(compare: Compare, rng: np.random.Generator, n_anime: int, H: int, n
     return diff
 
 
-def _check(model: TwoTowerModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
+def _check(model: ConcatHeadModel, onnx_path: str | Path, n_anime: int, max_history: int, has_users: bool,
            tolerance: float, n_pairs: int, n_histories: int, seed: int) -> ParityReport:
     model.eval()
     compare = _comparer(session(onnx_path), model)

@@ -1,5 +1,6 @@
-"""The modules that are exported to ONNX: the precomputed scorer (the older request-time one, kept for the
-latency comparison, is :mod:`benchmarks.request_time`).
+"""The baseline's exported module (a :class:`gnn.models.concat_head.ConcatHeadModel` folded into tables by
+:mod:`gnn.export.tables`): the precomputed scorer (the older request-time one, kept for the latency
+comparison, is :mod:`benchmarks.request_time`; the GNN's is :mod:`gnn.export.gnn_scorer`).
 
 It takes exactly the ONNX inputs::
 

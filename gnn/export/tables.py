@@ -1,4 +1,4 @@
-"""Fold a trained :class:`TwoTowerModel` into constant tables for a message-passing-free ONNX graph.
+"""Fold a trained :class:`ConcatHeadModel` (the baseline) into constant tables for a message-passing-free ONNX graph.
 
 The rating head is ``MLP([user_vec || item_vec])`` whose first layer is
 ``BN(W_u u + W_i i + b)`` (eval mode: a per-feature affine ``s * x + t``). Since
@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from gnn.export import ExportError
-from gnn.models.history import HistoryEncoder, TwoTowerModel
+from gnn.models.concat_head import ConcatHeadModel
+from gnn.models.history import HistoryEncoder
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class ExportTables:
 
     * ``item_head`` ``[n_anime, h1]``: the item part of the first head layer, BN folded in.
     * ``user_proj`` ``[h1, user_dim]``: ``s * W_u``, applied to a user vector per request.
-    * ``history_table`` ``[n_anime, 2 * history_hidden]``: :meth:`TwoTowerModel.history_item_table`.
+    * ``history_table`` ``[n_anime, 2 * history_hidden]``: :meth:`ConcatHeadModel.history_item_table`.
     * ``user_table`` ``[n_users, user_dim]``: user ID embeddings (row 0 = padding), or ``[1, user_dim]`` zeros
       when the export leaves them out.
     * ``rest``: the head after the first layer, BN folded, dropout removed (may be empty).
@@ -87,11 +88,11 @@ def _fold_rest(layers: list[nn.Module]) -> nn.Sequential:
 
 
 @torch.no_grad()
-def fold_model(model: TwoTowerModel, keep_users: bool = True) -> ExportTables:
+def fold_model(model: ConcatHeadModel, keep_users: bool = True) -> ExportTables:
     """Precompute the item side of ``model`` (eval mode, no autograd) into :class:`ExportTables`."""
-    if not isinstance(model, TwoTowerModel):
-        raise ExportError(f"model {getattr(model, 'name', type(model).__name__)!r} is not a two-tower "
-                          "model (gnn, baseline); only those export to ONNX")
+    if not isinstance(model, ConcatHeadModel):
+        raise ExportError(f"model {getattr(model, 'name', type(model).__name__)!r} is not a concat-head "
+                          "model (baseline); only those fold into these tables")
     model.eval()
     state = model.item_state()
     items = model.item_vectors(None, state).double()                  # [n_anime, item_dim]

@@ -24,7 +24,7 @@ from torch_geometric.data import HeteroData
 from gnn.graph.builder import ItemTables, graph_from_dict, graph_to_dict
 
 if TYPE_CHECKING:
-    from gnn.data.processed import ProcessedData
+    from gnn.processed import ProcessedData
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class RatingEdges:
 class ModelContext:
     """What a model needs to know about the data: sizes, rating stats, the graph and tables.
 
-    Built from :class:`gnn.data.processed.ProcessedData` for training, and from a
+    Built from :class:`gnn.processed.ProcessedData` for training, and from a
     checkpoint's ``context`` blob when a model is rebuilt from a checkpoint alone.
     Vocabulary sizes include the padding row 0.
     """
@@ -138,7 +138,7 @@ class ModelContext:
 
     @classmethod
     def from_processed(cls, data: "ProcessedData") -> "ModelContext":
-        c = data.config
+        c = data.stats
         t = data.train
         z = (t.rating - c["rating_mean"]) / c["rating_std"]
         return cls(n_users=c["n_users"], n_anime=c["n_anime"], n_genres=c["n_genres"], n_tags=c["n_tags"],

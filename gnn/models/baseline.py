@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from gnn.models.base import ModelContext
-from gnn.models.history import TwoTowerModel
+from gnn.models.concat_head import ConcatHeadModel
 from gnn.models.layers import EmbeddingPool, init_embedding
 from gnn.models.registry import register
 
@@ -39,8 +39,8 @@ class BaselineConfig:
 
 
 @register("baseline", BaselineConfig)
-class BaselineModel(TwoTowerModel):
-    r"""Embedding + attention-pooled genres/tags + MLP, in the two-tower split.
+class BaselineModel(ConcatHeadModel):
+    r"""Embedding + attention-pooled genres/tags + MLP: a :class:`ConcatHeadModel`.
 
     Item vector: ``[anime_emb (128) || genre_pool (32) || tag_pool (32)]`` (192-d);
     user vector: ID embedding or history vector (64-d); head input 256-d.

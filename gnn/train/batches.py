@@ -16,8 +16,8 @@ from typing import Iterator, Protocol
 
 import torch
 
-from gnn.data.processed import ProcessedData
 from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.processed import ProcessedData
 from gnn.train.config import TrainConfig
 from gnn.train.histories import UserHistories
 from gnn.train.tasks import TaskSampler

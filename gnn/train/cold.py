@@ -26,8 +26,8 @@ import math
 import numpy as np
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
 from gnn.models.base import RatingModel, UserQuery
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import Accuracy, accuracy, known_histories, predict_split
 
 MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key picks which, as everywhere)

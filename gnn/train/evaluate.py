@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
 from gnn.models.base import Batch, ModelContext, RatingModel
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.histories import UserHistories
 
 NEW_USER_KS = (5, 10, 20)

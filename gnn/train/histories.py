@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from gnn.data.history_key import keep_key
-from gnn.data.processed import RatingSplit
+from gnn.processed import RatingSplit
 
 
 class UserHistories:

@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
 from gnn.data.schema import RELATION_TYPES
 from gnn.franchise import Franchises, franchise_list, orphan_sequel_share
 from gnn.io import read_json
 from gnn.models.base import RatingModel, UserQuery
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import NEW_USER_KS, accuracy, known_histories, new_user_cases, predict_split
 from gnn.train.histories import UserHistories
 
@@ -102,7 +102,7 @@ def _sample(users: torch.Tensor, max_users: int | None, seed: int) -> torch.Tens
 
 def known_user_query(data: ProcessedData, users: torch.Tensor, max_history: int = 256) -> UserQuery:
     """Known users as a :class:`UserQuery`: their index and their training ratings (at most ``max_history``)."""
-    c = data.config
+    c = data.stats
     hist = UserHistories(data.train, data.n_users, c.get("rating_mean", 0.0), c.get("rating_std", 1.0))
     hist_anime, hist_rating = hist.full(users, max_history)
     return UserQuery(users, hist_anime, hist_rating)
@@ -202,7 +202,7 @@ def ranking_metrics(model: RatingModel, data: ProcessedData, k: int = 10, thresh
 
 def _new_user_query(data: ProcessedData, cases: list, k: int) -> tuple[UserQuery, torch.Tensor]:
     """New users given the first ``k`` of their ``cases`` ratings: ``(query, seen keys)``."""
-    mean, std = data.config.get("rating_mean", 0.0), data.config.get("rating_std", 1.0)
+    mean, std = data.stats.get("rating_mean", 0.0), data.stats.get("rating_std", 1.0)
     anime = torch.zeros(len(cases), k, dtype=torch.long)
     rating = torch.zeros(len(cases), k)
     for row, (given_a, given_r, _, _) in enumerate(cases):

@@ -26,13 +26,13 @@ from typing import Any, Collection
 
 import torch
 
-from gnn.data.processed import ProcessedData
 from gnn.errors import InputError, UsageError
+from gnn.processed import ProcessedData
 from gnn.train.checkpoint import load_state, read_checkpoint
 from gnn.train.config import TrainConfig
 
 # What a training checkpoint holds beyond the model (a best_model.pt lacks these).
-_STATE_KEYS = ("train_config", "optimizer", "scheduler", "epoch", "history", "best_rmse", "best_epoch",
+_STATE_KEYS = ("train_config", "optimizer", "scheduler", "epoch", "epoch_log", "best_rmse", "best_epoch",
                "bad_epochs", "seen_ratings", "rng_torch", "rng_shuffle")
 # Where to run may change between the interrupted run and the resumed one.
 _FREE = {"device"}
@@ -55,7 +55,7 @@ def _option(name: str) -> str:
 
 
 def _same_data(state: dict, data: ProcessedData, path: Path) -> None:
-    stored, current = state.get("data_fingerprint"), data.config.get("data_fingerprint")
+    stored, current = state.get("data_fingerprint"), data.stats.get("data_fingerprint")
     if stored and current:
         if stored != current:
             raise InputError(str(path), f"made on other data (fingerprint {stored}; {data.data_dir} has "
@@ -97,6 +97,9 @@ def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConf
         raise UsageError(f"--resume: no checkpoint to resume from ({path} does not exist); "
                          "run without --resume to start training from scratch")
     state = read_checkpoint(path)
+    if "history" in state and "epoch_log" not in state:  # the key's name before the rename
+        raise InputError(str(path), "written by an older anime-gnn (its epoch records are under 'history', now "
+                                    "'epoch_log'); train without --resume to start over")
     missing = [k for k in _STATE_KEYS if k not in state]
     if missing:
         raise InputError(str(path), f"not a training checkpoint to resume (lacks {', '.join(missing)})")

@@ -16,8 +16,8 @@ from typing import Iterator
 
 import torch
 
-from gnn.data.processed import RatingSplit
 from gnn.models.base import TaskBatch
+from gnn.processed import RatingSplit
 
 
 class TaskSampler:

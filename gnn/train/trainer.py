@@ -23,10 +23,10 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from gnn.data.processed import ProcessedData
 from gnn.io import finite_or_null, write_json
 from gnn.models.base import ModelContext, RatingModel
 from gnn.models.registry import build_model
+from gnn.processed import ProcessedData
 from gnn.train.batches import BatchSource, batch_size, batch_source
 from gnn.train.checkpoint import model_blob, model_from_blob, read_checkpoint, save_checkpoint
 from gnn.train.config import TrainConfig
@@ -41,7 +41,7 @@ class TrainResult:
     output_dir: Path
     best_epoch: int
     metrics: dict                      # val/test/new-user metrics of the best model
-    history: list[dict] = field(default_factory=list)
+    epoch_log: list[dict] = field(default_factory=list)  # one record per epoch (training_history.json)
     train_seconds: float = 0.0
     ratings_per_second: float = 0.0
 
@@ -97,7 +97,7 @@ class _Run:
     optimizer: torch.optim.Optimizer
     scheduler: Any
     gen: torch.Generator
-    history: list[dict] = field(default_factory=list)
+    epoch_log: list[dict] = field(default_factory=list)
     best_rmse: float = math.inf
     best_epoch: int = 0
     bad_epochs: int = 0
@@ -106,7 +106,7 @@ class _Run:
 
     def checkpoint(self, cfg: TrainConfig, epoch: int, val: dict, fingerprint: str | None) -> dict:
         blob = model_blob(self.model, self.ctx)
-        blob.update(train_config=cfg.to_dict(), epoch=epoch, history=self.history, metrics={"val": val},
+        blob.update(train_config=cfg.to_dict(), epoch=epoch, epoch_log=self.epoch_log, metrics={"val": val},
                     data_fingerprint=fingerprint)
         return blob
 
@@ -132,7 +132,7 @@ def _setup(model_name: str, data: ProcessedData, cfg: TrainConfig, model_config:
                torch.Generator().manual_seed(cfg.seed))
     if state is not None:
         restore(state, ckpt_path, model, optimizer, run.scheduler, run.gen)
-        run.history, run.best_rmse, run.best_epoch = state["history"], state["best_rmse"], state["best_epoch"]
+        run.epoch_log, run.best_rmse, run.best_epoch = state["epoch_log"], state["best_rmse"], state["best_epoch"]
         run.bad_epochs, run.first_epoch, run.seen_ratings = state["bad_epochs"], state["epoch"] + 1, \
             state["seen_ratings"]
         log(f"resumed from {ckpt_path} after epoch {state['epoch']}")
@@ -180,7 +180,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     """Train ``model_name`` on ``data`` and write artifacts into ``output_dir``.
 
     Files: ``checkpoint.pt`` (every epoch: model, optimizer, scheduler, epoch,
-    RNG states, history), ``best_model.pt`` (best validation RMSE), and at the
+    RNG states, epoch log), ``best_model.pt`` (best validation RMSE), and at the
     end ``training_history.json``, ``training_curves.png``, ``model_metadata.json``.
     With ``resume`` the run continues from ``checkpoint.pt`` as if it had not been
     interrupted (same seed, same data, same config as stored there; bit-identical with
@@ -220,7 +220,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     best = model_from_blob(read_checkpoint(output_dir / "best_model.pt"))[0] if rank == 0 or world == 1 \
         else run.model
     result = TrainResult(output_dir=output_dir, best_epoch=run.best_epoch,
-                         metrics=_final_metrics(best, evaluator, cfg), history=run.history,
+                         metrics=_final_metrics(best, evaluator, cfg), epoch_log=run.epoch_log,
                          train_seconds=train_seconds,
                          ratings_per_second=(run.seen_ratings - resumed_ratings) / train_seconds if train_seconds else 0.0)
     if rank == 0:
@@ -238,7 +238,7 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
         run.scheduler.step(measured["rmse"])
     record = {"epoch": epoch, "train_loss": loss, "val_mae": measured["mae"], "val_rmse": measured["rmse"],
               "lr": run.optimizer.param_groups[0]["lr"], "seconds": round(time.perf_counter() - start, 2)}
-    run.history.append(record)
+    run.epoch_log.append(record)
     rmse = measured["rmse"] if measured["rmse"] is not None else math.inf
     improved = rmse < run.best_rmse - cfg.min_delta or (run.best_epoch == 0 and not math.isfinite(rmse))
     if improved:
@@ -247,7 +247,7 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
         run.bad_epochs += 1
     stop = run.bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
     if rank == 0:
-        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.config.get("data_fingerprint"))
+        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.stats.get("data_fingerprint"))
         if improved:
             save_checkpoint(output_dir / "best_model.pt", blob)
         save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
@@ -265,17 +265,17 @@ def _final_metrics(best: RatingModel, evaluator: "Evaluator", cfg: TrainConfig) 
 
 def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, data: ProcessedData,
                      model: RatingModel) -> None:
-    from gnn.train.plots import plot_history  # matplotlib only when artifacts are written
+    from gnn.train.plots import plot_training_curves  # matplotlib only when artifacts are written
 
     out = result.output_dir
-    write_json(out / "training_history.json", finite_or_null(result.history))  # a diverged loss: null
-    plot_history(result.history, out / "training_curves.png", title=f"{model_name} training")
+    write_json(out / "training_history.json", finite_or_null(result.epoch_log))  # a diverged loss: null
+    plot_training_curves(result.epoch_log, out / "training_curves.png", title=f"{model_name} training")
     write_json(out / "model_metadata.json", {
         "model_name": model_name, "best_epoch": result.best_epoch, "metrics": finite_or_null(result.metrics),
         "train_config": cfg.to_dict(), "model_config": asdict(model.config),  # type: ignore[attr-defined]
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "train_seconds": round(result.train_seconds, 2), "ratings_per_second": round(result.ratings_per_second),
-        "data_dir": str(data.data_dir), "data_fingerprint": data.config.get("data_fingerprint"),
-        "dataset": data.config.get("dataset", {}),
-        "rating_scale": data.config["rating_scale"], "rating_mean": data.config["rating_mean"],
-        "rating_std": data.config["rating_std"], "best_model": "best_model.pt"})
+        "data_dir": str(data.data_dir), "data_fingerprint": data.stats.get("data_fingerprint"),
+        "dataset": data.stats.get("dataset", {}),
+        "rating_scale": data.stats["rating_scale"], "rating_mean": data.stats["rating_mean"],
+        "rating_std": data.stats["rating_std"], "best_model": "best_model.pt"})

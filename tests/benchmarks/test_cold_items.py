@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.cold_items import main
-from gnn.data.processed import load_processed
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 from gnn.train.config import TrainConfig
 from gnn.train.trainer import train_model
 

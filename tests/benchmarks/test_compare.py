@@ -91,7 +91,7 @@ def test_a_finished_training_is_reused_only_when_it_is_the_one_asked_for(tmp_pat
     spec = {"model": "mf", "train_config": {"seed": 0}, "model_config": {"dim": 64},
             "data_dir": str(tmp_path / "processed"), "reuse": True}
     result, marks = _finished(spec, tmp_path)
-    assert (result.best_epoch, result.train_seconds, len(result.history)) == (3, 30.0, 4) and marks["reused"]
+    assert (result.best_epoch, result.train_seconds, len(result.epoch_log)) == (3, 30.0, 4) and marks["reused"]
     assert _finished({**spec, "reuse": False}, tmp_path) is None
     assert _finished({**spec, "train_config": {"seed": 1}}, tmp_path) is None
     assert _finished({**spec, "model_config": {"dim": 32}}, tmp_path) is None

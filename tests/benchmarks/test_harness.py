@@ -8,9 +8,10 @@ import json
 import pytest
 
 from benchmarks.compare import write_outputs
-from benchmarks.harness import BenchmarkConfig, run_benchmark, summarize
+from benchmarks.harness import DATA_STATS, BenchmarkConfig, prepare_data, run_benchmark, summarize
 from benchmarks.report import fmt, markdown
 from benchmarks.worker import grid_points
+from gnn import processed
 
 GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export")
 RANKING_ONLY = ("most_popular", "ease")
@@ -32,7 +33,7 @@ def results(tiny_input, tmp_path_factory):
 @pytest.mark.slow
 def test_every_model_has_every_metric_group(results):
     res, out = results
-    assert res["data"]["preprocessed"] and (out / "processed" / "model_config.json").exists()
+    assert res["data"]["preprocessed"] and (out / "processed" / DATA_STATS).exists()
     assert [(r["model"], r["seed"]) for r in res["runs"]] == [("global_mean", 0), ("item_knn", 0), ("baseline", 0),
                                                                ("gnn", 0), ("most_popular", 0), ("ease", 0)]
     for run in res["runs"]:
@@ -98,6 +99,17 @@ def test_results_files_render(results):
     for png in ("accuracy", "ranking", "lists", "new_users_ranking", "series", "new_users", "latency", "cost"):
         assert (out / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert markdown(res) + "\n" == md
+
+
+def test_a_processed_folder_is_used_as_it_is_and_an_old_one_refused(tmp_path):
+    assert DATA_STATS == processed.DATA_STATS  # the harness names it without importing torch
+    (tmp_path / DATA_STATS).write_text("{}")
+    assert prepare_data(BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path / "out"), print) == \
+        (tmp_path.resolve(), {"preprocessed": False})
+    (tmp_path / DATA_STATS).rename(tmp_path / "model_config.json")
+    with pytest.raises(FileNotFoundError, match=r"a processed folder written by an older anime-gnn "
+                                                r"\(model_config.json, now data_stats.json\); preprocess it again"):
+        prepare_data(BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path / "out"), print)
 
 
 def test_summary_mean_and_sample_std():

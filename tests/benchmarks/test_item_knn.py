@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from gnn.data.processed import RatingSplit, load_processed
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import build_model
+from gnn.processed import RatingSplit, load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import predict_split
@@ -116,7 +116,7 @@ def test_fold_in_of_the_training_history_reproduces_the_known_user(tiny_processe
 def test_trains_through_the_trainer_and_reloads_from_its_checkpoint(tiny_processed, tmp_path):
     data = load_processed(tiny_processed)
     result = train_model("item_knn", data, tmp_path, TrainConfig(epochs=3), log=lambda _m: None, progress=False)
-    assert result.best_epoch == 1 and len(result.history) == 1  # closed form: one pass, no gradient steps
+    assert result.best_epoch == 1 and len(result.epoch_log) == 1  # closed form: one pass, no gradient steps
     model, _, _ = load_model(tmp_path / "best_model.pt")
     assert len(model.train_keys) == len(data.train)
     again = build_model("item_knn", ModelContext.from_processed(data))

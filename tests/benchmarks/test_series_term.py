@@ -8,10 +8,10 @@ import torch
 
 from benchmarks.series_term import (KnownResiduals, SeriesAdjusted, SeriesTerm, fit_series, fit_term,
                                     related_from_history)
-from gnn.data.processed import load_processed
 from gnn.models.base import Batch, ModelContext
 from gnn.models.baseline import BaselineModel
 from gnn.models.registry import build_model
+from gnn.processed import load_processed
 from gnn.train.evaluate import evaluate_split
 from tests.models.conftest import build_ctx
 

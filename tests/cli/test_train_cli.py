@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,12 @@ def test_an_internal_key_error_is_a_bug_with_its_traceback(processed, tmp_path, 
     result = train(processed, tmp_path / "o", "--model", "global_mean")
     assert result.exit_code == 1 and isinstance(result.exception, KeyError)
     assert "error:" not in result.stderr
+
+
+def test_a_processed_folder_of_the_older_preprocess_is_one_line(processed, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(processed, old)
+    (old / "data_stats.json").rename(old / "model_config.json")
+    result = train(old, tmp_path / "o", "--model", "global_mean")
+    assert one_error_line(result) == (f"error: {old}: written by an older anime-gnn (model_config.json, now "
+                                      "data_stats.json); rerun `anime-gnn preprocess` to make it again")

@@ -1,23 +1,27 @@
-"""gnn.export.display: animation studios and producers apart in anime_display.json."""
+"""gnn.export.display: animation studios and producers apart in anime_display.json; the processed folder read."""
 
 from __future__ import annotations
 
-from gnn.export.display import anime_display
+import pytest
 
-MAPPINGS = {"studio": {"index_to_id": [None, "Aniplex", "Bones"]}}
+from gnn.errors import InputError
+from gnn.export.display import anime_display, read_catalog_side
 
 
 def entry(**extra) -> dict:
-    return {"anime_id": 5, "title": "Steel Alchemist", "studio_indices": [2, 1], "studio_weights": [0.67, 0.33],
-            **extra}
+    return {"anime_id": 5, "title": "Steel Alchemist", **extra}
 
 
 def test_display_lists_animation_studios_and_producers_apart():
-    display = anime_display([entry(studios=["Bones"], producers=["Aniplex"])], MAPPINGS)
+    display = anime_display([entry(studios=["Bones"], producers=["Aniplex"])])
     assert display[0] is None
     assert (display[1]["studios"], display[1]["producers"]) == (["Bones"], ["Aniplex"])
 
 
-def test_metadata_from_before_the_split_lists_every_company_as_before():
-    display = anime_display([entry()], MAPPINGS)
-    assert (display[1]["studios"], display[1]["producers"]) == (["Bones", "Aniplex"], [])
+def test_an_export_from_a_folder_of_the_older_preprocess_is_refused(tmp_path):
+    for name in ("anime_metadata.json", "mappings.json", "model_config.json"):  # format 1: no data_stats.json
+        (tmp_path / name).write_text("{}")
+    with pytest.raises(InputError) as err:
+        read_catalog_side(tmp_path, 3, None)
+    assert str(err.value) == (f"{tmp_path}: written by an older anime-gnn (model_config.json, now data_stats.json); "
+                              "rerun `anime-gnn preprocess` to make it again")

@@ -21,8 +21,8 @@ _CACHE: dict[str, Path] = {}
 
 def trained(factory: pytest.TempPathFactory, model_name: str = "gnn") -> Path:
     """Folder with best_model.pt and model_metadata.json of a tiny ``model_name`` model (2 epochs)."""
-    from gnn.data.processed import load_processed
     from gnn.preprocess import PreprocessConfig, preprocess
+    from gnn.processed import load_processed
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import train_model
 

@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 
-from gnn.data.processed import RatingSplit
 from gnn.data.schema import RELATION_TYPES, Anime, Relation, Studio, Tag
 from gnn.data.vocab import CatalogVocab
 from gnn.errors import ModelConfigError
@@ -16,6 +15,7 @@ from gnn.models import registry
 from gnn.models.base import Batch, ModelContext, UserQuery
 from gnn.models.cold import ContentKNNConfig, ContentPriorConfig
 from gnn.models.content import content_vectors, top_neighbors
+from gnn.processed import RatingSplit
 from gnn.train.checkpoint import model_blob, model_from_blob
 from tests.builders import pad_histories
 

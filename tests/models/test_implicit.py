@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from gnn.data.processed import RatingSplit
 from gnn.errors import ModelConfigError
 from gnn.models.base import UserQuery
 from gnn.models.implicit import ease_weights, gram
 from gnn.models.registry import build_model, model_class
+from gnn.processed import RatingSplit
 from gnn.train.checkpoint import model_blob, model_from_blob
 
 # Training pairs (user, anime); anime 4..8 have no training rating. Ratings do not matter (binary).

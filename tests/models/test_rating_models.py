@@ -1,4 +1,4 @@
-"""The ID-based two-tower model ('baseline') and MF through the registry: shapes, padding, fit, history,
+"""The ID-based concat-head model ('baseline') and MF through the registry: shapes, padding, fit, history,
 checkpoints. The GNN, which has no user IDs, is tested in test_gnn.py."""
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit, load_processed
 from gnn.models import registry
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import ProcessedData, RatingSplit, load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.cold import cold_accuracy, cold_ranking, evaluate_cold
 from gnn.train.config import TrainConfig
@@ -34,8 +34,8 @@ def split(rows) -> RatingSplit:
 
 
 def data(ctx: ModelContext, cold=COLD) -> ProcessedData:
-    config = {"n_users": ctx.n_users, "n_anime": ctx.n_anime}
-    return ProcessedData(config=config, graph=ctx.graph, tables=ctx.tables, train=split(TRAIN), val=split([]),
+    stats = {"n_users": ctx.n_users, "n_anime": ctx.n_anime}
+    return ProcessedData(stats=stats, graph=ctx.graph, tables=ctx.tables, train=split(TRAIN), val=split([]),
                          test=split([]), holdout=pd.DataFrame(), data_dir=Path("tiny"),
                          cold=None if cold is None else split(cold))
 

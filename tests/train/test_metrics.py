@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from gnn.data.processed import ProcessedData, RatingSplit
-from gnn.graph.builder import ItemTables
 from gnn.data.schema import RELATION_TYPES
+from gnn.graph.builder import ItemTables
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
+from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import new_user_cases
 from gnn.train.metrics import (franchises_of, list_metrics, new_user_ranking, popular_mask, rank_lists,
                                ranking_metrics, series_mask, series_metrics)
@@ -45,7 +45,7 @@ def dataset(train, test, rel_idx) -> ProcessedData:
     zeros = torch.zeros_like(rel_idx)
     tables = ItemTables(genre_idx=zeros, tag_idx=zeros, tag_w=zeros.float(), studio_idx=zeros,
                         studio_w=zeros.float(), rel_idx=rel_idx, rel_w=(rel_idx > 0).float(), rel_type=zeros)
-    return ProcessedData(config={"n_users": 3, "n_anime": rel_idx.shape[0]}, graph=None, tables=tables,  # type: ignore
+    return ProcessedData(stats={"n_users": 3, "n_anime": rel_idx.shape[0]}, graph=None, tables=tables,  # type: ignore
                          train=split(train), val=split([]), test=split(test), holdout=pd.DataFrame(),
                          data_dir=None)  # type: ignore[arg-type]
 
@@ -116,7 +116,7 @@ def chain_data(train=(), test=(), holdout=None, data_dir=None, n_users: int = 4)
     tables = ItemTables(genre_idx=zeros, tag_idx=zeros, tag_w=zeros.float(), studio_idx=zeros,
                         studio_w=zeros.float(), rel_idx=rel_idx, rel_w=(rel_idx > 0).float(), rel_type=rel_type)
     frame = pd.DataFrame(holdout or [], columns=["user_id", "anime_idx", "rating"])
-    return ProcessedData(config={"n_users": n_users, "n_anime": 8, "rating_mean": 7.0, "rating_std": 2.0},
+    return ProcessedData(stats={"n_users": n_users, "n_anime": 8, "rating_mean": 7.0, "rating_std": 2.0},
                          graph=None, tables=tables, train=split(list(train)), val=split([]),  # type: ignore
                          test=split(list(test)), holdout=frame, data_dir=data_dir)
 
@@ -190,7 +190,7 @@ def test_popular_mask_takes_one_percent_of_the_catalog_ties_by_index():
     data = chain_data()
     count = torch.zeros(151, dtype=torch.long)
     count[[3, 7, 9]] = torch.tensor([5, 9, 9])
-    data = ProcessedData(**{**data.__dict__, "config": {**data.config, "n_anime": 151}, "anime_train_count": count})
+    data = ProcessedData(**{**data.__dict__, "stats": {**data.stats, "n_anime": 151}, "anime_train_count": count})
     assert popular_mask(data).nonzero().squeeze(1).tolist() == [7, 9]   # ceil(1.5) = 2 anime; 3 (5) is third
 
 

@@ -17,9 +17,9 @@ import torch
 from click.testing import CliRunner
 
 from cli.main import main
-from gnn.data.processed import load_processed
 from gnn.errors import InputError, UsageError
 from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
 from gnn.train.config import TrainConfig
 from gnn.train.trainer import train_model
 from tests.builders import write_tiny_inputs
@@ -35,8 +35,8 @@ def strict_json(path: Path):
     return json.loads(path.read_text(), parse_constant=refuse)
 
 
-def no_seconds(history: list[dict]) -> list[dict]:
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+def no_seconds(epoch_log: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in epoch_log]
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_resumed_gnn_run_is_bit_identical_with_one_thread(tiny_processed, tmp_pa
         resumed = train_model("gnn", data, tmp_path / "cut", CFG, resume=True, **QUIET)
     finally:
         torch.set_num_threads(threads)
-    assert no_seconds(resumed.history) == no_seconds(full.history) and len(full.history) == 3
+    assert no_seconds(resumed.epoch_log) == no_seconds(full.epoch_log) and len(full.epoch_log) == 3
     assert resumed.metrics == full.metrics
     a = torch.load(tmp_path / "full" / "best_model.pt", weights_only=True)["state_dict"]
     b = torch.load(tmp_path / "cut" / "best_model.pt", weights_only=True)["state_dict"]
@@ -87,7 +87,7 @@ def test_changed_options_are_refused_and_left_out_ones_are_kept(tiny_processed, 
     result = train_model("mf", data, tmp_path, longer, resume=True, explicit={"seed"}, log=lines.append,
                          progress=False)
     assert "options kept from the checkpoint: --epochs 3, --lr 0.01" in lines
-    assert [h["epoch"] for h in result.history] == [1, 2, 3]
+    assert [h["epoch"] for h in result.epoch_log] == [1, 2, 3]
 
 
 def test_a_checkpoint_of_other_data_is_refused(tiny_processed, other_processed, tmp_path):
@@ -124,6 +124,20 @@ def test_unreadable_checkpoints_are_one_line(tiny_processed, tmp_path, content):
     line = one_error_line(cli_train("--data-dir", str(tiny_processed), "--output-dir", str(out), "--resume"))
     assert line.startswith(f"error: {out / 'checkpoint.pt'}: not a readable checkpoint written by `anime-gnn train`")
     assert "weights_only" not in line
+
+
+def test_a_checkpoint_of_the_older_trainer_is_refused_in_one_line(tiny_processed, tmp_path):
+    """It stored the epoch records under 'history' (the name the rating lists keep)."""
+    data = load_processed(tiny_processed)
+    train_model("mf", data, tmp_path, CFG, on_epoch=lambda e, _r: True, **QUIET)
+    ckpt = tmp_path / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=True)
+    state["history"] = state.pop("epoch_log")
+    torch.save(state, ckpt)
+    with pytest.raises(InputError) as info:
+        train_model("mf", data, tmp_path, CFG, resume=True, **QUIET)
+    assert str(info.value) == (f"{ckpt}: written by an older anime-gnn (its epoch records are under 'history', "
+                               "now 'epoch_log'); train without --resume to start over")
 
 
 def test_a_truncated_real_checkpoint_is_one_line(tiny_processed, tmp_path):

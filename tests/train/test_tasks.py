@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gnn.data.processed import RatingSplit
+from gnn.processed import RatingSplit
 from gnn.train.tasks import TaskSampler
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from gnn.data.processed import load_processed
 from gnn.models.base import Batch
+from gnn.processed import load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import predict_split
@@ -23,9 +23,9 @@ CFG = TrainConfig(epochs=4, batch_size=64, lr=1e-2, patience=10, seed=3)
 def test_mf_learns_and_writes_artifacts(tiny_processed, tmp_path):
     data = load_processed(tiny_processed)
     result = train_model("mf", data, tmp_path, CFG, **QUIET)
-    history = json.loads((tmp_path / "training_history.json").read_text())
-    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
-    assert history[-1]["val_rmse"] < history[0]["val_rmse"]
+    epoch_log = json.loads((tmp_path / "training_history.json").read_text())
+    assert [h["epoch"] for h in epoch_log] == [1, 2, 3, 4]
+    assert epoch_log[-1]["val_rmse"] < epoch_log[0]["val_rmse"]
     for name in ("best_model.pt", "checkpoint.pt", "training_curves.png", "model_metadata.json"):
         assert (tmp_path / name).stat().st_size > 0
     meta = json.loads((tmp_path / "model_metadata.json").read_text())
@@ -52,8 +52,8 @@ def test_same_seed_same_result(tiny_processed, tmp_path):
     b = train_model("mf", data, tmp_path / "b", CFG, **QUIET)
     c = train_model("mf", data, tmp_path / "c", TrainConfig(**{**CFG.to_dict(), "seed": 4}), **QUIET)
     strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
-    assert strip(a.history) == strip(b.history)
-    assert strip(a.history) != strip(c.history)
+    assert strip(a.epoch_log) == strip(b.epoch_log)
+    assert strip(a.epoch_log) != strip(c.epoch_log)
 
 
 def test_resume_continues_exactly(tiny_processed, tmp_path):
@@ -64,14 +64,14 @@ def test_resume_continues_exactly(tiny_processed, tmp_path):
     assert json.loads((tmp_path / "cut" / "training_history.json").read_text())[-1]["epoch"] == 2
     resumed = train_model("mf", data, tmp_path / "cut", CFG, resume=True, **QUIET)
     strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
-    assert strip(resumed.history) == strip(full.history)
+    assert strip(resumed.epoch_log) == strip(full.epoch_log)
     assert resumed.metrics["test"] == full.metrics["test"]
 
 
 def test_global_mean_is_closed_form(tiny_processed, tmp_path):
     data = load_processed(tiny_processed)
     result = train_model("global_mean", data, tmp_path, CFG, **QUIET)
-    assert len(result.history) == 1
+    assert len(result.epoch_log) == 1
     model, _, _ = load_model(tmp_path / "best_model.pt")
     pred = model.predict(Batch(user=data.test.user, anime=data.test.anime))
     assert torch.allclose(pred, data.train.rating.mean().expand_as(pred), atol=1e-5)
@@ -109,7 +109,7 @@ def test_gnn_trains_on_tasks_and_a_rated_relative_moves_its_sequel(tiny_processe
     result = train_model("gnn", data, tmp_path, cfg, **QUIET)
     blob = torch.load(tmp_path / "best_model.pt", weights_only=True)
     assert "series" not in blob and "series_term" not in result.metrics
-    assert min(h["val_rmse"] for h in result.history) < result.history[0]["val_rmse"]
+    assert min(h["val_rmse"] for h in result.epoch_log) < result.epoch_log[0]["val_rmse"]
     model, _, _ = load_model(tmp_path / "best_model.pt")
     # Show 0 S1/S2/S3 are anime 1/2/3 (tests/builders.write_tiny_inputs): rating S1 high lifts S2.
     others = [(13, 0.0), (20, 0.0)]
@@ -128,7 +128,7 @@ def test_a_ranking_only_model_trains_with_null_rating_metrics(name, tiny_process
     data = load_processed(tiny_processed)
     lines: list[str] = []
     result = train_model(name, data, tmp_path, CFG, log=lines.append, progress=False)
-    assert result.best_epoch == 1 and len(result.history) == 1          # closed form: one pass
+    assert result.best_epoch == 1 and len(result.epoch_log) == 1          # closed form: one pass
     assert lines[0].endswith("val RMSE n/a  *")
 
     def strict(text: str):

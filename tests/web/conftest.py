@@ -32,9 +32,9 @@ def export_dir(tmp_path_factory, browser) -> Path:
     """A gnn model trained for one epoch on a slice of the sample, exported with the defaults."""
     import torch
 
-    from gnn.data.processed import load_processed
     from gnn.export.onnx_export import export_model
     from gnn.preprocess import PreprocessConfig, preprocess
+    from gnn.processed import load_processed
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import train_model
 

@@ -1,7 +1,9 @@
-"""Load what ``anime-gnn preprocess`` wrote, as tensors ready for training.
+"""Load what ``anime-gnn preprocess`` (:mod:`gnn.preprocess`) wrote, as tensors ready for training.
 
 This is the only place models and trainers get data from; models themselves
-never read files.
+never read files. It reads a whole processed folder (rating splits, the catalog
+graph, the padded per-anime tables), so it sits after :mod:`gnn.data` and
+:mod:`gnn.graph`, next to the module that writes the folder.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
+from gnn.errors import InputError
 from gnn.graph.builder import ItemTables, graph_from_dict
 from gnn.io import read_json_input
-from gnn.errors import InputError
+
+DATA_STATS = "data_stats.json"  # sizes, padding lengths, graph config, rating scale and statistics
+_OLD_DATA_STATS = "model_config.json"  # its name before format 2; such a folder is refused, not read
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class RatingSplit:
 
 @dataclass(frozen=True)
 class ProcessedData:
-    config: dict             # model_config.json
+    stats: dict              # data_stats.json (see gnn.preprocess)
     graph: HeteroData        # the catalog graph (node 0 of every type is padding)
     tables: ItemTables       # padded per-anime lists
     train: RatingSplit
@@ -56,18 +61,35 @@ class ProcessedData:
 
     @property
     def n_users(self) -> int:
-        return int(self.config["n_users"])
+        return int(self.stats["n_users"])
 
     @property
     def n_anime(self) -> int:
-        return int(self.config["n_anime"])
+        return int(self.stats["n_anime"])
+
+
+def refuse_old_format(data_dir: Path) -> None:
+    """One InputError for a folder written by an older ``anime-gnn preprocess`` (no :data:`DATA_STATS`,
+    its statistics still under their old name ``model_config.json``): it is to be made again."""
+    if not (data_dir / DATA_STATS).exists() and (data_dir / _OLD_DATA_STATS).exists():
+        raise InputError(str(data_dir), f"written by an older anime-gnn ({_OLD_DATA_STATS}, now {DATA_STATS}); "
+                                        "rerun `anime-gnn preprocess` to make it again")
+
+
+def read_data_stats(data_dir: Path) -> dict:
+    """:data:`DATA_STATS` of a processed folder, as a dict; a missing or old-format one is one InputError."""
+    refuse_old_format(data_dir)
+    if not (data_dir / DATA_STATS).exists():
+        raise InputError(str(data_dir), f"no {DATA_STATS} here; run `anime-gnn preprocess` first")
+    stats = read_json_input(data_dir / DATA_STATS)
+    if not isinstance(stats, dict):
+        raise InputError(str(data_dir / DATA_STATS), "not the shape preprocess writes (rerun `anime-gnn preprocess`)")
+    return stats
 
 
 def load_processed(data_dir: str | Path) -> ProcessedData:
     data_dir = Path(data_dir)
-    if not (data_dir / "model_config.json").exists():
-        raise InputError(str(data_dir), "no model_config.json here; run `anime-gnn preprocess` first")
-    config = read_json_input(data_dir / "model_config.json")
+    stats = read_data_stats(data_dir)
     try:
         blob = torch.load(data_dir / "graph.pt", weights_only=True)
     except Exception as err:  # noqa: BLE001 - torch raises RuntimeError, UnpicklingError, EOFError, OSError...
@@ -77,12 +99,9 @@ def load_processed(data_dir: str | Path) -> ProcessedData:
     dtypes = {"user_id": str, "anime_id": "int64", "rating": "float64", "user_idx": "int64", "anime_idx": "int64"}
     frames = {name: pd.read_csv(data_dir / f"{name}_ratings.csv", dtype=dtypes)
               for name in ("train", "val", "test", "holdout", "cold") if (data_dir / f"{name}_ratings.csv").exists()}
-    train = RatingSplit.from_frame(frames["train"])
-    count = blob.get("anime_train_count")
-    if count is None:  # written before the count was stored
-        count = torch.bincount(train.anime, minlength=int(config["n_anime"]))
     return ProcessedData(
-        config=config, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),
-        train=train, val=RatingSplit.from_frame(frames["val"]),
+        stats=stats, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),
+        train=RatingSplit.from_frame(frames["train"]), val=RatingSplit.from_frame(frames["val"]),
         test=RatingSplit.from_frame(frames["test"]), holdout=frames["holdout"], data_dir=data_dir,
-        cold=RatingSplit.from_frame(frames["cold"]) if "cold" in frames else None, anime_train_count=count)
+        cold=RatingSplit.from_frame(frames["cold"]) if "cold" in frames else None,
+        anime_train_count=blob["anime_train_count"])

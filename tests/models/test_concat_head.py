@@ -1,4 +1,4 @@
-"""TwoTowerModel (gnn/models/history.py) whole-catalog scoring: the item side once, the same numbers as predict."""
+"""ConcatHeadModel (gnn/models/concat_head.py) whole-catalog scoring: the item side once, as predict gives it."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ import pytest
 
 from gnn.data.catalog import read_catalog
 from gnn.data.schema import Catalog
-from tests.builders import FIXTURES
+from gnn.preprocess import PreprocessConfig, preprocess
+from tests.builders import FIXTURES, write_tiny_inputs
 
 
 @pytest.fixture
@@ -36,3 +37,13 @@ def anilist_input_dir(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "anime_catalog_anilist.json", d / "anime_catalog.json")
     shutil.copy(FIXTURES / "user_ratings.json", d / "user_ratings.json")
     return d
+
+
+# A tiny processed dataset with a learnable signal, built through the real preprocess (read-only: copy it
+# before changing anything in it).
+@pytest.fixture(scope="session")
+def tiny_processed(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tiny")
+    write_tiny_inputs(root / "raw")
+    preprocess(root / "raw", root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.1))
+    return root / "processed"

@@ -9,17 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from gnn.preprocess import PreprocessConfig, preprocess
-from tests.builders import write_tiny_inputs
 from tests.cli.test_hostile_inputs import one_error_line
 
 
-@pytest.fixture(scope="module")
-def processed(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("train_cli")
-    write_tiny_inputs(root / "raw")
-    preprocess(root / "raw", root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.1))
-    return root / "processed"
+@pytest.fixture
+def processed(tiny_processed) -> Path:
+    return tiny_processed
 
 
 def train(processed: Path, out: Path, *args: str):

@@ -105,7 +105,9 @@ def test_device_is_validated():
 def test_gnn_trains_on_tasks_and_a_rated_relative_moves_its_sequel(tiny_processed, tmp_path):
     """Issue 14: nothing is fitted after training; the franchise effect comes from inside the model."""
     data = load_processed(tiny_processed)
-    cfg = TrainConfig(epochs=10, batch_size=64, lr=1e-2, seed=0, patience=10)
+    # The trainer's default peak rate: at 1e-2 this tiny run was unstable (validation jumped after epoch 1
+    # and whether it came back within 10 epochs depended on the seed); at 3e-3 seeds 0, 1, 2 all learn.
+    cfg = TrainConfig(epochs=10, batch_size=64, seed=0, patience=10)
     result = train_model("gnn", data, tmp_path, cfg, **QUIET)
     blob = torch.load(tmp_path / "best_model.pt", weights_only=True)
     assert "series" not in blob and "series_term" not in result.metrics

@@ -153,7 +153,8 @@ def merge_results(parts: list[dict]) -> dict:
         key = (r["model"], r["seed"])
         if key not in chosen or ("error" in chosen[key] and "error" not in r):
             chosen[key] = r
-    runs = [r for p in parts for r in p["runs"] if any(r is c for c in chosen.values())]
+    kept = {id(r) for r in chosen.values()}
+    runs = [r for p in parts for r in p["runs"] if id(r) in kept]
     tuning: dict[str, dict] = {}
     for p in parts:
         for m, t in p["tuning"].items():

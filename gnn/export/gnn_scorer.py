@@ -66,6 +66,7 @@ def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
 
 # Index tables whose rows are mostly padding, with the tables that share their rows.
 SPARSE_GROUPS = {"rel_idx": ("rel_type", "rel_w"), "hop2_idx": ("hop2_w",), "co_idx": ("co_w",)}
+_GROUP_OF = {name: key for key, members in SPARSE_GROUPS.items() for name in (key, *members)}
 
 
 def _index_dtype(n: int) -> torch.dtype:
@@ -127,7 +128,7 @@ class GNNScorer(nn.Module):
     def _code(self, name: str) -> torch.Tensor:
         """Table ``name`` as stored, one row per anime."""
         stored = getattr(self, f"c_{name}")
-        key = next((k for k, members in SPARSE_GROUPS.items() if name == k or name in members), None)
+        key = _GROUP_OF.get(name)
         return stored if key is None else rows_of(stored, getattr(self, f"rows_{key}").to(torch.int64))
 
     def tables(self) -> AnimeTables:

@@ -299,9 +299,8 @@ class GNNRecommender(RatingModel):
         adj_target, adj_entry = without_own(from_target, n_t, n_h), without_own(from_entry, n_t, n_h)
         pairs = torch.maximum(adj_target, adj_entry) * kept
         # The watch logit of a target got from_entry pushed from each entry; it should have got adj_entry.
-        w = self.watch.co_weight
-        coef = (adj_entry - from_entry) * kept * (w[0] + w[1] * batch.hist_z.unsqueeze(1))              # [B, T, H]
-        return pairs, coef.sum(-1)
+        delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]
+        return pairs, self.watch.corated_values(delta, batch.hist_z, hist).sum(1)
 
     def _step_masks(self, batch: TaskBatch) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """``(edge_keep, id_keep)`` for one training step (None when the encoder has no rating edges)."""

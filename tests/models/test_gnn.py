@@ -141,20 +141,44 @@ def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:
         assert not torch.allclose(c, d)
 
 
-def test_watch_relation_term_two_ways_agree(ctx) -> None:
-    """The batched sparse form (training) equals the per-anime gather form (the export)."""
+def _pulled_terms(model, t, hist: list[int], z: list[float], a: int) -> float:
+    """The watch score's relation, two-hop and co-rated terms of anime ``a``, read straight from the lists:
+    ``a``'s own relation and two-hop lists, and the co-rated list of each rated anime."""
+    w, total = model.watch, 0.0
+    for j, zj in zip(hist, z):
+        for r, other in enumerate(t.rel_idx[a].tolist()):
+            if other == j and j > 0:
+                rw = w.rel_weight[t.rel_type[a, r]]
+                total += float(rw[0] + rw[1] * zj)
+        for r, other in enumerate(t.hop2_idx[a].tolist()):
+            if other == j and j > 0:
+                total += float(t.hop2_w[a, r] * (w.hop2_weight[0] + w.hop2_weight[1] * zj))
+        for r, other in enumerate(t.co_idx[j].tolist() if j > 0 else []):
+            if other == a:
+                total += float(t.co_w[j, r] * (w.co_weight[0] + w.co_weight[1] * zj))
+    return total
+
+
+def test_watch_terms_pushed_from_the_history_equal_the_terms_read_from_the_lists(ctx) -> None:
+    """The batched form (training) and the one-history form (the export) both give each anime the terms its
+    own relation lists and the rated anime's co-rated lists say."""
     model = _model(ctx)
     with torch.no_grad():
         model.watch.rel_weight.normal_()
         model.watch.hop2_weight.normal_()
         model.watch.co_weight.normal_()
-    hist, z = _hist([[(1, 1.0), (3, -0.5)], [(2, 2.0)], []])
+    rows = [[(1, 1.0), (3, -0.5)], [(2, 2.0)], []]
+    hist, z = _hist(rows)
     t = model.tables
     assert t.co_w[1].sum() > 0 and t.co_w[3].sum() > 0   # the tiny training ratings co-rate these
-    batched = model.watch.relation_term(t, hist, z) + model.watch.corated_term(t, hist, z)
-    for row in range(3):
-        one = model.watch.relation_term_one(t, hist[row], z[row], torch.arange(1, ctx.n_anime))
-        assert torch.allclose(batched[row, 1:], one, atol=1e-6)
+    with torch.no_grad():
+        batched = model.watch.relation_term(t, hist, z) + model.watch.corated_term(t, hist, z)
+        for row, entries in enumerate(rows):
+            want = [_pulled_terms(model, t, [j for j, _ in entries], [r for _, r in entries], a)
+                    for a in range(1, ctx.n_anime)]
+            assert batched[row, 1:].tolist() == pytest.approx(want, abs=1e-5)
+            one = model.watch.relation_term_one(t, hist[row], z[row], torch.arange(0, ctx.n_anime))
+            assert torch.allclose(batched[row], one, atol=1e-6) and one[0] == 0
     assert batched[0, 2] != 0 and batched[2].abs().sum() == 0   # 2 is 1's sequel; an empty history adds nothing
 
 

@@ -82,17 +82,23 @@ def predict_split(model: RatingModel, split: RatingSplit, batch_size: int = 8192
 
 def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHistories, batch_size: int
                      ) -> torch.Tensor:
-    """An inductive model's predictions, one history per user and all of that user's rows at once."""
+    """An inductive model's predictions, one history per user and all of that user's rows at once.
+
+    Streams: histories are built per group of users (about ``batch_size`` rows), each padded to the
+    width the longest history of the whole split needs, so the values do not depend on the grouping.
+    """
     order = torch.argsort(split.user, stable=True)
     users, counts = torch.unique_consecutive(split.user[order], return_counts=True)
     starts = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
-    hist_anime, hist_rating = histories.full(users, history_cap(model))
+    cap = history_cap(model)
+    width = histories.width(users, cap)
     out = torch.zeros(len(split))
     per = max(1, batch_size // max(int(counts.max()) if len(counts) else 1, 1))
     for g in range(0, len(users), per):
+        hist_anime, hist_rating = histories.full(users[g:g + per], cap, width)
         rows = [order[starts[i]:starts[i + 1]] for i in range(g, min(g + per, len(users)))]
         targets = torch.nn.utils.rnn.pad_sequence([split.anime[r] for r in rows], batch_first=True)
-        pred = model.predict_users(hist_anime[g:g + per].to(model.device), hist_rating[g:g + per].to(model.device),
+        pred = model.predict_users(hist_anime.to(model.device), hist_rating.to(model.device),
                                    targets.to(model.device)).cpu()
         for j, r in enumerate(rows):
             out[r] = pred[j, :len(r)]

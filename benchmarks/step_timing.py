@@ -92,6 +92,7 @@ def time_steps(model_name: str, data: Any, steps: int, warmup: int = 2) -> dict[
             "encoder_forward_seconds_per_step": round(clock["encoder_forward"] / max(timed["steps"], 1), 4),
             "setup_seconds": round(setup_seconds, 2), "first_loss": losses[0] if losses else None,
             "last_loss": losses[-1] if losses else None, "batch_size": cfg.batch_size,
+            "n_parameters": sum(p.numel() for p in model.parameters()),
             "_state": (cfg, model, optimizer, batches)}
 
 

@@ -55,7 +55,9 @@ def _profile(rows: list[dict[str, Any]]) -> list[str]:
              f"{_n(p['total_self_cpu_ms'])} ms of operator self time. Timed steps: "
              f"{t['seconds_per_step']:.2f} s per step, of which building the batch {t['data_seconds_per_step']:.2f} s "
              f"and the item encoder's forward pass over the whole graph {t['encoder_forward_seconds_per_step']:.2f} s "
-             "(its backward is inside the sparse products below).", "",
+             "(its backward is inside the sparse products below)"
+             + (f"; the encoder's forward and backward alone took {p['encoder_forward_backward_seconds']:.2f} s"
+                if p.get("encoder_forward_backward_seconds") is not None else "") + ".", "",
              "| operator | calls | self CPU ms | share |", "|---|---:|---:|---:|"]
     lines += [f"| `{o['op']}` | {o['calls']} | {_n(o['self_cpu_ms'], 1)} | {o['share']:.1%} |" for o in p["top"][:12]]
     return lines

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _ENTRY_FACTOR = {"main": 0.1, "movie": 0.1, "side": 0.08, "summary": 0.05, "spin": 0.4,
                  "alt": 0.6, "music": 0.05}
 
-CHUNK_USERS = 20_000   # users simulated before their ratings are handed out
+CHUNK_USERS = 5_000   # users simulated before their ratings are handed out
 
 
 class _Sparse:

@@ -46,14 +46,17 @@ def measure_size(n_ratings: int, args: argparse.Namespace, profile: bool, log=pr
     gen = run_child({"task": "generate", "out_dir": str(work / "input"), "config": config, "n_ratings": n_ratings},
                     logs, f"generate_{label}")
     log(f"{label}: generated {gen['n_ratings']:,} ratings from {gen['n_users']:,} users in {gen['seconds']:.0f} s")
+    row: dict[str, Any] = {"target": n_ratings, "ratings": gen["n_ratings"], "users": gen["n_users"],
+                           "anime": gen["n_anime"], "train_ratings": None,
+                           "generate": {k: gen[k] for k in ("seconds", "peak_mb")}, "preprocess": None,
+                           "train": {}, "evaluate": {}}
+    if args.generate_only:
+        return row
     prep = run_child({"task": "preprocess", "input_dir": str(work / "input"), "output_dir": str(work / "processed"),
                       "min_ratings": args.min_ratings}, logs, f"preprocess_{label}")
     log(f"{label}: preprocess {prep['seconds']:.0f} s, peak {prep['peak_mb']:,.0f} MiB")
-    row: dict[str, Any] = {"target": n_ratings, "ratings": gen["n_ratings"], "users": gen["n_users"],
-                           "anime": gen["n_anime"], "train_ratings": prep["splits"]["train"],
-                           "generate": {k: gen[k] for k in ("seconds", "peak_mb")},
-                           "preprocess": {k: prep[k] for k in ("seconds", "peak_mb", "rss_start_mb")},
-                           "train": {}, "evaluate": {}}
+    row.update(train_ratings=prep["splits"]["train"],
+               preprocess={k: prep[k] for k in ("seconds", "peak_mb", "rss_start_mb")})
     for model in args.models:
         spec = {"task": "steps", "model": model, "data_dir": str(work / "processed"), "steps": args.steps,
                 "profile": profile and model == "gnn"}
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-ratings", type=int, default=10, help="preprocess filter")
     parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(), help="models timed")
     parser.add_argument("--steps", type=int, default=20, help="timed training steps per model")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="only generate (e.g. 60M while preprocess cannot hold it in memory)")
     parser.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the evaluation runs")
     parser.add_argument("--merge", action="store_true", help="keep the other sizes of the existing results.json")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")

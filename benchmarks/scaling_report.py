@@ -18,8 +18,9 @@ def _table(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
         head += [f"{m} ratings/s", f"{m} s/step (encoder fwd)", f"{m} train MiB", f"{m} eval MiB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
+        pre = r["preprocess"] or {}
         cells = [_n(r["ratings"]), _n(r["users"]), _n(r["train_ratings"]), _n(r["generate"]["seconds"]),
-                 _n(r["generate"]["peak_mb"]), _n(r["preprocess"]["seconds"]), _n(r["preprocess"]["peak_mb"])]
+                 _n(r["generate"]["peak_mb"]), _n(pre.get("seconds")), _n(pre.get("peak_mb"))]
         for m in models:
             t, e = r["train"].get(m, {}), r["evaluate"].get(m, {})
             cells += [_n(t.get("ratings_per_second")),
@@ -90,31 +91,47 @@ def plot(res: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows, models = res["rows"], res["settings"]["models"]
-    x = [r["ratings"] for r in rows]
+
+    def series(get) -> tuple[list[float], list[float]]:
+        """(x, y) of the rows that have the value."""
+        pts = [(r["ratings"], get(r)) for r in rows]
+        pts = [(a, b) for a, b in pts if b is not None]
+        return [a for a, _ in pts], [b for _, b in pts]
+
+    def pre(key: str):
+        return lambda r: (r["preprocess"] or {}).get(key)
+
+    def train(mdl: str, key: str):
+        return lambda r: r["train"].get(mdl, {}).get(key)
+
+    def ev(mdl: str):
+        return lambda r: r["evaluate"].get(mdl, {}).get("peak_mb")
+
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
-    times = {"generate (s)": [r["generate"]["seconds"] for r in rows],
-             "preprocess (s)": [r["preprocess"]["seconds"] for r in rows]}
+    times = {"generate (s)": lambda r: r["generate"]["seconds"], "preprocess (s)": pre("seconds"),
+             **{f"{m}: one step (s)": train(m, "seconds_per_step") for m in models}}
+    for name, get in times.items():
+        axes[0].plot(*series(get), marker="o", label=name)
+    gx, gy = series(times["generate (s)"])
+    axes[0].plot(gx, [gy[0] * xi / gx[0] for xi in gx], "k:", label="linear in ratings")
     for mdl in models:
-        times[f"{mdl}: one step (s)"] = [r["train"][mdl]["seconds_per_step"] for r in rows]
-    for name, ys in times.items():
-        axes[0].plot(x, ys, marker="o", label=name)
-    axes[0].plot(x, [times["preprocess (s)"][0] * xi / x[0] for xi in x], "k:", label="linear in ratings")
-    for mdl in models:
-        axes[1].plot(x, [r["train"][mdl]["ratings_per_second"] for r in rows], marker="o", label=mdl)
-    mem = {"generate": [r["generate"]["peak_mb"] for r in rows], "preprocess": [r["preprocess"]["peak_mb"] for r in rows]}
-    for mdl in models:
-        mem[f"{mdl} train"] = [r["train"][mdl]["peak_train_mb"] for r in rows]
-        if all(r["evaluate"].get(mdl) for r in rows):
-            mem[f"{mdl} evaluate"] = [r["evaluate"][mdl]["peak_mb"] for r in rows]
-    for name, ys in mem.items():
-        axes[2].plot(x, ys, marker="o", label=name)
+        axes[1].plot(*series(train(mdl, "ratings_per_second")), marker="o", label=mdl)
+    mem = {"generate": lambda r: r["generate"]["peak_mb"], "preprocess": pre("peak_mb"),
+           **{f"{m} train": train(m, "peak_train_mb") for m in models}, **{f"{m} evaluate": ev(m) for m in models}}
+    for name, get in mem.items():
+        if series(get)[0]:
+            axes[2].plot(*series(get), marker="o", label=name)
     axes[2].axhline(GIB8, color="r", ls="--", lw=1, label="8 GiB")
+    x = [r["ratings"] for r in rows]
     for ax, ylabel in zip(axes, ("seconds", "training ratings / s", "peak RSS of the process, MiB")):
         ax.set(xscale="log", yscale="log", xlabel="ratings (input)", ylabel=ylabel)
         ax.set_xticks(x, [f"{v / 1e6:,.1f}M" for v in x])
         ax.minorticks_off()
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
     fig.suptitle("Scaling with the number of ratings (synthetic, 17.6k-anime catalog; log-log)", fontsize=11)

@@ -31,9 +31,19 @@ def _setup(model_name: str, data: Any) -> tuple[Any, Any, Any, Iterator]:
     model.fit_closed_form(data.train)
     groups = model.optimizer_groups(cfg.weight_decay)
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    batches = iter(batch_source(model, data, ctx, cfg).epoch(torch.Generator().manual_seed(cfg.seed), 0, 1))
     model.train()
-    return cfg, model, optimizer, batches
+    return cfg, model, optimizer, _epochs(batch_source(model, data, ctx, cfg), torch.Generator().manual_seed(cfg.seed))
+
+
+def _epochs(source: Any, gen: torch.Generator) -> Iterator:
+    """The batches of one epoch after another (a small dataset has fewer batches than the steps timed)."""
+    while True:
+        empty = True
+        for batch in source.epoch(gen, 0, 1):
+            empty = False
+            yield batch
+        if empty:
+            return
 
 
 def _encoder_clock(model: Any) -> dict[str, float]:
@@ -60,7 +70,7 @@ def _step(cfg: Any, model: Any, optimizer: Any, batch: Any) -> torch.Tensor:
 
 
 def time_steps(model_name: str, data: Any, steps: int, warmup: int = 2) -> dict[str, Any]:
-    """Throughput of ``steps`` optimizer steps after ``warmup`` untimed ones (stops early at the epoch's end)."""
+    """Throughput of ``steps`` optimizer steps after ``warmup`` untimed ones (epochs follow one another)."""
     from gnn.train.batches import batch_size
 
     start = time.perf_counter()

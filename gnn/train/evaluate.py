@@ -84,8 +84,9 @@ def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHist
                      ) -> torch.Tensor:
     """An inductive model's predictions, one history per user and all of that user's rows at once.
 
-    Streams: histories are built per group of users (about ``batch_size`` rows), each padded to the
-    width the longest history of the whole split needs, so the values do not depend on the grouping.
+    Streams: users are taken from the most rows to the fewest, in groups of about ``batch_size`` target
+    slots (so a group pads to a similar row count, not to the split's longest user), their histories
+    built per group and padded to the width the longest history of the whole split needs.
     """
     order = torch.argsort(split.user, stable=True)
     users, counts = torch.unique_consecutive(split.user[order], return_counts=True)
@@ -93,10 +94,13 @@ def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHist
     cap = history_cap(model)
     width = histories.width(users, cap)
     out = torch.zeros(len(split))
-    per = max(1, batch_size // max(int(counts.max()) if len(counts) else 1, 1))
-    for g in range(0, len(users), per):
-        hist_anime, hist_rating = histories.full(users[g:g + per], cap, width)
-        rows = [order[starts[i]:starts[i + 1]] for i in range(g, min(g + per, len(users)))]
+    by_rows = torch.argsort(counts, descending=True, stable=True).tolist()
+    g = 0
+    while g < len(by_rows):
+        group = by_rows[g:g + max(1, batch_size // int(counts[by_rows[g]]))]
+        g += len(group)
+        hist_anime, hist_rating = histories.full(users[group], cap, width)
+        rows = [order[starts[i]:starts[i + 1]] for i in group]
         targets = torch.nn.utils.rnn.pad_sequence([split.anime[r] for r in rows], batch_first=True)
         pred = model.predict_users(hist_anime.to(model.device), hist_rating.to(model.device),
                                    targets.to(model.device)).cpu()

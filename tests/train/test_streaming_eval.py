@@ -62,3 +62,21 @@ def test_row_keys_in_chunks_equal_the_whole_split() -> None:
     assert whole.tolist() == expected
     for chunk in (1, 13, 499):
         assert torch.equal(_row_keys(users, split, 30, chunk=chunk), whole)
+
+
+def test_new_user_metrics_sample_at_most_max_users(tiny_processed: Path) -> None:
+    from gnn.train.evaluate import evaluate_new_users, new_user_cases, sample_cases
+
+    data = load_processed(tiny_processed)
+    torch.manual_seed(0)
+    model = build_model("baseline", ModelContext.from_processed(data), None)
+    cases = new_user_cases(data.holdout, 20, 0)
+    assert len(cases) >= 3
+    everyone = evaluate_new_users(model, data.holdout)
+    assert everyone == evaluate_new_users(model, data.holdout, max_users=None)   # under the cap: all of them
+    assert everyone["k=10"]["users"] == len(cases)
+    two = evaluate_new_users(model, data.holdout, max_users=2)
+    assert two["k=10"]["users"] == 2
+    picked = sample_cases(cases, 2, 0)
+    assert picked == sample_cases(cases, 2, 0) and all(any(p is c for c in cases) for p in picked)
+    assert two["k=10"]["n"] == sum(len(c[2]) for c in picked)   # the sampled users' targets, all of them

@@ -67,9 +67,9 @@ def _profile(rows: list[dict[str, Any]]) -> list[str]:
 def markdown(res: dict[str, Any], notes: str = "") -> str:
     rows, st, m = res["rows"], res["settings"], res["machine"]
     models = st["models"]
-    commands = sorted({r.get("command", res["command"]) for r in rows})
+    runs = dict.fromkeys((r.get("command", res["command"]), r.get("git", res["git"])["commit"][:7]) for r in rows)
     lines = ["# Scaling: 1M to 60M ratings on one machine", "",
-             "* Command(s): " + "; ".join(f"`{c}`" for c in commands) + f"; git `{res['git']['commit']}`.",
+             "* Command(s): " + "; ".join(f"`{c}` (git `{g}`)" for c, g in runs) + ".",
              f"* Machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']}, "
              f"OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, nice {m['nice']}; shared with other jobs, so timings are "
              "indicative.",

@@ -10,7 +10,11 @@
   ONNX Runtime;
 * ``tune``: fit every configuration of a grid and report each one's validation RMSE (and validation
   NDCG@k where the model is selected on it: :func:`selection_metric`);
-* ``epoch``: time one training epoch (the scaling benchmark);
+* ``epoch``: time one training epoch;
+* ``steps``: time a fixed number of training steps, optionally profile one more
+  (:mod:`benchmarks.step_timing`; the scaling benchmark);
+* ``evaluate``: the trainer's evaluation of a freshly built model (validation accuracy, new users) and
+  the ranking metrics, each part's seconds and the peak RSS after it (the scaling benchmark);
 * ``preprocess``: run :func:`gnn.preprocess.preprocess`;
 * ``generate``: write a synthetic input folder (:func:`gnn.data.synthetic.write_sample`).
 
@@ -211,6 +215,52 @@ def epoch(spec: dict) -> dict:
             **_cost(result, len(data.train), marks, rss_start)}
 
 
+def steps(spec: dict) -> dict:
+    from benchmarks.step_timing import profile_step, time_steps
+    from gnn.processed import load_processed
+
+    start = time.perf_counter()
+    data = load_processed(spec["data_dir"])
+    load_seconds, rss_start = round(time.perf_counter() - start, 2), peak_rss_mb()
+    res = time_steps(spec["model"], data, spec["steps"], spec.get("warmup", 2))
+    state = res.pop("_state")
+    out = {**res, "n_train": len(data.train), "load_seconds": load_seconds, "rss_start_mb": rss_start,
+           "peak_train_mb": peak_rss_mb()}
+    if spec.get("profile"):
+        out["profile"] = profile_step(state)
+    return out
+
+
+def evaluate(spec: dict) -> dict:
+    """What the trainer evaluates after each epoch and at the end, plus the ranking metrics, for an
+    untrained model (the cost does not depend on the weights)."""
+    import torch
+
+    from gnn.models.base import ModelContext
+    from gnn.models.registry import build_model
+    from gnn.processed import load_processed
+    from gnn.train.evaluate import Evaluator, evaluate_new_users
+    from gnn.train.metrics import ranking_metrics
+
+    data = load_processed(spec["data_dir"])
+    torch.manual_seed(0)
+    ctx = ModelContext.from_processed(data)
+    model = build_model(spec["model"], ctx, None)
+    model.fit_closed_form(data.train)
+    out: dict[str, Any] = {"model": spec["model"], "rss_start_mb": peak_rss_mb(), "rows": {}}
+    parts = {"val_accuracy": lambda: Evaluator(data, ctx).split(model, data.val).as_dict(),
+             "ranking": lambda: ranking_metrics(model, data, max_users=spec.get("ranking_users", 2000))["users"],
+             "new_users": lambda: evaluate_new_users(model, data.holdout)["k=10"]["users"]}
+    for name, part in parts.items():
+        start = time.perf_counter()
+        value = part()
+        out["rows"][name] = {"seconds": round(time.perf_counter() - start, 2), "peak_mb": peak_rss_mb(),
+                             "result": value}
+    out["rows"]["val_accuracy"]["n"] = len(data.val)
+    out["peak_mb"] = peak_rss_mb()
+    return out
+
+
 def preprocess(spec: dict) -> dict:
     from gnn.preprocess import PreprocessConfig
     from gnn.preprocess import preprocess as run
@@ -227,12 +277,18 @@ def generate(spec: dict) -> dict:
     from gnn.data.synthetic import SampleConfig, write_sample
 
     start = time.perf_counter()
-    summary = write_sample(spec["out_dir"], SampleConfig(**spec["config"]))
+    config = SampleConfig(**spec["config"])
+    if spec.get("n_ratings"):
+        from gnn.data.synthetic import users_for_ratings
+
+        config = SampleConfig(**{**spec["config"], "n_users": users_for_ratings(spec["n_ratings"], config)})
+    summary = write_sample(spec["out_dir"], config)
     return {"seconds": round(time.perf_counter() - start, 3), "n_ratings": summary.n_ratings,
             "n_users": summary.n_users, "n_anime": summary.n_anime, "peak_mb": peak_rss_mb()}
 
 
-TASKS = {"fit": fit, "tune": tune, "epoch": epoch, "preprocess": preprocess, "generate": generate}
+TASKS = {"fit": fit, "tune": tune, "epoch": epoch, "steps": steps, "evaluate": evaluate, "preprocess": preprocess,
+         "generate": generate}
 
 
 def main(argv: list[str]) -> None:

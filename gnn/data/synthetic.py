@@ -13,23 +13,28 @@ seed, so changing ``n_users`` or ``scale`` keeps the catalog identical, and a
 larger ``scale`` keeps the first users of a smaller one. The same config
 always produces byte-identical files.
 
+:func:`write_sample` writes ``ratings.csv`` one chunk of users at a time, so
+any size fits in memory (60M ratings: ``n_anime=17_000, ratings_median=140``
+and :func:`users_for_ratings`); the chunk size never changes the bytes.
+
     >>> records, ratings = generate_sample(SampleConfig(n_anime=50, n_users=20))
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
 from gnn.data._synthetic_catalog import TAG_CATEGORIES, TAG_NAMES, SyntheticCatalog, build_catalog
 from gnn.data._synthetic_names import GENRES
-from gnn.data._synthetic_users import generate_ratings
-from gnn.io import atomic_path, dumps_json, write_csv, write_json
+from gnn.data._synthetic_users import CHUNK_USERS, generate_ratings, user_chunks
+from gnn.io import atomic_path, dumps_json, write_json
 
 # Typical (episodes choices, duration range in minutes) per format.
 _SHAPES: dict[str, tuple[tuple[int, ...], tuple[int, int]]] = {
@@ -82,6 +87,8 @@ class SampleConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.scale > 0:
             raise ValueError(f"scale must be positive, got {self.scale}")
+        if not (self.ratings_median > 0 and self.ratings_sigma > 0):
+            raise ValueError("ratings_median and ratings_sigma must be positive")
         if self.ratings_max < self.ratings_min:
             raise ValueError("ratings_max must be >= ratings_min")
         if not 0.0 <= self.p_both_directions <= 1.0:
@@ -90,6 +97,26 @@ class SampleConfig:
     @property
     def total_users(self) -> int:
         return max(1, int(round(self.n_users * self.scale)))
+
+    def expected_ratings_per_user(self) -> float:
+        """The mean of ``clip(round(lognormal(log(median), sigma)), min, max)``, the number of ratings a
+        user is drawn to give (a user runs short only when the catalog does: a tiny one)."""
+        mu, sigma = math.log(self.ratings_median), self.ratings_sigma
+
+        def below(x: float) -> float:   # P(lognormal < x)
+            return 0.5 * (1.0 + math.erf((math.log(x) - mu) / (sigma * math.sqrt(2.0)))) if x > 0 else 0.0
+
+        lo, hi = self.ratings_min, self.ratings_max
+        mean = lo * below(lo + 0.5) + hi * (1.0 - below(hi - 0.5))
+        return mean + sum(k * (below(k + 0.5) - below(k - 0.5)) for k in range(lo + 1, hi))
+
+
+def users_for_ratings(n_ratings: int, config: SampleConfig) -> int:
+    """The ``n_users`` that gives about ``n_ratings`` ratings at ``config.scale`` (within a few per cent
+    at a catalog of thousands; the written count is exact and reported)."""
+    if n_ratings < 1:
+        raise ValueError(f"n_ratings must be at least 1, got {n_ratings}")
+    return max(1, int(round(n_ratings / config.expected_ratings_per_user() / config.scale)))
 
 
 def _chance(rng: np.random.Generator, p: float) -> bool:
@@ -142,15 +169,20 @@ def to_records(cat: SyntheticCatalog, cfg: SampleConfig, rng: np.random.Generato
     return records
 
 
-def generate_sample(config: SampleConfig = SampleConfig(),
-                    progress: bool = False) -> tuple[list[dict[str, Any]], pd.DataFrame]:
-    """Return (catalog records, ratings frame with user_id, anime_id, rating) for ``config``."""
+def _catalog(config: SampleConfig) -> tuple[SyntheticCatalog, list[dict[str, Any]], np.random.Generator]:
+    """(the catalog's truth, its contract records, the users' random stream) for ``config``."""
     catalog_seed, users_seed = np.random.SeedSequence(config.seed).spawn(2)
     catalog_rng = np.random.default_rng(catalog_seed)
     cat = build_catalog(config, catalog_rng)
-    records = to_records(cat, config, catalog_rng)
-    ratings = generate_ratings(cat, config, np.random.default_rng(users_seed), progress=progress)
-    return records, ratings
+    return cat, to_records(cat, config, catalog_rng), np.random.default_rng(users_seed)
+
+
+def generate_sample(config: SampleConfig = SampleConfig(),
+                    progress: bool = False) -> tuple[list[dict[str, Any]], pd.DataFrame]:
+    """Return (catalog records, ratings frame with user_id, anime_id, rating) for ``config``, in memory
+    (a small config; :func:`write_sample` streams any size)."""
+    cat, records, users_rng = _catalog(config)
+    return records, generate_ratings(cat, config, users_rng, progress=progress)
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,10 @@ def _readme(summary: SampleSummary) -> str:
     cfg = summary.config
     command = (f"anime-gnn generate-sample --seed {cfg.seed} --n-anime {cfg.n_anime} "
                f"--n-users {cfg.n_users} --scale {cfg.scale:g}")
+    default = SampleConfig()
+    for name in ("ratings_median", "ratings_max"):   # the per-user counts, only where they differ
+        if getattr(cfg, name) != getattr(default, name):
+            command += f" --{name.replace('_', '-')} {getattr(cfg, name):g}"
     relations = ", ".join(f"{k} {v:,}" for k, v in sorted(summary.relations.items(), key=lambda kv: -kv[1]))
     return (
         "# SYNTHETIC sample data\n\n"
@@ -192,18 +228,34 @@ def _write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_sample(out_dir: str | Path, config: SampleConfig = SampleConfig(),
-                 progress: bool = False) -> SampleSummary:
-    """Write ``anime_catalog.json``, ``ratings.csv`` and a README.md into ``out_dir`` atomically."""
+def _write_ratings(path: Path, chunks: Iterator[pd.DataFrame]) -> tuple[int, int]:
+    """Write the chunks as one CSV (header once, the bytes of one ``to_csv``); return (users, ratings)."""
+    users = ratings = 0
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        for i, frame in enumerate(chunks):
+            frame.to_csv(f, index=False, header=i == 0)
+            users += int(frame["user_id"].nunique())
+            ratings += len(frame)
+    return users, ratings
+
+
+def write_sample(out_dir: str | Path, config: SampleConfig = SampleConfig(), progress: bool = False,
+                 chunk_users: int = CHUNK_USERS) -> SampleSummary:
+    """Write ``anime_catalog.json``, ``ratings.csv`` and a README.md into ``out_dir`` atomically.
+
+    ``ratings.csv`` is written ``chunk_users`` users at a time: memory is one chunk's ratings, and the
+    file is the same for every chunk size.
+    """
     out_dir = Path(out_dir)
-    records, ratings = generate_sample(config, progress=progress)
+    cat, records, users_rng = _catalog(config)
     # One record per line: compact, yet diffs and greps stay readable.
     _write_text(out_dir / "anime_catalog.json",
                 "[\n" + ",\n".join(dumps_json(r, indent=None) for r in records) + "\n]\n")
-    write_csv(out_dir / "ratings.csv", ratings)
+    chunks = user_chunks(cat, config, users_rng, progress=progress, chunk_users=chunk_users)
+    n_users, n_ratings = _write_ratings(out_dir / "ratings.csv", chunks)
     relations = Counter(rel["relationType"] for r in records for rel in r["relations"])
-    summary = SampleSummary(out_dir=out_dir, n_anime=len(records), n_users=int(ratings["user_id"].nunique()),
-                            n_ratings=len(ratings), relations=dict(relations), config=config)
+    summary = SampleSummary(out_dir=out_dir, n_anime=len(records), n_users=n_users, n_ratings=n_ratings,
+                            relations=dict(relations), config=config)
     _write_text(out_dir / "README.md", _readme(summary))
     # Machine-readable provenance: preprocess carries it into data_stats.json, and from there
     # the trained model, the export metadata and the web page can say the data is synthetic.

@@ -35,14 +35,19 @@ class UserHistories:
         rating = torch.where(valid, self.rating[pos], torch.zeros(pos.shape))
         return anime, rating
 
-    def full(self, user: torch.Tensor, max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Each user's training ratings as one padded history ``[U, L]`` (``L <= max_len``).
+    def width(self, user: torch.Tensor, max_len: int) -> int:
+        """``L`` of :meth:`full` for these users: their longest history, at most ``max_len`` (at least 1)."""
+        count = self.count[user].clamp(max=max_len)
+        return max(1, int(count.max()) if len(count) else 1)
+
+    def full(self, user: torch.Tensor, max_len: int, width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each user's training ratings as one padded history ``[U, L]`` (``L``: ``width``, by default
+        :meth:`width`, so a chunk of users can be padded as all of them would be).
 
         A user with more than ``max_len`` ratings keeps the ``max_len`` with the highest
         :func:`keep_key`; entries are in ascending anime index. Users without ratings get all padding.
         """
-        count = self.count[user].clamp(max=max_len)
-        width = max(1, int(count.max()) if len(count) else 1)
+        width = self.width(user, max_len) if width is None else width
         anime = torch.zeros(len(user), width, dtype=torch.long)
         rating = torch.zeros(len(user), width)
         for row, u in enumerate(user.tolist()):

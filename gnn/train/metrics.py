@@ -84,13 +84,21 @@ def popular_mask(data: ProcessedData, share: float = POPULAR_SHARE) -> torch.Ten
     return mask
 
 
-def _row_keys(users: torch.Tensor, split: RatingSplit, n_anime: int) -> torch.Tensor:
-    """Sorted ``row * n_anime + anime`` of the rows of ``split`` whose user is ``users[row]`` (``users`` sorted)."""
+ROW_CHUNK = 1 << 22   # rating rows handled at once where a metric scans a whole split (~4M: ~100 MB of keys)
+
+
+def _row_keys(users: torch.Tensor, split: RatingSplit, n_anime: int, chunk: int = ROW_CHUNK) -> torch.Tensor:
+    """Sorted ``row * n_anime + anime`` of the rows of ``split`` whose user is ``users[row]`` (``users`` sorted);
+    ``split`` is scanned ``chunk`` rows at a time."""
     if len(users) == 0:
         return torch.zeros(0, dtype=torch.long)
-    slot = torch.searchsorted(users, split.user).clamp(max=len(users) - 1)
-    keep = users[slot] == split.user
-    return torch.sort(slot[keep] * n_anime + split.anime[keep]).values
+    parts = [torch.zeros(0, dtype=torch.long)]
+    for start in range(0, len(split), chunk):
+        user, anime = split.user[start:start + chunk], split.anime[start:start + chunk]
+        slot = torch.searchsorted(users, user).clamp(max=len(users) - 1)
+        keep = users[slot] == user
+        parts.append(slot[keep] * n_anime + anime[keep])
+    return torch.sort(torch.cat(parts)).values
 
 
 def _sample(users: torch.Tensor, max_users: int | None, seed: int) -> torch.Tensor:
@@ -234,14 +242,21 @@ def new_user_ranking(model: RatingModel, data: ProcessedData, ks: tuple[int, ...
     return result
 
 
-def series_mask(data: ProcessedData, split: RatingSplit | None = None) -> torch.Tensor:
-    """``[len(split)]`` bool: the row's anime is related to an anime its user rated in train."""
+def series_mask(data: ProcessedData, split: RatingSplit | None = None, chunk: int = ROW_CHUNK // 8) -> torch.Tensor:
+    """``[len(split)]`` bool: the row's anime is related to an anime its user rated in train
+    (``chunk`` rows at a time against one sorted copy of the training keys)."""
     split = data.test if split is None else split
     n_anime = data.n_anime
-    related = data.tables.rel_idx[split.anime]                               # [n, L], 0 = padding
-    keys = split.user[:, None] * n_anime + related
-    hit = torch.isin(keys, data.train.user * n_anime + data.train.anime) & (related > 0)
-    return hit.any(dim=1)
+    train = torch.sort(data.train.user * n_anime + data.train.anime).values
+    mask = torch.zeros(len(split), dtype=torch.bool)
+    if len(train) == 0:
+        return mask
+    for start in range(0, len(split), chunk):
+        related = data.tables.rel_idx[split.anime[start:start + chunk]]              # [n, L], 0 = padding
+        keys = split.user[start:start + chunk, None] * n_anime + related
+        hit = train[torch.searchsorted(train, keys).clamp(max=len(train) - 1)] == keys
+        mask[start:start + chunk] = (hit & (related > 0)).any(dim=1)
+    return mask
 
 
 def series_metrics(model: RatingModel, data: ProcessedData) -> dict:

@@ -9,7 +9,10 @@ Before anything is trained, :func:`plan_resume` checks that
   checkpoints the number of users and anime);
 * no option the user gave differs from the stored one (a new ``--model``,
   ``--epochs``, ``--lr``... would make it another run, not a continuation).
-  Options the user did not give are taken from the checkpoint, and said so.
+  Options the user did not give are taken from the checkpoint, and said so;
+* it was written by as many processes as this run has (``torchrun
+  --nproc_per_node``): the steps of an epoch, so the learning-rate schedule,
+  depend on the number of processes (a checkpoint without the count: not checked).
 
 "Exact": with one thread per process (``OMP_NUM_THREADS=1``, or
 ``torch.set_num_threads(1)``) a resumed run is bit-identical to an
@@ -84,13 +87,21 @@ def _differences(state: dict, model_name: str, cfg: TrainConfig,
     return out
 
 
+def _same_world(state: dict, world: int, path: Path) -> None:
+    stored = state.get("world_size")
+    if stored is not None and stored != world:
+        raise UsageError(f"--resume: {path} was written by a run of {stored} process(es), this run has {world}: "
+                         "an epoch's steps and the learning-rate schedule depend on it; resume with "
+                         f"torchrun --nproc_per_node={stored} (or {stored} process(es) in all), or train without --resume")
+
+
 def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConfig,
-                model_config: dict | None, explicit: Collection[str] | None = None) -> ResumePlan:
+                model_config: dict | None, explicit: Collection[str] | None = None, world: int = 1) -> ResumePlan:
     """Check ``path`` can continue on ``data`` with the requested options; see the module docstring.
 
     ``explicit``: the option names the user gave (``model_name``, ``model_options`` and
     :class:`TrainConfig` fields); a difference in one of them is refused. None (a library call)
-    treats every option as given.
+    treats every option as given. ``world``: this run's number of processes.
     """
     path = Path(path)
     if not path.exists():
@@ -104,6 +115,7 @@ def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConf
     if missing:
         raise InputError(str(path), f"not a training checkpoint to resume (lacks {', '.join(missing)})")
     _same_data(state, data, path)
+    _same_world(state, world, path)
     diff = _differences(state, model_name, cfg, model_config)
 
     def given(name: str) -> bool:

@@ -103,6 +103,7 @@ class _Run:
     bad_epochs: int = 0
     first_epoch: int = 1
     seen_ratings: int = 0
+    world: int = 1                     # processes (torchrun); a resume must have as many
 
     def checkpoint(self, cfg: TrainConfig, epoch: int, val: dict, fingerprint: str | None) -> dict:
         blob = model_blob(self.model, self.ctx)
@@ -113,7 +114,7 @@ class _Run:
     def full_state(self, blob: dict) -> dict:
         return {**blob, "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                 "best_rmse": self.best_rmse, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
-                "seen_ratings": self.seen_ratings, "rng_torch": torch.get_rng_state(),
+                "seen_ratings": self.seen_ratings, "world_size": self.world, "rng_torch": torch.get_rng_state(),
                 "rng_shuffle": self.gen.get_state()}
 
 
@@ -192,7 +193,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     ckpt_path = output_dir / "checkpoint.pt"
     state = None
     if resume:  # the stored config wins, except where to run; other data or changed options are refused
-        plan = plan_resume(ckpt_path, data, model_name, cfg, model_config, explicit)
+        plan = plan_resume(ckpt_path, data, model_name, cfg, model_config, explicit, world)
         state, cfg, model_name, model_config = plan.state, plan.cfg, plan.model_name, plan.model_config
         for note in plan.notes:
             log(note)
@@ -204,6 +205,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
 
     start = time.perf_counter()
     run, closed_form = _setup(model_name, data, cfg, model_config, state, ckpt_path, steps, device, log)
+    run.world = world
     resumed_ratings = run.seen_ratings  # ratings/s counts this session's work only
     objective = _Objective(run.model, cfg.loss)
     net = DistributedDataParallel(objective, find_unused_parameters=True,

@@ -1,30 +1,74 @@
-"""The scaling report: table and plot from a made-up measurement (the measuring itself runs the worker)."""
+"""The scaling benchmark: its report from a made-up measurement, merging sizes, and the step timing
+(run for real on the tiny dataset; the generate/preprocess/evaluate jobs are the worker's)."""
 
 from __future__ import annotations
 
-from benchmarks.scaling import markdown, plot
+import copy
+
+import pytest
+
+from benchmarks.scaling import merged
+from benchmarks.scaling_report import markdown, plot
+from benchmarks.step_timing import profile_step, time_steps
+from gnn.processed import load_processed
 
 
-def fake_results() -> dict:
-    def row(scale: float) -> dict:
-        return {"scale": scale, "users": int(100 * scale), "ratings": int(1000 * scale),
-                "train_ratings": int(800 * scale), "generate_seconds": 0.1,
-                "preprocess": {"seconds": 1.0 * scale, "peak_mb": 300.0 + scale, "rss_start_mb": 290.0},
-                "epoch": {"baseline": {"train_seconds": 2.0 * scale, "ratings_per_second": 400,
-                                       "peak_train_mb": 400.0 + 10 * scale, "rss_start_mb": 380.0,
-                                       "train_increase_mb": 20.0}}}
+def _row(n: int) -> dict:
+    return {"target": n, "ratings": n - 7, "users": n // 190, "anime": 50, "train_ratings": int(0.75 * n),
+            "generate": {"seconds": n / 1e4, "peak_mb": 350.0},
+            "preprocess": {"seconds": n / 2e4, "peak_mb": 900.0 + n / 1e4, "rss_start_mb": 300.0},
+            "train": {"gnn": {"ratings_per_second": 2700, "seconds_per_step": 1.31, "peak_train_mb": 1962.6,
+                              "encoder_forward_seconds_per_step": 0.22, "data_seconds_per_step": 0.03,
+                              "profile": {"total_self_cpu_ms": 1264.6, "encoder_forward_backward_seconds": 0.5,
+                                          "top": [{"op": "aten::mm", "calls": 169, "self_cpu_ms": 336.9,
+                                                   "share": 0.2664}]}}},
+            "evaluate": {"gnn": {"peak_mb": 1969.0, "rows": {
+                "val_accuracy": {"seconds": 38.7, "peak_mb": 1969.0, "n": 92674},
+                "ranking": {"seconds": 70.9, "peak_mb": 1969.0, "result": 2000},
+                "new_users": {"seconds": 18.7, "peak_mb": 1969.0, "result": 259}}}}}
 
+
+def fake_results(sizes=(1_000_000, 10_000_000)) -> dict:
     return {"name": "scaling", "command": "python benchmarks/scaling.py", "git": {"commit": "abc", "dirty": False},
-            "machine": {"platform": "Linux", "cpu_count": 2, "torch": "2", "OMP_NUM_THREADS": "1", "nice": 10,
-                        "load_average_start": [1.0, 1.0, 1.0]},
-            "settings": {"scales": [1, 2], "models": ["baseline"], "n_users_at_1x": 100, "n_anime": 50,
-                         "min_ratings": 5, "train_config": "defaults"},
-            "rows": [row(1), row(2)], "wall_seconds": 60.0}
+            "machine": {"platform": "Linux", "cpu_count": 2, "torch": "2", "OMP_NUM_THREADS": "1", "nice": 5},
+            "settings": {"n_anime": 50, "ratings_median": 140.0, "ratings_max": 3000, "min_ratings": 10,
+                         "models": ["gnn"], "steps": 20, "warmup_steps": 2, "evaluate": True},
+            "rows": [_row(n) for n in sizes], "wall_seconds": 60.0}
 
 
-def test_table_shows_growth_against_the_first_row(tmp_path):
-    md = markdown(fake_results())
-    assert "| scale | ratings | train ratings | preprocess s | preprocess peak MiB | baseline epoch s |" in md
-    assert "| 2x | 2,000 | 1,600 | 2.0 (2.00x) | 302 (1.00x) | 4.0 (2.00x) | 400 | 420 (1.02x) |" in md
-    plot(fake_results(), tmp_path / "scaling.png")
+def test_report_tables_profile_and_chart(tmp_path):
+    res = fake_results()
+    res["rows"].append({**_row(60_000_000), "train_ratings": None, "preprocess": None, "train": {},
+                        "evaluate": {}})   # a generate-only size
+    md = markdown(res)
+    assert "| 999,993 | 5,263 | 750,000 | 100 | 350 | 50 | 1,000 | 2,700 | 1.31 (0.22) | 1,963 | 1,969 |" in md
+    assert "| 59,999,993 | 315,789 | n/a | 6,000 | 350 | n/a | n/a | n/a | n/a (n/a) | n/a | n/a |" in md
+    assert "| 999,993 | gnn | 92,674 | 38.7 | 70.9 (2000) | 18.7 (259) | 1,969 |" in md
+    assert "## Where a GNN step goes at 9,999,993 ratings" in md and "| `aten::mm` | 169 | 336.9 | 26.6% |" in md
+    assert "forward and backward alone took 0.50 s" in md
+    plot(res, tmp_path / "scaling.png")
     assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_merge_replaces_a_size_and_keeps_the_others():
+    old = fake_results()
+    new = copy.deepcopy(fake_results((10_000_000, 60_000_000)))
+    new["command"], new["rows"][0]["users"] = "python benchmarks/scaling.py --sizes 1e7 6e7 --merge", 1
+    out = merged(old, new)
+    assert [r["target"] for r in out["rows"]] == [1_000_000, 10_000_000, 60_000_000]
+    assert out["rows"][1]["users"] == 1 and out["rows"][0]["command"] == "python benchmarks/scaling.py"
+    assert out["rows"][2]["command"].endswith("--merge") and out["wall_seconds"] == 120.0
+
+
+@pytest.mark.parametrize("model", ["gnn", "baseline"])
+def test_time_steps_trains_the_steps_it_reports(tiny_processed, model):
+    data = load_processed(tiny_processed)
+    res = time_steps(model, data, steps=2, warmup=1)
+    state = res.pop("_state")
+    assert res["steps"] == 2 and res["ratings_per_second"] > 0 and res["n_parameters"] > 0
+    assert res["seconds_per_step"] == pytest.approx(res["data_seconds_per_step"] + res["compute_seconds_per_step"],
+                                                    abs=2e-4)
+    assert (res["encoder_forward_seconds_per_step"] > 0) == (model == "gnn")
+    prof = profile_step(state, top=5)
+    assert len(prof["top"]) == 5 and 0 < sum(r["share"] for r in prof["top"]) <= 1.0
+    assert (prof["encoder_forward_backward_seconds"] is not None) == (model == "gnn")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cli.sample import generate_sample as generate_sample_command
 from gnn.data.schema import FORMATS, RELATION_TYPES
-from gnn.data.synthetic import SampleConfig, generate_sample, write_sample
+from gnn.data.synthetic import SampleConfig, generate_sample, users_for_ratings, write_sample
 
 SMALL = SampleConfig(n_anime=300, n_users=150, seed=7)
 
@@ -195,3 +195,71 @@ def test_cli_writes_the_sample(tmp_path: Path) -> None:
 def test_cli_rejects_bad_sizes(tmp_path: Path) -> None:
     result = CliRunner().invoke(generate_sample_command, ["--out-dir", str(tmp_path), "--n-anime", "0"])
     assert result.exit_code == 2
+
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def test_the_default_config_writes_the_embedded_sample(tmp_path: Path) -> None:
+    write_sample(tmp_path, SampleConfig(), chunk_users=500)
+    for name in ("anime_catalog.json", "ratings.csv", "README.md", "dataset.json"):
+        assert (tmp_path / name).read_bytes() == (SAMPLE_DIR / name).read_bytes(), name
+
+
+def test_ratings_do_not_depend_on_the_chunk_size(tmp_path: Path) -> None:
+    config = SampleConfig(n_anime=150, n_users=23, seed=11)
+    summaries = [write_sample(tmp_path / str(chunk), config, chunk_users=chunk) for chunk in (1, 7, 23, 1000)]
+    first = (tmp_path / "1" / "ratings.csv").read_bytes()
+    for chunk in (7, 23, 1000):
+        assert (tmp_path / str(chunk) / "ratings.csv").read_bytes() == first
+    _, ratings = generate_sample(config)
+    assert pd.read_csv(tmp_path / "7" / "ratings.csv").equals(ratings)
+    assert {(s.n_users, s.n_ratings) for s in summaries} == {(23, len(ratings))}
+    assert first.count(b"\n") == len(ratings) + 1 and first.startswith(b"user_id,anime_id,rating\n")
+
+
+def test_user_chunks_refuses_an_empty_chunk() -> None:
+    from gnn.data._synthetic_users import user_chunks
+
+    with pytest.raises(ValueError, match="chunk_users"):
+        next(user_chunks(None, SampleConfig(), None, chunk_users=0))  # type: ignore[arg-type]
+
+
+def test_n_ratings_sets_the_users_for_about_that_many_ratings() -> None:
+    config = SampleConfig(n_anime=2000, ratings_median=140, ratings_max=3000, seed=4)
+    assert 190 < config.expected_ratings_per_user() < 196       # MyAnimeList: 57M ratings / 310k users = 184
+    assert users_for_ratings(60_000_000, config) == pytest.approx(311_000, rel=0.01)
+    small = SampleConfig(n_anime=2000, ratings_median=140, ratings_max=3000, seed=4,
+                         n_users=users_for_ratings(20_000, config))
+    _, ratings = generate_sample(small)
+    assert small.n_users == 104 and len(ratings) == pytest.approx(20_000, rel=0.15)
+    with pytest.raises(ValueError, match="n_ratings"):
+        users_for_ratings(0, config)
+
+
+def test_cli_n_ratings(tmp_path: Path) -> None:
+    out = tmp_path / "sample"
+    result = CliRunner().invoke(generate_sample_command, ["--out-dir", str(out), "--n-anime", "400", "--n-ratings",
+                                                          "3000", "--ratings-median", "60", "--ratings-max", "600"])
+    assert result.exit_code == 0, result.output
+    ratings = pd.read_csv(out / "ratings.csv")
+    assert len(ratings) == pytest.approx(3000, rel=0.25)
+    assert "--ratings-median 60 --ratings-max 600" in (out / "README.md").read_text(encoding="utf-8")
+    both = CliRunner().invoke(generate_sample_command, ["--out-dir", str(out), "--n-users", "5", "--n-ratings", "9"])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_the_watch_order_head_is_the_stable_order_head() -> None:
+    import numpy as np
+
+    from gnn.data._synthetic_users import _watch_order
+
+    rng = np.random.default_rng(0)
+    key = rng.gumbel(size=500)
+    head, complete = _watch_order(key, 20)
+    assert not complete and np.array_equal(head, np.argsort(-key, kind="stable")[:len(head)])
+    key[rng.choice(500, 480, replace=False)] = -np.inf           # unreleased anime: ties at the end
+    tied = np.round(rng.normal(size=500), 1)                      # ties at the head's boundary
+    for k in (key, tied):
+        order, complete = _watch_order(k, 20)
+        assert complete and np.array_equal(order, np.argsort(-k, kind="stable"))

@@ -176,3 +176,19 @@ def test_empty_new_user_evaluation_writes_null_not_nan(tmp_path):
     assert "new users (k=5 given, 0 users): MAE n/a RMSE n/a" in result.stdout
     meta = strict_json(tmp_path / "model" / "model_metadata.json")
     assert meta["metrics"]["new_users"]["k=5"] == {"mae": None, "rmse": None, "n": 0, "users": 0}
+
+
+def test_a_checkpoint_of_another_number_of_processes_is_refused(tiny_processed, tmp_path):
+    """A 2-process checkpoint resumed by 1 process used to fail an epoch later (OneCycle: 'Tried to step 73
+    times. The specified number of total steps is 72'); it is refused before training, in one line."""
+    data = load_processed(tiny_processed)
+    train_model("mf", data, tmp_path, CFG, on_epoch=lambda e, _r: True, **QUIET)
+    ckpt = tmp_path / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=True)
+    assert state["world_size"] == 1
+    state["world_size"] = 2
+    torch.save(state, ckpt)
+    with pytest.raises(UsageError) as info:
+        train_model("mf", data, tmp_path, CFG, resume=True, **QUIET)
+    assert str(info.value).startswith(f"--resume: {ckpt} was written by a run of 2 process(es), this run has 1: ")
+    assert "torchrun --nproc_per_node=2" in str(info.value) and "\n" not in str(info.value)

@@ -1,4 +1,6 @@
-"""Integer ids read exactly from text, vectorized (never through float64, which rounds ids above 2**53)."""
+"""Numbers read from text, vectorized: integer ids exactly (never through float64, which rounds ids
+above 2**53), and ratings as :func:`pandas.to_numeric` reads them. The common spelling (plain digits) is
+converted in Arrow; only the other rows go through the slower general path."""
 
 from __future__ import annotations
 
@@ -42,3 +44,22 @@ def exact_ids(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if len(rest):
         values[rest], bad[rest] = _exact_slow(text.iloc[rest])
     return values, pd.Series(bad, index=text.index)
+
+
+_PLAIN_RATING = r"^[0-9]{1,15}$"  # whole numbers below 2**53: every parser gives the same float64
+
+
+def numbers(text: pd.Series) -> np.ndarray:
+    """float64 per row as ``pd.to_numeric(text.str.strip(), errors="coerce")`` gives it; NaN if not a number."""
+    values = np.full(len(text), np.nan)
+    try:
+        arrow = pa.array(text, type=pa.string(), from_pandas=True)
+        plain = pc.fill_null(pc.match_substring_regex(arrow, _PLAIN_RATING), False).to_numpy(zero_copy_only=False)
+        values[plain] = pc.cast(arrow.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        plain = np.zeros(len(text), dtype=bool)
+    rest = np.flatnonzero(~plain)
+    if len(rest):
+        parsed = pd.to_numeric(text.iloc[rest].str.strip(), errors="coerce")
+        values[rest] = parsed.to_numpy(dtype="float64", na_value=np.nan)
+    return values

@@ -30,7 +30,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from gnn.data.ids import exact_ids
+from gnn.data.ids import exact_ids, numbers
 from gnn.data.tally import Tally
 from gnn.errors import InputError
 from gnn.io import read_json_array
@@ -131,15 +131,15 @@ class _Reduced:
                                                                          f"got {frame['split'].iloc[at]!r}")
         if self.problems:
             return  # the file is refused; keep parsing only to find earlier rows of each problem
-        rating = pd.to_numeric(frame["rating"].str.strip(), errors="coerce")
-        not_number = rating.isna() | ~np.isfinite(rating.fillna(0.0))
+        rating = numbers(frame["rating"])
+        not_number = ~np.isfinite(rating)
         out_of_scale = ~not_number & ((rating < self.scale.low) | (rating > self.scale.high))
         self.not_number += int(not_number.sum())
         self.out_of_scale += int(out_of_scale.sum())
-        keep = ~(not_number | out_of_scale).to_numpy()
+        keep = ~(not_number | out_of_scale)
         codes, uniques = pd.factorize(users[keep], use_na_sentinel=True)
         part = {"user_codes": codes.astype(np.int32), "user_uniques": np.asarray(uniques, dtype=object),
-                "anime_id": anime[keep], "rating": rating.to_numpy(dtype="float64")[keep]}
+                "anime_id": anime[keep], "rating": rating[keep]}
         if split is not None:
             part["split"] = pd.Categorical(split[keep], categories=list(SPLITS))
         if "timestamp" in frame.columns:

@@ -146,7 +146,7 @@ def _filter_ratings(ratings: pd.DataFrame, tally: Tally, catalog, config: Prepro
     """Ratings of catalog anime, filtered by ``min_ratings``; held-out users and cold anime chosen."""
     known = ratings["anime_id"].isin({a.id for a in catalog.anime})
     tally.drop("anime_not_in_catalog", int((~known).sum()))
-    ratings = filter_min_ratings(ratings[known], config.min_ratings, tally)
+    ratings = filter_min_ratings(ratings if known.all() else ratings[known], config.min_ratings, tally)
     holdout = pick_holdout_users(ratings, config.holdout_user_frac,
                                  max(config.holdout_min_ratings, config.min_ratings), config.seed)
     cold = pick_cold_anime(ratings, config.cold_anime_frac, config.seed)
@@ -181,7 +181,7 @@ def _assign_splits(r: _Ratings, vocab: CatalogVocab, config: PreprocessConfig) -
     is_holdout = ratings["user_id"].isin(r.holdout).to_numpy()
     is_cold = ratings["anime_id"].isin(r.cold).to_numpy() & ~is_holdout
     train_side = ~is_holdout & ~is_cold
-    side = ratings[train_side]
+    side = ratings.loc[train_side, [c for c in ("user_id", "anime_id", "split") if c in ratings.columns]]
     if "split" in ratings.columns:
         split = honour_split_column(side, config.val_frac, config.test_frac, config.seed, r.tally)
     else:

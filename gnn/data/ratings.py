@@ -141,7 +141,7 @@ class _Reduced:
         part = {"user_codes": codes.astype(np.int32), "user_uniques": np.asarray(uniques, dtype=object),
                 "anime_id": anime[keep], "rating": rating[keep]}
         if split is not None:
-            part["split"] = pd.Categorical(split[keep], categories=list(SPLITS))
+            part["split"] = pd.Categorical(split[keep], categories=list(SPLITS)).codes
         if "timestamp" in frame.columns:
             part["timestamp"] = frame["timestamp"][keep].to_numpy(dtype=object)
         self.parts.append(part)
@@ -157,49 +157,55 @@ class _Reduced:
                 raise InputError(self.file, message, record=label, field=field)
 
 
+def _column(parts: list[dict], name: str, dtype) -> np.ndarray:
+    """One column of every part, concatenated; each part lets go of its piece (peak memory: one copy)."""
+    pieces = [p.pop(name) for p in parts]
+    return np.concatenate(pieces) if pieces else np.array([], dtype=dtype)
+
+
 def _users(parts: list[dict]) -> pd.Categorical:
     """One categorical of every part's user ids, categories sorted (so sorting by it sorts by the id)."""
     uniques = [p["user_uniques"] for p in parts]
     categories = np.unique(np.concatenate(uniques)) if uniques else np.array([], dtype=object)
     categories = categories[pd.notna(categories)]
     index = pd.Index(categories, dtype=object)
-    codes = []
     for p in parts:
-        lookup = np.append(index.get_indexer(p["user_uniques"]), -1).astype(np.int32)  # code -1: missing
-        codes.append(lookup[p["user_codes"]])
-    all_codes = np.concatenate(codes) if codes else np.array([], dtype=np.int32)
-    return pd.Categorical.from_codes(all_codes, categories=pd.Index(categories, dtype=str))
+        lookup = np.append(index.get_indexer(p.pop("user_uniques")), -1).astype(np.int32)  # code -1: missing
+        p["user_codes"] = lookup[p["user_codes"]]
+    return pd.Categorical.from_codes(_column(parts, "user_codes", np.int32),
+                                     categories=pd.Index(categories, dtype=str))
 
 
 def _first_occurrence(user_codes: np.ndarray, anime: np.ndarray) -> np.ndarray:
     """True for every row whose (user, anime) pair appeared on an earlier row (sort-based, no hash table)."""
     anime_codes, anime_uniques = pd.factorize(anime)
     key = (user_codes.astype(np.int64) + 1) * max(len(anime_uniques), 1) + anime_codes
+    del anime_codes
     order = np.argsort(key, kind="stable")
     repeat = np.zeros(len(key), dtype=bool)
-    sorted_key = key[order]
-    repeat[order[1:]] = sorted_key[1:] == sorted_key[:-1]
+    key = key[order]
+    repeat[order[1:]] = key[1:] == key[:-1]
     return repeat
 
 
 def _assemble(reduced: _Reduced, tally: Tally) -> pd.DataFrame:
-    parts = reduced.parts
+    """The parts as one frame, repeated (user, anime) pairs dropped (the first one kept)."""
+    parts, names = reduced.parts, reduced.columns or []
     users = _users(parts)
-    out = pd.DataFrame({"user_id": users,
-                        "anime_id": np.concatenate([p["anime_id"] for p in parts]) if parts
-                        else np.array([], dtype=np.int64)})
-    columns = reduced.columns or []
-    if "split" in columns:
-        codes = np.concatenate([p["split"].codes for p in parts]) if parts else np.array([], dtype=np.int8)
-        out["split"] = pd.Categorical.from_codes(codes, categories=list(SPLITS))
-    if "timestamp" in columns:
-        out["timestamp"] = pd.Series(np.concatenate([p["timestamp"] for p in parts]) if parts else [], dtype=str)
-    out["rating"] = np.concatenate([p["rating"] for p in parts]) if parts else np.array([], dtype="float64")
+    anime = _column(parts, "anime_id", np.int64)
+    repeat = _first_occurrence(np.asarray(users.codes), anime)
     tally.drop("rating_not_a_number", reduced.not_number)
     tally.drop("rating_out_of_scale", reduced.out_of_scale)
-    repeat = _first_occurrence(users.codes, out["anime_id"].to_numpy())
     tally.drop("duplicate_user_anime", int(repeat.sum()))
-    return out[~repeat].reset_index(drop=True)
+    keep = ~repeat if repeat.any() else slice(None)
+    columns: dict = {"user_id": users[keep], "anime_id": anime[keep]}
+    del users, anime
+    if "split" in names:
+        columns["split"] = pd.Categorical.from_codes(_column(parts, "split", np.int8)[keep], categories=list(SPLITS))
+    if "timestamp" in names:
+        columns["timestamp"] = pd.Series(_column(parts, "timestamp", object)[keep], dtype=str)
+    columns["rating"] = _column(parts, "rating", np.float64)[keep]
+    return pd.DataFrame(columns)
 
 
 def read_ratings(path: str | Path, scale: RatingScale = RatingScale(),

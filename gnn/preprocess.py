@@ -254,6 +254,7 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
     step("filtering")
     ever_rated = set(ratings["anime_id"].unique().tolist()) & {a.id for a in catalog.anime}
     r = _filter_ratings(ratings, rating_tally, catalog, config, ratings_path)
+    del ratings  # the filtered frame is all that is needed from here (memory: one frame of ratings, not two)
 
     step("building graph")
     anime = list(catalog.anime)

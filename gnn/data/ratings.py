@@ -179,7 +179,10 @@ def _users(parts: list[dict]) -> pd.Categorical:
 def _first_occurrence(user_codes: np.ndarray, anime: np.ndarray) -> np.ndarray:
     """True for every row whose (user, anime) pair appeared on an earlier row (sort-based, no hash table)."""
     anime_codes, anime_uniques = pd.factorize(anime)
-    key = (user_codes.astype(np.int64) + 1) * max(len(anime_uniques), 1) + anime_codes
+    key = user_codes.astype(np.int64)  # in place from here: (user + 1) * n_anime + anime, one array
+    key += 1
+    key *= max(len(anime_uniques), 1)
+    key += anime_codes
     del anime_codes
     order = np.argsort(key, kind="stable")
     repeat = np.zeros(len(key), dtype=bool)

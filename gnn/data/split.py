@@ -55,20 +55,28 @@ def split_per_user(ratings: pd.DataFrame, val_frac: float, test_frac: float, see
     content = np.lexsort((ratings["anime_id"].to_numpy(), users))    # rows in (user, anime) order
     users = users[content]
     key = np.random.default_rng(seed).random(n_rows)
-    by_key = np.lexsort((key, users))                                 # within each user, by the random key
+    by_key = np.lexsort((key, users))      # within each user by the random key; users stay in the same blocks
+    del key
     grouped = users[by_key]
+    del users
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if n_rows else np.zeros(0, dtype=np.int64)
-    counts = np.diff(np.r_[starts, n_rows])
-    rank = np.empty(n_rows, dtype=np.int64)
-    rank[by_key] = np.arange(n_rows) - np.repeat(starts, counts)
-    n = np.repeat(counts, counts)                                     # the user's row count, rows in user order
+    del grouped
+    n = np.diff(np.r_[starts, n_rows])                               # per user: row count and quotas
     n_test = np.floor(n * test_frac + 0.5)
     n_val = np.floor(n * val_frac + 0.5)
     n_test = np.minimum(n_test, np.maximum(n - 1, 0))
     n_val = np.minimum(n_val, np.maximum(n - 1 - n_test, 0))
-    part = np.where(rank < n_test, 2, np.where(rank < n_test + n_val, 1, 0)).astype(np.int8)
+    rank = np.arange(n_rows, dtype=np.int64)                         # rank within the user, in by_key order
+    rank -= np.repeat(starts, n)
+    part = np.zeros(n_rows, dtype=np.int8)
+    part[rank < np.repeat((n_test + n_val).astype(np.int64), n)] = 1
+    part[rank < np.repeat(n_test.astype(np.int64), n)] = 2
+    del rank
+    in_content = np.empty(n_rows, dtype=np.int8)
+    in_content[by_key] = part
+    del by_key, part
     codes = np.empty(n_rows, dtype=np.int8)
-    codes[content] = part
+    codes[content] = in_content
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(PARTS)), index=ratings.index)
 
 

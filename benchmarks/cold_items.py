@@ -40,7 +40,7 @@ def _num(value: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True, type=Path, help="preprocess output with cold_ratings.csv")
+    parser.add_argument("--data-dir", required=True, type=Path, help="preprocess output with a cold split (--cold-anime)")
     parser.add_argument("--run", dest="runs", action="append", type=_run, required=True,
                         help="NAME=DIR: a trained model's output folder (repeatable)")
     parser.add_argument("--k", type=int, default=10, help="ranking cut-off")

@@ -26,7 +26,7 @@ STEPS = 6
 @click.option("--holdout-users", default=0.05, show_default=True, type=click.FloatRange(0, 1, max_open=True),
               help="Share of users kept out of training entirely, for the new-user evaluation.")
 @click.option("--cold-anime", default=0.0, show_default=True, type=click.FloatRange(0, 1, max_open=True),
-              help="Share of rated anime held out entirely (all their ratings form cold_ratings.csv, the "
+              help="Share of rated anime held out entirely (all their ratings form the cold split, the "
                    "cold-item test); 0 for a model you deploy.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the splits.")
 @click.option("--scale", default="1-10", show_default=True, metavar="LOW-HIGH",

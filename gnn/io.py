@@ -143,6 +143,14 @@ def write_csv(path: str | os.PathLike, frame: "pd.DataFrame") -> None:
         frame.to_csv(tmp, index=False)
 
 
+def write_npy(path: str | os.PathLike, array: Any) -> None:
+    """One numpy array as ``.npy`` (loadable memory-mapped: ``np.load(path, mmap_mode="r")``)."""
+    import numpy as np
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.ascontiguousarray(array), allow_pickle=False)
+
+
 def write_torch(path: str | os.PathLike, obj: Any) -> None:
     """Save tensors/dicts of plain types; loadable with ``torch.load(weights_only=True)``."""
     import torch

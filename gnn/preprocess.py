@@ -2,11 +2,14 @@
 
 Outputs (all written atomically into ``output_dir``):
 
-* ``train_ratings.csv``, ``val_ratings.csv``, ``test_ratings.csv``: ``user_id,
-  anime_id,rating,user_idx,anime_idx``; ``holdout_ratings.csv``: every rating of
-  the users set aside for the new-user evaluation (``user_idx`` 0: unknown user);
-  ``cold_ratings.csv``: every training-side rating of the anime held out as cold
-  (``--cold-anime``, empty by default), the cold-item test.
+* the rating splits train, val, test and cold (every training-side rating of the anime
+  held out as cold by ``--cold-anime``, empty by default: the cold-item test) as
+  memory-mappable ``.npy`` files, one per split and column: ``{split}_user.npy`` (int32
+  user index), ``{split}_anime.npy`` (int32 anime index), ``{split}_rating.npy``
+  (float32), rows sorted by user then anime index (see :func:`gnn.processed.load_split`;
+  :func:`gnn.processed.split_frame` gives one back as a frame with the ids);
+  ``holdout_ratings.csv``: ``user_id,anime_id,rating,user_idx,anime_idx`` of every
+  rating of the users set aside for the new-user evaluation (``user_idx`` 0: unknown user).
 
 The whole catalog is the graph: every catalog anime is a node (and can be scored),
 whether or not anyone rated it. ``--min-ratings`` filters only the ratings and
@@ -29,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -43,10 +47,10 @@ from gnn.errors import InputError
 from gnn.graph.builder import build_catalog_graph, company_roles, graph_to_dict
 from gnn.graph.config import GraphConfig
 from gnn.graph.features import FEATURE_NAMES, normalized_scores
-from gnn.io import read_json_input, write_csv, write_json, write_torch
-from gnn.processed import DATA_STATS
+from gnn.io import read_json_input, write_csv, write_json, write_npy, write_torch
+from gnn.processed import DATA_STATS, FORMAT_VERSION, MAPPED_SPLITS, SPLIT_COLUMNS, split_paths
 
-FORMAT_VERSION = 2  # 2: the statistics file is data_stats.json (format 1 called it model_config.json)
+__all__ = ["FORMAT_VERSION", "PreprocessConfig", "PreprocessResult", "preprocess"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ SPLITS = ("train", "val", "test", "holdout", "cold")
 class _Ratings:
     """The rating rows after filtering, with their split, and the tallies that account for them."""
 
-    frame: pd.DataFrame          # user_id, anime_id, rating (+ split, user_idx, anime_idx once split)
+    frame: pd.DataFrame          # user_id, anime_id, rating (+ split, user_idx int32, anime_idx int32 once split)
     tally: Tally
     path: Path
     holdout: set
@@ -142,47 +146,75 @@ def _filter_ratings(ratings: pd.DataFrame, tally: Tally, catalog, config: Prepro
     """Ratings of catalog anime, filtered by ``min_ratings``; held-out users and cold anime chosen."""
     known = ratings["anime_id"].isin({a.id for a in catalog.anime})
     tally.drop("anime_not_in_catalog", int((~known).sum()))
-    ratings = filter_min_ratings(ratings[known], config.min_ratings, tally)
+    ratings = filter_min_ratings(ratings if known.all() else ratings[known], config.min_ratings, tally)
     holdout = pick_holdout_users(ratings, config.holdout_user_frac,
                                  max(config.holdout_min_ratings, config.min_ratings), config.seed)
     cold = pick_cold_anime(ratings, config.cold_anime_frac, config.seed)
-    return _Ratings(ratings.copy(), tally, path, holdout, cold)
+    return _Ratings(ratings, tally, path, holdout, cold)
 
 
 def _anime_tally(catalog, ever_rated: set, r: _Ratings) -> Tally:
     """Every catalog anime is kept (a graph node); the notes say which ones have training ratings."""
     tally = Tally(total=len(catalog.anime))
-    trained = set(r.frame.loc[r.frame["split"] == "train", "anime_id"])
-    tally.note("with_training_ratings", len(trained))
+    trained = r.frame.loc[r.frame["split"] == "train", "anime_id"].nunique()
+    tally.note("with_training_ratings", trained)
     tally.note("never_rated", len(catalog.anime) - len(ever_rated))
-    tally.note("ratings_all_dropped_by_min_ratings", len(ever_rated - set(r.frame["anime_id"])))
+    tally.note("ratings_all_dropped_by_min_ratings", len(ever_rated - set(r.frame["anime_id"].unique().tolist())))
     tally.note("held_out_as_cold", len(r.cold))
     for k, v in catalog.counts.items():
         tally.note(k, v)
     return tally
 
 
+def _user_index(user_id: pd.Series, users: Vocab) -> np.ndarray:
+    """int32 user index per row (0: not a training-side user), looked up once per distinct id."""
+    if isinstance(user_id.dtype, pd.CategoricalDtype):
+        lookup = np.array([users.index.get(c, 0) for c in user_id.cat.categories] + [0], dtype=np.int32)
+        return lookup[user_id.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
+    return user_id.map(users.index).fillna(0).to_numpy().astype(np.int32)
+
+
 def _assign_splits(r: _Ratings, vocab: CatalogVocab, config: PreprocessConfig) -> Vocab:
-    """Adds ``split``, ``user_idx`` and ``anime_idx`` to ``r.frame``; returns the training users' vocabulary."""
+    """Adds ``split`` (categorical), ``user_idx`` and ``anime_idx`` (int32) to ``r.frame``; returns the
+    training users' vocabulary."""
     ratings = r.frame
-    is_holdout = ratings["user_id"].isin(r.holdout)
-    is_cold = ratings["anime_id"].isin(r.cold) & ~is_holdout
-    train_side = ratings[~is_holdout & ~is_cold]
+    is_holdout = ratings["user_id"].isin(r.holdout).to_numpy()
+    is_cold = ratings["anime_id"].isin(r.cold).to_numpy() & ~is_holdout
+    train_side = ~is_holdout & ~is_cold
+    side = ratings.loc[train_side, [c for c in ("user_id", "anime_id", "split") if c in ratings.columns]]
     if "split" in ratings.columns:
-        split = honour_split_column(train_side, config.val_frac, config.test_frac, config.seed, r.tally)
+        split = honour_split_column(side, config.val_frac, config.test_frac, config.seed, r.tally)
     else:
-        split = split_per_user(train_side, config.val_frac, config.test_frac, config.seed)
-    ratings["split"] = "holdout"
-    ratings.loc[is_cold, "split"] = "cold"
-    ratings.loc[split.index, "split"] = split
-    users = Vocab.build(sorted(set(ratings.loc[~is_holdout, "user_id"])))
-    ratings["user_idx"] = ratings["user_id"].map(users.index).fillna(0).astype("int64")
-    ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).astype("int64")
-    if not (ratings["split"] == "train").any():  # nothing to train on: stop before writing anything
+        split = split_per_user(side, config.val_frac, config.test_frac, config.seed)
+    codes = np.full(len(ratings), SPLITS.index("holdout"), dtype=np.int8)
+    codes[is_cold] = SPLITS.index("cold")
+    codes[train_side] = pd.Categorical(split.reindex(side.index), categories=list(SPLITS)).codes
+    del side, split
+    ratings["split"] = pd.Categorical.from_codes(codes, categories=list(SPLITS))
+    kept_users = ratings.loc[~is_holdout, "user_id"].drop_duplicates()
+    users = Vocab.build(sorted(kept_users.astype(object).tolist()))
+    ratings["user_idx"] = _user_index(ratings["user_id"], users)
+    ratings["anime_idx"] = ratings["anime_id"].map(vocab.anime.index).to_numpy().astype(np.int32)
+    if not (codes == SPLITS.index("train")).any():  # nothing to train on: stop before writing anything
         raise InputError(str(r.path), f"no training ratings left after filtering "
                          f"(min_ratings {config.min_ratings}, holdout_user_frac {config.holdout_user_frac}; "
                          f"ratings kept {r.tally.kept:,} of {r.tally.total:,})")
     return users
+
+
+def _write_splits(output_dir: Path, frame: pd.DataFrame) -> None:
+    """train/val/test/cold as ``.npy`` columns sorted by (user, anime) index; the holdout as CSV with its ids."""
+    codes = frame["split"].cat.codes.to_numpy()
+    columns = {"user": frame["user_idx"].to_numpy(), "anime": frame["anime_idx"].to_numpy(),
+               "rating": frame["rating"].to_numpy()}
+    for name in MAPPED_SPLITS:
+        rows = np.flatnonzero(codes == SPLITS.index(name))
+        rows = rows[np.lexsort((columns["anime"][rows], columns["user"][rows]))]
+        for column, path in split_paths(output_dir, name).items():
+            write_npy(path, columns[column][rows].astype(SPLIT_COLUMNS[column]))
+        (output_dir / f"{name}_ratings.csv").unlink(missing_ok=True)  # format 2's file, now stale
+    holdout = frame.loc[codes == SPLITS.index("holdout"), ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]]
+    write_csv(output_dir / "holdout_ratings.csv", holdout.sort_values(["user_id", "anime_idx"]))
 
 
 def _data_stats(graph, vocab: CatalogVocab, users: Vocab, train: pd.DataFrame, config: PreprocessConfig,
@@ -220,8 +252,9 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
     ratings, rating_tally = read_ratings(ratings_path, config.scale)
 
     step("filtering")
-    ever_rated = set(ratings["anime_id"]) & {a.id for a in catalog.anime}
+    ever_rated = set(ratings["anime_id"].unique().tolist()) & {a.id for a in catalog.anime}
     r = _filter_ratings(ratings, rating_tally, catalog, config, ratings_path)
+    del ratings  # the filtered frame is all that is needed from here (memory: one frame of ratings, not two)
 
     step("building graph")
     anime = list(catalog.anime)
@@ -230,15 +263,13 @@ def preprocess(input_dir: str | Path, output_dir: str | Path, config: Preprocess
 
     step("splitting")
     users = _assign_splits(r, vocab, config)
-    train = r.frame[r.frame["split"] == "train"]
-    train_count = torch.bincount(torch.tensor(train["anime_idx"].to_numpy()), minlength=len(vocab.anime))
+    train = r.frame.loc[r.frame["split"] == "train", ["anime_idx", "rating"]]
+    train_count = torch.bincount(torch.from_numpy(train["anime_idx"].to_numpy().astype(np.int64)),
+                                 minlength=len(vocab.anime))
 
     step("writing outputs")
     output_dir.mkdir(parents=True, exist_ok=True)
-    columns = ["user_id", "anime_id", "rating", "user_idx", "anime_idx"]
-    for name in SPLITS:
-        part = r.frame.loc[r.frame["split"] == name, columns].sort_values(["user_id", "anime_idx"])
-        write_csv(output_dir / f"{name}_ratings.csv", part)
+    _write_splits(output_dir, r.frame)
     dataset = read_json_input(input_dir / "dataset.json") if (input_dir / "dataset.json").exists() else {}
     fingerprint = _fingerprint([input_dir / "anime_catalog.json", ratings_path], config)
     write_json(output_dir / DATA_STATS, _data_stats(graph, vocab, users, train, config, fingerprint, dataset))

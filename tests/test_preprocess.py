@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -16,10 +17,12 @@ from gnn.errors import InputError
 from gnn.graph.config import DEFAULT_RELATION_WEIGHTS
 from gnn.graph.features import FEATURE_NAMES
 from gnn.preprocess import PreprocessConfig, preprocess
-from gnn.processed import load_processed
+from gnn.export.display import read_catalog_side
+from gnn.processed import load_processed, load_split, split_frame
 from tests.builders import make_dataset, write_csv
 
-OUTPUTS = ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "cold_ratings.csv",
+SPLIT_NPY = tuple(f"{s}_{c}.npy" for s in ("train", "val", "test", "cold") for c in ("user", "anime", "rating"))
+OUTPUTS = (*SPLIT_NPY, "holdout_ratings.csv",
            "data_stats.json", "anime_metadata.json", "mappings.json", "graph.pt", "preprocess_report.json")
 SPLIT_FILES = ("train", "val", "test", "holdout")
 
@@ -35,7 +38,7 @@ def load(out: Path, name: str):
 
 
 def splits(out: Path) -> dict[str, pd.DataFrame]:
-    return {s: pd.read_csv(out / f"{s}_ratings.csv", dtype={"user_id": str}) for s in SPLIT_FILES}
+    return {s: split_frame(out, s) for s in SPLIT_FILES}
 
 
 def assert_tallies_add_up(report: dict) -> None:
@@ -82,7 +85,7 @@ def test_all_outputs_written_and_report_counts(fixture_run):
 def test_graph_pt_loads_with_weights_only(fixture_run):
     _, out = fixture_run
     blob = torch.load(out / "graph.pt", weights_only=True)
-    assert blob["format_version"] == 2
+    assert blob["format_version"] == 3
     assert set(blob["tables"]) == {"genre_idx", "tag_idx", "tag_w", "studio_idx", "studio_w",
                                    "rel_idx", "rel_w", "rel_type"}
     data = load_processed(out)
@@ -92,7 +95,7 @@ def test_graph_pt_loads_with_weights_only(fixture_run):
     # Each anime carries its number of training ratings; the never-rated 107 (index 7) has none.
     assert torch.equal(data.anime_train_count, torch.bincount(data.train.anime, minlength=8))
     assert int(data.anime_train_count[7]) == 0 and int(data.anime_train_count.sum()) == 7
-    assert data.train.user.dtype == torch.long and data.train.rating.dtype == torch.float32
+    assert data.train.user.dtype == data.train.anime.dtype == torch.long and data.train.rating.dtype == torch.float32
     assert int(data.train.anime.min()) >= 1 and int(data.train.user.min()) >= 1
 
 
@@ -109,6 +112,60 @@ def test_a_folder_of_the_older_preprocess_is_refused_in_one_line(fixture_run, tm
     with pytest.raises(InputError) as err:
         load_processed(tmp_path / "nothing")
     assert str(err.value) == f"{tmp_path / 'nothing'}: no data_stats.json here; run `anime-gnn preprocess` first"
+
+
+def test_a_format_2_folder_is_refused_in_one_line(fixture_run, tmp_path):
+    """Format 2 wrote the rating splits as CSV: such a folder is made again, not read."""
+    _, out = fixture_run
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    stats = load(old, "data_stats.json")
+    (old / "data_stats.json").write_text(json.dumps({**stats, "format_version": 2}))
+    for name in SPLIT_NPY:
+        (old / name).unlink()
+    (old / "train_ratings.csv").write_text("user_id,anime_id,rating,user_idx,anime_idx\n")
+    for load_it in (load_processed, lambda d: read_catalog_side(d, 8, None)):
+        with pytest.raises(InputError) as err:
+            load_it(old)
+        assert str(err.value) == (f"{old}: written by an older anime-gnn (format 2: rating splits as CSV, now "
+                                  "memory-mapped .npy); rerun `anime-gnn preprocess` to make it again")
+
+
+def _mapped_file(address: int) -> str | None:
+    """The file whose memory mapping holds ``address`` in this process (Linux /proc/self/maps), or None."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        low, high = (int(x, 16) for x in fields[0].split("-"))
+        if low <= address < high:
+            return fields[5] if len(fields) == 6 else None
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads the memory map of the process (Linux)")
+def test_the_splits_are_memory_mapped_not_copied(fixture_run):
+    """Each split column is its .npy file mapped: equal to what was written, and the tensor's memory is
+    the mapping itself (no copy of tens of millions of ratings at load time)."""
+    _, out = fixture_run
+    data = load_processed(out)
+    frame = splits(out)
+    for name in ("train", "val", "test"):
+        mapped = load_split(out, name)
+        for column, tensor in (("user", mapped.user), ("anime", mapped.anime), ("rating", mapped.rating)):
+            written = np.load(out / f"{name}_{column}.npy")
+            assert np.array_equal(tensor.numpy(), written) and tensor.numpy().dtype == written.dtype
+            assert _mapped_file(tensor.data_ptr()) == str((out / f"{name}_{column}.npy").resolve()), (name, column)
+        loaded = getattr(data, name)  # load_processed: indices widened to long, ratings still the mapping
+        assert torch.equal(loaded.user, mapped.user.long()) and torch.equal(loaded.anime, mapped.anime.long())
+        assert _mapped_file(loaded.rating.data_ptr()) == str((out / f"{name}_rating.npy").resolve())
+        assert torch.equal(loaded.user, torch.tensor(frame[name]["user_idx"].to_numpy()))
+    # Rows sorted by (user, anime) index, the order the CSV splits had.
+    user, anime = data.train.user.numpy().astype(np.int64), data.train.anime.numpy().astype(np.int64)
+    key = user * 1000 + anime
+    assert (np.diff(key) > 0).all()
+    # A write to a loaded tensor never reaches the file (copy-on-write mapping).
+    before = (out / "train_rating.npy").read_bytes()
+    load_processed(out).train.rating[0] = -1.0
+    assert (out / "train_rating.npy").read_bytes() == before
 
 
 def test_mappings_are_invertible_and_padded(fixture_run):
@@ -206,7 +263,7 @@ def test_data_stats(fixture_run):
 def test_older_shapes_give_the_same_outputs(input_dir, anilist_input_dir, tmp_path):
     new, old = tmp_path / "new", tmp_path / "old"
     r_new, r_old = run(input_dir, new), run(anilist_input_dir, old)
-    for name in ("train_ratings.csv", "val_ratings.csv", "test_ratings.csv", "holdout_ratings.csv", "mappings.json"):
+    for name in (*SPLIT_NPY, "holdout_ratings.csv", "mappings.json"):
         assert (new / name).read_bytes() == (old / name).read_bytes(), name
     # The older shape's id is the AniList id (the current fixture names other AniList ids): all else is equal.
     m_new, m_old = load(new, "anime_metadata.json"), load(old, "anime_metadata.json")
@@ -322,14 +379,12 @@ def test_same_seed_same_bytes_other_seed_other_split(input_dir, tmp_path):
     frame = pd.read_csv(input_dir / "ratings.csv").sample(frac=1.0, random_state=0)
     frame.to_csv(shuffled / "ratings.csv", index=False)
     run(shuffled, tmp_path / "c", seed=3)
-    for name in ("train", "val", "test"):
-        assert (tmp_path / "a" / f"{name}_ratings.csv").read_bytes() == \
-            (tmp_path / "c" / f"{name}_ratings.csv").read_bytes(), name
+    for name in SPLIT_NPY:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "c" / name).read_bytes(), name
     run(input_dir, tmp_path / "d", seed=4)
     assert load(tmp_path / "a", "data_stats.json")["data_fingerprint"] != \
         load(tmp_path / "d", "data_stats.json")["data_fingerprint"]
-    assert any((tmp_path / "a" / f"{n}_ratings.csv").read_bytes() != (tmp_path / "d" / f"{n}_ratings.csv").read_bytes()
-               for n in ("train", "val", "test"))
+    assert any((tmp_path / "a" / n).read_bytes() != (tmp_path / "d" / n).read_bytes() for n in SPLIT_NPY)
 
 
 # ------------------------------------------------------------------ atomic writes
@@ -394,7 +449,7 @@ def test_dataset_provenance_is_carried_into_data_stats(input_dir, tmp_path):
 
 
 def test_cold_anime_are_held_out_entirely(input_dir, tmp_path):
-    # Cold anime: every rating of theirs (of a training-side user) is in cold_ratings.csv, none in
+    # Cold anime: every rating of theirs (of a training-side user) is in the cold split, none in
     # train/val/test; they stay graph nodes, and their training count is 0.
     out = tmp_path / "out"
     report = run(input_dir, out, cold_anime_frac=0.34).report

@@ -11,6 +11,13 @@ JSON) and the field. Recoverable ones
 are dropped and counted in the returned :class:`Tally`: a rating that is not a
 number, outside the declared scale, or a repeated (user, anime) pair (the first
 one is kept).
+
+Bounded memory: the CSV is parsed :data:`CHUNK_ROWS` rows at a time and every
+chunk is reduced at once to fixed-width columns (user ids as codes of one sorted
+categorical, anime ids int64, ratings float64), so tens of millions of ratings
+never exist as Python strings all at once. The result is the one a whole read
+gives, problems included: each kind of fatal problem is reported at its first row
+in the file, in the order user id, anime id, split, as a whole read reports them.
 """
 
 from __future__ import annotations
@@ -18,16 +25,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
+from gnn.data.ids import exact_ids, numbers
 from gnn.data.tally import Tally
 from gnn.errors import InputError
 from gnn.io import read_json_array
 
+__all__ = ["CHUNK_ROWS", "REQUIRED", "SPLITS", "RatingScale", "exact_ids", "find_ratings_file", "read_ratings"]
+
 SPLITS = ("train", "val", "test")
 REQUIRED = ("user_id", "anime_id", "rating")
+CHUNK_ROWS = 1_000_000  # CSV rows parsed at a time (tests force it tiny: the result must not depend on it)
 
 
 @dataclass(frozen=True)
@@ -44,35 +56,18 @@ class RatingScale:
             raise ValueError(f"rating scale needs low < high, got {self.low}..{self.high}")
 
 
-_ID_TEXT = r"[+-]?[0-9]{1,19}(?:\.0*)?"  # "7", " 8 ", "7.0": whole numbers written as text
-
-
 def _short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def exact_ids(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Integer ids from strings, exactly (never through float64, which rounds ids above 2**53).
-
-    Returns ``(int64 values, bad mask)``; a bad entry (not a whole number, or beyond
-    int64) has value 0 and ``True`` in the mask.
-    """
-    stripped = text.astype(str).str.strip()
-    ok = stripped.str.fullmatch(_ID_TEXT).fillna(False).astype(bool)
-    digits = stripped.where(ok, "0").str.replace(r"\.0*$", "", regex=True)
-    values = [int(d) for d in digits]
-    inside = np.array([-(2**63) <= v < 2**63 for v in values], dtype=bool)
-    bad = ~ok.to_numpy() | ~inside
-    exact = np.array([v if good else 0 for v, good in zip(values, ~bad)], dtype=np.int64)
-    return exact, pd.Series(bad, index=text.index)
-
-
-def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
-    """The frame of strings and the line number of its first data row."""
+def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The CSV as frames of strings, ``chunk_rows`` rows each; unreadable files are one InputError."""
     file = str(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        with pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                         chunksize=max(1, int(chunk_rows))) as reader:
+            yield from reader
     except FileNotFoundError:
         raise InputError(file, "file not found") from None
     except IsADirectoryError:
@@ -81,11 +76,6 @@ def _from_csv(path: Path) -> tuple[pd.DataFrame, int]:
         raise InputError(file, f"not UTF-8 text ({err.reason} at byte {err.start})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError) as err:
         raise InputError(file, f"not a readable CSV ({(str(err).splitlines() or [''])[0][:200]})") from None
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise InputError(file, f"missing column(s) {', '.join(missing)}; "
-                               f"expected {','.join(REQUIRED)}[,timestamp][,split]")
-    return frame, 2  # line number of the first data row
 
 
 def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, list[str]]:
@@ -107,54 +97,141 @@ def _from_grouped_json(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(rows, columns=list(REQUIRED)), labels
 
 
-def read_ratings(path: str | Path, scale: RatingScale = RatingScale()) -> tuple[pd.DataFrame, Tally]:
-    """Read ratings; return a frame (user_id str, anime_id int64, rating float64[, split]) and a tally.
+class _Reduced:
+    """Chunks reduced to fixed-width columns, and the first row of each fatal problem seen so far."""
 
-    Rows come back in file order with duplicates and invalid ratings removed.
+    def __init__(self, file: str, scale: RatingScale) -> None:
+        self.file, self.scale = file, scale
+        self.columns: list[str] | None = None
+        self.problems: dict[str, tuple[int | str, str]] = {}  # field -> (row label, message)
+        self.parts: list[dict] = []
+        self.total = 0
+        self.not_number = self.out_of_scale = 0
+
+    def _first(self, field: str, mask: pd.Series, labels: int | list[str], message) -> None:
+        if field in self.problems or not mask.any():
+            return
+        at = int(np.flatnonzero(mask.to_numpy())[0])
+        self.problems[field] = (at + labels if isinstance(labels, int) else labels[at], message(at))
+
+    def add(self, frame: pd.DataFrame, labels: int | list[str]) -> None:
+        """One chunk; ``labels`` is the CSV line number of its first row, or a label per row (JSON)."""
+        self.columns = list(frame.columns) if self.columns is None else self.columns
+        self.total += len(frame)
+        if any(c not in frame.columns for c in REQUIRED):
+            return  # reported once the whole file has been parsed, as a whole read does
+        users = frame["user_id"].str.strip()
+        self._first("user_id", users == "", labels, lambda at: "empty user id")
+        anime, bad_anime = exact_ids(frame["anime_id"])
+        self._first("anime_id", bad_anime, labels,
+                    lambda at: f"anime id must be an integer, got {_short(frame['anime_id'].iloc[at])}")
+        split = frame["split"].str.strip().str.lower() if "split" in frame.columns else None
+        if split is not None:
+            self._first("split", ~split.isin(SPLITS), labels, lambda at: f"split must be one of {'/'.join(SPLITS)}, "
+                                                                         f"got {frame['split'].iloc[at]!r}")
+        if self.problems:
+            return  # the file is refused; keep parsing only to find earlier rows of each problem
+        rating = numbers(frame["rating"])
+        not_number = ~np.isfinite(rating)
+        out_of_scale = ~not_number & ((rating < self.scale.low) | (rating > self.scale.high))
+        self.not_number += int(not_number.sum())
+        self.out_of_scale += int(out_of_scale.sum())
+        keep = ~(not_number | out_of_scale)
+        codes, uniques = pd.factorize(users[keep], use_na_sentinel=True)
+        part = {"user_codes": codes.astype(np.int32), "user_uniques": np.asarray(uniques, dtype=object),
+                "anime_id": anime[keep], "rating": rating[keep]}
+        if split is not None:
+            part["split"] = pd.Categorical(split[keep], categories=list(SPLITS)).codes
+        if "timestamp" in frame.columns:
+            part["timestamp"] = frame["timestamp"][keep].to_numpy(dtype=object)
+        self.parts.append(part)
+
+    def raise_problems(self) -> None:
+        missing = [c for c in REQUIRED if c not in (self.columns or [])]
+        if self.columns is not None and missing:
+            raise InputError(self.file, f"missing column(s) {', '.join(missing)}; "
+                                        f"expected {','.join(REQUIRED)}[,timestamp][,split]")
+        for field in ("user_id", "anime_id", "split"):
+            if field in self.problems:
+                label, message = self.problems[field]
+                raise InputError(self.file, message, record=label, field=field)
+
+
+def _column(parts: list[dict], name: str, dtype) -> np.ndarray:
+    """One column of every part, concatenated; each part lets go of its piece (peak memory: one copy)."""
+    pieces = [p.pop(name) for p in parts]
+    return np.concatenate(pieces) if pieces else np.array([], dtype=dtype)
+
+
+def _users(parts: list[dict]) -> pd.Categorical:
+    """One categorical of every part's user ids, categories sorted (so sorting by it sorts by the id)."""
+    uniques = [p["user_uniques"] for p in parts]
+    categories = np.unique(np.concatenate(uniques)) if uniques else np.array([], dtype=object)
+    categories = categories[pd.notna(categories)]
+    index = pd.Index(categories, dtype=object)
+    for p in parts:
+        lookup = np.append(index.get_indexer(p.pop("user_uniques")), -1).astype(np.int32)  # code -1: missing
+        p["user_codes"] = lookup[p["user_codes"]]
+    return pd.Categorical.from_codes(_column(parts, "user_codes", np.int32),
+                                     categories=pd.Index(categories, dtype=str))
+
+
+def _first_occurrence(user_codes: np.ndarray, anime: np.ndarray) -> np.ndarray:
+    """True for every row whose (user, anime) pair appeared on an earlier row (sort-based, no hash table)."""
+    anime_codes, anime_uniques = pd.factorize(anime)
+    key = user_codes.astype(np.int64)  # in place from here: (user + 1) * n_anime + anime, one array
+    key += 1
+    key *= max(len(anime_uniques), 1)
+    key += anime_codes
+    del anime_codes
+    order = np.argsort(key, kind="stable")
+    repeat = np.zeros(len(key), dtype=bool)
+    key = key[order]
+    repeat[order[1:]] = key[1:] == key[:-1]
+    return repeat
+
+
+def _assemble(reduced: _Reduced, tally: Tally) -> pd.DataFrame:
+    """The parts as one frame, repeated (user, anime) pairs dropped (the first one kept)."""
+    parts, names = reduced.parts, reduced.columns or []
+    users = _users(parts)
+    anime = _column(parts, "anime_id", np.int64)
+    repeat = _first_occurrence(np.asarray(users.codes), anime)
+    tally.drop("rating_not_a_number", reduced.not_number)
+    tally.drop("rating_out_of_scale", reduced.out_of_scale)
+    tally.drop("duplicate_user_anime", int(repeat.sum()))
+    keep = ~repeat if repeat.any() else slice(None)
+    columns: dict = {"user_id": users[keep], "anime_id": anime[keep]}
+    del users, anime
+    if "split" in names:
+        columns["split"] = pd.Categorical.from_codes(_column(parts, "split", np.int8)[keep], categories=list(SPLITS))
+    if "timestamp" in names:
+        columns["timestamp"] = pd.Series(_column(parts, "timestamp", object)[keep], dtype=str)
+    columns["rating"] = _column(parts, "rating", np.float64)[keep]
+    return pd.DataFrame(columns)
+
+
+def read_ratings(path: str | Path, scale: RatingScale = RatingScale(),
+                 chunk_rows: int | None = None) -> tuple[pd.DataFrame, Tally]:
+    """Read ratings; return a frame (user_id categorical of str, anime_id int64, rating float64[, split
+    categorical][, timestamp str]) and a tally.
+
+    Rows come back in file order with duplicates and invalid ratings removed. ``chunk_rows`` (default
+    :data:`CHUNK_ROWS`) bounds how many CSV rows are held as strings at once; it does not change the result.
     """
     path = Path(path)
-    file = str(path)
-    frame, rows = _from_grouped_json(path) if path.suffix == ".json" else _from_csv(path)
-    tally = Tally(total=len(frame))
-
-    def first_bad(mask: pd.Series) -> tuple[int, int | str]:
-        """Position of the first flagged row and its label (CSV line number or JSON record)."""
-        at = int(np.flatnonzero(mask.to_numpy())[0])
-        return at, (at + rows if isinstance(rows, int) else rows[at])
-
-    users = frame["user_id"].str.strip()
-    if (users == "").any():
-        raise InputError(file, "empty user id", record=first_bad(users == "")[1], field="user_id")
-    anime, bad_anime = exact_ids(frame["anime_id"])
-    if bad_anime.any():
-        at, label = first_bad(bad_anime)
-        value = _short(frame["anime_id"].iloc[at])
-        raise InputError(file, f"anime id must be an integer, got {value}", record=label, field="anime_id")
-
-    out = pd.DataFrame({"user_id": users, "anime_id": anime})
-    if "split" in frame.columns:
-        split = frame["split"].str.strip().str.lower()
-        bad = ~split.isin(SPLITS)
-        if bad.any():
-            at, label = first_bad(bad)
-            raise InputError(file, f"split must be one of {'/'.join(SPLITS)}, "
-                                   f"got {frame['split'].iloc[at]!r}", record=label, field="split")
-        out["split"] = split
-    if "timestamp" in frame.columns:
-        out["timestamp"] = frame["timestamp"]
-
-    rating = pd.to_numeric(frame["rating"].str.strip(), errors="coerce")
-    not_number = rating.isna() | ~np.isfinite(rating.fillna(0.0))
-    out_of_scale = ~not_number & ((rating < scale.low) | (rating > scale.high))
-    tally.drop("rating_not_a_number", int(not_number.sum()))
-    tally.drop("rating_out_of_scale", int(out_of_scale.sum()))
-    out["rating"] = rating.astype("float64")
-    out = out[~(not_number | out_of_scale)]
-
-    dup = out.duplicated(subset=["user_id", "anime_id"], keep="first")
-    tally.drop("duplicate_user_anime", int(dup.sum()))
-    out = out[~dup].reset_index(drop=True)
-    return out, tally
+    reduced = _Reduced(str(path), scale)
+    if path.suffix == ".json":
+        frame, labels = _from_grouped_json(path)
+        reduced.add(frame, labels)
+    else:
+        line = 2  # line number of the first data row
+        for chunk in _csv_chunks(path, CHUNK_ROWS if chunk_rows is None else chunk_rows):
+            reduced.add(chunk, line)
+            line += len(chunk)
+    reduced.raise_problems()
+    tally = Tally(total=reduced.total)
+    return _assemble(reduced, tally), tally
 
 
 def find_ratings_file(input_dir: str | Path) -> Path:

@@ -13,48 +13,84 @@ def filter_min_ratings(ratings: pd.DataFrame, min_ratings: int, tally: Tally) ->
 
     Dropping a sparse anime can push a user below the minimum and vice versa, so
     the two filters alternate until a pass removes nothing: afterwards every
-    remaining user and anime has at least ``min_ratings`` ratings.
+    remaining user and anime has at least ``min_ratings`` ratings. Counts on integer
+    codes under one mask; the frame is copied once, at the end.
     """
     if min_ratings <= 1:
         return ratings
+    users = _group_codes(ratings["user_id"])
+    anime = pd.factorize(ratings["anime_id"])[0]
+    keep = np.ones(len(ratings), dtype=bool)
     while True:
-        user_n = ratings.groupby("user_id")["anime_id"].transform("size")
-        low_user = user_n < min_ratings
+        low_user = _below(users, keep, min_ratings)
         tally.drop("user_below_min_ratings", int(low_user.sum()))
-        ratings = ratings[~low_user]
-        anime_n = ratings.groupby("anime_id")["user_id"].transform("size")
-        low_anime = anime_n < min_ratings
+        keep &= ~low_user
+        low_anime = _below(anime, keep, min_ratings)
         tally.drop("anime_below_min_ratings", int(low_anime.sum()))
-        ratings = ratings[~low_anime]
+        keep &= ~low_anime
         if not low_user.any() and not low_anime.any():
-            return ratings
+            return ratings[keep]
 
 
-def _rank_within_user(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A random rank of each row within its user, and the user's row count."""
-    key = pd.Series(rng.random(len(frame)), index=frame.index)
-    order = frame.assign(_key=key).sort_values(["user_id", "_key"], kind="stable")
-    rank = order.groupby("user_id").cumcount().reindex(frame.index).to_numpy()
-    n = frame.groupby("user_id")["user_id"].transform("size").to_numpy()
-    return rank, n
+def _group_codes(column: pd.Series) -> np.ndarray:
+    """Integer codes of a column's values (-1: missing, a row no count applies to, as groupby leaves it)."""
+    return column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else pd.factorize(column)[0]
+
+
+def _below(codes: np.ndarray, keep: np.ndarray, minimum: int) -> np.ndarray:
+    """Kept rows whose group has fewer than ``minimum`` kept rows."""
+    counts = np.bincount(codes[keep & (codes >= 0)], minlength=int(codes.max(initial=-1)) + 1)
+    return keep & (codes >= 0) & (counts[np.maximum(codes, 0)] < minimum)
+
+
+PARTS = ("train", "val", "test")
+
+
+def _sorting_codes(users: pd.Series) -> np.ndarray:
+    """Integer codes that sort like the user ids (a categorical's codes when its categories are sorted)."""
+    if isinstance(users.dtype, pd.CategoricalDtype) and users.cat.categories.is_monotonic_increasing:
+        return users.cat.codes.to_numpy()
+    return pd.factorize(users, sort=True)[0]
 
 
 def split_per_user(ratings: pd.DataFrame, val_frac: float, test_frac: float, seed: int) -> pd.Series:
-    """Assign each row to train/val/test within its user.
+    """Assign each row to train/val/test within its user (a categorical Series aligned with ``ratings``).
 
     A user with ``n`` ratings gets ``round(n * test_frac)`` test rows and
     ``round(n * val_frac)`` validation rows (half rounds up), always keeping at
     least one training row. The result depends only on the rows' content and
-    the seed, not on the input order.
+    the seed, not on the input order: the rows are put in (user, anime) order, each
+    gets a seeded random key in that order, and the key ranks the rows within their user.
+    Works on integer codes (no copy of the frame), so it stays small at tens of millions of rows.
     """
-    frame = ratings.sort_values(["user_id", "anime_id"], kind="stable")
-    rank, n = _rank_within_user(frame, np.random.default_rng(seed))
+    n_rows = len(ratings)
+    users = _sorting_codes(ratings["user_id"])
+    content = np.lexsort((ratings["anime_id"].to_numpy(), users))    # rows in (user, anime) order
+    users = users[content]
+    key = np.random.default_rng(seed).random(n_rows)
+    by_key = np.lexsort((key, users))      # within each user by the random key; users stay in the same blocks
+    del key
+    grouped = users[by_key]
+    del users
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if n_rows else np.zeros(0, dtype=np.int64)
+    del grouped
+    n = np.diff(np.r_[starts, n_rows])                               # per user: row count and quotas
     n_test = np.floor(n * test_frac + 0.5)
     n_val = np.floor(n * val_frac + 0.5)
     n_test = np.minimum(n_test, np.maximum(n - 1, 0))
     n_val = np.minimum(n_val, np.maximum(n - 1 - n_test, 0))
-    split = np.where(rank < n_test, "test", np.where(rank < n_test + n_val, "val", "train"))
-    return pd.Series(split, index=frame.index).reindex(ratings.index)
+    rank = np.arange(n_rows, dtype=np.int64)                         # rank within the user, in by_key order
+    rank -= np.repeat(starts, n)
+    part = np.zeros(n_rows, dtype=np.int8)
+    part[rank < np.repeat((n_test + n_val).astype(np.int64), n)] = 1
+    part[rank < np.repeat(n_test.astype(np.int64), n)] = 2
+    del rank
+    in_content = np.empty(n_rows, dtype=np.int8)
+    in_content[by_key] = part
+    del by_key, part
+    codes = np.empty(n_rows, dtype=np.int8)
+    codes[content] = in_content
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(PARTS)), index=ratings.index)
 
 
 def honour_split_column(ratings: pd.DataFrame, val_frac: float, test_frac: float,
@@ -74,7 +110,7 @@ def pick_holdout_users(ratings: pd.DataFrame, frac: float, min_ratings: int, see
     """Users set aside entirely (never trained on) to evaluate the new-user path."""
     if frac <= 0:
         return set()
-    counts = ratings.groupby("user_id").size()
+    counts = ratings.groupby("user_id", observed=True).size()  # users still rated, not every category
     eligible = np.sort(counts[counts >= min_ratings].index.to_numpy())
     n = int(round(len(counts) * frac))
     n = min(n, len(eligible))

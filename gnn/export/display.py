@@ -29,7 +29,7 @@ import pandas as pd
 from gnn.data.history_key import keep_key
 from gnn.errors import InputError
 from gnn.io import atomic_path, read_json_input, write_json
-from gnn.processed import DATA_STATS, refuse_old_format
+from gnn.processed import DATA_STATS, load_split, refuse_old_format
 
 
 def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> tuple[list, dict, dict]:
@@ -83,11 +83,12 @@ def export_mappings(mappings: dict, with_users: bool) -> dict:
 
 def user_ratings(data_dir: Path, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """CSR ``(offsets, anime_index, rating)`` of known users' ratings, or None if the splits are missing."""
-    paths = [data_dir / f"{name}_ratings.csv" for name in ("train", "val", "test")]
-    if not all(p.exists() for p in paths):
+    splits = [load_split(data_dir, name) for name in ("train", "val", "test")]
+    if any(split is None for split in splits):
         return None
-    cols = ["user_idx", "anime_idx", "rating"]
-    frame = pd.concat([pd.read_csv(p, usecols=cols) for p in paths], ignore_index=True)
+    frame = pd.DataFrame({"user_idx": np.concatenate([s.user.numpy() for s in splits]).astype(np.int64),
+                          "anime_idx": np.concatenate([s.anime.numpy() for s in splits]).astype(np.int64),
+                          "rating": np.concatenate([s.rating.numpy() for s in splits])})
     frame = frame[(frame["user_idx"] > 0) & (frame["user_idx"] < n_users)]
     # Per user, ascending by the fixed history key: a reader keeping the last H entries keeps the ones
     # the evaluation and training keep (gnn.train.histories.keep_key).

@@ -35,7 +35,7 @@ MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key pic
 
 def _cold(data: ProcessedData) -> RatingSplit:
     if data.cold is None:
-        raise ValueError(f"{data.data_dir} has no cold_ratings.csv: preprocess with --cold-anime")
+        raise ValueError(f"{data.data_dir} has no cold split (cold_*.npy): preprocess with --cold-anime")
     return data.cold
 
 

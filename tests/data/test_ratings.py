@@ -249,3 +249,77 @@ def test_non_utf8_and_folders_are_input_errors(tmp_path):
 def test_the_scale_must_be_finite():
     with pytest.raises(ValueError, match="finite bounds"):
         RatingScale(0, float("inf"))
+
+
+# ------------------------------------------------------------------ chunked reading (issue: real-size data)
+
+def _chunked_equals_whole(path, sizes=(1, 2, 3, 7)):
+    """Every chunk size gives what one whole read gives: frame, tally, or the same one-line error."""
+    def outcome(chunk_rows):
+        try:
+            frame, tally = read_ratings(path, chunk_rows=chunk_rows)
+        except InputError as err:
+            return str(err)
+        return frame, tally.as_dict()
+
+    whole = outcome(10**9)
+    for size in sizes:
+        got = outcome(size)
+        if isinstance(whole, str):
+            assert got == whole, size
+        else:
+            pd.testing.assert_frame_equal(got[0], whole[0])
+            assert got[1] == whole[1], size
+    return whole
+
+
+def test_chunked_read_equals_whole_read(tmp_path):
+    path = write_csv(tmp_path / "ratings.csv", HEADER + ["timestamp", "split"], [
+        ["u2", 1, 8, "1", "train"], ["u1", 2, "x", "2", "test"], ["u1", 3, 11, "", "val"],
+        ["u3", 1, 7, "3", " VAL "], ["u2", 1, 5, "4", "train"],   # duplicate of line 2, in another chunk
+        ["u1", "7.0", 6, "5", "train"], ["u10", " 8 ", 6, "6", "test"], ["u2", str(2**53 + 1), 9, "7", "train"]])
+    frame, tally = _chunked_equals_whole(path)
+    assert frame["user_id"].tolist() == ["u2", "u3", "u1", "u10", "u2"]
+    assert frame["anime_id"].tolist() == [1, 1, 7, 8, 2**53 + 1]
+    assert frame["split"].tolist() == ["train", "val", "train", "test", "train"]
+    assert frame["timestamp"].tolist() == ["1", "3", "5", "6", "7"]
+    assert tally == {"total": 8, "kept": 5, "dropped": {
+        "duplicate_user_anime": 1, "rating_not_a_number": 1, "rating_out_of_scale": 1}}
+
+
+def test_user_ids_are_one_sorted_categorical(tmp_path):
+    """Compact user ids: int codes into sorted categories, so sorting by them sorts by the id text."""
+    path = write_csv(tmp_path / "ratings.csv", HEADER, [["b", 1, 5], ["a", 1, 5], ["c", 1, 5], ["a", 2, 5]])
+    frame, _ = read_ratings(path, chunk_rows=1)
+    assert isinstance(frame["user_id"].dtype, pd.CategoricalDtype)
+    assert frame["user_id"].cat.categories.tolist() == ["a", "b", "c"]
+    assert frame["user_id"].cat.codes.tolist() == [1, 0, 2, 0]
+    assert frame.sort_values("user_id", kind="stable")["user_id"].tolist() == ["a", "a", "b", "c"]
+
+
+@pytest.mark.parametrize("rows, record, field", [
+    # each kind of problem is reported at its first line in the whole file, even in a later chunk,
+    # and an empty user id is reported before an earlier bad anime id, as a whole read does
+    ([["u", 1, 5], ["u", "x", 5], ["u", 3, 5], [" ", 4, 5]], 5, "user_id"),
+    ([["u", 1, 5], ["u", 2, 5], ["u", 3, 5], ["u", "4.5", 5], ["u", "y", 5]], 5, "anime_id"),
+])
+def test_chunked_read_reports_the_first_problem_of_the_whole_file(tmp_path, rows, record, field):
+    path = write_csv(tmp_path / "ratings.csv", HEADER, rows)
+    message = _chunked_equals_whole(path)
+    assert message.startswith(f"{path}, record {record}, field '{field}': ")
+
+
+def test_a_parse_error_in_a_later_chunk_is_the_same_error(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("user_id,anime_id,rating\nu,1,5\nu,2,5\nu,3,5\nu,4,5,9\n")
+    assert "not a readable CSV" in _chunked_equals_whole(path)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows, chunk_rows=st.integers(1, 5))
+def test_random_files_read_in_chunks_match_reference(rows, chunk_rows):
+    with tempfile.TemporaryDirectory() as d:
+        frame, tally = read_ratings(write_csv(Path(d) / "ratings.csv", HEADER, rows), chunk_rows=chunk_rows)
+    kept, dropped = _reference(rows)
+    assert frame.values.tolist() == kept
+    assert dict(tally.dropped) == dropped

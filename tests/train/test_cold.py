@@ -113,7 +113,7 @@ def test_cold_ranking_samples_users_and_reports_null_without_any(ctx):
 
 
 def test_without_cold_ratings_the_error_says_how_to_get_them(ctx):
-    with pytest.raises(ValueError, match="no cold_ratings.csv: preprocess with --cold-anime"):
+    with pytest.raises(ValueError, match=r"no cold split \(cold_\*\.npy\): preprocess with --cold-anime"):
         evaluate_cold(Table(ctx), data(ctx, cold=None))
 
 

@@ -77,6 +77,7 @@ class GNNConfig:
     two_hop_width: int = 16
     corated_width: int = 10       # most co-rated anime kept per anime (gnn.graph.corated); 0 = none
     corated_min_common: int = 2   # users two anime must share to be listed
+    user_skip: bool = True        # a linear path from the user vector to the rating, beside the MLP
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # a checkpoint may hold a list
@@ -149,6 +150,11 @@ class GNNRecommender(RatingModel):
                                          N_PAIR_FEATURES, c.user_dim)
         self.item_dim = c.anime_dim + c.genre_dim + c.tag_dim + c.studio_dim + c.rel_dim
         self.item_bias = nn.Linear(c.anime_dim, 1)   # an anime's own bias, from its graph vector
+        # The user's linear part (their bias, what they thought of the anime that matter for this target,
+        # as in item-kNN), outside the MLP's dropout and normalization; starts at zero.
+        self.user_skip = nn.Linear(c.user_dim, 1, bias=False) if c.user_skip else None
+        if self.user_skip is not None:
+            nn.init.zeros_(self.user_skip.weight)
         # LayerNorm: the head computes the same in training and evaluation (measured: BatchNorm's running
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")
@@ -218,6 +224,8 @@ class GNNRecommender(RatingModel):
         relation, feats = self.pairs(t, target, hist, self._content_vectors() if own else None, corated)
         user = self.attention(h_target, entries, hist_z, dev, mask, relation, feats)    # [B, T, user_dim]
         bias = self.item_bias(h_target).squeeze(-1)                                     # [B, T]
+        if self.user_skip is not None:
+            bias = bias + self.user_skip(user).squeeze(-1)
         x = torch.cat([user, self.item_vectors(target, h, t)], dim=-1).reshape(-1, user.shape[-1] + self.item_dim)
         if not self.training:
             return bias + self.mlp(x).view(target.shape)

@@ -126,6 +126,25 @@ def test_rating_and_shapes(ctx) -> None:
         assert model.watch_logits(hist, z, h).shape == (2, ctx.n_anime)
 
 
+def test_user_skip_is_a_linear_path_from_the_user_vector_to_the_rating(ctx) -> None:
+    """Zero at the start (the same predictions as without it); once trained it adds exactly w . user."""
+    plain, skip = _model(ctx, user_skip=False).eval(), _model(ctx, user_skip=True).eval()
+    assert plain.user_skip is None and skip.user_skip.weight.shape == (1, 64)
+    skip.load_state_dict(plain.state_dict(), strict=False)
+    hist, z = _hist([[(1, 1.0), (3, -0.5)], [(4, 2.0)]])
+    target = torch.tensor([[2, 5], [6, 7]])
+    captured = {}
+    skip.attention.register_forward_hook(lambda _m, _i, out: captured.update(user=out))
+    with torch.no_grad():
+        h = plain.item_state()
+        base = plain.rate(target, hist, z, h)
+        assert torch.equal(skip.rate(target, hist, z, h), base)
+        skip.user_skip.weight.normal_()
+        moved = skip.rate(target, hist, z, h) - base
+    expected = (captured["user"] @ skip.user_skip.weight.t()).squeeze(-1)
+    assert moved.abs().min() > 0 and torch.allclose(moved, expected, atol=1e-5)
+
+
 def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:
     model = _model(ctx).eval()
     with_target, z1 = _hist([[(1, 1.0), (2, 2.0), (3, -0.5)]])

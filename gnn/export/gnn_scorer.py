@@ -89,8 +89,8 @@ class GNNScorer(nn.Module):
         self.register_buffer("h_q", q)
         self.register_buffer("h_scale", scale)
         t, n = model.tables, h.shape[0]
-        sizes = {"genre_idx": m.genre_pool.emb.num_embeddings, "tag_idx": m.tag_pool.emb.num_embeddings,
-                 "studio_idx": m.studio_pool.emb.num_embeddings, "rel_idx": n, "hop2_idx": n, "co_idx": n,
+        sizes = {"genre_idx": m.item.genre_pool.emb.num_embeddings, "tag_idx": m.item.tag_pool.emb.num_embeddings,
+                 "studio_idx": m.item.studio_pool.emb.num_embeddings, "rel_idx": n, "hop2_idx": n, "co_idx": n,
                  "rel_type": m.attention.relation_bias.shape[0]}
         self.index_names = tuple(sizes)
         for name, size in sizes.items():

@@ -5,7 +5,7 @@ Named stages (as in PyG's ``bipartite_sage`` example):
 1. **item encoder** (:class:`gnn.models.encoder.GraphEncoder`): message passing over the catalog graph
    joined to the user-anime rating graph gives every catalog anime a vector :math:`h_a` (128-d), rated
    or not; an anime nobody rated gets its vector from the graph alone (DropoutNet-style training).
-   The item vector of the rating head adds genre, tag and studio pools and a relation pool:
+   The item vector of the rating head (:mod:`gnn.models.item`) adds genre, tag and studio pools and a relation pool:
    ``[h_a 128 || genre 32 || tag 32 || studio 16 || relationship 32]`` (240-d).
 2. **user encoder** (:mod:`gnn.models.user`): the (anime, rating) history -> entries; a taste vector
    for the whole catalog, and per scored anime a 64-d user vector from attention over the entries
@@ -37,7 +37,8 @@ from gnn.graph.corated import corated_table, without_own
 from gnn.graph.hops import two_hop_table
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel, TaskBatch, UserQuery
 from gnn.models.encoder import GraphEncoder
-from gnn.models.layers import AttentionPool, EmbeddingPool, init_embedding, make_mlp, rows_of
+from gnn.models.item import ItemVectors
+from gnn.models.layers import make_mlp, rows_of
 from gnn.models.pairs import N_PAIR_FEATURES, AnimeTables, PairFeatures
 from gnn.models.registry import register
 from gnn.models.user import HistoryEntries, TargetAttention, TasteVector
@@ -83,24 +84,6 @@ class GNNConfig:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # a checkpoint may hold a list
 
 
-class RelationPool(nn.Module):
-    """An anime's own vector plus an attention pool over its relatives' vectors (+ a relation-type embedding)."""
-
-    def __init__(self, dim: int, heads: int, n_relation_types: int) -> None:
-        super().__init__()
-        self.type_emb = init_embedding(nn.Embedding(max(1, n_relation_types), dim))
-        self.pool = AttentionPool(dim, heads, use_weights=True, query_dim=dim)
-
-    def forward(self, own: torch.Tensor, relatives: torch.Tensor, rel_idx: torch.Tensor, rel_type: torch.Tensor,
-                rel_w: torch.Tensor) -> torch.Tensor:
-        """``own [..., d]``, ``relatives [..., R, d]`` (vectors of the relatives, rows at padding ignored)."""
-        entries = relatives + self.type_emb(rel_type)
-        flat = entries.reshape(-1, *entries.shape[-2:])
-        pooled = self.pool(flat, (rel_idx > 0).reshape(-1, rel_idx.shape[-1]), rel_w.reshape(-1, rel_w.shape[-1]),
-                           query=own.reshape(-1, own.shape[-1]))
-        return own + pooled.view(own.shape)
-
-
 @register("gnn", GNNConfig)
 class GNNRecommender(RatingModel):
     r"""Inductive graph recommender: rating head ("will like") and catalog softmax ("will watch") on one graph.
@@ -128,11 +111,11 @@ class GNNRecommender(RatingModel):
         warm = ctx.train_count > 0 if ctx.train_count is not None else torch.ones(ctx.n_anime, dtype=torch.bool)
         self.encoder = GraphEncoder(ctx.graph, ctx.ratings, warm, ctx.n_relation_types, c.encoder_hidden,
                                     c.anime_dim, c.encoder_layers, c.encoder_dropout, c.id_dim, c.negative_slope)
-        self.genre_pool = EmbeddingPool(ctx.n_genres, c.genre_dim, c.genre_heads)
-        self.tag_pool = EmbeddingPool(ctx.n_tags, c.tag_dim, c.tag_heads, use_weights=True)
-        self.studio_pool = EmbeddingPool(ctx.n_studios, c.studio_dim, c.studio_heads, use_weights=True)
-        self.rel_in = nn.Linear(c.anime_dim, c.rel_dim)
-        self.rel_pool = RelationPool(c.rel_dim, c.rel_heads, ctx.n_relation_types)
+        self.item = ItemVectors(
+            c.anime_dim, {"genres": ctx.n_genres, "tags": ctx.n_tags, "studios": ctx.n_studios,
+                          "relation_types": ctx.n_relation_types},
+            {"genre": c.genre_dim, "tag": c.tag_dim, "studio": c.studio_dim, "rel": c.rel_dim},
+            {"genre": c.genre_heads, "tag": c.tag_heads, "studio": c.studio_heads, "rel": c.rel_heads})
         count = ctx.train_count if ctx.train_count is not None else (
             torch.bincount(ctx.ratings.anime, minlength=ctx.n_anime) if ctx.ratings is not None
             else torch.zeros(ctx.n_anime, dtype=torch.long))
@@ -148,7 +131,7 @@ class GNNRecommender(RatingModel):
         self.taste = TasteVector(c.history_hidden, c.anime_dim, c.history_heads, c.negative_slope)
         self.attention = TargetAttention(c.anime_dim, c.history_hidden, c.history_heads, ctx.n_relation_types,
                                          N_PAIR_FEATURES, c.user_dim)
-        self.item_dim = c.anime_dim + c.genre_dim + c.tag_dim + c.studio_dim + c.rel_dim
+        self.item_dim = self.item.dim
         self.item_bias = nn.Linear(c.anime_dim, 1)   # an anime's own bias, from its graph vector
         # The user's linear part (their bias, what they thought of the anime that matter for this target,
         # as in item-kNN), outside the MLP's dropout and normalization; starts at zero.
@@ -188,23 +171,8 @@ class GNNRecommender(RatingModel):
         return self._state_cache[1]
 
     def item_vectors(self, anime: torch.Tensor, h: torch.Tensor, t: AnimeTables | None = None) -> torch.Tensor:
-        """``[..., 240]`` for anime indices ``[...]``, from the encoder output ``h``."""
-        t = t or self.tables
-
-        def rows(table: torch.Tensor) -> torch.Tensor:
-            return rows_of(table, anime.reshape(-1))
-
-        flat = (*anime.shape, -1)
-        rel = self.rel_in(h)                                        # [N, rel_dim]: cheaper than per relative
-        rel_idx = rows_of(t.rel_idx, anime)
-        return torch.cat([
-            rows_of(h, anime),
-            self.genre_pool(rows(t.genre_idx)).view(flat),
-            self.tag_pool(rows(t.tag_idx), rows(t.tag_w)).view(flat),
-            self.studio_pool(rows(t.studio_idx), rows(t.studio_w)).view(flat),
-            self.rel_pool(rows_of(rel, anime), rows_of(rel, rel_idx), rel_idx,
-                          rows_of(t.rel_type, anime), rows_of(t.rel_w, anime)),
-        ], dim=-1)
+        """``[..., 240]`` for anime indices ``[...]``, from the encoder output ``h`` (:class:`ItemVectors`)."""
+        return self.item(anime, h, t or self.tables)
 
     # -- user side and heads ------------------------------------------------------------------------
 

@@ -12,9 +12,10 @@ Named stages (as in PyG's ``bipartite_sage`` example):
    biased by how the catalog relates each rated anime to it (:mod:`gnn.models.pairs`). The same
    computation serves a training user (the target masked out), a held-out user, ``recommend`` and the
    web page; there is no user ID anywhere.
-3. **decoders**: the rating head ``b(h_a) + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
+3. **decoders**: the rating head ``b(h_a) + w . u + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
    ``[user 64 || item 240]`` ("will like"; ``b`` is the anime's bias, which the user encoder also
-   subtracts from each rated anime to see where the user differs from everyone) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
+   subtracts from each rated anime to see where the user differs from everyone; ``w . u`` a linear
+   path from the user vector, ``user_skip``) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
    ordered by ``watch + like_weight * log P(rating >= like_threshold)`` (:meth:`GNNRecommender.rank_score`), the
    predicted rating is shown.
 

@@ -182,12 +182,13 @@ class GraphEncoder(nn.Module):
     catalog neighbourhood and who rated it how.
 
     Shapes:
-        - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all),
+        - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all) or
+          :math:`[K]` long (the ids of the only rating edges this step sees: a sampled graph),
           ``id_keep`` :math:`[n_{anime}]` bool (anime whose ID embedding is used; None = every
           anime with training ratings)
         - **output:** :math:`[n_{anime}, \text{out\_dim}]` (row 0 = the padding anime)
 
-    Cost: per layer :math:`O(E \cdot d + N \cdot d^2)`. At inference the output is constant: the
+    Cost: per layer :math:`O(E \cdot d + N \cdot d^2)` (:math:`K` for ``E`` with sampled edges). At inference the output is constant: the
     exporter stores it, so no graph code runs at request time.
     """
 
@@ -206,7 +207,8 @@ class GraphEncoder(nn.Module):
             self.num_nodes["user"] = ratings.n_users
             self.adj.update(_rating_adjacencies(ratings, n_anime))
             self.n_rating_edges = len(ratings.anime)
-            self.register_buffer("rating_anime", ratings.anime.long(), persistent=False)
+            for name, t in (("user", ratings.user.long()), ("anime", ratings.anime.long()), ("z", ratings.z.float())):
+                self.register_buffer("rating_" + name, t, persistent=False)
         edge_types = [tuple(k.split("__")) for k in self.adj] + ([RELATED] if self.related is not None else [])
 
         self.anime_in = nn.Linear(n_features, hidden)
@@ -236,19 +238,35 @@ class GraphEncoder(nn.Module):
             x["user"] = anime.new_zeros(self.num_nodes["user"], anime.shape[1])
         return x
 
-    def _adjacencies(self, layer: int, edge_keep: torch.Tensor | None) -> dict:
+    def _step_adjacencies(self, edge_keep: torch.Tensor | None) -> dict:
+        """Every edge type's adjacency for one forward pass; the rating edges are those ``edge_keep`` says.
+
+        ``edge_keep`` ``[E]`` bool masks the full rating graph (hidden edges weigh 0, degrees stay the
+        full graph's); ``[K]`` long edge ids build the graph of those edges alone (O(K log K)), each
+        node's messages a mean over its neighbours there.
+        """
         adj: dict = {}
+        if edge_keep is not None and edge_keep.dtype != torch.bool and "user" in self.num_nodes:
+            sub = RatingEdges(self.rating_user[edge_keep], self.rating_anime[edge_keep], self.rating_z[edge_keep],
+                              self.num_nodes["user"])
+            adj = {tuple(k.split("__")): a() for k, a in _rating_adjacencies(sub, self.num_nodes["anime"]).items()}
         for key, a in self.adj.items():
             edge = tuple(key.split("__"))
-            adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+            if edge not in adj:
+                adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+        return adj
+
+    def _adjacencies(self, layer: int, step: dict) -> dict:
+        adj = dict(step)
         if self.related is not None:
             adj[RELATED] = self.related.scaled(self.rel_log_scale[layer].exp())
         return adj
 
     def forward(self, edge_keep: torch.Tensor | None = None, id_keep: torch.Tensor | None = None) -> torch.Tensor:
         x = self._inputs(id_keep)
+        step = self._step_adjacencies(edge_keep)
         for i, layer in enumerate(self.layers):
-            out = layer(x, self._adjacencies(i, edge_keep))
+            out = layer(x, self._adjacencies(i, step))
             # Residual: a node keeps its own input, which also covers node types (and the isolated
             # padding nodes) that a layer does not update.
             x = {t: x[t] + self.dropout(self.act(out[t])) if t in out else x[t] for t in x}

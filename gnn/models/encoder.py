@@ -80,15 +80,18 @@ class SparseAdjacency:
 
 class Adjacency(nn.Module):
     """One edge type as a CSR matrix ``[n_dst, n_src]`` (and its transpose, for the backward);
-    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure."""
+    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure.
+    ``orders``: the edges' CSR orders of the matrix and its transpose where already known
+    (:func:`_csr_order`; edge types over the same pairs share them)."""
 
     def __init__(self, dst: torch.Tensor, src: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
-                 edge_type: torch.Tensor | None = None) -> None:
+                 edge_type: torch.Tensor | None = None,
+                 orders: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
         self.shape = shape
-        for prefix, rows, cols, n_rows, n_cols in (("", dst, src, shape[0], shape[1]),
-                                                   ("t_", src, dst, shape[1], shape[0])):
-            order = torch.argsort(rows * n_cols + cols, stable=True)
+        for i, (prefix, rows, cols, n_rows, n_cols) in enumerate((("", dst, src, shape[0], shape[1]),
+                                                                  ("t_", src, dst, shape[1], shape[0]))):
+            order = orders[i] if orders is not None else _csr_order(rows, cols, n_cols)
             crow = torch.zeros(n_rows + 1, dtype=torch.long)
             crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
             for name, t in (("crow", crow), ("col", cols[order]), ("row", rows[order]),
@@ -125,6 +128,11 @@ class TypedAdjacency:
 
     def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
         return _TypedCSRMatmul.apply(self.adj, self.scale, x)
+
+
+def _csr_order(rows: torch.Tensor, cols: torch.Tensor, n_cols: int) -> torch.Tensor:
+    """``[E]``: the edges sorted by (row, column), the order of a CSR matrix's entries."""
+    return torch.argsort(rows * n_cols + cols, stable=True)
 
 
 def _edge_adjacency(graph: HeteroData, edge: tuple[str, str, str]) -> Adjacency:
@@ -277,7 +285,9 @@ def _rating_adjacencies(r: RatingEdges, n_anime: int) -> dict[str, Adjacency]:
     deg_u = torch.bincount(r.user, minlength=r.n_users).clamp_min(1).float()
     deg_a = torch.bincount(r.anime, minlength=n_anime).clamp_min(1).float()
     u_shape, a_shape = (r.n_users, n_anime), (n_anime, r.n_users)
-    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape),
-            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape),
-            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape),
-            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape)}
+    by_user, by_anime = _csr_order(r.user, r.anime, n_anime), _csr_order(r.anime, r.user, r.n_users)
+    u_orders, a_orders = (by_user, by_anime), (by_anime, by_user)
+    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape, orders=u_orders),
+            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape, orders=u_orders),
+            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape, orders=a_orders),
+            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape, orders=a_orders)}

@@ -14,20 +14,23 @@ import torch
 def sample_edge_ids(n_edges: int, cap: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Sorted ids ``[cap]`` of a uniform random ``cap``-subset of ``range(n_edges)`` (``0 < cap < n_edges``).
 
-    At or above half the edges, a permutation (O(n_edges), which is O(cap) there). Below, draws with
-    replacement until ``cap`` distinct ids (each round draws the shortfall again, plus a margin), then
-    a random ``cap`` of them: the procedure treats every id alike, so the subset is uniform.
+    At or above half the edges, a random ``cap`` of them all (O(n_edges), which is O(cap) there).
+    Below, draws with replacement until ``cap`` distinct ids (each round draws the shortfall again,
+    plus a margin), then a random ``cap`` of those: every id is treated alike, so the subset is uniform.
     """
     if not 0 < cap < n_edges:
         raise ValueError(f"cap must be in 1..{n_edges - 1}, got {cap}")
     if 2 * cap >= n_edges:
-        return torch.randperm(n_edges, device=device)[:cap].sort().values
-    ids = torch.empty(0, dtype=torch.long, device=device)
-    while len(ids) < cap:
-        missing = cap - len(ids)
-        draws = torch.randint(n_edges, (missing + missing // 4 + 16,), device=device)
-        ids = torch.cat([ids, draws]).unique()
-    return ids[torch.randperm(len(ids), device=device)[:cap]].sort().values
+        pool = torch.arange(n_edges, device=device)
+    else:
+        pool = torch.empty(0, dtype=torch.long, device=device)
+        while len(pool) < cap:
+            missing = cap - len(pool)
+            draws = torch.randint(n_edges, (missing + missing // 4 + 16,), device=device)
+            pool = torch.cat([pool, draws]).unique()                     # sorted
+    keep = torch.zeros(len(pool), dtype=torch.bool, device=device)
+    keep[torch.randperm(len(pool), device=device)[:cap]] = True
+    return pool[keep]                                                   # still sorted
 
 
 def step_edge_ids(n_edges: int, cap: int, hidden: torch.Tensor, edge_anime: torch.Tensor,
@@ -39,5 +42,7 @@ def step_edge_ids(n_edges: int, cap: int, hidden: torch.Tensor, edge_anime: torc
     ``K <= cap``: a uniform ``cap``-sample less the hidden edges and those of dropped anime.
     """
     ids = sample_edge_ids(n_edges, cap, hidden.device)
-    ids = ids[~torch.isin(ids, hidden)]
-    return ids[anime_keep[edge_anime[ids]]]
+    keep = anime_keep[edge_anime[ids]]
+    at = torch.searchsorted(ids, hidden).clamp_max(cap - 1)            # O(T log cap), no pass over E
+    keep[at[ids[at] == hidden]] = False
+    return ids[keep]

@@ -132,7 +132,10 @@ class TypedAdjacency:
 
 def _csr_order(rows: torch.Tensor, cols: torch.Tensor, n_cols: int) -> torch.Tensor:
     """``[E]``: the edges sorted by (row, column), the order of a CSR matrix's entries."""
-    return torch.argsort(rows * n_cols + cols, stable=True)
+    key = rows * n_cols + cols
+    if len(key) and bool((key[1:] >= key[:-1]).all()):   # already in order (ratings stored by user): no sort
+        return torch.arange(len(key), device=key.device)
+    return torch.argsort(key, stable=True)
 
 
 def _edge_adjacency(graph: HeteroData, edge: tuple[str, str, str]) -> Adjacency:

@@ -239,33 +239,37 @@ class GraphEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, out_dim)
 
-    def _inputs(self, id_keep: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def _inputs(self, id_keep: torch.Tensor | None, n_users: int | None = None) -> dict[str, torch.Tensor]:
         anime = self.anime_in(self.anime_x)
         if self.anime_id is not None and self.anime_id_proj is not None:
             keep = self.warm if id_keep is None else id_keep & self.warm
             anime = anime + self.anime_id_proj(self.anime_id.weight) * keep.unsqueeze(1).to(anime.dtype)
         x = {"anime": anime, **{t: emb.weight for t, emb in self.node_emb.items()}}
         if "user" in self.num_nodes:
-            x["user"] = anime.new_zeros(self.num_nodes["user"], anime.shape[1])
+            x["user"] = anime.new_zeros(self.num_nodes["user"] if n_users is None else n_users, anime.shape[1])
         return x
 
-    def _step_adjacencies(self, edge_keep: torch.Tensor | None) -> dict:
-        """Every edge type's adjacency for one forward pass; the rating edges are those ``edge_keep`` says.
+    def _step_adjacencies(self, edge_keep: torch.Tensor | None) -> tuple[dict, int | None]:
+        """``(adjacency per edge type, users)`` for one forward pass; the rating edges are those ``edge_keep`` says.
 
         ``edge_keep`` ``[E]`` bool masks the full rating graph (hidden edges weigh 0, degrees stay the
-        full graph's); ``[K]`` long edge ids build the graph of those edges alone (O(K log K)), each
-        node's messages a mean over its neighbours there.
+        full graph's; users: None, all of them); ``[K]`` long edge ids build the graph of those edges
+        alone (O(K log K)), each node's messages a mean over its neighbours there, over only the users
+        with an edge among them (renumbered; the others start at zero and would send nothing).
         """
         adj: dict = {}
+        n_users = None
         if edge_keep is not None and edge_keep.dtype != torch.bool and "user" in self.num_nodes:
-            sub = RatingEdges(self.rating_user[edge_keep], self.rating_anime[edge_keep], self.rating_z[edge_keep],
-                              self.num_nodes["user"])
+            present = torch.bincount(self.rating_user[edge_keep], minlength=self.num_nodes["user"]) > 0
+            n_users = int(present.sum())
+            user = (present.cumsum(0) - 1)[self.rating_user[edge_keep]]
+            sub = RatingEdges(user, self.rating_anime[edge_keep], self.rating_z[edge_keep], n_users)
             adj = {tuple(k.split("__")): a() for k, a in _rating_adjacencies(sub, self.num_nodes["anime"]).items()}
         for key, a in self.adj.items():
             edge = tuple(key.split("__"))
             if edge not in adj:
                 adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
-        return adj
+        return adj, n_users
 
     def _adjacencies(self, layer: int, step: dict) -> dict:
         adj = dict(step)
@@ -274,8 +278,8 @@ class GraphEncoder(nn.Module):
         return adj
 
     def forward(self, edge_keep: torch.Tensor | None = None, id_keep: torch.Tensor | None = None) -> torch.Tensor:
-        x = self._inputs(id_keep)
-        step = self._step_adjacencies(edge_keep)
+        step, n_users = self._step_adjacencies(edge_keep)
+        x = self._inputs(id_keep, n_users)
         for i, layer in enumerate(self.layers):
             out = layer(x, self._adjacencies(i, step))
             # Residual: a node keeps its own input, which also covers node types (and the isolated

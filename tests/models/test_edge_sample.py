@@ -8,7 +8,7 @@ import torch
 from gnn.models import registry
 from gnn.models.base import ModelContext, TaskBatch
 from gnn.models.edge_sample import sample_edge_ids, step_edge_ids
-from gnn.models.encoder import RATED_BY, RATED_BY_Z, RATES, RATES_Z
+from gnn.models.encoder import RATED_BY, RATED_BY_Z, RATES, RATES_Z, GraphEncoder
 from gnn.models.recommender import GNNConfig
 
 
@@ -98,12 +98,15 @@ def test_above_the_cap_a_step_sees_cap_sampled_edges_but_never_a_target(ctx) -> 
 
 
 def test_the_sampled_graph_averages_over_the_sampled_neighbours(ctx) -> None:
+    """Only the users with a sampled edge are in the step's graph (users 1, 2, 4, 6 -> 0..3)."""
     model = _model(ctx)
-    r, n_users, n_anime = ctx.ratings, ctx.ratings.n_users, ctx.n_anime
+    r, n_anime = ctx.ratings, ctx.n_anime
     ids = torch.tensor([0, 1, 2, 7, 8, 20, 33])
-    adj = model.encoder._step_adjacencies(ids)
-    u, a, z = r.user[ids], r.anime[ids], r.z[ids]
-    deg_u = torch.bincount(u, minlength=n_users).clamp_min(1).float()
+    adj, n_users = model.encoder._step_adjacencies(ids)
+    present, u = torch.unique(r.user[ids], return_inverse=True)
+    assert present.tolist() == [1, 2, 4, 6] and n_users == 4
+    a, z = r.anime[ids], r.z[ids]
+    deg_u = torch.bincount(u, minlength=n_users).float()
     deg_a = torch.bincount(a, minlength=n_anime).clamp_min(1).float()
     expected = {RATED_BY: (u, a, 1 / deg_u[u], (n_users, n_anime)), RATED_BY_Z: (u, a, z / deg_u[u], (n_users, n_anime)),
                 RATES: (a, u, 1 / deg_a[a], (n_anime, n_users)), RATES_Z: (a, u, z / deg_a[a], (n_anime, n_users))}
@@ -111,8 +114,21 @@ def test_the_sampled_graph_averages_over_the_sampled_neighbours(ctx) -> None:
         dense = torch.zeros(shape).index_put_((dst, src), w)
         assert torch.allclose(adj[edge].a.to_dense(), dense), edge
         assert torch.allclose(adj[edge].a_t.to_dense(), dense.T), edge
-    rated_by = adj[RATED_BY].a.to_dense()
-    assert torch.allclose(rated_by[rated_by.sum(1) > 0].sum(1), torch.ones(len(u.unique())))   # a mean per user
+    assert torch.allclose(adj[RATED_BY].a.to_dense().sum(1), torch.ones(n_users))   # a mean per user
+
+
+def test_a_sampled_step_equals_the_full_graph_of_the_sampled_edges(ctx) -> None:
+    """The sampled forward pass is the encoder over a rating graph holding only those edges (every user)."""
+    ids = torch.tensor([0, 1, 2, 7, 8, 20, 33])
+    r = ctx.ratings
+    model = _model(ctx)
+    sub = type(r)(r.user[ids], r.anime[ids], r.z[ids], r.n_users)
+    only = GraphEncoder(ctx.graph, sub, ctx.train_count > 0, ctx.n_relation_types)
+    only.load_state_dict(model.encoder.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(model.encoder(ids), only(), atol=1e-6)
+        empty = model.encoder(torch.zeros(0, dtype=torch.long))     # every sampled edge hidden: no rating graph
+        assert empty.shape == (ctx.n_anime, model.config.anime_dim) and torch.isfinite(empty).all()
 
 
 def test_training_above_the_cap_runs_and_evaluation_keeps_the_full_graph(ctx) -> None:

@@ -80,15 +80,18 @@ class SparseAdjacency:
 
 class Adjacency(nn.Module):
     """One edge type as a CSR matrix ``[n_dst, n_src]`` (and its transpose, for the backward);
-    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure."""
+    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure.
+    ``orders``: the edges' CSR orders of the matrix and its transpose where already known
+    (:func:`_csr_order`; edge types over the same pairs share them)."""
 
     def __init__(self, dst: torch.Tensor, src: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
-                 edge_type: torch.Tensor | None = None) -> None:
+                 edge_type: torch.Tensor | None = None,
+                 orders: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         super().__init__()
         self.shape = shape
-        for prefix, rows, cols, n_rows, n_cols in (("", dst, src, shape[0], shape[1]),
-                                                   ("t_", src, dst, shape[1], shape[0])):
-            order = torch.argsort(rows * n_cols + cols, stable=True)
+        for i, (prefix, rows, cols, n_rows, n_cols) in enumerate((("", dst, src, shape[0], shape[1]),
+                                                                  ("t_", src, dst, shape[1], shape[0]))):
+            order = orders[i] if orders is not None else _csr_order(rows, cols, n_cols)
             crow = torch.zeros(n_rows + 1, dtype=torch.long)
             crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
             for name, t in (("crow", crow), ("col", cols[order]), ("row", rows[order]),
@@ -125,6 +128,14 @@ class TypedAdjacency:
 
     def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
         return _TypedCSRMatmul.apply(self.adj, self.scale, x)
+
+
+def _csr_order(rows: torch.Tensor, cols: torch.Tensor, n_cols: int) -> torch.Tensor:
+    """``[E]``: the edges sorted by (row, column), the order of a CSR matrix's entries."""
+    key = rows * n_cols + cols
+    if len(key) and bool((key[1:] >= key[:-1]).all()):   # already in order (ratings stored by user): no sort
+        return torch.arange(len(key), device=key.device)
+    return torch.argsort(key, stable=True)
 
 
 def _edge_adjacency(graph: HeteroData, edge: tuple[str, str, str]) -> Adjacency:
@@ -182,12 +193,13 @@ class GraphEncoder(nn.Module):
     catalog neighbourhood and who rated it how.
 
     Shapes:
-        - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all),
+        - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all) or
+          :math:`[K]` long (the ids of the only rating edges this step sees: a sampled graph),
           ``id_keep`` :math:`[n_{anime}]` bool (anime whose ID embedding is used; None = every
           anime with training ratings)
         - **output:** :math:`[n_{anime}, \text{out\_dim}]` (row 0 = the padding anime)
 
-    Cost: per layer :math:`O(E \cdot d + N \cdot d^2)`. At inference the output is constant: the
+    Cost: per layer :math:`O(E \cdot d + N \cdot d^2)` (:math:`K` for ``E`` with sampled edges). At inference the output is constant: the
     exporter stores it, so no graph code runs at request time.
     """
 
@@ -206,7 +218,8 @@ class GraphEncoder(nn.Module):
             self.num_nodes["user"] = ratings.n_users
             self.adj.update(_rating_adjacencies(ratings, n_anime))
             self.n_rating_edges = len(ratings.anime)
-            self.register_buffer("rating_anime", ratings.anime.long(), persistent=False)
+            for name, t in (("user", ratings.user.long()), ("anime", ratings.anime.long()), ("z", ratings.z.float())):
+                self.register_buffer("rating_" + name, t, persistent=False)
         edge_types = [tuple(k.split("__")) for k in self.adj] + ([RELATED] if self.related is not None else [])
 
         self.anime_in = nn.Linear(n_features, hidden)
@@ -226,29 +239,49 @@ class GraphEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, out_dim)
 
-    def _inputs(self, id_keep: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def _inputs(self, id_keep: torch.Tensor | None, n_users: int | None = None) -> dict[str, torch.Tensor]:
         anime = self.anime_in(self.anime_x)
         if self.anime_id is not None and self.anime_id_proj is not None:
             keep = self.warm if id_keep is None else id_keep & self.warm
             anime = anime + self.anime_id_proj(self.anime_id.weight) * keep.unsqueeze(1).to(anime.dtype)
         x = {"anime": anime, **{t: emb.weight for t, emb in self.node_emb.items()}}
         if "user" in self.num_nodes:
-            x["user"] = anime.new_zeros(self.num_nodes["user"], anime.shape[1])
+            x["user"] = anime.new_zeros(self.num_nodes["user"] if n_users is None else n_users, anime.shape[1])
         return x
 
-    def _adjacencies(self, layer: int, edge_keep: torch.Tensor | None) -> dict:
+    def _step_adjacencies(self, edge_keep: torch.Tensor | None) -> tuple[dict, int | None]:
+        """``(adjacency per edge type, users)`` for one forward pass; the rating edges are those ``edge_keep`` says.
+
+        ``edge_keep`` ``[E]`` bool masks the full rating graph (hidden edges weigh 0, degrees stay the
+        full graph's; users: None, all of them); ``[K]`` long edge ids build the graph of those edges
+        alone (O(K log K)), each node's messages a mean over its neighbours there, over only the users
+        with an edge among them (renumbered; the others start at zero and would send nothing).
+        """
         adj: dict = {}
+        n_users = None
+        if edge_keep is not None and edge_keep.dtype != torch.bool and "user" in self.num_nodes:
+            present = torch.bincount(self.rating_user[edge_keep], minlength=self.num_nodes["user"]) > 0
+            n_users = int(present.sum())
+            user = (present.cumsum(0) - 1)[self.rating_user[edge_keep]]
+            sub = RatingEdges(user, self.rating_anime[edge_keep], self.rating_z[edge_keep], n_users)
+            adj = {tuple(k.split("__")): a() for k, a in _rating_adjacencies(sub, self.num_nodes["anime"]).items()}
         for key, a in self.adj.items():
             edge = tuple(key.split("__"))
-            adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+            if edge not in adj:
+                adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+        return adj, n_users
+
+    def _adjacencies(self, layer: int, step: dict) -> dict:
+        adj = dict(step)
         if self.related is not None:
             adj[RELATED] = self.related.scaled(self.rel_log_scale[layer].exp())
         return adj
 
     def forward(self, edge_keep: torch.Tensor | None = None, id_keep: torch.Tensor | None = None) -> torch.Tensor:
-        x = self._inputs(id_keep)
+        step, n_users = self._step_adjacencies(edge_keep)
+        x = self._inputs(id_keep, n_users)
         for i, layer in enumerate(self.layers):
-            out = layer(x, self._adjacencies(i, edge_keep))
+            out = layer(x, self._adjacencies(i, step))
             # Residual: a node keeps its own input, which also covers node types (and the isolated
             # padding nodes) that a layer does not update.
             x = {t: x[t] + self.dropout(self.act(out[t])) if t in out else x[t] for t in x}
@@ -259,7 +292,9 @@ def _rating_adjacencies(r: RatingEdges, n_anime: int) -> dict[str, Adjacency]:
     deg_u = torch.bincount(r.user, minlength=r.n_users).clamp_min(1).float()
     deg_a = torch.bincount(r.anime, minlength=n_anime).clamp_min(1).float()
     u_shape, a_shape = (r.n_users, n_anime), (n_anime, r.n_users)
-    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape),
-            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape),
-            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape),
-            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape)}
+    by_user, by_anime = _csr_order(r.user, r.anime, n_anime), _csr_order(r.anime, r.user, r.n_users)
+    u_orders, a_orders = (by_user, by_anime), (by_anime, by_user)
+    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape, orders=u_orders),
+            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape, orders=u_orders),
+            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape, orders=a_orders),
+            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape, orders=a_orders)}

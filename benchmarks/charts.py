@@ -162,6 +162,8 @@ def write_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write the PNGs into ``out_dir``; returns their paths."""
     summary: Summary = results["summary"]
     models = [m for m in results["settings"]["models"] if m in summary]
+    if not models:  # every run failed: nothing to draw (results.md names the errors)
+        return []
     k, name = results["settings"]["k"], results["name"]
     seeds = f"{len(results['settings']['seeds'])} seed(s), error bars = std"
     paths = [

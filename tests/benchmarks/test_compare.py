@@ -97,3 +97,12 @@ def test_a_finished_training_is_reused_only_when_it_is_the_one_asked_for(tmp_pat
     assert _finished({**spec, "model_config": {"dim": 32}}, tmp_path) is None
     assert _finished({**spec, "data_dir": str(tmp_path / "other")}, tmp_path) is None
     assert _finished({**spec, "model": "biases"}, tmp_path) is None
+
+
+def test_no_charts_when_every_run_failed(tmp_path):
+    """A benchmark whose runs all failed writes no chart (it used to fail inside matplotlib's legend)."""
+    from benchmarks.charts import write_charts
+
+    results = {"summary": {}, "settings": {"models": ["gnn"], "k": 10, "seeds": [0]}, "name": "failed"}
+    assert write_charts(results, tmp_path) == []
+    assert list(tmp_path.iterdir()) == []

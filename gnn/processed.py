@@ -180,7 +180,7 @@ def load_processed(data_dir: str | Path) -> ProcessedData:
     if missing or not (data_dir / "holdout_ratings.csv").exists():
         raise InputError(str(data_dir), f"missing the {'/'.join(missing) or 'holdout'} rating split; "
                                         "rerun `anime-gnn preprocess`")
-    holdout = pd.read_csv(data_dir / "holdout_ratings.csv", dtype=_HOLDOUT_DTYPES)
+    holdout = split_frame(data_dir, "holdout")
     return ProcessedData(
         stats=stats, graph=graph_from_dict(blob["graph"]), tables=ItemTables.from_dict(blob["tables"]),
         train=splits["train"], val=splits["val"], test=splits["test"], holdout=holdout, data_dir=data_dir,

@@ -25,6 +25,18 @@ def _exact_slow(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return exact, bad
 
 
+def _convert_plain(text: pd.Series, pattern: str, arrow_type: pa.DataType, out: np.ndarray) -> np.ndarray:
+    """Converts the rows matching ``pattern`` in Arrow into ``out``; returns their mask (all False when
+    the column is not all strings, so that every row takes the general path)."""
+    try:
+        arrow = pa.array(text, type=pa.string(), from_pandas=True)
+        plain = pc.fill_null(pc.match_substring_regex(arrow, pattern), False).to_numpy(zero_copy_only=False)
+        out[plain] = pc.cast(arrow.filter(pa.array(plain)), arrow_type).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, TypeError, ValueError):
+        return np.zeros(len(text), dtype=bool)
+    return plain
+
+
 def exact_ids(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Integer ids from strings, exactly.
 
@@ -34,12 +46,7 @@ def exact_ids(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """
     values = np.zeros(len(text), dtype=np.int64)
     bad = np.zeros(len(text), dtype=bool)
-    try:
-        arrow = pa.array(text, type=pa.string(), from_pandas=True)
-        plain = pc.fill_null(pc.match_substring_regex(arrow, _PLAIN), False).to_numpy(zero_copy_only=False)
-        values[plain] = pc.cast(arrow.filter(pa.array(plain)), pa.int64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowException, TypeError, ValueError):  # not all strings: every row the careful way
-        plain = np.zeros(len(text), dtype=bool)
+    plain = _convert_plain(text, _PLAIN, pa.int64(), values)
     rest = np.flatnonzero(~plain)
     if len(rest):
         values[rest], bad[rest] = _exact_slow(text.iloc[rest])
@@ -52,12 +59,7 @@ _PLAIN_RATING = r"^[0-9]{1,15}$"  # whole numbers below 2**53: every parser give
 def numbers(text: pd.Series) -> np.ndarray:
     """float64 per row as ``pd.to_numeric(text.str.strip(), errors="coerce")`` gives it; NaN if not a number."""
     values = np.full(len(text), np.nan)
-    try:
-        arrow = pa.array(text, type=pa.string(), from_pandas=True)
-        plain = pc.fill_null(pc.match_substring_regex(arrow, _PLAIN_RATING), False).to_numpy(zero_copy_only=False)
-        values[plain] = pc.cast(arrow.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowException, TypeError, ValueError):
-        plain = np.zeros(len(text), dtype=bool)
+    plain = _convert_plain(text, _PLAIN_RATING, pa.float64(), values)
     rest = np.flatnonzero(~plain)
     if len(rest):
         parsed = pd.to_numeric(text.iloc[rest].str.strip(), errors="coerce")

@@ -2,6 +2,8 @@
 
     python benchmarks/scaling.py                                   # 1M and 10M ratings
     python benchmarks/scaling.py --sizes 6e7 --merge               # add 60M to the committed results
+    python benchmarks/scaling.py --sizes 6e7 --generate-only --out X   # generate first; then, with the
+    python benchmarks/scaling.py --sizes 6e7 --reuse-input --out X     # same --out, measure the rest
     python benchmarks/scaling.py --render-only                     # redo results.md and the chart
 
 Synthetic data at a real-scale catalog (``--n-anime``, default 17,562 as in the 2020 MyAnimeList
@@ -37,14 +39,24 @@ def _label(n: float) -> str:
     return f"{n / 1e6:g}M"
 
 
+def generated(spec: dict[str, Any], logs: Path, label: str, reuse: bool) -> dict[str, Any]:
+    """The generation job's result; with ``reuse``, an earlier run's (its time and memory) where the same
+    spec wrote ``ratings.csv`` to the same folder (generation is deterministic), else a new run."""
+    spec_path, result_path = logs / f"{label}.spec.json", logs / f"{label}.result.json"
+    if (reuse and result_path.exists() and spec_path.exists() and json.loads(spec_path.read_text()) == spec
+            and (Path(spec["out_dir"]) / "ratings.csv").exists()):
+        return {**json.loads(result_path.read_text()), "reused": True}
+    return run_child(spec, logs, label)
+
+
 def measure_size(n_ratings: int, args: argparse.Namespace, profile: bool, log=print) -> dict[str, Any]:
     """Every measure of one size (its own processes); the generated input and processed data stay in tmp."""
     label, work = _label(n_ratings), (args.out / "tmp" / _label(n_ratings)).resolve()
     logs = args.out / "tmp" / "logs"
     config = {"n_anime": args.n_anime, "ratings_median": args.ratings_median, "ratings_max": args.ratings_max,
               "seed": 0}
-    gen = run_child({"task": "generate", "out_dir": str(work / "input"), "config": config, "n_ratings": n_ratings},
-                    logs, f"generate_{label}")
+    gen = generated({"task": "generate", "out_dir": str(work / "input"), "config": config, "n_ratings": n_ratings},
+                    logs, f"generate_{label}", args.reuse_input)
     log(f"{label}: generated {gen['n_ratings']:,} ratings from {gen['n_users']:,} users in {gen['seconds']:.0f} s")
     row: dict[str, Any] = {"target": n_ratings, "ratings": gen["n_ratings"], "users": gen["n_users"],
                            "anime": gen["n_anime"], "train_ratings": None,
@@ -115,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed training steps per model")
     parser.add_argument("--generate-only", action="store_true",
                         help="only generate (e.g. 60M while preprocess cannot hold it in memory)")
+    parser.add_argument("--reuse-input", action="store_true",
+                        help="keep a size's generated input from an earlier run into the same --out (same settings)")
     parser.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the evaluation runs")
     parser.add_argument("--merge", action="store_true", help="keep the other sizes of the existing results.json")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")

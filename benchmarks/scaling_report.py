@@ -127,9 +127,15 @@ def plot(res: dict[str, Any], path: Path) -> None:
     axes[2].axhline(GIB8, color="r", ls="--", lw=1, label="8 GiB")
     x = [r["ratings"] for r in rows]
     for ax, ylabel in zip(axes, ("seconds", "training ratings / s", "peak RSS of the process, MiB")):
-        ax.set(xscale="log", yscale="log", xlabel="ratings (input)", ylabel=ylabel)
+        measured = any(len(line.get_xdata()) for line in ax.get_lines())
+        ax.set(xscale="log", yscale="log" if measured else "linear", xlabel="ratings (input)", ylabel=ylabel)
+        if not measured:   # e.g. --generate-only: nothing trained yet
+            ax.text(0.5, 0.5, "not measured", transform=ax.transAxes, ha="center", va="center")
+            ax.set_yticks([])
         ax.set_xticks(x, [f"{v / 1e6:,.1f}M" for v in x])
         ax.minorticks_off()
+        if not measured:
+            continue
         ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
         ax.grid(alpha=0.3, which="both")

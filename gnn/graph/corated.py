@@ -24,13 +24,20 @@ import warnings
 
 import torch
 
+from gnn.graph.csr import csr_index, csr_order, in_order
+
 
 def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: int = 10,
-                  min_common: int = 2, chunk: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(idx [n_anime, width] long, w [n_anime, width] float)`` from rating edges ``user, anime [E]``.
+                  min_common: int = 2, chunk: int = 1024,
+                  max_products: int = 50_000_000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(idx [n_anime, width] long, w [n_anime, width] float)`` from rating edges ``user, anime [E]``
+    (one rating per user and anime).
 
     0 = padding (and row 0 is all padding). Ties are broken by the lower index, so the table is
-    deterministic. Work is done ``chunk`` anime rows at a time: memory ``chunk x n_anime`` floats.
+    deterministic. Work is done ``chunk`` anime rows at a time (a dense ``chunk x n_anime`` count),
+    each summed over blocks of users of at most ``max_products`` user-anime-anime paths, so memory
+    stays bounded however many ratings there are: the ratings as a CSR matrix with int32 indices
+    (~12 bytes per rating) plus the dense counts and one block's sparse product.
     """
     idx = torch.zeros(n_anime, width, dtype=torch.long)
     w = torch.zeros(n_anime, width)
@@ -38,18 +45,14 @@ def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: 
         return idx, w
     n_users = int(user.max()) + 1
     degree = torch.bincount(anime, minlength=n_anime).float()
-    by_user = torch.sparse_coo_tensor(torch.stack([user, anime]), torch.ones(len(user)), (n_users, n_anime),
-                                      check_invariants=True).coalesce()
+    order = csr_order(user, anime, n_anime)
+    crow, col = csr_index(user, anime, n_users, n_anime, order)                 # [n_users, n_anime], by user
+    edge_user = in_order(user, order).to(col.dtype)
     rated = degree.nonzero().squeeze(1)
     for start in range(0, len(rated), chunk):
         rows = rated[start:start + chunk]
-        pick = torch.isin(anime, rows)
-        local = torch.searchsorted(rows, anime[pick])
-        part = torch.sparse_coo_tensor(torch.stack([local, user[pick]]), torch.ones(int(pick.sum())),
-                                       (len(rows), n_users), check_invariants=True).coalesce()
-        with warnings.catch_warnings():   # sparse x sparse goes through a CSR "beta" path: stable for this use
-            warnings.simplefilter("ignore", UserWarning)
-            common = torch.sparse.mm(part, by_user).to_dense()                  # [chunk, n_anime] c_ab
+        common = _common_counts(crow, col, edge_user, int(rows[0]), int(rows[-1]), n_anime, max_products)[
+            rows - rows[0]]                                                     # [chunk, n_anime] c_ab
         common[torch.arange(len(rows)), rows] = 0                               # not itself
         common[:, 0] = 0
         cos = torch.where(common >= min_common,
@@ -57,11 +60,39 @@ def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: 
                           torch.zeros_like(common))
         # Strongest first, ties by the lower index: topk on the weight with a tiny index penalty is not
         # exact, so sort stably by weight (descending) over index order instead.
-        order = torch.argsort(-cos, dim=1, stable=True)[:, :width]
-        top_w = cos.gather(1, order)
-        idx[rows, :order.shape[1]] = torch.where(top_w > 0, order, torch.zeros_like(order))
-        w[rows, :order.shape[1]] = top_w
+        top = torch.argsort(-cos, dim=1, stable=True)[:, :width]
+        top_w = cos.gather(1, top)
+        idx[rows, :top.shape[1]] = torch.where(top_w > 0, top, torch.zeros_like(top))
+        w[rows, :top.shape[1]] = top_w
     return idx, w
+
+
+def _common_counts(crow: torch.Tensor, col: torch.Tensor, edge_user: torch.Tensor, first: int, last: int,
+                   n_anime: int, max_products: int) -> torch.Tensor:
+    """``[last - first + 1, n_anime]``: users who rated both anime ``first + i`` and ``b``, from the
+    user-major CSR ``(crow, col)``, summed over blocks of consecutive users."""
+    in_range = (col >= first) & (col <= last)
+    n_rated = (crow[1:] - crow[:-1]).long()
+    hits = torch.bincount(edge_user[in_range].long(), minlength=len(n_rated))
+    paths = (hits * n_rated).cumsum(0)                                          # paths through users 0..u
+    ends = torch.searchsorted(paths, torch.arange(max_products, int(paths[-1]) + max_products, max_products))
+    common = torch.zeros(last - first + 1, n_anime)
+    u0 = 0
+    for u1 in sorted(set((ends + 1).clamp(max=len(n_rated)).tolist())):
+        lo, hi = int(crow[u0]), int(crow[u1])
+        cols, pick = col[lo:hi], in_range[lo:hi]
+        users = edge_user[lo:hi].long() - u0
+        block = torch.sparse_coo_tensor(torch.stack([users, cols.long()]), torch.ones(hi - lo), (u1 - u0, n_anime),
+                                        is_coalesced=True, check_invariants=False)   # stored by user, then anime
+        part = torch.sparse_coo_tensor(torch.stack([cols[pick].long() - first, users[pick]]),
+                                       torch.ones(int(pick.sum())), (last - first + 1, u1 - u0),
+                                       check_invariants=False).coalesce()
+        # COO x COO: torch 2.13's CSR x CSR product on CPU keeps ~60 MB per call (measured), COO does not.
+        with warnings.catch_warnings():   # sparse x sparse goes through a "beta" path: stable for this use
+            warnings.simplefilter("ignore", UserWarning)
+            common += torch.sparse.mm(part, block).to_dense()
+        u0 = u1
+    return common
 
 
 def without_own(w: torch.Tensor, n_a: torch.Tensor, n_b: torch.Tensor) -> torch.Tensor:

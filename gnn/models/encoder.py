@@ -9,7 +9,6 @@ and each edge type's weight matrix is applied on whichever side of the adjacency
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
@@ -17,125 +16,17 @@ from torch import nn
 from torch_geometric.data import HeteroData
 
 from gnn.graph.builder import RELATED
+from gnn.graph.csr import index_dtype
 from gnn.models.base import RatingEdges
 from gnn.models.layers import init_embedding
+from gnn.models.rating_graph import (RATED_BY, RATED_BY_Z, RATES, RATES_Z,  # noqa: F401 (re-exported)
+                                     RATING_EDGE_TYPES, RatingGraph)
+from gnn.models.sparse import Adjacency
 
 # Nodes of these types receive messages from many anime (a big studio, a common genre): a weighted
 # mean keeps their scale independent of their degree; so do franchise relations. Anime receive from
 # studios/tags/genres with weights that already sum to 1 per anime (a weighted mean already).
 _MEAN_DST = ("studio", "tag", "genre")
-# The rating edges, both directions, each twice: "who rated it" (weight 1/degree) and "how" (weight
-# z/degree, z the normalized rating), so a message says both (GC-MC's rating-typed edges, with the
-# rating as a scale instead of one weight matrix per rating level).
-RATES = ("user", "rates", "anime")
-RATES_Z = ("user", "rates_z", "anime")
-RATED_BY = ("anime", "rated_by", "user")
-RATED_BY_Z = ("anime", "rated_by_z", "user")
-
-
-class _CSRMatmul(torch.autograd.Function):
-    """``A @ X`` for a fixed sparse ``A`` with its transpose given, so the backward is one more sparse
-    product instead of torch's generic transpose (a sort of every edge, every step)."""
-
-    @staticmethod
-    def forward(ctx, a: torch.Tensor, a_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.a_t = a_t
-        return torch.sparse.mm(a, x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        return None, None, torch.sparse.mm(ctx.a_t, grad)
-
-
-class _TypedCSRMatmul(torch.autograd.Function):
-    """``A(s) @ X`` where edge ``e`` weighs ``base_e * s[type_e]`` (a learned scale per relation type):
-    the gradient reaches ``X`` and ``s`` (per edge ``base_e * <G[dst_e], X[src_e]>``, summed by type)."""
-
-    @staticmethod
-    def forward(ctx, adj: "Adjacency", scale: torch.Tensor, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        a = adj.matrix("", adj.values * scale[adj.edge_type])
-        ctx.adj, ctx.scale = adj, scale
-        ctx.save_for_backward(x)
-        return torch.sparse.mm(a, x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (x,) = ctx.saved_tensors
-        adj = ctx.adj
-        a_t = adj.matrix("t_", adj.t_values * ctx.scale[adj.t_edge_type])
-        per_edge = adj.values * (grad[adj.row] * x[adj.col]).sum(-1)             # CSR order
-        grad_scale = torch.zeros_like(ctx.scale).index_add_(0, adj.edge_type, per_edge)
-        return None, grad_scale, torch.sparse.mm(a_t, grad)
-
-
-class SparseAdjacency:
-    """A CSR matrix and its transpose, used as ``adj @ x`` (autograd flows to ``x`` only)."""
-
-    def __init__(self, a: torch.Tensor, a_t: torch.Tensor) -> None:
-        self.a, self.a_t = a, a_t
-
-    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
-        return _CSRMatmul.apply(self.a, self.a_t, x)
-
-
-class Adjacency(nn.Module):
-    """One edge type as a CSR matrix ``[n_dst, n_src]`` (and its transpose, for the backward);
-    ``keep`` masks input edges by zeroing their values, so masking never rebuilds the structure.
-    ``orders``: the edges' CSR orders of the matrix and its transpose where already known
-    (:func:`_csr_order`; edge types over the same pairs share them)."""
-
-    def __init__(self, dst: torch.Tensor, src: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
-                 edge_type: torch.Tensor | None = None,
-                 orders: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
-        super().__init__()
-        self.shape = shape
-        for i, (prefix, rows, cols, n_rows, n_cols) in enumerate((("", dst, src, shape[0], shape[1]),
-                                                                  ("t_", src, dst, shape[1], shape[0]))):
-            order = orders[i] if orders is not None else _csr_order(rows, cols, n_cols)
-            crow = torch.zeros(n_rows + 1, dtype=torch.long)
-            crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
-            for name, t in (("crow", crow), ("col", cols[order]), ("row", rows[order]),
-                            ("values", values[order].float()), ("order", order)):
-                self.register_buffer(prefix + name, t, persistent=False)
-            if edge_type is not None:
-                self.register_buffer(prefix + "edge_type", edge_type[order], persistent=False)
-
-    def matrix(self, prefix: str, values: torch.Tensor) -> torch.Tensor:
-        """The CSR matrix (``prefix`` "" or the transpose "t_") with these values in CSR order."""
-        shape = self.shape if prefix == "" else self.shape[::-1]
-        with warnings.catch_warnings():  # "sparse CSR tensor support is in beta"
-            warnings.simplefilter("ignore", UserWarning)
-            return torch.sparse_csr_tensor(getattr(self, prefix + "crow"), getattr(self, prefix + "col"),
-                                           values, shape)
-
-    def forward(self, keep: torch.Tensor | None = None) -> SparseAdjacency:
-        mats = []
-        for prefix in ("", "t_"):
-            values = getattr(self, prefix + "values")
-            if keep is not None:
-                values = values * keep[getattr(self, prefix + "order")].to(values.dtype)
-            mats.append(self.matrix(prefix, values))
-        return SparseAdjacency(*mats)
-
-    def scaled(self, scale: torch.Tensor) -> "TypedAdjacency":
-        """This adjacency with each edge's value multiplied by ``scale[edge type]`` (learned)."""
-        return TypedAdjacency(self, scale)
-
-
-class TypedAdjacency:
-    def __init__(self, adj: Adjacency, scale: torch.Tensor) -> None:
-        self.adj, self.scale = adj, scale
-
-    def __matmul__(self, x: torch.Tensor) -> torch.Tensor:
-        return _TypedCSRMatmul.apply(self.adj, self.scale, x)
-
-
-def _csr_order(rows: torch.Tensor, cols: torch.Tensor, n_cols: int) -> torch.Tensor:
-    """``[E]``: the edges sorted by (row, column), the order of a CSR matrix's entries."""
-    key = rows * n_cols + cols
-    if len(key) and bool((key[1:] >= key[:-1]).all()):   # already in order (ratings stored by user): no sort
-        return torch.arange(len(key), device=key.device)
-    return torch.argsort(key, stable=True)
 
 
 def _edge_adjacency(graph: HeteroData, edge: tuple[str, str, str]) -> Adjacency:
@@ -216,11 +107,14 @@ class GraphEncoder(nn.Module):
         self.n_rating_edges = 0
         if ratings is not None:
             self.num_nodes["user"] = ratings.n_users
-            self.adj.update(_rating_adjacencies(ratings, n_anime))
+            self.rating_graph = RatingGraph(ratings, n_anime)
             self.n_rating_edges = len(ratings.anime)
-            for name, t in (("user", ratings.user.long()), ("anime", ratings.anime.long()), ("z", ratings.z.float())):
+            dtype = index_dtype(ratings.n_users, n_anime)   # what edge sampling reads (int32: half the memory)
+            for name, t in (("user", ratings.user.to(dtype)), ("anime", ratings.anime.to(dtype)),
+                            ("z", ratings.z.float())):
                 self.register_buffer("rating_" + name, t, persistent=False)
-        edge_types = [tuple(k.split("__")) for k in self.adj] + ([RELATED] if self.related is not None else [])
+        edge_types = ([tuple(k.split("__")) for k in self.adj] + (list(RATING_EDGE_TYPES) if ratings is not None else [])
+                      + ([RELATED] if self.related is not None else []))
 
         self.anime_in = nn.Linear(n_features, hidden)
         self.anime_id = init_embedding(nn.Embedding(n_anime, id_dim, padding_idx=0)) if id_dim > 0 else None
@@ -257,18 +151,18 @@ class GraphEncoder(nn.Module):
         alone (O(K log K)), each node's messages a mean over its neighbours there, over only the users
         with an edge among them (renumbered; the others start at zero and would send nothing).
         """
-        adj: dict = {}
+        adj: dict = {tuple(key.split("__")): a() for key, a in self.adj.items()}
         n_users = None
-        if edge_keep is not None and edge_keep.dtype != torch.bool and "user" in self.num_nodes:
+        if "user" not in self.num_nodes:
+            return adj, n_users
+        if edge_keep is not None and edge_keep.dtype != torch.bool:
             present = torch.bincount(self.rating_user[edge_keep], minlength=self.num_nodes["user"]) > 0
             n_users = int(present.sum())
             user = (present.cumsum(0) - 1)[self.rating_user[edge_keep]]
             sub = RatingEdges(user, self.rating_anime[edge_keep], self.rating_z[edge_keep], n_users)
-            adj = {tuple(k.split("__")): a() for k, a in _rating_adjacencies(sub, self.num_nodes["anime"]).items()}
-        for key, a in self.adj.items():
-            edge = tuple(key.split("__"))
-            if edge not in adj:
-                adj[edge] = a(edge_keep if "user" in (edge[0], edge[2]) else None)
+            adj.update(RatingGraph(sub, self.num_nodes["anime"])())
+        else:
+            adj.update(self.rating_graph(edge_keep))
         return adj, n_users
 
     def _adjacencies(self, layer: int, step: dict) -> dict:
@@ -286,15 +180,3 @@ class GraphEncoder(nn.Module):
             # padding nodes) that a layer does not update.
             x = {t: x[t] + self.dropout(self.act(out[t])) if t in out else x[t] for t in x}
         return self.out(x["anime"])
-
-
-def _rating_adjacencies(r: RatingEdges, n_anime: int) -> dict[str, Adjacency]:
-    deg_u = torch.bincount(r.user, minlength=r.n_users).clamp_min(1).float()
-    deg_a = torch.bincount(r.anime, minlength=n_anime).clamp_min(1).float()
-    u_shape, a_shape = (r.n_users, n_anime), (n_anime, r.n_users)
-    by_user, by_anime = _csr_order(r.user, r.anime, n_anime), _csr_order(r.anime, r.user, r.n_users)
-    u_orders, a_orders = (by_user, by_anime), (by_anime, by_user)
-    return {"__".join(RATED_BY): Adjacency(r.user, r.anime, 1.0 / deg_u[r.user], u_shape, orders=u_orders),
-            "__".join(RATED_BY_Z): Adjacency(r.user, r.anime, r.z / deg_u[r.user], u_shape, orders=u_orders),
-            "__".join(RATES): Adjacency(r.anime, r.user, 1.0 / deg_a[r.anime], a_shape, orders=a_orders),
-            "__".join(RATES_Z): Adjacency(r.anime, r.user, r.z / deg_a[r.anime], a_shape, orders=a_orders)}

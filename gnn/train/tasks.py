@@ -16,6 +16,7 @@ from typing import Iterator
 
 import torch
 
+from gnn.graph.csr import index_dtype
 from gnn.models.base import TaskBatch
 from gnn.processed import RatingSplit
 
@@ -26,8 +27,9 @@ class TaskSampler:
     def __init__(self, train: RatingSplit, n_users: int, mean: float, std: float, targets: int = 32,
                  max_history: int = 128, max_rated: int = 4096) -> None:
         order = torch.argsort(train.user * (int(train.anime.max()) + 1 if len(train) else 1) + train.anime)
-        self.edge = order                                # position of each sorted rating in the split
-        self.anime = train.anime[order]
+        small = index_dtype(len(train), n_users, int(train.anime.max()) + 1 if len(train) else 0)
+        self.edge = order.to(small)                      # position of each sorted rating in the split
+        self.anime = train.anime[order].to(small)        # int32 where it fits: 8 bytes per rating, not 16
         self.z = ((train.rating[order] - mean) / std).float()
         counts = torch.bincount(train.user[order], minlength=n_users)
         self.ptr = torch.zeros(n_users + 1, dtype=torch.long)

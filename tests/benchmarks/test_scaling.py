@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from benchmarks.scaling import merged
+from benchmarks.scaling import generated, merged
 from benchmarks.scaling_report import markdown, plot
 from benchmarks.step_timing import profile_step, time_steps
 from gnn.processed import load_processed
@@ -50,6 +50,14 @@ def test_report_tables_profile_and_chart(tmp_path):
     assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_chart_of_a_generate_only_run(tmp_path):
+    """Nothing trained yet (``--generate-only``): the empty panels say so instead of failing on a log axis."""
+    res = {**fake_results(), "rows": [{**_row(60_000_000), "train_ratings": None, "preprocess": None, "train": {},
+                                      "evaluate": {}}]}
+    plot(res, tmp_path / "scaling.png")
+    assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_merge_replaces_a_size_and_keeps_the_others():
     old = fake_results()
     new = copy.deepcopy(fake_results((10_000_000, 60_000_000)))
@@ -58,6 +66,23 @@ def test_merge_replaces_a_size_and_keeps_the_others():
     assert [r["target"] for r in out["rows"]] == [1_000_000, 10_000_000, 60_000_000]
     assert out["rows"][1]["users"] == 1 and out["rows"][0]["command"] == "python benchmarks/scaling.py"
     assert out["rows"][2]["command"].endswith("--merge") and out["wall_seconds"] == 120.0
+
+
+def test_reuse_keeps_an_earlier_generation_only_for_the_same_spec(tmp_path, monkeypatch):
+    import benchmarks.scaling as scaling
+    from gnn.io import write_json
+
+    runs = []
+    monkeypatch.setattr(scaling, "run_child", lambda spec, logs, label: runs.append(spec) or {"seconds": 2.0})
+    spec = {"task": "generate", "out_dir": str(tmp_path / "input"), "config": {"seed": 0}, "n_ratings": 100}
+    write_json(tmp_path / "generate_1M.spec.json", spec)
+    write_json(tmp_path / "generate_1M.result.json", {"seconds": 754.0})
+    assert generated(spec, tmp_path, "generate_1M", reuse=True) == {"seconds": 2.0} and len(runs) == 1  # no ratings.csv
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "ratings.csv").write_text("user_id,anime_id,rating\n")
+    assert generated(spec, tmp_path, "generate_1M", reuse=True) == {"seconds": 754.0, "reused": True}
+    assert generated({**spec, "n_ratings": 200}, tmp_path, "generate_1M", reuse=True) == {"seconds": 2.0}
+    assert generated(spec, tmp_path, "generate_1M", reuse=False) == {"seconds": 2.0} and len(runs) == 3
 
 
 @pytest.mark.parametrize("model", ["gnn", "baseline"])

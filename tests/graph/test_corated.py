@@ -26,6 +26,20 @@ def test_each_anime_lists_its_most_co_rated_strongest_first(chunk):
     assert w.tolist() == [pytest.approx(row) for row in expect]
 
 
+@pytest.mark.parametrize("max_products", [1, 5, 10**9])
+def test_summing_over_blocks_of_users_gives_the_same_table(max_products):
+    """Blocks of users bounded by the paths they add (1: one user per block), in any input order."""
+    g = torch.Generator().manual_seed(0)
+    pairs = torch.unique(torch.randint(1, 40, (300,), generator=g) * 30 + torch.randint(1, 30, (300,), generator=g))
+    user, anime = pairs // 30, pairs % 30
+    whole = corated_table(user, anime, n_anime=30, width=4, min_common=2, chunk=30, max_products=10**12)
+    perm = torch.randperm(len(user), generator=g)
+    blocks = corated_table(user[perm], anime[perm], n_anime=30, width=4, min_common=2, chunk=7,
+                           max_products=max_products)
+    assert torch.equal(whole[0], blocks[0]) and torch.equal(whole[1], blocks[1])
+    assert (whole[1][1:, 0] > 0).sum() > 20                  # most anime list a co-rated one
+
+
 def test_pairs_need_min_common_users():
     idx, w = corated_table(USER, ANIME, n_anime=6, width=2, min_common=2)
     assert idx[1].tolist() == [2, 0] and idx[2].tolist() == [1, 0] and (idx[3:] == 0).all() and (w[3:] == 0).all()

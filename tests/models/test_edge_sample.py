@@ -148,12 +148,3 @@ def test_training_above_the_cap_runs_and_evaluation_keeps_the_full_graph(ctx) ->
     model.eval(), full.eval()
     with torch.no_grad():
         assert torch.equal(model.item_state(), full.item_state())
-
-
-def test_csr_order_sorts_by_row_then_column_and_skips_sorted_input() -> None:
-    from gnn.models.encoder import _csr_order
-    torch.manual_seed(0)
-    rows, cols = torch.randint(5, (50,)), torch.randint(7, (50,))
-    order = _csr_order(rows, cols, 7)
-    assert torch.equal(order, torch.argsort(rows * 7 + cols, stable=True))
-    assert torch.equal(_csr_order(rows[order], cols[order], 7), torch.arange(50))

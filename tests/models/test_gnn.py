@@ -288,31 +288,6 @@ def test_works_without_any_relation(make_ctx) -> None:
     assert torch.isfinite(loss)
 
 
-def test_sparse_products_have_exact_gradients() -> None:
-    """The encoder's hand-written backward passes (transpose given; per-type scale) match dense autograd."""
-    from gnn.models.encoder import Adjacency
-
-    g = torch.Generator().manual_seed(0)
-    dst, src = torch.tensor([0, 0, 1, 2, 2, 3]), torch.tensor([1, 2, 0, 0, 3, 2])
-    values, types = torch.rand(6, generator=g), torch.tensor([0, 1, 0, 2, 1, 0])
-    adj = Adjacency(dst, src, values, (4, 4), types)
-    x = torch.randn(4, 3, generator=g, requires_grad=True)
-    scale = torch.rand(3, generator=g).requires_grad_(True)
-    weight = torch.randn(4, 3, generator=g)
-    ((adj.scaled(scale) @ x) * weight).sum().backward()
-    dense_x = x.detach().clone().requires_grad_(True)
-    dense_scale = scale.detach().clone().requires_grad_(True)
-    dense = torch.zeros(4, 4).index_put((dst, src), values * dense_scale[types], accumulate=True)
-    ((dense @ dense_x) * weight).sum().backward()
-    assert torch.allclose(x.grad, dense_x.grad, atol=1e-6) and torch.allclose(scale.grad, dense_scale.grad, atol=1e-6)
-    # A plain (unscaled) product with a keep-mask: the masked edge contributes nothing either way.
-    keep = torch.tensor([True, False, True, True, True, True])
-    x.grad = None
-    ((adj(keep) @ x) * weight).sum().backward()
-    masked = torch.zeros(4, 4).index_put((dst[keep], src[keep]), values[keep], accumulate=True)
-    assert torch.allclose(x.grad, masked.t() @ weight, atol=1e-6)
-
-
 def test_rank_score_adds_the_weighted_like_term_and_never_exceeds_the_watch_logit(ctx) -> None:
     model = _model(ctx, like_weight=2.0)
     watch, z = torch.tensor([0.5, 0.5, -1.0]), torch.tensor([1.5, -1.5, 0.0])

@@ -10,6 +10,7 @@ Synthetic data at a real-scale catalog (``--n-anime``, default 17,562 as in the 
 dump) with MyAnimeList-like users (median 140 ratings, ~190 on average: 60M ratings = ~311k users);
 ``generate-sample`` writes it in chunks of users. Per size, each in its own process
 (:mod:`benchmarks.worker`, so each peak RSS is that step's alone): generation, preprocess,
+with ``--import-mal`` ``anime-gnn import mal`` of the data written as the Kaggle 2020 dump,
 ``--steps`` training steps of each model after 2 warm-up steps (:mod:`benchmarks.step_timing`: an
 epoch at 60M would take hours here), the evaluation of an untrained model (validation accuracy,
 2,000-user ranking, new users), and at the largest size a profile of one GNN step. Writes
@@ -64,6 +65,14 @@ def measure_size(n_ratings: int, args: argparse.Namespace, profile: bool, log=pr
                            "train": {}, "evaluate": {}}
     if args.generate_only:
         return row
+    if args.import_mal:
+        kaggle = str(work / "kaggle_2020")
+        run_child({"task": "kaggle_layout", "input_dir": str(work / "input"), "out_dir": kaggle}, logs,
+                  f"kaggle_layout_{label}")
+        imp = run_child({"task": "import_mal", "input_dir": kaggle, "out_dir": str(work / "imported")}, logs,
+                        f"import_mal_{label}")
+        row["import_mal"] = {k: imp[k] for k in ("seconds", "peak_mb", "rss_start_mb", "ratings", "users")}
+        log(f"{label}: import mal {imp['seconds']:.0f} s, peak {imp['peak_mb']:,.0f} MiB")
     prep = run_child({"task": "preprocess", "input_dir": str(work / "input"), "output_dir": str(work / "processed"),
                       "min_ratings": args.min_ratings}, logs, f"preprocess_{label}")
     log(f"{label}: preprocess {prep['seconds']:.0f} s, peak {prep['peak_mb']:,.0f} MiB")
@@ -92,7 +101,8 @@ def measure(args: argparse.Namespace, log=print) -> dict[str, Any]:
     return {"name": args.out.name, "command": command_line(), "git": git_commit(), "machine": machine_info(),
             "settings": {"n_anime": args.n_anime, "ratings_median": args.ratings_median,
                          "ratings_max": args.ratings_max, "min_ratings": args.min_ratings, "models": args.models,
-                         "steps": args.steps, "warmup_steps": 2, "evaluate": args.evaluate},
+                         "steps": args.steps, "warmup_steps": 2, "evaluate": args.evaluate,
+                         "import_mal": args.import_mal},
             "rows": rows, "wall_seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -129,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="only generate (e.g. 60M while preprocess cannot hold it in memory)")
     parser.add_argument("--reuse-input", action="store_true",
                         help="keep a size's generated input from an earlier run into the same --out (same settings)")
+    parser.add_argument("--import-mal", action="store_true",
+                        help="also time `anime-gnn import mal` on the data written as the Kaggle 2020 dump")
     parser.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the evaluation runs")
     parser.add_argument("--merge", action="store_true", help="keep the other sizes of the existing results.json")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")

@@ -45,6 +45,17 @@ def _evaluation(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
     return lines
 
 
+def _import(rows: list[dict[str, Any]]) -> list[str]:
+    done = [r for r in rows if r.get("import_mal")]
+    if not done:
+        return []
+    lines = ["## `anime-gnn import mal` (the data written as the Kaggle 2020 dump)", "",
+             "| ratings | users | seconds | peak MiB |", "|---:|---:|---:|---:|"]
+    lines += [f"| {_n(r['import_mal']['ratings'])} | {_n(r['import_mal']['users'])} | {_n(r['import_mal']['seconds'])} "
+              f"| {_n(r['import_mal']['peak_mb'])} |" for r in done]
+    return lines + [""]
+
+
 def _profile(rows: list[dict[str, Any]]) -> list[str]:
     prof = [(r, r["train"]["gnn"]["profile"]) for r in rows if r["train"].get("gnn", {}).get("profile")]
     if not prof:
@@ -82,7 +93,7 @@ def markdown(res: dict[str, Any], notes: str = "") -> str:
              "(data loading included). Evaluation: an untrained model (the cost does not depend on the weights) "
              "through the trainer's validation pass, the 2,000-user ranking metrics and the new-user metrics.",
              "", *_table(rows, models), "", "## Evaluation", "", *_evaluation(rows, models), "",
-             *_profile(rows)]
+             *_import(rows), *_profile(rows)]
     return "\n".join(lines) + ("\n\n" + notes.strip() + "\n" if notes else "\n")
 
 
@@ -119,7 +130,8 @@ def plot(res: dict[str, Any], path: Path) -> None:
     axes[0].plot(gx, [gy[0] * xi / gx[0] for xi in gx], "k:", label="linear in ratings")
     for mdl in models:
         axes[1].plot(*series(train(mdl, "ratings_per_second")), marker="o", label=mdl)
-    mem = {"generate": lambda r: r["generate"]["peak_mb"], "preprocess": pre("peak_mb"),
+    mem = {"generate": lambda r: r["generate"]["peak_mb"], "import mal": lambda r: (r.get("import_mal") or {}).get("peak_mb"),
+           "preprocess": pre("peak_mb"),
            **{f"{m} train": train(m, "peak_train_mb") for m in models}, **{f"{m} evaluate": ev(m) for m in models}}
     for name, get in mem.items():
         if series(get)[0]:

@@ -17,6 +17,8 @@
   the ranking metrics, each part's seconds and the peak RSS after it (the scaling benchmark);
 * ``preprocess``: run :func:`gnn.preprocess.preprocess`;
 * ``generate``: write a synthetic input folder (:func:`gnn.data.synthetic.write_sample`).
+* ``kaggle_layout``, ``import_mal``: write such a folder as the Kaggle 2020 MyAnimeList dump
+  (:mod:`benchmarks.kaggle_layout`), and time ``anime-gnn import mal`` on it.
 
 Memory: ``rss_start_mb`` is the process high-water mark after imports and data loading,
 ``peak_train_mb`` the high-water mark at the end of the last epoch (training and its
@@ -287,8 +289,27 @@ def generate(spec: dict) -> dict:
             "n_users": summary.n_users, "n_anime": summary.n_anime, "peak_mb": peak_rss_mb()}
 
 
+def kaggle_layout(spec: dict) -> dict:
+    from benchmarks.kaggle_layout import write_kaggle_2020
+
+    start = time.perf_counter()
+    counts = write_kaggle_2020(Path(spec["input_dir"]), Path(spec["out_dir"]))
+    return {**counts, "seconds": round(time.perf_counter() - start, 3), "peak_mb": peak_rss_mb()}
+
+
+def import_mal(spec: dict) -> dict:
+    """``anime-gnn import mal``'s work on a Kaggle 2020 layout folder (:func:`kaggle_layout`)."""
+    from gnn.ingest.mal_import import import_mal as run
+
+    start, rss_start = time.perf_counter(), peak_rss_mb()
+    src = Path(spec["input_dir"])
+    counts = run(src / "anime.csv", src / "rating_complete.csv", Path(spec["out_dir"]))
+    return {"seconds": round(time.perf_counter() - start, 3), "rss_start_mb": rss_start, "peak_mb": peak_rss_mb(),
+            "ratings": counts["ratings"], "users": counts["users"], "anime": counts["anime"]}
+
+
 TASKS = {"fit": fit, "tune": tune, "epoch": epoch, "steps": steps, "evaluate": evaluate, "preprocess": preprocess,
-         "generate": generate}
+         "generate": generate, "kaggle_layout": kaggle_layout, "import_mal": import_mal}
 
 
 def main(argv: list[str]) -> None:

@@ -97,3 +97,12 @@ def test_time_steps_trains_the_steps_it_reports(tiny_processed, model):
     prof = profile_step(state, top=5)
     assert len(prof["top"]) == 5 and 0 < sum(r["share"] for r in prof["top"]) <= 1.0
     assert (prof["encoder_forward_backward_seconds"] is not None) == (model == "gnn")
+
+
+def test_the_import_table_lists_the_sizes_that_ran_it():
+    res = fake_results()
+    res["rows"][1]["import_mal"] = {"seconds": 41.0, "peak_mb": 612.0, "rss_start_mb": 300.0, "ratings": 9_999_993,
+                                    "users": 52_000}
+    md = markdown(res)
+    assert "| 9,999,993 | 52,000 | 41 | 612 |" in md and md.count("import mal` (the data") == 1
+    assert "import mal" not in markdown(fake_results())

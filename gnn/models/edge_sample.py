@@ -1,9 +1,11 @@
-"""A bounded rating graph for one training step: a uniform random sample of the rating edges.
+"""A bounded rating graph for one training step: a uniform random sample of users, with all their edges.
 
-Over every training rating, the item encoder's step costs O(E) time and memory. Above a cap, a
-training step's encoder sees ``cap`` edges drawn uniformly at random instead (less the step's hidden
-edges), each node averaging over its sampled neighbours (GraphSAGE-style), and the sample is drawn
-in O(cap log cap) without touching the other edges. Evaluation keeps the full graph.
+Over every training rating, the item encoder's step costs O(E) time and memory, and its user side
+grows with the users. Above a cap, a training step's encoder sees the rating edges of a uniform
+random set of users whose ratings add up to at most ``cap`` (less the step's hidden edges): each
+sampled user keeps their whole history (a user vector as good as in the full graph), each anime
+averages over its sampled raters (GraphSAGE-style), and a step's users and edges stay bounded
+however large the data grows (GraphSAINT's node sampling). Evaluation keeps the full graph.
 """
 
 from __future__ import annotations
@@ -11,38 +13,37 @@ from __future__ import annotations
 import torch
 
 
-def sample_edge_ids(n_edges: int, cap: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """Sorted ids ``[cap]`` of a uniform random ``cap``-subset of ``range(n_edges)`` (``0 < cap < n_edges``).
+def sample_user_edge_ids(crow: torch.Tensor, order: torch.Tensor | None, cap: int) -> torch.Tensor:
+    """Sorted edge ids ``[K]`` of every rating of a uniform random set of users, ``K <= cap``.
 
-    At or above half the edges, a random ``cap`` of them all (O(n_edges), which is O(cap) there).
-    Below, draws with replacement until ``cap`` distinct ids (each round draws the shortfall again,
-    plus a margin), then a random ``cap`` of those: every id is treated alike, so the subset is uniform.
+    ``crow`` ``[n_users + 1]`` and ``order`` (None: the edges are stored by user) are the rating graph's
+    user-major CSR (:class:`gnn.models.rating_graph.RatingGraph`): user ``u``'s edges are
+    ``order[crow[u]:crow[u + 1]]``. Users with ratings are taken in a random order while their edges
+    fit under ``cap`` (at least one user, whose edges may exceed it). O(n_users + cap).
     """
-    if not 0 < cap < n_edges:
-        raise ValueError(f"cap must be in 1..{n_edges - 1}, got {cap}")
-    if 2 * cap >= n_edges:
-        pool = torch.arange(n_edges, device=device)
-    else:
-        pool = torch.empty(0, dtype=torch.long, device=device)
-        while len(pool) < cap:
-            missing = cap - len(pool)
-            draws = torch.randint(n_edges, (missing + missing // 4 + 16,), device=device)
-            pool = torch.cat([pool, draws]).unique()                     # sorted
-    keep = torch.zeros(len(pool), dtype=torch.bool, device=device)
-    keep[torch.randperm(len(pool), device=device)[:cap]] = True
-    return pool[keep]                                                   # still sorted
+    if cap < 1:
+        raise ValueError(f"cap must be at least 1, got {cap}")
+    degree = (crow[1:] - crow[:-1]).long()
+    users = torch.nonzero(degree > 0).squeeze(1)
+    users = users[torch.randperm(len(users), device=crow.device)]
+    total = degree[users].cumsum(0)
+    users = users[:max(1, int(torch.searchsorted(total, cap, right=True)))]
+    counts, starts = degree[users], crow[:-1].long()[users]
+    first = (counts.cumsum(0) - counts).repeat_interleave(counts)
+    pos = torch.arange(int(counts.sum()), device=crow.device) - first + starts.repeat_interleave(counts)
+    return (pos if order is None else order[pos].long()).sort().values
 
 
-def step_edge_ids(n_edges: int, cap: int, hidden: torch.Tensor, edge_anime: torch.Tensor,
+def step_edge_ids(ids: torch.Tensor, hidden: torch.Tensor, edge_anime: torch.Tensor,
                   anime_keep: torch.Tensor) -> torch.Tensor:
-    """The rating edges one training step's encoder sees when the graph holds more than ``cap``.
+    """The sampled edges one training step's encoder sees: ``ids`` (sorted) less the hidden ones and those of dropped anime.
 
     ``hidden`` ``[T]`` edge ids (the step's targets), ``edge_anime`` ``[n_edges]`` each edge's anime,
-    ``anime_keep`` ``[n_anime]`` bool (anime whose rating edges are kept) -> sorted edge ids ``[K]``,
-    ``K <= cap``: a uniform ``cap``-sample less the hidden edges and those of dropped anime.
+    ``anime_keep`` ``[n_anime]`` bool (anime whose rating edges are kept) -> sorted edge ids ``[K]``.
     """
-    ids = sample_edge_ids(n_edges, cap, hidden.device)
+    if len(ids) == 0:
+        return ids
     keep = anime_keep[edge_anime[ids]]
-    at = torch.searchsorted(ids, hidden).clamp_max(cap - 1)            # O(T log cap), no pass over E
+    at = torch.searchsorted(ids, hidden).clamp_max(len(ids) - 1)       # O(T log K), no pass over E
     keep[at[ids[at] == hidden]] = False
     return ids[keep]

@@ -37,7 +37,7 @@ from gnn.data.history_key import cap_history
 from gnn.graph.corated import corated_table, without_own
 from gnn.graph.hops import two_hop_table
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel, TaskBatch, UserQuery
-from gnn.models.edge_sample import step_edge_ids
+from gnn.models.edge_sample import sample_user_edge_ids, step_edge_ids
 from gnn.models.encoder import GraphEncoder
 from gnn.models.item import ItemVectors
 from gnn.models.layers import make_mlp, rows_of
@@ -62,8 +62,9 @@ class GNNConfig:
     encoder_hidden: int = 64
     encoder_layers: int = 2
     encoder_dropout: float = 0.0
-    # Rating edges the encoder sees in one training step: above this, a uniform sample of this many
-    # (gnn.models.edge_sample), so a step's cost stops growing with the data; MAL (480k) is below it.
+    # Rating edges the encoder sees in one training step: above this, the ratings of a uniform sample of
+    # users holding at most this many (gnn.models.edge_sample), so a step's cost stops growing with the
+    # data; MAL (480k) is below it.
     encoder_rating_edges: int = 1_000_000
     id_dim: int = 64              # per-anime ID embedding inside the encoder (anime with ratings only)
     cold_drop: float = 0.25       # share of rated anime trained as if nobody had rated them, per step
@@ -292,7 +293,8 @@ class GNNRecommender(RatingModel):
         """``(edge_keep, id_keep)`` for one training step (None when the encoder has no rating edges).
 
         ``edge_keep``: ``[E]`` bool over the training ratings, or above ``encoder_rating_edges`` the ids
-        ``[K]`` of a uniform sample of that many (:func:`gnn.models.edge_sample.step_edge_ids`).
+        ``[K]`` of the ratings of a uniform sample of users holding at most that many
+        (:func:`gnn.models.edge_sample.sample_user_edge_ids`).
         """
         ratings = self.encoder.num_nodes.get("user") is not None
         id_keep = torch.rand(self.n_anime, device=self.device) >= self.config.cold_drop
@@ -301,8 +303,9 @@ class GNNRecommender(RatingModel):
         edges = self.encoder.n_rating_edges
         targets = batch.target_edge[batch.target_edge >= 0]
         if edges > self.config.encoder_rating_edges:
-            return step_edge_ids(edges, self.config.encoder_rating_edges, targets, self.encoder.rating_anime,
-                                 id_keep), id_keep
+            graph = self.encoder.rating_graph
+            ids = sample_user_edge_ids(graph.user_crow, graph.user_order, self.config.encoder_rating_edges)
+            return step_edge_ids(ids, targets, self.encoder.rating_anime, id_keep), id_keep
         keep = torch.ones(edges, dtype=torch.bool, device=self.device)
         keep[targets] = False
         return keep & id_keep[self.encoder.rating_anime], id_keep

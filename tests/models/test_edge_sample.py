@@ -7,7 +7,7 @@ import torch
 
 from gnn.models import registry
 from gnn.models.base import ModelContext, TaskBatch
-from gnn.models.edge_sample import sample_edge_ids, step_edge_ids
+from gnn.models.edge_sample import sample_user_edge_ids, step_edge_ids
 from gnn.models.encoder import RATED_BY, RATED_BY_Z, RATES, RATES_Z, GraphEncoder
 from gnn.models.recommender import GNNConfig
 
@@ -28,36 +28,58 @@ def _batch(ctx: ModelContext, pairs: list[tuple[int, int]]) -> TaskBatch:
                      target_edge=torch.tensor([[e] for e in edges]), rated=torch.tensor(rated))
 
 
-@pytest.mark.parametrize("n, cap", [(20, 5), (20, 15), (1000, 3)])   # draws, permutation, draws
-def test_sample_edge_ids_is_a_uniform_subset_of_exactly_cap(n: int, cap: int) -> None:
+# 5 users holding 3, 0, 4, 1, 2 ratings, stored by user (edges 0-2, 3-6, 7, 8-9).
+CROW = torch.tensor([0, 3, 3, 7, 8, 10], dtype=torch.int32)
+
+
+def test_sample_user_edge_ids_takes_whole_users_under_the_cap() -> None:
     torch.manual_seed(0)
-    counts = torch.zeros(n)
-    trials = 4000 if n == 20 else 50
+    owner = torch.tensor([0, 0, 0, 2, 2, 2, 2, 3, 4, 4])
+    chosen = torch.zeros(5)
+    trials = 3000
     for _ in range(trials):
-        ids = sample_edge_ids(n, cap)
-        assert len(ids) == cap and len(ids.unique()) == cap and torch.equal(ids, ids.sort().values)
-        assert 0 <= int(ids.min()) and int(ids.max()) < n
-        counts[ids] += 1
-    if n == 20:   # each id drawn cap/n of the time (std ~ 27 of ~1000 or ~3000)
-        assert (counts - trials * cap / n).abs().max() < 150
+        ids = sample_user_edge_ids(CROW, None, 5)
+        assert torch.equal(ids, ids.sort().values) and len(ids) <= 5 and len(ids.unique()) == len(ids)
+        users = owner[ids].unique()
+        assert len(ids) == int((CROW[users + 1] - CROW[users]).sum())      # every rating of a chosen user
+        chosen[users] += 1
+    # Users with ratings in a uniform random order, taken while they fit: the share of the 24 orders
+    # that take each user (user 1 has no ratings), within ~4 standard deviations.
+    import itertools
+    degree = {0: 3, 2: 4, 3: 1, 4: 2}
+    expected = torch.zeros(5)
+    orders = list(itertools.permutations(degree))
+    for o in orders:
+        total, taken = 0, []
+        for u in o:
+            if total + degree[u] > 5 and taken:
+                break
+            total, taken = total + degree[u], taken + [u]
+        expected[taken] += 1 / len(orders)
+    assert expected[1] == 0 and expected[0] > 0
+    assert (chosen / trials - expected).abs().max() < 0.04
 
 
-def test_sample_edge_ids_rejects_a_cap_outside_the_edges() -> None:
-    for cap in (0, 10):
-        with pytest.raises(ValueError, match="cap must be in 1..9"):
-            sample_edge_ids(10, cap)
+def test_sample_user_edge_ids_follows_the_csr_order_and_keeps_one_user_over_the_cap() -> None:
+    torch.manual_seed(1)
+    order = torch.tensor([9, 8, 7, 6, 5, 4, 3, 2, 1, 0], dtype=torch.int32)   # edges stored in reverse
+    for _ in range(50):
+        ids = sample_user_edge_ids(CROW, order, 1)
+        assert len(ids) >= 1 and ids.dtype == torch.long
+        sets = [{9, 8, 7}, {6, 5, 4, 3}, {2}, {1, 0}]
+        assert set(ids.tolist()) in sets                        # one user's edges, even over the cap
+    with pytest.raises(ValueError, match="cap must be at least 1"):
+        sample_user_edge_ids(CROW, None, 0)
     with pytest.raises(ValueError, match="encoder_rating_edges must be at least 1"):
         GNNConfig(encoder_rating_edges=0)
 
 
 def test_step_edge_ids_drops_the_hidden_edges_and_those_of_dropped_anime() -> None:
-    torch.manual_seed(0)
     edge_anime = torch.arange(40) % 4
     anime_keep = torch.tensor([True, True, False, True])
-    for _ in range(20):
-        ids = step_edge_ids(40, 30, torch.tensor([0, 1, 5]), edge_anime, anime_keep)
-        assert not torch.isin(ids, torch.tensor([0, 1, 5])).any() and (edge_anime[ids] != 2).all()
-        assert len(ids) <= 30
+    ids = torch.tensor([0, 1, 2, 3, 5, 6, 9, 30])
+    assert step_edge_ids(ids, torch.tensor([0, 1, 5, 7]), edge_anime, anime_keep).tolist() == [3, 9]
+    assert step_edge_ids(ids[:0], torch.tensor([0]), edge_anime, anime_keep).tolist() == []
 
 
 def test_below_the_cap_a_step_masks_the_full_graph_as_before(ctx) -> None:
@@ -80,18 +102,19 @@ def test_below_the_cap_a_step_masks_the_full_graph_as_before(ctx) -> None:
     assert torch.equal(losses[0], losses[1]) and torch.equal(grads[0], grads[1])
 
 
-def test_above_the_cap_a_step_sees_cap_sampled_edges_but_never_a_target(ctx) -> None:
+def test_above_the_cap_a_step_sees_sampled_users_but_never_a_target(ctx) -> None:
     batch = _batch(ctx, [(2, 5), (3, 1), (4, 7)])
     targets = batch.target_edge.flatten()
     model = _model(ctx, encoder_rating_edges=12, cold_drop=0.0).train()
+    graph = model.encoder.rating_graph
     seen = torch.zeros(len(ctx.ratings.anime), dtype=torch.bool)
     for seed in range(30):
         torch.manual_seed(seed)
         ids, id_keep = model._step_masks(batch)
         torch.manual_seed(seed)
         torch.rand(ctx.n_anime)                                  # id_keep's draw
-        sample = sample_edge_ids(len(ctx.ratings.anime), 12)
-        assert torch.equal(ids, sample[~torch.isin(sample, targets)])   # exactly the cap less the targets
+        sample = sample_user_edge_ids(graph.user_crow, graph.user_order, 12)
+        assert torch.equal(ids, sample[~torch.isin(sample, targets)])   # the sampled users' edges less the targets
         assert ids.dtype == torch.long and not torch.isin(ids, targets).any()
         seen[ids] = True
     assert int(seen.sum()) == len(seen) - len(targets)            # every other edge gets sampled

@@ -107,14 +107,29 @@ def measure(args: argparse.Namespace, log=print) -> dict[str, Any]:
 
 
 def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """``new``'s rows replace ``old``'s of the same size; the others are kept (each row has its own command)."""
+    """``new``'s rows merged into ``old``'s: other sizes are kept, and within a size the models (and the
+    import timing) that ``new`` did not run; each row lists the runs (command, git) its numbers come from."""
+    def runs(row: dict[str, Any], res: dict[str, Any]) -> list[dict[str, Any]]:
+        return row.get("runs") or [{"command": row.get("command", res["command"]), "git": row.get("git", res["git"])}]
+
+    by_size = {r["target"]: {**r, "runs": runs(r, old)} for r in old["rows"]}
     for row in new["rows"]:
-        row["command"], row["git"] = new["command"], new["git"]
-    keep = [r for r in old["rows"] if r["target"] not in {n["target"] for n in new["rows"]}]
-    for row in keep:
-        row.setdefault("command", old["command"])
-        row.setdefault("git", old["git"])
-    return {**new, "rows": sorted(keep + new["rows"], key=lambda r: r["target"]),
+        this = {"command": new["command"], "git": new["git"]}
+        prev = by_size.get(row["target"])
+        if prev is None:
+            by_size[row["target"]] = {**row, "runs": [this]}
+            continue
+        train, evaluate = {**prev["train"], **row["train"]}, {**prev["evaluate"], **row["evaluate"]}
+        kept = set(prev["train"]) - set(row["train"]) or set(prev["evaluate"]) - set(row["evaluate"])
+        merged_row = {**prev, **{k: v for k, v in row.items() if v is not None or k not in prev},
+                      "train": train, "evaluate": evaluate, "runs": (prev["runs"] if kept else []) + [this]}
+        by_size[row["target"]] = merged_row
+    for row in by_size.values():
+        row.pop("command", None)
+        row.pop("git", None)
+    return {**new, "rows": [by_size[k] for k in sorted(by_size)],
+            "settings": {**old.get("settings", {}), **new["settings"],
+                         "models": sorted(set(old.get("settings", {}).get("models", [])) | set(new["settings"]["models"]))},
             "wall_seconds": old.get("wall_seconds", 0) + new["wall_seconds"]}
 
 
@@ -142,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--import-mal", action="store_true",
                         help="also time `anime-gnn import mal` on the data written as the Kaggle 2020 dump")
     parser.add_argument("--no-evaluate", dest="evaluate", action="store_false", help="skip the evaluation runs")
-    parser.add_argument("--merge", action="store_true", help="keep the other sizes of the existing results.json")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other sizes, and the other models of a size, of the existing results.json")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")
     parser.add_argument("--render-only", action="store_true", help="redo results.md and the chart from results.json")
     args = parser.parse_args(argv)

@@ -78,7 +78,9 @@ def _profile(rows: list[dict[str, Any]]) -> list[str]:
 def markdown(res: dict[str, Any], notes: str = "") -> str:
     rows, st, m = res["rows"], res["settings"], res["machine"]
     models = st["models"]
-    runs = dict.fromkeys((r.get("command", res["command"]), r.get("git", res["git"])["commit"][:7]) for r in rows)
+    runs = dict.fromkeys((run["command"], run["git"]["commit"][:7]) for r in rows
+                         for run in r.get("runs") or [{"command": r.get("command", res["command"]),
+                                                       "git": r.get("git", res["git"])}])
     lines = ["# Scaling: 1M to 60M ratings on one machine", "",
              "* Command(s): " + "; ".join(f"`{c}` (git `{g}`)" for c, g in runs) + ".",
              f"* Machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']}, "

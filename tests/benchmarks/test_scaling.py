@@ -64,8 +64,24 @@ def test_merge_replaces_a_size_and_keeps_the_others():
     new["command"], new["rows"][0]["users"] = "python benchmarks/scaling.py --sizes 1e7 6e7 --merge", 1
     out = merged(old, new)
     assert [r["target"] for r in out["rows"]] == [1_000_000, 10_000_000, 60_000_000]
-    assert out["rows"][1]["users"] == 1 and out["rows"][0]["command"] == "python benchmarks/scaling.py"
-    assert out["rows"][2]["command"].endswith("--merge") and out["wall_seconds"] == 120.0
+    assert out["rows"][1]["users"] == 1 and [r["command"] for r in out["rows"][0]["runs"]] == ["python benchmarks/scaling.py"]
+    assert [r["command"] for r in out["rows"][1]["runs"]] == [new["command"]]      # every model rerun
+    assert out["rows"][2]["runs"][0]["command"].endswith("--merge") and out["wall_seconds"] == 120.0
+    assert "`python benchmarks/scaling.py` (git `abc`); `python benchmarks/scaling.py --sizes 1e7 6e7 --merge`" in markdown(out)
+
+
+def test_merge_of_one_model_keeps_the_others_of_that_size():
+    old = fake_results((60_000_000,))
+    old["rows"][0]["train"]["baseline"] = {"ratings_per_second": 5425, "seconds_per_step": 0.38, "peak_train_mb": 3802.0}
+    old["rows"][0]["import_mal"] = {"seconds": 300.0, "peak_mb": 700.0}
+    new = copy.deepcopy(fake_results((60_000_000,)))
+    new["rows"][0]["train"]["gnn"]["ratings_per_second"] = 3000
+    new["rows"][0]["evaluate"] = {}
+    new["command"], new["git"] = "python benchmarks/scaling.py --models gnn --no-evaluate --merge", {"commit": "def"}
+    row = merged(old, new)["rows"][0]
+    assert row["train"]["gnn"]["ratings_per_second"] == 3000 and row["train"]["baseline"]["ratings_per_second"] == 5425
+    assert row["evaluate"]["gnn"]["peak_mb"] == 1969.0 and row["import_mal"]["seconds"] == 300.0
+    assert [r["git"]["commit"] for r in row["runs"]] == ["abc", "def"]
 
 
 def test_reuse_keeps_an_earlier_generation_only_for_the_same_spec(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ def _n(v: float | None, digits: int = 0) -> str:
 def _table(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
     head = ["ratings", "users", "train ratings", "generate s", "generate MiB", "preprocess s", "preprocess MiB"]
     for m in models:
-        head += [f"{m} ratings/s", f"{m} s/step (encoder fwd)", f"{m} train MiB", f"{m} eval MiB"]
+        head += [f"{m} setup s", f"{m} ratings/s", f"{m} s/step (encoder fwd)", f"{m} train MiB", f"{m} eval MiB"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
         pre = r["preprocess"] or {}
@@ -23,7 +23,7 @@ def _table(rows: list[dict[str, Any]], models: list[str]) -> list[str]:
                  _n(r["generate"]["peak_mb"]), _n(pre.get("seconds")), _n(pre.get("peak_mb"))]
         for m in models:
             t, e = r["train"].get(m, {}), r["evaluate"].get(m, {})
-            cells += [_n(t.get("ratings_per_second")),
+            cells += [_n(t.get("setup_seconds")), _n(t.get("ratings_per_second")),
                       f"{_n(t.get('seconds_per_step'), 2)} ({_n(t.get('encoder_forward_seconds_per_step'), 2)})",
                       _n(t.get("peak_train_mb")), _n(e.get("peak_mb"))]
         lines.append("| " + " | ".join(cells) + " |")
@@ -66,9 +66,10 @@ def _profile(rows: list[dict[str, Any]]) -> list[str]:
              f"One training step after the timed ones, under `torch.profiler` (CPU): "
              f"{_n(p['total_self_cpu_ms'])} ms of operator self time. Timed steps: "
              f"{t['seconds_per_step']:.2f} s per step, of which building the batch {t['data_seconds_per_step']:.2f} s "
-             f"and the item encoder's forward pass over the whole graph {t['encoder_forward_seconds_per_step']:.2f} s "
+             f"and the item encoder's forward pass over the step's rating graph {t['encoder_forward_seconds_per_step']:.2f} s "
              "(its backward is inside the sparse products below)"
-             + (f"; the encoder's forward and backward alone took {p['encoder_forward_backward_seconds']:.2f} s"
+             + (f"; the encoder's forward and backward over the whole graph alone took "
+                f"{p['encoder_forward_backward_seconds']:.2f} s"
                 if p.get("encoder_forward_backward_seconds") is not None else "") + ".", "",
              "| operator | calls | self CPU ms | share |", "|---|---:|---:|---:|"]
     lines += [f"| `{o['op']}` | {o['calls']} | {_n(o['self_cpu_ms'], 1)} | {o['share']:.1%} |" for o in p["top"][:12]]
@@ -91,7 +92,8 @@ def markdown(res: dict[str, Any], notes: str = "") -> str:
              f"`preprocess --min-ratings {st['min_ratings']}`.",
              f"* Training: {st['steps']} optimizer steps per model after {st['warmup_steps']} warm-up steps, "
              "at each model's default batch (ratings/s = target ratings of the timed steps / their wall time, "
-             "batch building included). Peak MiB = the high-water mark of that step's own process "
+             "batch building included); setup s = building the model (the GNN's graph and co-rated table). "
+             "Peak MiB = the high-water mark of that step's own process "
              "(data loading included). Evaluation: an untrained model (the cost does not depend on the weights) "
              "through the trainer's validation pass, the 2,000-user ranking metrics and the new-user metrics.",
              "", *_table(rows, models), "", "## Evaluation", "", *_evaluation(rows, models), "",

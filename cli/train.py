@@ -33,6 +33,10 @@ def _num(value: float | None) -> str:
               help="Maximum number of epochs (early stopping may end sooner).")
 @click.option("--batch-size", default=TrainConfig.batch_size, show_default=True, type=click.IntRange(min=1),
               help="Ratings per optimizer step (per process under torchrun); gnn: 4096 unless given.")
+@click.option("--steps-per-epoch", default=TrainConfig.steps_per_epoch, show_default=True,
+              type=click.IntRange(min=0),
+              help="End each epoch after this many optimizer steps, each epoch a fresh shuffle (data too large "
+                   "for a full pass between validations, e.g. 60M ratings); 0 = every rating once per epoch.")
 @click.option("--lr", default=TrainConfig.lr, show_default=True, type=float, help="Peak learning rate (AdamW).")
 @click.option("--weight-decay", default=TrainConfig.weight_decay, show_default=True, type=float,
               help="AdamW weight decay.")
@@ -57,8 +61,8 @@ def _num(value: float | None) -> str:
                    "are taken from the checkpoint, changed ones are refused).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
-def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, lr: float,
-          weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
+def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, steps_per_epoch: int,
+          lr: float, weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
           seed: int, device: str, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
     """Train a rating model; writes best_model.pt, training_history.json and a training-curve PNG."""
     from gnn.processed import load_processed
@@ -85,7 +89,7 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
     ctx = click.get_current_context()
     given = {name for name in ctx.params
              if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
-    options = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule,
+    options = dict(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch, lr=lr, weight_decay=weight_decay, schedule=schedule,
                    patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
                    device=device)
     options.update({k: v for k, v in train_defaults(model_name).items() if k not in given})

@@ -40,6 +40,7 @@ class TrainConfig:
     history_len: int = 32             # entries sampled per history during training (row models)
     targets_per_task: int = 32        # ratings predicted per task (models trained on tasks: gnn)
     eval_batch_size: int = 8192
+    steps_per_epoch: int = 0          # > 0: an epoch stops after this many steps (a fresh shuffle each); 0 = all data
     device: str = "cpu"               # cpu | cuda | cuda:N; checkpoints are always written on CPU
 
     def __post_init__(self) -> None:
@@ -47,6 +48,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}")
         if self.loss not in LOSS_KINDS:
             raise ValueError(f"loss must be one of {', '.join(LOSS_KINDS)}")
+        if self.steps_per_epoch < 0:
+            raise ValueError(f"steps_per_epoch must be 0 (every rating once per epoch) or more, got {self.steps_per_epoch}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
         if not (self.device == "cpu" or self.device.startswith("cuda")):

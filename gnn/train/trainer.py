@@ -11,6 +11,7 @@ without extra communication; rank 0 alone writes files.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import time
@@ -140,6 +141,12 @@ def _setup(model_name: str, data: ProcessedData, cfg: TrainConfig, model_config:
     return run, closed_form
 
 
+def epoch_steps(source: BatchSource, cfg: TrainConfig, world: int) -> int:
+    """Optimizer steps per epoch: a pass over the training data, or at most ``cfg.steps_per_epoch``."""
+    steps = source.steps(world)
+    return min(steps, cfg.steps_per_epoch) if cfg.steps_per_epoch > 0 else steps
+
+
 def _train_epoch(run: _Run, net: torch.nn.Module, source: BatchSource, cfg: TrainConfig, epoch: int,
                  device: torch.device, rank: int, world: int, progress: bool,
                  log: Callable[[str], None], log_every: float = 120.0) -> float | None:
@@ -149,9 +156,10 @@ def _train_epoch(run: _Run, net: torch.nn.Module, source: BatchSource, cfg: Trai
     """
     run.model.train()
     total, count = 0.0, 0
-    steps = source.steps(world)
-    bar = tqdm(source.epoch(run.gen, rank, world), total=steps, desc=f"epoch {epoch}/{cfg.epochs}",
-               leave=False, disable=not progress or rank != 0 or None)
+    steps = epoch_steps(source, cfg, world)
+    batches = itertools.islice(source.epoch(run.gen, rank, world), steps)
+    bar = tqdm(batches, total=steps, desc=f"epoch {epoch}/{cfg.epochs}", leave=False,
+               disable=not progress or rank != 0 or None)
     started = last = time.perf_counter()
     for step, batch in enumerate(bar, start=1):
         loss = net(batch.to(device))
@@ -201,7 +209,7 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
 
     def steps(model: RatingModel, ctx: ModelContext) -> int:
         sources["source"] = batch_source(model, data, ctx, cfg)
-        return sources["source"].steps(world)
+        return epoch_steps(sources["source"], cfg, world)
 
     start = time.perf_counter()
     run, closed_form = _setup(model_name, data, cfg, model_config, state, ckpt_path, steps, device, log)

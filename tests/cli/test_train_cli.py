@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -65,3 +66,13 @@ def test_a_processed_folder_of_the_older_preprocess_is_one_line(processed, tmp_p
     result = train(old, tmp_path / "o", "--model", "global_mean")
     assert one_error_line(result) == (f"error: {old}: written by an older anime-gnn (model_config.json, now "
                                       "data_stats.json); rerun `anime-gnn preprocess` to make it again")
+
+
+def test_steps_per_epoch_reaches_the_trainer_and_a_negative_one_is_refused(processed, tmp_path):
+    result = train(processed, tmp_path / "a", "--model", "mf", "--epochs", "1", "--steps-per-epoch", "2",
+                   "--batch-size", "16")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "a" / "model_metadata.json").read_text())
+    assert meta["train_config"]["steps_per_epoch"] == 2
+    bad = train(processed, tmp_path / "b", "--steps-per-epoch", "-1")
+    assert bad.exit_code == 2 and "--steps-per-epoch" in bad.output

@@ -68,6 +68,28 @@ def test_resume_continues_exactly(tiny_processed, tmp_path):
     assert resumed.metrics["test"] == full.metrics["test"]
 
 
+def test_steps_per_epoch_caps_an_epoch_and_resumes_exactly(tiny_processed, tmp_path, monkeypatch):
+    """Each epoch stops after 3 steps of its own shuffle (3 x 64 ratings), the schedule is sized for it,
+    and a run cut after epoch 2 resumes to the same result."""
+    import gnn.train.trainer as trainer
+
+    data = load_processed(tiny_processed)
+    assert len(data.train) > 6 * 64                               # a full epoch would be more steps
+    cfg = TrainConfig(**{**CFG.to_dict(), "steps_per_epoch": 3})
+    totals = []
+    scheduler = trainer._scheduler
+    monkeypatch.setattr(trainer, "_scheduler", lambda opt, c, total: totals.append(total) or scheduler(opt, c, total))
+    full = train_model("mf", data, tmp_path / "full", cfg, **QUIET)
+    ckpt = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=False)
+    assert ckpt["seen_ratings"] == 4 * 3 * 64 and totals == [4 * 3]
+    train_model("mf", data, tmp_path / "cut", cfg, on_epoch=lambda epoch, _r: epoch == 2, **QUIET)
+    resumed = train_model("mf", data, tmp_path / "cut", cfg, resume=True, **QUIET)
+    strip = lambda h: [{k: v for k, v in r.items() if k != "seconds"} for r in h]  # noqa: E731
+    assert strip(resumed.epoch_log) == strip(full.epoch_log) and resumed.metrics["test"] == full.metrics["test"]
+    with pytest.raises(ValueError, match="steps_per_epoch must be 0"):
+        TrainConfig(steps_per_epoch=-1)
+
+
 def test_global_mean_is_closed_form(tiny_processed, tmp_path):
     data = load_processed(tiny_processed)
     result = train_model("global_mean", data, tmp_path, CFG, **QUIET)

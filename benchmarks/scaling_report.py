@@ -85,8 +85,8 @@ def markdown(res: dict[str, Any], notes: str = "") -> str:
     lines = ["# Scaling: 1M to 60M ratings on one machine", "",
              "* Command(s): " + "; ".join(f"`{c}` (git `{g}`)" for c, g in runs) + ".",
              f"* Machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']}, "
-             f"OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, nice {m['nice']}; shared with other jobs, so timings are "
-             "indicative.",
+             f"OMP_NUM_THREADS={m['OMP_NUM_THREADS']}, nice {m['nice']}; timings are indicative (what else ran "
+             "beside a job, if anything, is in the notes below).",
              f"* Data: `anime-gnn generate-sample --n-anime {st['n_anime']} --n-ratings N --ratings-median "
              f"{st['ratings_median']:g} --ratings-max {st['ratings_max']}` (synthetic, MyAnimeList-like users), "
              f"`preprocess --min-ratings {st['min_ratings']}`.",

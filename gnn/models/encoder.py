@@ -19,8 +19,7 @@ from gnn.graph.builder import RELATED
 from gnn.graph.csr import index_dtype
 from gnn.models.base import RatingEdges
 from gnn.models.layers import init_embedding
-from gnn.models.rating_graph import (RATED_BY, RATED_BY_Z, RATES, RATES_Z,  # noqa: F401 (re-exported)
-                                     RATING_EDGE_TYPES, RatingGraph)
+from gnn.models.rating_graph import RATING_EDGE_TYPES, RatingGraph
 from gnn.models.sparse import Adjacency
 
 # Nodes of these types receive messages from many anime (a big studio, a common genre): a weighted

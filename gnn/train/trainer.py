@@ -29,7 +29,7 @@ from gnn.models.base import ModelContext, RatingModel
 from gnn.models.registry import build_model
 from gnn.processed import ProcessedData
 from gnn.train.batches import BatchSource, batch_size, batch_source
-from gnn.train.checkpoint import model_blob, model_from_blob, read_checkpoint, save_checkpoint
+from gnn.train.checkpoint import load_state, model_blob, read_checkpoint, save_checkpoint
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import Evaluator, evaluate_new_users
 from gnn.train.resume import plan_resume, restore
@@ -227,8 +227,8 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     train_seconds = time.perf_counter() - start
     if world > 1:
         dist.barrier()
-    best = model_from_blob(read_checkpoint(output_dir / "best_model.pt"))[0] if rank == 0 or world == 1 \
-        else run.model
+    sources.clear()   # the batch source (~1 GB at 60M ratings) is not needed for the final metrics
+    best = _with_best_weights(run.model, output_dir / "best_model.pt") if rank == 0 or world == 1 else run.model
     result = TrainResult(output_dir=output_dir, best_epoch=run.best_epoch,
                          metrics=_final_metrics(best, evaluator, cfg), epoch_log=run.epoch_log,
                          train_seconds=train_seconds,
@@ -264,6 +264,13 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
     shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
     log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
     return stop
+
+
+def _with_best_weights(model: RatingModel, path: Path) -> RatingModel:
+    """``model`` (eval mode) with ``best_model.pt``'s weights, loaded in place: the final metrics need no
+    second model (at 60M ratings another rating graph in memory and minutes of building it)."""
+    load_state(model, read_checkpoint(path)["state_dict"], path)
+    return model.eval()
 
 
 def _final_metrics(best: RatingModel, evaluator: "Evaluator", cfg: TrainConfig) -> dict:

@@ -90,6 +90,29 @@ def test_steps_per_epoch_caps_an_epoch_and_resumes_exactly(tiny_processed, tmp_p
         TrainConfig(steps_per_epoch=-1)
 
 
+@pytest.mark.parametrize("name", ["mf", "gnn"])
+def test_final_metrics_are_those_of_best_model_pt_rebuilt_alone(name, tiny_processed, tmp_path):
+    """The trainer loads the best weights into its own model for the final metrics (no second model):
+    the same numbers as the model rebuilt from best_model.pt alone; a model whose weights moved on
+    gets best_model.pt's back."""
+    from gnn.train.evaluate import Evaluator
+    from gnn.train.trainer import _with_best_weights
+
+    data = load_processed(tiny_processed)
+    result = train_model(name, data, tmp_path, TrainConfig(**{**CFG.to_dict(), "epochs": 2}), **QUIET)
+    model, ctx, _ = load_model(tmp_path / "best_model.pt")
+    again = Evaluator(data, ctx)
+    assert result.metrics["test"] == again.split(model, data.test).as_dict()
+    assert result.metrics["val"] == again.split(model, data.val).as_dict()
+    moved, _, _ = load_model(tmp_path / "best_model.pt")
+    with torch.no_grad():
+        for p in moved.parameters():
+            p.add_(0.1)
+    assert again.split(moved, data.test).as_dict() != result.metrics["test"]
+    assert again.split(_with_best_weights(moved.train(), tmp_path / "best_model.pt"), data.test).as_dict() \
+        == result.metrics["test"] and not moved.training
+
+
 def test_global_mean_is_closed_form(tiny_processed, tmp_path):
     data = load_processed(tiny_processed)
     result = train_model("global_mean", data, tmp_path, CFG, **QUIET)

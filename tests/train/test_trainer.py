@@ -90,7 +90,7 @@ def test_steps_per_epoch_caps_an_epoch_and_resumes_exactly(tiny_processed, tmp_p
         TrainConfig(steps_per_epoch=-1)
 
 
-@pytest.mark.parametrize("name", ["mf", "gnn"])
+@pytest.mark.parametrize("name", ["mf", "gnn", "baseline"])
 def test_final_metrics_are_those_of_best_model_pt_rebuilt_alone(name, tiny_processed, tmp_path):
     """The trainer loads the best weights into its own model for the final metrics (no second model):
     the same numbers as the model rebuilt from best_model.pt alone; a model whose weights moved on

@@ -24,7 +24,7 @@ import warnings
 
 import torch
 
-from gnn.graph.csr import csr_index, csr_order, in_order
+from gnn.graph.csr import csr_structure, in_order
 
 
 def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: int = 10,
@@ -45,8 +45,7 @@ def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: 
         return idx, w
     n_users = int(user.max()) + 1
     degree = torch.bincount(anime, minlength=n_anime).float()
-    order = csr_order(user, anime, n_anime)
-    crow, col = csr_index(user, anime, n_users, n_anime, order)                 # [n_users, n_anime], by user
+    crow, col, order = csr_structure(user, anime, n_users, n_anime)             # [n_users, n_anime], by user
     edge_user = in_order(user, order).to(col.dtype)
     rated = degree.nonzero().squeeze(1)
     for start in range(0, len(rated), chunk):

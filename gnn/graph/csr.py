@@ -23,13 +23,15 @@ def csr_order(rows: torch.Tensor, cols: torch.Tensor, n_cols: int) -> torch.Tens
     return torch.argsort(key, stable=True).to(index_dtype(len(key)))
 
 
-def csr_index(rows: torch.Tensor, cols: torch.Tensor, n_rows: int, n_cols: int,
-              order: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(crow [n_rows + 1], col [E])`` of the CSR matrix with these edges (``order`` from :func:`csr_order`)."""
+def csr_structure(rows: torch.Tensor, cols: torch.Tensor, n_rows: int,
+                  n_cols: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``(crow [n_rows + 1], col [E], order)`` of the CSR matrix with these edges; ``order``
+    (:func:`csr_order`) puts per-edge values in its entries' order (:func:`in_order`)."""
+    order = csr_order(rows, cols, n_cols)
     dtype = index_dtype(n_rows, n_cols, len(rows))
     crow = torch.zeros(n_rows + 1, dtype=dtype)
     crow[1:] = torch.bincount(rows, minlength=n_rows).cumsum(0)
-    return crow, (cols if order is None else cols[order]).to(dtype)
+    return crow, in_order(cols, order).to(dtype), order
 
 
 def in_order(values: torch.Tensor, order: torch.Tensor | None) -> torch.Tensor:

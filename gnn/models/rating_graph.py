@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from gnn.models.base import RatingEdges
-from gnn.graph.csr import csr_index, csr_matrix, csr_order, in_order
+from gnn.graph.csr import csr_matrix, csr_structure, in_order
 from gnn.models.sparse import SparseAdjacency
 
 RATES = ("user", "rates", "anime")
@@ -44,8 +44,7 @@ class RatingGraph(nn.Module):
             self.register_buffer("w_" + name, w, persistent=False)           # per edge, in edge order
         for prefix, rows, cols, n_rows, n_cols in (("user_", r.user, r.anime, r.n_users, n_anime),
                                                     ("anime_", r.anime, r.user, n_anime, r.n_users)):
-            order = csr_order(rows, cols, n_cols)
-            crow, col = csr_index(rows, cols, n_rows, n_cols, order)
+            crow, col, order = csr_structure(rows, cols, n_rows, n_cols)
             for name, t in (("crow", crow), ("col", col), ("order", order)):
                 self.register_buffer(prefix + name, t, persistent=False)
 

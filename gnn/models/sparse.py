@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gnn.graph.csr import csr_index, csr_matrix, csr_order, in_order
+from gnn.graph.csr import csr_matrix, csr_structure, in_order
 
 
 class _CSRMatmul(torch.autograd.Function):
@@ -71,14 +71,14 @@ class Adjacency(nn.Module):
         self.shape = shape
         for prefix, rows, cols, n_rows, n_cols in (("", dst, src, shape[0], shape[1]),
                                                     ("t_", src, dst, shape[1], shape[0])):
-            order = csr_order(rows, cols, n_cols)
-            crow, col = csr_index(rows, cols, n_rows, n_cols, order)
+            crow, col, order = csr_structure(rows, cols, n_rows, n_cols)
             for name, t in (("crow", crow), ("col", col), ("values", in_order(values.float(), order)),
                             ("order", order)):
                 self.register_buffer(prefix + name, t, persistent=False)
-            if edge_type is not None:   # the typed backward reads each edge's type and row
+            if edge_type is not None:   # the typed backward reads each entry's type, and the matrix's rows
                 self.register_buffer(prefix + "edge_type", in_order(edge_type, order), persistent=False)
-                self.register_buffer(prefix + "row", in_order(rows, order).long(), persistent=False)
+                if prefix == "":
+                    self.register_buffer("row", in_order(rows, order).long(), persistent=False)
 
     def matrix(self, prefix: str, values: torch.Tensor) -> torch.Tensor:
         """The CSR matrix (``prefix`` "" or the transpose "t_") with these values in CSR order."""

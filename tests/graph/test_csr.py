@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from gnn.graph.csr import csr_index, csr_order, index_dtype
+from gnn.graph.csr import csr_order, csr_structure, index_dtype
 
 
 def test_csr_order_sorts_by_row_then_column_and_skips_sorted_input() -> None:
@@ -28,8 +28,8 @@ def test_index_dtype_is_int32_until_it_overflows() -> None:
     assert index_dtype(10, 2**31) == torch.long
 
 
-def test_csr_index_points_at_each_rows_columns() -> None:
+def test_csr_structure_points_at_each_rows_columns() -> None:
     rows, cols = torch.tensor([2, 0, 2, 0]), torch.tensor([1, 3, 0, 2])
-    order = csr_order(rows, cols, 4)
-    crow, col = csr_index(rows, cols, 3, 4, order)
+    crow, col, order = csr_structure(rows, cols, 3, 4)
+    assert torch.equal(order, csr_order(rows, cols, 4))
     assert crow.tolist() == [0, 2, 2, 4] and col.tolist() == [2, 3, 0, 1] and col.dtype == torch.int32

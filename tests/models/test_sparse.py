@@ -39,3 +39,5 @@ def test_an_untyped_adjacency_keeps_no_row_index() -> None:
     assert not hasattr(plain, "row") and typed.row.tolist() == [0, 1, 2]
     with pytest.raises(AttributeError):
         plain.t_row
+    with pytest.raises(AttributeError):
+        typed.t_row                                               # the backward never reads the transpose's

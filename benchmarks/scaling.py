@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import NEURAL, command_line, git_commit, machine_info, run_child  # noqa: E402
+from benchmarks.scaling_report import row_runs  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.registry import model_names  # noqa: E402
 
@@ -109,10 +110,7 @@ def measure(args: argparse.Namespace, log=print) -> dict[str, Any]:
 def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """``new``'s rows merged into ``old``'s: other sizes are kept, and within a size the models (and the
     import timing) that ``new`` did not run; each row lists the runs (command, git) its numbers come from."""
-    def runs(row: dict[str, Any], res: dict[str, Any]) -> list[dict[str, Any]]:
-        return row.get("runs") or [{"command": row.get("command", res["command"]), "git": row.get("git", res["git"])}]
-
-    by_size = {r["target"]: {**r, "runs": runs(r, old)} for r in old["rows"]}
+    by_size = {r["target"]: {**r, "runs": row_runs(r, old)} for r in old["rows"]}
     for row in new["rows"]:
         this = {"command": new["command"], "git": new["git"]}
         prev = by_size.get(row["target"])

@@ -8,6 +8,12 @@ from typing import Any
 GIB8 = 8 * 1024  # the issue's memory budget at 60M, MiB
 
 
+def row_runs(row: dict[str, Any], res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs (command, git) a row's numbers come from; rows written before rows listed them have the
+    run's own (or the results') command and commit."""
+    return row.get("runs") or [{"command": row.get("command", res["command"]), "git": row.get("git", res["git"])}]
+
+
 def _n(v: float | None, digits: int = 0) -> str:
     return "n/a" if v is None else f"{v:,.{digits}f}"
 
@@ -79,9 +85,7 @@ def _profile(rows: list[dict[str, Any]]) -> list[str]:
 def markdown(res: dict[str, Any], notes: str = "") -> str:
     rows, st, m = res["rows"], res["settings"], res["machine"]
     models = st["models"]
-    runs = dict.fromkeys((run["command"], run["git"]["commit"][:7]) for r in rows
-                         for run in r.get("runs") or [{"command": r.get("command", res["command"]),
-                                                       "git": r.get("git", res["git"])}])
+    runs = dict.fromkeys((run["command"], run["git"]["commit"][:7]) for r in rows for run in row_runs(r, res))
     lines = ["# Scaling: 1M to 60M ratings on one machine", "",
              "* Command(s): " + "; ".join(f"`{c}` (git `{g}`)" for c, g in runs) + ".",
              f"* Machine: {m['platform']}, {m['cpu_count']} CPUs, torch {m['torch']}, "

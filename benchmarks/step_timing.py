@@ -23,14 +23,14 @@ def _setup(model_name: str, data: Any) -> tuple[Any, Any, Any, Iterator]:
     from gnn.models.registry import build_model, train_defaults
     from gnn.train.batches import batch_source
     from gnn.train.config import TrainConfig
+    from gnn.train.trainer import build_optimizer
 
     cfg = TrainConfig.from_dict({**train_defaults(model_name), "epochs": 1, "seed": 0})
     torch.manual_seed(cfg.seed)
     ctx = ModelContext.from_processed(data)
     model = build_model(model_name, ctx, None)
     model.fit_closed_form(data.train)
-    groups = model.optimizer_groups(cfg.weight_decay)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = build_optimizer(model, cfg, torch.device("cpu"))
     model.train()
     return cfg, model, optimizer, _epochs(batch_source(model, data, ctx, cfg), torch.Generator().manual_seed(cfg.seed))
 

@@ -105,7 +105,10 @@ class RatingEdges:
     n_users: int
 
     def to_dict(self) -> dict:
-        return {"user": self.user, "anime": self.anime, "z": self.z, "n_users": self.n_users}
+        """Indices stored as int32 (they fit: ids < 2^31), which keeps a checkpoint of 45M training
+        ratings at 12 bytes a rating instead of 20; :meth:`from_dict` widens them back."""
+        return {"user": self.user.to(torch.int32), "anime": self.anime.to(torch.int32), "z": self.z,
+                "n_users": self.n_users}
 
     @classmethod
     def from_dict(cls, d: dict) -> "RatingEdges":

@@ -103,6 +103,8 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
     result = train_model(model_name, data, output_dir, cfg, model_config=overrides or None, resume=resume,
                          log=click.echo, progress=not quiet, explicit=given)
     m = result.metrics
+    if m is None:  # a torchrun rank other than 0: rank 0 evaluates the best model and reports
+        return
     click.echo(f"best epoch {result.best_epoch}; test MAE {_num(m['test']['mae'])} RMSE {_num(m['test']['rmse'])}; "
                f"{result.train_seconds:.0f}s, {result.ratings_per_second:,.0f} ratings/s")
     for k, v in m["new_users"].items():

@@ -41,7 +41,7 @@ EpochCallback = Callable[[int, dict], bool]  # return True to stop after this ep
 class TrainResult:
     output_dir: Path
     best_epoch: int
-    metrics: dict                      # val/test/new-user metrics of the best model
+    metrics: dict | None               # val/test/new-user metrics of the best model (None on torchrun ranks > 0)
     epoch_log: list[dict] = field(default_factory=list)  # one record per epoch (training_history.json)
     train_seconds: float = 0.0
     ratings_per_second: float = 0.0
@@ -237,12 +237,14 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     if world > 1:
         dist.barrier()
     sources.clear()   # the batch source (~1 GB at 60M ratings) is not needed for the final metrics
-    best = _with_best_weights(run.model, output_dir / "best_model.pt") if rank == 0 or world == 1 else run.model
+    # Rank 0 alone evaluates best_model.pt and writes; the other ranks hold no best weights (their
+    # last-epoch model's metrics would be another model's) and end here.
+    best = _with_best_weights(run.model, output_dir / "best_model.pt") if rank == 0 else None
     result = TrainResult(output_dir=output_dir, best_epoch=run.best_epoch,
-                         metrics=_final_metrics(best, evaluator, cfg), epoch_log=run.epoch_log,
-                         train_seconds=train_seconds,
+                         metrics=_final_metrics(best, evaluator, cfg) if best is not None else None,
+                         epoch_log=run.epoch_log, train_seconds=train_seconds,
                          ratings_per_second=(run.seen_ratings - resumed_ratings) / train_seconds if train_seconds else 0.0)
-    if rank == 0:
+    if best is not None:
         _write_artifacts(result, model_name, cfg, data, best)
     return result
 
@@ -271,7 +273,8 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
             save_checkpoint(output_dir / "best_model.pt", blob)
         save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
     shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
-    log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
+    if rank == 0:  # every rank has the same record
+        log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
     return stop
 
 

@@ -166,6 +166,12 @@ def test_torchrun_two_processes_match_one(tiny_processed, tmp_path):
             for d in ("one", "two")]
     assert rmse[1] == pytest.approx(rmse[0], rel=0.1)
     assert len(list(Path(tmp_path / "two").glob("best_model.pt"))) == 1
+    # Rank 0 alone reports: each epoch once, and one final report (of best_model.pt, the written metrics).
+    lines = two.stdout.splitlines()
+    assert sum(line.startswith("epoch   1 ") for line in lines) == 1
+    final = [line for line in lines if line.startswith("best epoch")]
+    test_rmse = json.loads((tmp_path / "two" / "model_metadata.json").read_text())["metrics"]["test"]["rmse"]
+    assert len(final) == 1 and f"RMSE {test_rmse:.4f}" in final[0]
 
 
 def test_device_is_validated():

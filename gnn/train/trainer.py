@@ -253,8 +253,7 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
                closed_form: bool, start: float, rank: int, output_dir: Path, data: ProcessedData,
                on_epoch: EpochCallback | None, log: Callable[[str], None]) -> bool:
     """Validate, record, checkpoint; returns whether to stop (patience or the callback)."""
-    val = evaluator.split(run.model, data.val)
-    measured = val.as_dict()
+    measured = evaluator.split(run.model, data.val).as_dict()
     if cfg.schedule == "plateau" and not closed_form and measured["rmse"] is not None:
         run.scheduler.step(measured["rmse"])
     record = {"epoch": epoch, "train_loss": loss, "val_mae": measured["mae"], "val_rmse": measured["rmse"],
@@ -267,13 +266,12 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
     else:
         run.bad_epochs += 1
     stop = run.bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
-    if rank == 0:
-        blob = run.checkpoint(cfg, epoch, val.as_dict(), data.stats.get("data_fingerprint"))
+    if rank == 0:  # every rank has the same record: rank 0 alone saves and logs it
+        blob = run.checkpoint(cfg, epoch, measured, data.stats.get("data_fingerprint"))
         if improved:
             save_checkpoint(output_dir / "best_model.pt", blob)
         save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
-    shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
-    if rank == 0:  # every rank has the same record
+        shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
         log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
     return stop
 

@@ -103,3 +103,14 @@ class WatchScore(nn.Module):
         """``keep [N]`` bool (training): anime trained as if nobody had rated them get no co-rated part."""
         return (taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
                 + self.corated_term(t, hist, z, keep))
+
+
+def catalog_softmax_loss(logits: torch.Tensor, target: torch.Tensor, rated: torch.Tensor) -> torch.Tensor:
+    """Mean over the real targets (``target [B, T]`` > 0) of ``-log p(target)`` under a softmax of
+    ``logits [B, N]`` over the catalog. Candidates: each target and every anime outside ``rated [B, R]``
+    (the user's other rated anime are no negatives); the padding anime 0 never is one."""
+    exclude = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, rated, True)
+    exclude = exclude & ~torch.zeros_like(exclude).scatter_(1, target, True)
+    exclude[:, 0] = True
+    logp = torch.log_softmax(logits.masked_fill(exclude, -1e9), dim=1)
+    return -logp.gather(1, target)[target > 0].mean()

@@ -10,7 +10,7 @@ from gnn.models.base import ModelContext, TaskBatch
 from gnn.models.edge_sample import sample_user_edge_ids, step_edge_ids
 from gnn.models.encoder import GraphEncoder
 from gnn.models.rating_graph import RATED_BY, RATED_BY_Z, RATES, RATES_Z
-from gnn.models.recommender import GNNConfig
+from gnn.models.gnn_config import GNNConfig
 
 
 def _model(ctx: ModelContext, **config):

@@ -13,6 +13,7 @@ from gnn.models import registry
 from gnn.models.base import ModelContext, TaskBatch, UserQuery
 from gnn.models.encoder import GraphEncoder
 from gnn.models.pairs import AnimeTables, PairFeatures
+from gnn.models.watch import catalog_softmax_loss
 from tests.builders import pad_histories
 
 SEQUEL, PREQUEL = RELATION_TYPES.index("SEQUEL"), RELATION_TYPES.index("PREQUEL")
@@ -203,17 +204,16 @@ def test_watch_terms_pushed_from_the_history_equal_the_terms_read_from_the_lists
 
 def test_softmax_never_treats_a_rated_anime_as_a_negative(ctx) -> None:
     """Raising the logit of an anime the user rated (but not a target) leaves the loss unchanged."""
-    model = _model(ctx, watch_weight=1.0)
     batch = TaskBatch(hist=torch.tensor([[1, 3]]), hist_z=torch.tensor([[1.0, -0.5]]), target=torch.tensor([[2]]),
                       target_z=torch.tensor([[0.5]]), target_edge=torch.tensor([[-1]]),
                       rated=torch.tensor([[1, 2, 3, 4]]))
     logits = torch.zeros(1, ctx.n_anime)
-    base = model._softmax_loss(logits, batch)
+    base = catalog_softmax_loss(logits, batch.target, batch.rated)
     raised = logits.clone()
     raised[0, 4] = 50.0                      # rated, not a target: not a candidate
-    assert torch.allclose(model._softmax_loss(raised, batch), base)
+    assert torch.allclose(catalog_softmax_loss(raised, batch.target, batch.rated), base)
     raised[0, 5] = 50.0                      # never rated: a negative
-    assert model._softmax_loss(raised, batch) > base + 10
+    assert catalog_softmax_loss(raised, batch.target, batch.rated) > base + 10
     assert base == pytest.approx(math.log(ctx.n_anime - 1 - 3))   # candidates: 1..8 minus 1, 3, 4
 
 

@@ -58,6 +58,10 @@ def _dist(device: str) -> tuple[int, int, torch.device]:
     return (dist.get_rank(), world, torch.device(device)) if world > 1 else (0, 1, torch.device(device))
 
 
+def _silent(_message: str) -> None:
+    """The log of a torchrun rank other than 0."""
+
+
 def build_optimizer(model: RatingModel, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
     """AdamW over the model's weight-decay groups, with torch's fused kernel on CPU and CUDA: the same
     update in one pass over each parameter, equal to the default loop up to float rounding and ~10x
@@ -183,7 +187,7 @@ def _train_epoch(run: _Run, net: torch.nn.Module, source: BatchSource, cfg: Trai
         total += float(loss.detach()) * n
         count += n
         bar.set_postfix(loss=f"{total / count:.4f}")
-        if bar.disable and rank == 0 and time.perf_counter() - last >= log_every:
+        if bar.disable and time.perf_counter() - last >= log_every:
             last = time.perf_counter()
             log(f"  epoch {epoch}: step {step}/{steps}, loss {total / count:.4f}, "
                 f"{count * world / (last - started):,.0f} ratings/s")
@@ -207,6 +211,8 @@ def train_model(model_name: str, data: ProcessedData, output_dir: str | Path, cf
     """
     output_dir = Path(output_dir)
     rank, world, device = _dist(cfg.device)
+    if rank != 0:  # under torchrun rank 0 alone reports (each rank would print the same lines)
+        log = _silent
     ckpt_path = output_dir / "checkpoint.pt"
     state = None
     if resume:  # the stored config wins, except where to run; other data or changed options are refused
@@ -266,13 +272,13 @@ def _end_epoch(run: _Run, evaluator: "Evaluator", cfg: TrainConfig, epoch: int, 
     else:
         run.bad_epochs += 1
     stop = run.bad_epochs >= cfg.patience or bool(on_epoch and on_epoch(epoch, record))
-    if rank == 0:  # every rank has the same record: rank 0 alone saves and logs it
+    if rank == 0:  # every rank has the same record: rank 0 alone saves it
         blob = run.checkpoint(cfg, epoch, measured, data.stats.get("data_fingerprint"))
         if improved:
             save_checkpoint(output_dir / "best_model.pt", blob)
         save_checkpoint(output_dir / "checkpoint.pt", run.full_state(blob))
-        shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
-        log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
+    shown = "n/a" if measured["rmse"] is None else f"{measured['rmse']:.4f}"
+    log(f"epoch {epoch:3d}  train loss {loss or 0:.4f}  val RMSE {shown}{'  *' if improved else ''}")
     return stop
 
 

@@ -172,6 +172,12 @@ def test_torchrun_two_processes_match_one(tiny_processed, tmp_path):
     final = [line for line in lines if line.startswith("best epoch")]
     test_rmse = json.loads((tmp_path / "two" / "model_metadata.json").read_text())["metrics"]["test"]["rmse"]
     assert len(final) == 1 and f"RMSE {test_rmse:.4f}" in final[0]
+    # Resumed by 2 processes: the resume note, too, is printed once.
+    again = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                            "-m", "cli", "train", *args, "--batch-size", "16", "--output-dir", str(tmp_path / "two"),
+                            "--resume"], capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sum(line.startswith("resumed from") for line in again.stdout.splitlines()) == 1
 
 
 def test_device_is_validated():

@@ -92,9 +92,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grid", action="append", default=[], metavar="MODEL.PART.KEY=V1,V2",
                         help="replace one axis of a tuning grid, e.g. mf.model.dim=32,64 or mf.train.lr=0.01")
     parser.add_argument("--reuse-trained", action="store_true",
-                        help="a fit whose run folder under <out>/tmp/runs already holds the same finished training "
-                             "(model, settings, data) is evaluated again, not retrained (its cost is read from its "
-                             "files; the training's peak memory is then unknown)")
+                        help="a fit or tuning trial whose folder under <out>/tmp already holds the same finished "
+                             "training (model, settings, data) is evaluated again, not retrained, and the first "
+                             "seed's fit is the chosen tuning trial's training (its cost is read from its files; "
+                             "the training's peak memory is then unknown)")
     parser.add_argument("--merge", nargs="+", type=Path, default=[], metavar="RESULTS_DIR",
                         help="only join finished runs of the same benchmark on the same data (e.g. two "
                              "model groups run as two processes) into <out>, then render")

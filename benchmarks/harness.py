@@ -77,6 +77,27 @@ def run_dir(out_dir: Path, model: str, seed: int) -> Path:
     return out_dir / "tmp" / "runs" / f"{model}_s{seed}"
 
 
+def tune_dir(out_dir: Path, model: str) -> Path:
+    """Where ``model``'s tuning trials train (``trial0``, ``trial1``, ... in grid order)."""
+    return out_dir / "tmp" / "tune" / model
+
+
+def reuse_chosen_trial(tuning: dict[str, Any], tune_root: Path, target: Path) -> bool:
+    """Copy the chosen configuration's tuning trial to ``target`` (the first seed's run folder), so that
+    with ``reuse`` that fit is evaluated, not trained again: it is the same training (same settings,
+    seed and data, which :func:`benchmarks.worker._finished` checks again). Nothing is copied over a
+    folder that holds a training, or when the tuning ran no trials."""
+    chosen = tuning.get("chosen")
+    index = next((i for i, t in enumerate(tuning.get("trials") or [])
+                  if {"model": t["model"], "train": t["train"]} == chosen), None)
+    if index is None or (target / "model_metadata.json").exists() \
+            or not (tune_root / f"trial{index}" / "model_metadata.json").exists():
+        return False
+    source = tune_root / f"trial{index}"
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return True
+
+
 def finished_run_parser(description: str) -> argparse.ArgumentParser:
     """Options of the scripts that read a finished compare.py run (its data and seed-0 checkpoints)."""
     parser = argparse.ArgumentParser(description=description)
@@ -231,7 +252,7 @@ def _tune(cfg: BenchmarkConfig, model: str, data_dir: Path, log: Callable[[str],
     spec = {"task": "tune", "model": model, "grid": grid, "data_dir": str(data_dir),
             "train_config": {**cfg.train_config, "seed": cfg.seeds[0]}, "select": cfg.selection.get(model),
             "k": cfg.k, "relevant": cfg.relevant, "ranking_users": cfg.ranking_users,
-            "run_dir": str((cfg.out_dir / "tmp" / "tune" / model).resolve())}
+            "run_dir": str(tune_dir(cfg.out_dir, model).resolve()), "reuse": cfg.reuse}
     res = run_child(spec, cfg.out_dir / "tmp" / "logs", f"tune_{model}")
     log(f"  tuned {model}: {len(res['trials'])} configs in {res['process_seconds']:.0f} s, chosen "
         f"{res['chosen']} ({res['metric']} {res['best_value']:.4f})")
@@ -267,6 +288,9 @@ def run_benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = print) -> d
             log(f"  {err}")
             continue
         chosen = results["tuning"][model]["chosen"]
+        if cfg.reuse and reuse_chosen_trial(results["tuning"][model], tune_dir(cfg.out_dir, model),
+                                            run_dir(cfg.out_dir, model, cfg.seeds[0])):
+            log(f"  {model} seed {cfg.seeds[0]}: the chosen tuning trial's training, evaluated (not retrained)")
         for seed in cfg.seeds:
             spec = {"task": "fit", "model": model, "data_dir": str(processed), "model_config": chosen["model"],
                     "train_config": {**cfg.train_config, **chosen["train"], "seed": seed},

@@ -9,7 +9,8 @@
   for the exportable neural models, export it (:func:`export_model`, parity-checked) and time
   ONNX Runtime;
 * ``tune``: fit every configuration of a grid and report each one's validation RMSE (and validation
-  NDCG@k where the model is selected on it: :func:`selection_metric`);
+  NDCG@k where the model is selected on it: :func:`selection_metric`); with ``reuse``, a trial
+  folder that already holds that configuration's finished training is read, not trained again;
 * ``epoch``: time one training epoch;
 * ``steps``: time a fixed number of training steps, optionally profile one more
   (:mod:`benchmarks.step_timing`; the scaling benchmark);
@@ -186,10 +187,11 @@ def tune(spec: dict) -> dict:
     trials = []
     for i, (model_over, train_over) in enumerate(grid_points(spec["grid"])):
         trial_dir = Path(spec["run_dir"]) / f"trial{i}"
-        result, _ = _train(spec, data, trial_dir, model_over, train_over)
+        asked = {**spec, "model_config": model_over, "train_config": {**spec["train_config"], **train_over}}
+        result, marks = _finished(asked, trial_dir) or _train(spec, data, trial_dir, model_over, train_over)
         trial = {"model": model_over, "train": train_over, "val_rmse": result.metrics["val"]["rmse"],
                  "val_mae": result.metrics["val"]["mae"], "best_epoch": result.best_epoch,
-                 "seconds": round(result.train_seconds, 2)}
+                 "seconds": round(result.train_seconds, 2), **({"reused": True} if marks.get("reused") else {})}
         if metric != "val_rmse":
             model, _, _ = load_model(trial_dir / "best_model.pt")
             k = int(metric.split("@")[1])

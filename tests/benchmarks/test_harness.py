@@ -4,6 +4,7 @@ and its small pure pieces."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -82,6 +83,26 @@ def test_tuning_is_recorded_and_used(results):
     assert all(t["val_rmse"] is None and 0 <= t["val_ndcg@10"] <= 1 for t in ease["trials"])
     best = max(ease["trials"], key=lambda t: t["val_ndcg@10"])
     assert ease["chosen"]["model"] == best["model"] == {"reg": res["runs"][5]["model_config"]["reg"]}
+
+
+@pytest.mark.slow
+def test_reuse_reads_finished_trials_and_evaluates_the_chosen_one_without_training(results, tmp_path):
+    """--reuse-trained: the tuning trials already trained are read, and the first seed's fit is the chosen
+    trial's training, copied and evaluated (the same numbers, no new training)."""
+    res, out = results
+    shutil.copytree(out / "tmp" / "tune" / "item_knn", tmp_path / "tmp" / "tune" / "item_knn")
+    cfg = BenchmarkConfig(data_dir=out / "processed", out_dir=tmp_path, models=("item_knn",), seeds=(0,),
+                          grids={"item_knn": {"model": {"k": [2, 10]}}}, train_config={"epochs": 1, "batch_size": 64},
+                          latency_repeats=2, command="pytest", reuse=True)
+    again = run_benchmark(cfg, log=lambda _m: None)
+    first = next(r for r in res["runs"] if r["model"] == "item_knn")
+    tuning = again["tuning"]["item_knn"]
+    assert all(t.get("reused") for t in tuning["trials"]) and tuning["chosen"] == res["tuning"]["item_knn"]["chosen"]
+    run = again["runs"][0]
+    assert run["cost"]["reused_training"] and run["accuracy"] == first["accuracy"]
+    chosen = next(i for i, t in enumerate(tuning["trials"]) if t["model"] == tuning["chosen"]["model"])
+    assert (tmp_path / "tmp" / "runs" / "item_knn_s0" / "best_model.pt").read_bytes() == \
+        (out / "tmp" / "tune" / "item_knn" / f"trial{chosen}" / "best_model.pt").read_bytes()
 
 
 @pytest.mark.slow

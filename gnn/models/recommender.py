@@ -105,7 +105,7 @@ class GNNRecommender(RatingModel):
         # LayerNorm: the head computes the same in training and evaluation (measured: BatchNorm's running
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")
-        self.watch = WatchScore(c.anime_dim, ctx.n_relation_types)
+        self.watch = WatchScore(c.anime_dim, ctx.n_relation_types, c.corated_scale)
         # Residual spread of ratings around the prediction (original scale), for P(liked); tracked in training.
         self.register_buffer("residual_std", torch.tensor(1.0))
         self.like_at = ctx.rating_low + c.like_threshold * (ctx.rating_high - ctx.rating_low)
@@ -214,7 +214,7 @@ class GNNRecommender(RatingModel):
         edge_keep, id_keep = self._step_masks(batch)
         h = self.item_state(edge_keep, id_keep)
         valid = batch.target > 0
-        corated, correction = self._training_corated(batch, id_keep)
+        corated, correction = self._training_corated(batch, id_keep, h)
         z = self.rate(batch.target, batch.hist, batch.hist_z, h, corated=corated)
         err = (z - batch.target_z)[valid]
         loss = LOSSES[kind](z[valid], batch.target_z[valid])
@@ -225,7 +225,8 @@ class GNNRecommender(RatingModel):
             loss = loss + self.config.watch_weight * catalog_softmax_loss(logits, batch.target, batch.rated)
         return loss
 
-    def _training_corated(self, batch: TaskBatch, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _training_corated(self, batch: TaskBatch, keep: torch.Tensor,
+                          h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(pair weights [B, T, H], watch-logit correction [B, T])`` of the co-rated graph for training pairs.
 
         Every (target, history entry) pair of a training task was rated by that user, whose own paths
@@ -240,7 +241,9 @@ class GNNRecommender(RatingModel):
         pairs = torch.maximum(adj_target, adj_entry) * kept
         # The watch logit of a target got from_entry pushed from each entry; it should have got adj_entry.
         delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]
-        return pairs, self.watch.corated_values(delta, batch.hist_z, hist).sum(1)
+        correction = self.watch.corated_values(delta, batch.hist_z, hist).sum(1)
+        scale = self.watch.corated_scale(rows_of(h, target))
+        return pairs, correction if scale is None else correction * scale
 
     def _step_masks(self, batch: TaskBatch) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """``(edge_keep, id_keep)`` for one training step (None when the encoder has no rating edges).
@@ -317,7 +320,7 @@ class GNNRecommender(RatingModel):
         taste = self.taste_vector(hist, hist_z, h)[0]
         h_anime = rows_of(h, anime)
         watch = (h_anime @ taste.unsqueeze(1)).squeeze(1) + self.watch.bias(h_anime).squeeze(-1) \
-            + self.watch.relation_term_one(t, hist[0], hist_z[0], anime)                      # [M]
+            + self.watch.relation_term_one(t, hist[0], hist_z[0], anime, h_anime)             # [M]
         top = torch.topk(torch.cat([watch, torch.full((C,), float("-inf"), device=h.device)]), C)
         valid = top.indices < anime.shape[0]
         cand = torch.where(valid, rows_of(anime, top.indices.clamp(max=anime.shape[0] - 1)), torch.zeros_like(top.indices))

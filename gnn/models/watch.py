@@ -33,12 +33,21 @@ class WatchScore(nn.Module):
         - :meth:`forward`: ``taste [B, D]``, ``h [N, D]``, ``hist [B, H]``, ``z [B, H]`` -> ``[B, N]``
     """
 
-    def __init__(self, item_dim: int, n_relation_types: int) -> None:
+    def __init__(self, item_dim: int, n_relation_types: int, corated_scale: bool = False) -> None:
         super().__init__()
         self.bias = nn.Linear(item_dim, 1)
         self.rel_weight = nn.Parameter(torch.zeros(max(1, n_relation_types), 2))   # (seen, rating) per type
         self.hop2_weight = nn.Parameter(torch.zeros(2))
         self.co_weight = nn.Parameter(torch.zeros(2))                                  # (seen, rating), co-rated
+        # Optional: how much the co-rated term counts at each receiving anime, exp(v . h_a) (1 at the start).
+        self.co_scale = nn.Linear(item_dim, 1) if corated_scale else None
+        if self.co_scale is not None:
+            nn.init.zeros_(self.co_scale.weight)
+            nn.init.zeros_(self.co_scale.bias)
+
+    def corated_scale(self, h: torch.Tensor) -> torch.Tensor | None:
+        """``[...]`` factor of the co-rated term at the anime with graph vectors ``h [..., D]`` (None: off)."""
+        return None if self.co_scale is None else self.co_scale(h).squeeze(-1).clamp(-5.0, 5.0).exp()
 
     @staticmethod
     def _mirror_rows(idx: torch.Tensor, values: torch.Tensor,
@@ -92,17 +101,23 @@ class WatchScore(nn.Module):
         return w * (self.co_weight[0] + self.co_weight[1] * z.unsqueeze(-1)) * (hist > 0).to(z.dtype).unsqueeze(-1)
 
     def relation_term_one(self, t: AnimeTables, hist: torch.Tensor, z: torch.Tensor,
-                          anime: torch.Tensor) -> torch.Tensor:
+                          anime: torch.Tensor, h_anime: torch.Tensor | None = None) -> torch.Tensor:
         """The relation and co-rated parts for one history ``hist``/``z`` ``[H]`` at the anime ``anime [M]``
-        (what the exported model computes; the padding anime gets 0)."""
-        pushed = self.relation_term(t, hist[None], z[None]) + self.corated_term(t, hist[None], z[None])
-        return rows_of(pushed[0], anime)
+        (what the exported model computes; the padding anime gets 0). ``h_anime [M, D]``: their graph
+        vectors, needed with the co-rated scale."""
+        co = rows_of(self.corated_term(t, hist[None], z[None])[0], anime)
+        scale = self.corated_scale(h_anime) if h_anime is not None else None
+        if self.co_scale is not None and scale is None:
+            raise ValueError("the co-rated scale needs the anime's graph vectors (h_anime)")
+        return rows_of(self.relation_term(t, hist[None], z[None])[0], anime) + (co if scale is None else co * scale)
 
     def forward(self, t: AnimeTables, taste: torch.Tensor, h: torch.Tensor, hist: torch.Tensor,
                 z: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """``keep [N]`` bool (training): anime trained as if nobody had rated them get no co-rated part."""
+        co = self.corated_term(t, hist, z, keep)
+        scale = self.corated_scale(h)
         return (taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
-                + self.corated_term(t, hist, z, keep))
+                + (co if scale is None else co * scale))
 
 
 def catalog_softmax_loss(logits: torch.Tensor, target: torch.Tensor, rated: torch.Tensor) -> torch.Tensor:

@@ -249,6 +249,32 @@ def test_score_candidates_rates_only_the_best_by_watch_score(ctx) -> None:
         assert torch.allclose(r2, model.denormalize(model.rate(few.unsqueeze(0), hist, z, model.item_state())[0]))
 
 
+def test_the_corated_scale_multiplies_the_corated_term_alike_in_training_and_export_paths(ctx) -> None:
+    """corated_scale: the co-rated part at anime a is exp(v . h_a) times what it was, in the batched watch
+    logits (training, rank) and in score_candidates (the exported model) alike."""
+    model = _model(ctx, corated_scale=True, rank_candidates=7).eval()
+    with torch.no_grad():
+        model.watch.co_weight.copy_(torch.tensor([1.0, 0.5]))
+        model.watch.co_scale.weight.normal_(0.0, 0.05)   # within the clamp (|v . h| <= 5)
+    hist, z = _hist([[(1, 1.0), (3, -0.5)]])
+    t, h = model.tables, model.item_state()
+    with torch.no_grad():
+        plain = model.watch.corated_term(t, hist, z)[0]
+        scale = torch.exp(model.watch.co_scale(h).squeeze(-1))
+        assert plain[1:].abs().sum() > 0 and not torch.allclose(scale, torch.ones_like(scale), atol=0.05)
+        assert (scale.log().abs() < 5).all()
+        off = model.watch.co_scale
+        model.watch.co_scale = None
+        unscaled = model.watch_logits(hist, z, h)[0]
+        model.watch.co_scale = off
+        scaled = model.watch_logits(hist, z, h)[0]
+        assert torch.allclose(scaled - unscaled, plain * (scale - 1), atol=1e-5)
+        anime = torch.tensor([2, 4, 5, 6, 7, 8])
+        exported, _ = model.score_candidates(hist, z, anime)
+        ranked = model.score_catalog(UserQuery(torch.tensor([0]), hist, z))[0, anime]
+        assert torch.allclose(exported, ranked, atol=1e-5)
+
+
 def test_rank_is_certified_exact_when_the_cut_cannot_matter(ctx) -> None:
     model = _model(ctx, rank_candidates=7).eval()          # every anime but padding is a candidate
     hist, z = _hist([[(1, 1.0), (4, -1.0)]])

@@ -90,10 +90,9 @@ def reuse_chosen_trial(tuning: dict[str, Any], tune_root: Path, target: Path) ->
     chosen = tuning.get("chosen")
     index = next((i for i, t in enumerate(tuning.get("trials") or [])
                   if {"model": t["model"], "train": t["train"]} == chosen), None)
-    if index is None or (target / "model_metadata.json").exists() \
-            or not (tune_root / f"trial{index}" / "model_metadata.json").exists():
+    source = None if index is None else tune_root / f"trial{index}"
+    if source is None or (target / "model_metadata.json").exists() or not (source / "model_metadata.json").exists():
         return False
-    source = tune_root / f"trial{index}"
     shutil.copytree(source, target, dirs_exist_ok=True)
     return True
 

@@ -241,9 +241,7 @@ class GNNRecommender(RatingModel):
         pairs = torch.maximum(adj_target, adj_entry) * kept
         # The watch logit of a target got from_entry pushed from each entry; it should have got adj_entry.
         delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]
-        correction = self.watch.corated_values(delta, batch.hist_z, hist).sum(1)
-        scale = self.watch.corated_scale(rows_of(h, target))
-        return pairs, correction if scale is None else correction * scale
+        return pairs, self.watch.scale_corated(self.watch.corated_values(delta, batch.hist_z, hist).sum(1), h, target)
 
     def _step_masks(self, batch: TaskBatch) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         """``(edge_keep, id_keep)`` for one training step (None when the encoder has no rating edges).

@@ -45,9 +45,14 @@ class WatchScore(nn.Module):
             nn.init.zeros_(self.co_scale.weight)
             nn.init.zeros_(self.co_scale.bias)
 
-    def corated_scale(self, h: torch.Tensor) -> torch.Tensor | None:
-        """``[...]`` factor of the co-rated term at the anime with graph vectors ``h [..., D]`` (None: off)."""
-        return None if self.co_scale is None else self.co_scale(h).squeeze(-1).clamp(-5.0, 5.0).exp()
+    def scale_corated(self, values: torch.Tensor, h: torch.Tensor, anime: torch.Tensor | None = None) -> torch.Tensor:
+        """``values`` of the co-rated term times exp(v . h_a) when ``corated_scale`` is on, as they are when it
+        is off. ``h``: the graph vectors of the values' anime (``[..., D]`` beside ``values [...]``), or with
+        ``anime`` (indices shaped as ``values``) the whole table ``[N, D]``."""
+        if self.co_scale is None:
+            return values
+        rows = h if anime is None else rows_of(h, anime)
+        return values * self.co_scale(rows).squeeze(-1).clamp(-5.0, 5.0).exp()
 
     @staticmethod
     def _mirror_rows(idx: torch.Tensor, values: torch.Tensor,
@@ -105,19 +110,18 @@ class WatchScore(nn.Module):
         """The relation and co-rated parts for one history ``hist``/``z`` ``[H]`` at the anime ``anime [M]``
         (what the exported model computes; the padding anime gets 0). ``h_anime [M, D]``: their graph
         vectors, needed with the co-rated scale."""
-        co = rows_of(self.corated_term(t, hist[None], z[None])[0], anime)
-        scale = self.corated_scale(h_anime) if h_anime is not None else None
-        if self.co_scale is not None and scale is None:
+        if self.co_scale is not None and h_anime is None:
             raise ValueError("the co-rated scale needs the anime's graph vectors (h_anime)")
-        return rows_of(self.relation_term(t, hist[None], z[None])[0], anime) + (co if scale is None else co * scale)
+        co = rows_of(self.corated_term(t, hist[None], z[None])[0], anime)
+        if h_anime is not None:
+            co = self.scale_corated(co, h_anime)
+        return rows_of(self.relation_term(t, hist[None], z[None])[0], anime) + co
 
     def forward(self, t: AnimeTables, taste: torch.Tensor, h: torch.Tensor, hist: torch.Tensor,
                 z: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """``keep [N]`` bool (training): anime trained as if nobody had rated them get no co-rated part."""
-        co = self.corated_term(t, hist, z, keep)
-        scale = self.corated_scale(h)
         return (taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
-                + (co if scale is None else co * scale))
+                + self.scale_corated(self.corated_term(t, hist, z, keep), h))
 
 
 def catalog_softmax_loss(logits: torch.Tensor, target: torch.Tensor, rated: torch.Tensor) -> torch.Tensor:

@@ -184,3 +184,25 @@ def test_mf_mixed_batch_matches_pure_history_and_pure_id_rows(ctx, batch_of) -> 
     assert torch.allclose(mixed[[0, 2]], by_history[[0, 2]], atol=1e-6)
     assert torch.allclose(mixed[1], by_id[1])
     assert not torch.allclose(by_history, by_id)
+
+
+@pytest.mark.parametrize("dim", [2, 8])  # history longer than dim (d x d solve) and shorter (L x L form)
+def test_mf_fold_in_is_the_ridge_solution_of_the_history_residuals(ctx, batch_of, dim) -> None:
+    """p = (Q^T Q + shrink I)^-1 Q^T r over the rated anime only, whichever form is solved."""
+    model = _model("mf", ctx, dim=dim).eval()
+    with torch.no_grad():
+        model.item_bias.weight.normal_()
+    hist = [[(1, 1.5), (2, 1.0), (3, -0.5)], [(4, 0.5)]]
+    batch = batch_of([1, 2], [5, 5], hist=hist, use_history=[True, True])
+    b_u = torch.tensor([0.3, -0.2])
+    with torch.no_grad():
+        got = model.folded_user_factor(batch, b_u)
+    q_all = model.item_factor.weight.detach().double()
+    for row, pairs in enumerate(hist):
+        anime = torch.tensor([a for a, _ in pairs])
+        q = q_all[anime]                                               # only the rated entries, no padding
+        r = torch.tensor([z for _, z in pairs], dtype=torch.float64) - b_u[row].double() \
+            - model.item_bias.weight.detach().double()[anime, 0]
+        want = torch.linalg.solve(q.T @ q + model.config.shrink * torch.eye(dim, dtype=torch.float64), q.T @ r)
+        assert got.shape == (2, dim)
+        assert torch.allclose(got[row].double(), want, atol=1e-5), (row, got[row], want)

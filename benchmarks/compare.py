@@ -136,6 +136,7 @@ def merge_results(parts: list[dict]) -> dict:
     tuning are joined in order, and the merge is recorded. A (model, seed) measured in several parts
     is taken from the first part where it succeeded (a failure only where it never did), its tuning
     from the first part that tuned it: ``--merge NEW OLD`` replaces OLD's runs of the models NEW measured.
+    ``merged_from`` lists every run joined, those of an already joined part included, in that order.
     """
     from benchmarks.harness import summarize
 
@@ -160,10 +161,12 @@ def merge_results(parts: list[dict]) -> dict:
     for p in parts:
         for m, t in p["tuning"].items():
             tuning.setdefault(m, t)
+    # A part that was itself joined brings the runs it was joined from (its own git and command would
+    # name only the last of them).
+    sources = [entry for p in parts for entry in p.get("merged_from") or [
+        {"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"], "models": p["settings"]["models"]}]]
     merged = {**first, "runs": runs, "tuning": tuning,
-              "command": " ; ".join(p["command"] for p in parts),
-              "merged_from": [{"command": p["command"], "git": p["git"], "wall_seconds": p["wall_seconds"],
-                               "models": p["settings"]["models"]} for p in parts]}
+              "command": " ; ".join(p["command"] for p in parts), "merged_from": sources}
     models = list(dict.fromkeys(m for p in parts for m in p["settings"]["models"]))
     seeds = sorted({sd for p in parts for sd in p["settings"]["seeds"]})
     merged["settings"] = {**first["settings"], "models": models, "seeds": seeds}

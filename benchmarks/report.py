@@ -110,8 +110,11 @@ def _ranking(summary: Summary, models: list[str], k: int, thr: float) -> list[st
 
 
 def train_settings(results: dict[str, Any]) -> str:
-    """The trainer settings the runs used (from the first successful run; grid values come on top)."""
-    run = next((r for r in results["runs"] if "train_config" in r), None)
+    """The trainer settings the runs used (from the first successful run of a model whose tuning chose no
+    training value, else the first successful run; grid values come on top)."""
+    runs = [r for r in results["runs"] if "train_config" in r]
+    untuned = [r for r in runs if not results.get("tuning", {}).get(r["model"], {}).get("chosen", {}).get("train")]
+    run = next(iter(untuned or runs), None)
     if run is None:
         return "–"
     c = run["train_config"]

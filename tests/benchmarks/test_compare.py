@@ -54,6 +54,32 @@ def test_seeds_measured_in_other_parts_join_the_same_model():
     assert (s["mean"], s["n"]) == (pytest.approx(2.0), 2)
 
 
+def test_joining_a_joined_result_keeps_every_run_it_was_joined_from():
+    """``--merge NEW benchmarks/results/x`` must not record the old join as one run at its first part's git."""
+    old = merge_results([_part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/a")])
+    old["merged_from"][1]["git"] = {"commit": "def", "dirty": False}
+    new = _part(["mf"], 3.0, "/b")
+    new["git"] = {"commit": "123", "dirty": False}
+    merged = merge_results([new, old])
+    assert [(e["git"]["commit"], e["models"]) for e in merged["merged_from"]] == \
+        [("123", ["mf"]), ("abc", ["gnn"]), ("def", ["mf"])]
+    assert [(r["model"], r["accuracy"]["test"]["rmse"]) for r in merged["runs"]] == [("mf", 3.0), ("gnn", 1.0)]
+
+
+def test_the_trainer_settings_line_skips_a_model_whose_tuning_chose_a_learning_rate():
+    from benchmarks.report import train_settings
+
+    config = {"epochs": 20, "schedule": "onecycle", "patience": 4, "batch_size": 2048, "weight_decay": 1e-4,
+              "loss": "mse", "history_frac": 0.25}
+    results = {"runs": [{"model": "mf", "train_config": {**config, "lr": 0.01}},
+                        {"model": "gnn", "train_config": {**config, "lr": 0.003}}],
+               "tuning": {"mf": {"chosen": {"model": {"dim": 64}, "train": {"lr": 0.01}}},
+                          "gnn": {"chosen": {"model": {}, "train": {}}}}}
+    assert "peak LR 0.003" in train_settings(results)
+    results["tuning"]["gnn"]["chosen"]["train"] = {"lr": 0.003}   # every model tuned: the first run
+    assert "peak LR 0.01" in train_settings(results)
+
+
 def test_merge_refuses_results_on_other_data_or_settings():
     a, b = _part(["gnn"], 1.0, "/a"), _part(["mf"], 2.0, "/b")
     other_data = copy.deepcopy(b)

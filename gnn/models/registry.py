@@ -130,6 +130,12 @@ def build_model(name: str, ctx: ModelContext, config: Any = None) -> RatingModel
     return _entry(name)[0](ctx, config)
 
 
+def stored_config(name: str, stored: dict[str, Any] | None) -> dict[str, Any]:
+    """A checkpoint's model options, an option added after it was written set to the value the model had
+    then (its config class's ``BEFORE_ADDED``), not to today's default."""
+    return {**getattr(_entry(name)[1], "BEFORE_ADDED", {}), **(stored or {})}
+
+
 def train_defaults(name: str) -> dict[str, Any]:
     """The TrainConfig values model ``name`` trains best with, applied where the user gave none."""
     return dict(model_class(name).train_defaults)

@@ -15,7 +15,7 @@ import torch
 from gnn.errors import InputError, ModelConfigError
 from gnn.io import write_torch
 from gnn.models.base import ModelContext, RatingModel
-from gnn.models.registry import build_model
+from gnn.models.registry import build_model, stored_config
 
 FORMAT_VERSION = 1
 
@@ -68,7 +68,7 @@ def load_state(model: torch.nn.Module, state_dict: Any, path: str | Path) -> Non
 def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint") -> tuple[RatingModel, ModelContext]:
     try:
         ctx = ModelContext.from_blob(blob["context"])
-        model = build_model(blob["model_name"], ctx, blob["model_config"])
+        model = build_model(blob["model_name"], ctx, stored_config(blob["model_name"], blob["model_config"]))
     except (KeyError, TypeError, ValueError, ModelConfigError) as err:
         raise InputError(str(path), f"cannot rebuild its model ({type(err).__name__}: "
                                     f"{(str(err).splitlines() or [''])[0][:120]})") from None

@@ -30,6 +30,7 @@ from typing import Any, Collection
 import torch
 
 from gnn.errors import InputError, UsageError
+from gnn.models.registry import stored_config
 from gnn.processed import ProcessedData
 from gnn.train.checkpoint import load_state, read_checkpoint
 from gnn.train.config import TrainConfig
@@ -116,6 +117,8 @@ def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConf
         raise InputError(str(path), f"not a training checkpoint to resume (lacks {', '.join(missing)})")
     _same_data(state, data, path)
     _same_world(state, world, path)
+    if state.get("model_name") is not None:  # options added since it was written: the values it was made with
+        state["model_config"] = stored_config(state["model_name"], state.get("model_config"))
     diff = _differences(state, model_name, cfg, model_config)
 
     def given(name: str) -> bool:

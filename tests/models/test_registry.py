@@ -119,3 +119,17 @@ def test_a_checkpoint_of_an_unknown_model_names_the_file(ctx, change, message):
     with pytest.raises(InputError) as err:
         model_from_blob(blob, "run/best_model.pt")
     assert str(err.value).startswith("run/best_model.pt: ") and message in str(err.value)
+
+
+def test_a_checkpoint_written_before_an_option_existed_is_read_with_the_value_it_was_made_with(ctx):
+    """corated_scale is on by default now; a GNN checkpoint whose config has no such key was made without it."""
+    from gnn.train.checkpoint import model_blob, model_from_blob
+
+    old = registry.build_model("gnn", ctx, {"corated_scale": False})
+    blob = model_blob(old, ctx)
+    del blob["model_config"]["corated_scale"]
+    assert registry.make_config("gnn").corated_scale   # today's default differs
+    model, _ = model_from_blob(blob, "run/best_model.pt")
+    assert model.config.corated_scale is False and model.watch.co_scale is None
+    assert registry.stored_config("gnn", {"corated_scale": True})["corated_scale"] is True   # a stored value wins
+    assert registry.stored_config("biases", {"reg": 1.0}) == {"reg": 1.0}   # models without such options

@@ -117,8 +117,8 @@ def plan_resume(path: Path, data: ProcessedData, model_name: str, cfg: TrainConf
         raise InputError(str(path), f"not a training checkpoint to resume (lacks {', '.join(missing)})")
     _same_data(state, data, path)
     _same_world(state, world, path)
-    if state.get("model_name") is not None:  # options added since it was written: the values it was made with
-        state["model_config"] = stored_config(state["model_name"], state.get("model_config"))
+    # Options added since it was written: the values it was made with (read_checkpoint checked both keys).
+    state["model_config"] = stored_config(state["model_name"], state["model_config"])
     diff = _differences(state, model_name, cfg, model_config)
 
     def given(name: str) -> bool:

@@ -23,7 +23,7 @@ def _setup(model_name: str, data: Any) -> tuple[Any, Any, Any, Iterator]:
     from gnn.models.registry import build_model, train_defaults
     from gnn.train.batches import batch_source
     from gnn.train.config import TrainConfig
-    from gnn.train.trainer import build_optimizer
+    from gnn.train.optim import build_optimizer
 
     cfg = TrainConfig.from_dict({**train_defaults(model_name), "epochs": 1, "seed": 0})
     torch.manual_seed(cfg.seed)
@@ -60,11 +60,13 @@ def _encoder_clock(model: Any) -> dict[str, float]:
 
 
 def _step(cfg: Any, model: Any, optimizer: Any, batch: Any) -> torch.Tensor:
+    from gnn.train.optim import clip_grad_norm
+
     loss = model.loss(batch, cfg.loss)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if cfg.grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        clip_grad_norm(model.parameters(), cfg.grad_clip)
     optimizer.step()
     return loss.detach()
 

@@ -9,6 +9,7 @@ their tag weights), concatenated to 256-d and fed to an MLP
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -32,6 +33,11 @@ class BaselineConfig:
     negative_slope: float = 0.01
     history_hidden: int = 64   # entry/pool size of the history encoder (new users)
     history_heads: int = 4
+    # The user ID table's gradient holds only the batch's rows, and the optimizer moves only those
+    # (gnn.train.optim.LazyAdamW): a step's cost does not grow with the number of users.
+    sparse_user_grad: bool = True
+    # A checkpoint written before an option existed was made with this value.
+    BEFORE_ADDED: ClassVar[dict] = {"sparse_user_grad": False}
 
     def __post_init__(self) -> None:
         # A checkpoint's config dict may hold the tuple as a list.
@@ -54,7 +60,7 @@ class BaselineModel(ConcatHeadModel):
     def __init__(self, ctx: ModelContext, config: BaselineConfig = BaselineConfig()) -> None:
         c = config
         super().__init__(ctx, c.user_dim, c.anime_dim + c.genre_dim + c.tag_dim, c.hidden, c.dropout,
-                         c.negative_slope, c.history_hidden, c.history_heads)
+                         c.negative_slope, c.history_hidden, c.history_heads, sparse_user_grad=c.sparse_user_grad)
         self.config = config
         self.anime_emb = init_embedding(nn.Embedding(ctx.n_anime, c.anime_dim, padding_idx=0))
         self.genre_pool = EmbeddingPool(ctx.n_genres, c.genre_dim, c.genre_heads)

@@ -32,10 +32,12 @@ class ConcatHeadModel(RatingModel):
     """
 
     def __init__(self, ctx: ModelContext, user_dim: int, item_dim: int, hidden: Sequence[int],
-                 dropout: float, negative_slope: float, history_hidden: int, history_heads: int) -> None:
+                 dropout: float, negative_slope: float, history_hidden: int, history_heads: int,
+                 sparse_user_grad: bool = False) -> None:
         super().__init__(ctx)
         self.user_dim, self.item_dim = user_dim, item_dim
-        self.user_emb = init_embedding(nn.Embedding(ctx.n_users, user_dim, padding_idx=0))
+        # sparse_user_grad: the ID table's gradient is row-sparse (the batch's users only).
+        self.user_emb = init_embedding(nn.Embedding(ctx.n_users, user_dim, padding_idx=0, sparse=sparse_user_grad))
         self.history = HistoryEncoder(item_dim, user_dim, history_hidden, history_heads, negative_slope)
         self.mlp = make_mlp(user_dim + item_dim, hidden, dropout, negative_slope)
 
@@ -76,9 +78,10 @@ class ConcatHeadModel(RatingModel):
 
     def user_vectors(self, batch: Batch, state: torch.Tensor | None = None) -> torch.Tensor:
         """``[B, user_dim]``: history-built where ``batch.use_history``, else the user ID embedding."""
-        ids = self.user_emb(batch.user)
         if batch.use_history is None or not bool(batch.use_history.any()):
-            return ids
+            return self.user_emb(batch.user)
+        # History rows look up the padding user (no gradient), so a row-sparse gradient holds ID rows only.
+        ids = self.user_emb(batch.user.masked_fill(batch.use_history, 0))
         assert batch.hist_anime is not None and batch.hist_rating is not None, \
             "use_history needs hist_anime and hist_rating"
         # Only the history rows pay for the history encoder.

@@ -191,7 +191,7 @@ def test_baseline_parity_runs_every_check_and_catches_a_changed_model(tmp_path_f
     assert 24 * 50 + 24 <= p.history_pairs <= 24 * 50 + 24 * 8 and p.max_abs_diff <= 1e-4
     model, ctx, _ = load_model(baseline / "best_model.pt")
     assert check_parity(model, out / "model.onnx", ctx.n_anime, 8, True) == p   # seeded: the same report
-    model.rating_mean += 0.5                                                     # every prediction 0.5 higher
-    with pytest.raises(ExportError, match=r"^parity check failed: max \|ONNX - PyTorch\| = 0\.5 > tolerance "
+    model.rating_mean += 0.5   # a known user's prediction 0.5 higher (a history's also reads the mean)
+    with pytest.raises(ExportError, match=r"^parity check failed: max \|ONNX - PyTorch\| = \d\.\d+ > tolerance "
                                           r"0\.0001 \(users 0\.5"):
         check_parity(model, out / "model.onnx", ctx.n_anime, 8, True)

@@ -133,3 +133,6 @@ def test_a_checkpoint_written_before_an_option_existed_is_read_with_the_value_it
     assert model.config.corated_scale is False and model.watch.co_scale is None
     assert registry.stored_config("gnn", {"corated_scale": True})["corated_scale"] is True   # a stored value wins
     assert registry.stored_config("biases", {"reg": 1.0}) == {"reg": 1.0}   # models without such options
+    # The baseline's row-sparse user table (issue 18): an older baseline checkpoint trained it dense.
+    assert registry.make_config("baseline").sparse_user_grad
+    assert registry.stored_config("baseline", {"user_dim": 64})["sparse_user_grad"] is False

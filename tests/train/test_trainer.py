@@ -14,7 +14,8 @@ from gnn.processed import load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.config import TrainConfig
 from gnn.train.evaluate import predict_split
-from gnn.train.trainer import build_optimizer, train_model
+from gnn.train.optim import build_optimizer
+from gnn.train.trainer import train_model
 
 QUIET = dict(log=lambda _m: None, progress=False)
 CFG = TrainConfig(epochs=4, batch_size=64, lr=1e-2, patience=10, seed=3)
@@ -227,3 +228,33 @@ def test_a_ranking_only_model_trains_with_null_rating_metrics(name, tiny_process
     assert strict((tmp_path / "training_history.json").read_text())[0]["val_rmse"] is None
     model, _, _ = load_model(tmp_path / "best_model.pt")
     assert model.name == name and not model.predicts_ratings
+
+
+def test_a_baseline_step_moves_only_the_user_rows_of_its_batch(tiny_processed):
+    """The baseline's user table takes row-sparse gradients and the trainer's optimizer moves only those
+    rows (issue 18: a step's cost must not grow with the users). Bugs caught: the table built dense, the
+    optimizer stepping every row (AdamW's decay or momentum), a user of the batch left unchanged."""
+    from gnn.models.base import ModelContext
+    from gnn.models.registry import build_model
+    from gnn.train.batches import batch_source
+
+    data = load_processed(tiny_processed)
+    cfg = TrainConfig(batch_size=16, lr=1e-2, seed=0)
+    ctx = ModelContext.from_processed(data)
+    model = build_model("baseline", ctx, None)
+    batches = batch_source(model, data, ctx, cfg).epoch(torch.Generator().manual_seed(0), 0, 1)
+    opt = build_optimizer(model, cfg, torch.device("cpu"))
+    model.train()
+    for step, batch in zip(range(2), batches):   # step 2: rows of step 1 only, momentum would move them
+        before = model.user_emb.weight.detach().clone()
+        opt.zero_grad(set_to_none=True)
+        model.loss(batch).backward()
+        opt.step()
+        by_id = batch.user[~batch.use_history] if batch.use_history is not None else batch.user
+        touched = torch.zeros(ctx.n_users, dtype=torch.bool)
+        touched[by_id] = True
+        assert 0 < int(touched.sum()) < ctx.n_users - 1
+        after = model.user_emb.weight.detach()
+        assert model.user_emb.weight.grad.is_sparse
+        assert torch.equal(after[~touched], before[~touched])
+        assert not torch.isclose(after[touched], before[touched]).all(dim=1).any()

@@ -208,7 +208,15 @@ def ranking_metrics(model: RatingModel, data: ProcessedData, k: int = 10, thresh
             "users": len(users), "relevant_threshold": threshold, "split": split, "max_history": max_history}
 
 
-def _new_user_query(data: ProcessedData, cases: list, k: int) -> tuple[UserQuery, torch.Tensor]:
+def held_out_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), threshold: float = 8.0,
+                   max_users: int | None = 2000, seed: int = 0) -> list:
+    """The new-user ranking's users: held-out users with a rating >= ``threshold`` beyond their first
+    ``max_k`` (``new_user_cases``, in its seeded order), at most ``max_users`` of them (seeded sample)."""
+    cases = [c for c in new_user_cases(data.holdout, max_k, seed) if (c[3] >= threshold).any()]
+    return [cases[i] for i in _sample(torch.arange(len(cases)), max_users, seed).tolist()]
+
+
+def new_user_query(data: ProcessedData, cases: list, k: int) -> tuple[UserQuery, torch.Tensor]:
     """New users given the first ``k`` of their ``cases`` ratings: ``(query, seen keys)``."""
     mean, std = data.stats.get("rating_mean", 0.0), data.stats.get("rating_std", 1.0)
     anime = torch.zeros(len(cases), k, dtype=torch.long)
@@ -226,13 +234,11 @@ def new_user_ranking(model: RatingModel, data: ProcessedData, ks: tuple[int, ...
                      threshold: float = 8.0, max_users: int | None = 2000, seed: int = 0,
                      franchises: Franchises | None = None) -> dict[str, dict]:
     """Held-out users' ranking metrics given ``k`` = each of ``ks`` ratings (module docstring)."""
-    cases = [c for c in new_user_cases(data.holdout, max(ks), seed) if (c[3] >= threshold).any()]
-    keep = _sample(torch.arange(len(cases)), max_users, seed).tolist()
-    cases = [cases[i] for i in keep]
+    cases = held_out_cases(data, max(ks), threshold, max_users, seed)
     fr = franchises if franchises is not None else franchises_of(data)
     popular, result = popular_mask(data), {}
     for given in ks:
-        query, seen = _new_user_query(data, cases, given)
+        query, seen = new_user_query(data, cases, given)
         rel = [(row, int(a)) for row, (ga, gr, ta, tr) in enumerate(cases)
                for a, r in zip(np.concatenate([ga[given:], ta]), np.concatenate([gr[given:], tr])) if r >= threshold]
         rel_keys = torch.unique(torch.tensor([row * data.n_anime + a for row, a in rel], dtype=torch.long))

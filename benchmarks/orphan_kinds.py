@@ -1,0 +1,96 @@
+"""What the "orphans" of the series-aware lists are, for new users (a diagnostic for issue 15's series rows).
+
+    python benchmarks/orphan_kinds.py --results <compare.py --out folder> --models gnn most_popular [--data-dir <processed>]
+
+The orphan share (``gnn.train.metrics``) counts a top-10 slot whose anime has a PREQUEL or PARENT
+relation, in a franchise the user rated nothing of. The series-aware list shows such a franchise
+at its entry point in release order (``gnn.franchise``), so its "orphans" can be three things:
+
+* ``later entry``: an anime after another one in release order (the list should never show one);
+* ``prequel made later``: an entry point that MAL gives a PREQUEL released afterwards (Attack on
+  Titan and its 2014 OVA): the right first thing to watch, counted by the literal definition;
+* ``parent link``: an entry point or standalone work with a PARENT relation (a spin-off or recap's
+  original, in another franchise).
+
+Held-out users given k ratings, as in the new-user ranking rows (same seeded sample). A model with a
+seed-0 checkpoint in the folder is read from it; a closed-form one without (most_popular, ease) is fitted.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
+from gnn.data.schema import RELATION_TYPES  # noqa: E402
+from gnn.franchise import Franchises  # noqa: E402
+from gnn.processed import ProcessedData, load_processed  # noqa: E402
+
+KINDS = ("later entry", "prequel made later", "parent link")
+
+
+def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]], by_relation: Franchises,
+                 by_order: Franchises, types: Sequence[set[str]]) -> dict[str, float]:
+    """Shares of all filled slots: ``orphan_share`` (as :func:`gnn.franchise.orphan_sequel_share` with
+    ``by_relation``) and its split into :data:`KINDS`. ``by_order``: the list's own franchises (release
+    order); ``types[a]``: the relation types anime ``a`` states. 0 entries are empty slots."""
+    kinds, slots = Counter(), 0
+    for row, seen in zip(lists, rated):
+        started = {int(by_relation.franchise[a]) for a in seen}
+        for a in row:
+            if a <= 0:
+                continue
+            slots += 1
+            if not by_relation.later[a] or int(by_relation.franchise[a]) in started:
+                continue
+            kinds[KINDS[0] if by_order.later[a] else KINDS[1] if "PREQUEL" in types[a] else KINDS[2]] += 1
+    share = {k: kinds[k] / slots if slots else 0.0 for k in KINDS}
+    return {"orphan_share": sum(share.values()), **share, "slots": slots}
+
+
+def _model(results: Path, name: str, data: ProcessedData):
+    from gnn.models.base import ModelContext
+    from gnn.models.registry import build_model
+    from gnn.train.checkpoint import load_model
+
+    path = run_dir(results, name, 0) / "best_model.pt"
+    if path.exists():
+        return load_model(path)[0]
+    model = build_model(name, ModelContext.from_processed(data), None)
+    if not model.fit_closed_form(data.train):
+        raise SystemExit(f"{name}: no {path}, and it is not a closed-form model that can be fitted here")
+    return model
+
+
+def main(argv: list[str] | None = None) -> None:
+    from gnn.train.metrics import franchises_of, held_out_cases, new_user_query, rank_lists
+
+    parser = finished_run_parser(__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="processed folder (default: <results>/processed)")
+    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
+    args = parser.parse_args(argv)
+    data = load_processed(args.data_dir or args.results / "processed")
+    by_relation, by_order = franchises_of(data), franchises_of(data, later_by_relation=False)
+    types = [{RELATION_TYPES[int(t)] for j, t in zip(js, ts) if j > 0}
+             for js, ts in zip(data.tables.rel_idx.tolist(), data.tables.rel_type.tolist())]
+    cases = held_out_cases(data)
+    query, seen = new_user_query(data, cases, args.given)
+    ptr = torch.searchsorted(seen, torch.arange(len(cases) + 1) * data.n_anime).tolist()
+    rated = [(seen[ptr[r]:ptr[r + 1]] % data.n_anime).tolist() for r in range(len(cases))]
+    print(f"{len(cases)} held-out users given {args.given} ratings; shares of the series-aware top-10 slots")
+    print("| model | orphan share | " + " | ".join(KINDS) + " |")
+    print("|---|---:|" + "---:|" * len(KINDS))
+    for name in args.models:
+        _, series = rank_lists(_model(args.results, name, data), query, seen, by_relation, 10)
+        r = orphan_kinds(series.tolist(), rated, by_relation, by_order, types)
+        print(f"| {name} | {r['orphan_share']:.3f} | " + " | ".join(f"{r[k]:.3f}" for k in KINDS) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The split of the series-list orphans into later entries, later-made prequels and parent links."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks.orphan_kinds import orphan_kinds
+from gnn.franchise import Franchises, orphan_sequel_share
+
+
+def test_orphans_split_by_what_they_are_and_sum_to_the_orphan_share():
+    # 1 A (2010) -> 2 B (2012): a sequel. 3 C (2015) states a PREQUEL 4 D made in 2018: release order keeps
+    # C first. 5 E is a spin-off of 6 F (PARENT / SPIN_OFF: separate works). 7 G: no relations.
+    display = [None,
+               {"relations": [[2, "SEQUEL"]], "year": 2010}, {"relations": [[1, "PREQUEL"]], "year": 2012},
+               {"relations": [[4, "PREQUEL"]], "year": 2015}, {"relations": [[3, "SEQUEL"]], "year": 2018},
+               {"relations": [[6, "PARENT"]], "year": 2016}, {"relations": [[5, "SPIN_OFF"]], "year": 2010},
+               {"relations": [], "year": 2000}]
+    by_order = Franchises.from_display(display)
+    types = [set()] + [{t for _, t in e["relations"]} for e in display[1:]]
+    # The orphan share's definition: any anime with a PREQUEL or PARENT relation is a later entry.
+    by_relation = replace(by_order, later=np.array([bool(t & {"PREQUEL", "PARENT"}) for t in types]))
+    assert list(np.flatnonzero(by_relation.later)) == [2, 3, 5] and list(np.flatnonzero(by_order.later)) == [2]
+    lists = [[2, 3, 5, 7], [2, 0, 0]]   # user 1 rated A: B continues a started franchise, no orphan
+    rated = [[], [1]]
+    r = orphan_kinds(lists, rated, by_relation, by_order, types)
+    assert r["slots"] == 5
+    assert (r["later entry"], r["prequel made later"], r["parent link"]) == (0.2, 0.2, 0.2)
+    assert r["orphan_share"] == pytest.approx(orphan_sequel_share([[2, 3, 5, 7], [2]], rated, by_relation))

@@ -21,7 +21,8 @@ Order
     year (both years known) does not count: a prequel made afterwards is watched afterwards (MAL's
     PREQUEL is story order: One Piece (1999) has a 2024 prequel, Attack on Titan (2013) the 2014 OVA
     "No Regrets"; 126 of the MAL catalog's 6,055 anime with an earlier entry have only such
-    prequels). A side story stays after its parent whatever the years (pilots and promotional
+    prequels). Within one year a TV series comes before a prequel that is not TV (94 such links in
+    the MAL catalog: films and OVAs of the series' year, such as One-Punch Man's "Road to Hero"). A side story stays after its parent whatever the years (pilots and promotional
     specials often come first). A *later entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier entries (a root is 0). Anime on
     a cycle (contradictory data) keep the depth their acyclic predecessors give (0 if none).
 Entry point (for someone who rated none of the franchise)
@@ -100,7 +101,7 @@ class Franchises:
             for t in types:  # "<T": a states [b, T]; ">T": b states [a, T]
                 src, dst = (a, b) if t[0] == "<" else (b, a)
                 later, earlier = (src, dst) if t[1:] in _BEFORE else (dst, src)
-                if t[1:] in _SEQUEL and _year(display[earlier]) > _year(display[later]) > 0:
+                if t[1:] in _SEQUEL and _made_after(display[earlier], display[later]):
                     continue  # a prequel made afterwards: release order wins
                 preds[later].add(earlier)
                 via_type.setdefault((later, earlier), t[1:])
@@ -133,6 +134,17 @@ def _year(entry: Mapping[str, Any] | None) -> float:
     """The entry's year, or 0 if unknown (so "came out later" needs both years)."""
     year = (entry or {}).get("year")
     return float(year) if _is_int(year) else 0.0
+
+
+def _is_tv(entry: Mapping[str, Any] | None) -> bool:
+    return str((entry or {}).get("format") or "").upper() == "TV"
+
+
+def _made_after(prequel: Mapping[str, Any] | None, sequel: Mapping[str, Any] | None) -> bool:
+    """The story's prequel came out after its sequel: a later year, or the same year as a TV sequel while
+    it is not TV itself (the OVA or film of a series' year: One-Punch Man's "Road to Hero"). Needs both years."""
+    p, s = _year(prequel), _year(sequel)
+    return p > 0 and s > 0 and (p > s or (p == s and _is_tv(sequel) and not _is_tv(prequel)))
 
 
 def _components(neighbours: list[list[int]]) -> list[int]:

@@ -172,6 +172,24 @@ def test_orphan_sequel_share():
     assert orphan_sequel_share([], [], fr) is None
 
 
+def test_a_non_tv_prequel_of_the_series_year_does_not_come_first():
+    """Within one year the TV series is the entry point, not the OVA or film that MAL calls its prequel;
+    a TV prequel of the same year, or a non-TV prequel of an earlier year, still comes first."""
+    display = [None,
+               show("Road to Hero", [(2, "SEQUEL")], 2015, "OVA"),
+               show("Series", [(1, "PREQUEL"), (3, "SEQUEL")], 2015, "TV"),
+               show("Season 2", [(2, "PREQUEL")], 2019, "TV"),
+               show("Film", [(5, "SEQUEL")], 2015, "MOVIE"),
+               show("Film's TV sequel", [(4, "PREQUEL")], 2016, "TV"),
+               show("TV prequel", [(7, "SEQUEL")], 2015, "TV"),
+               show("Same-year TV sequel", [(6, "PREQUEL")], 2015, "tv")]
+    fr = Franchises.from_display(display)
+    assert fr.later.tolist() == [False, False, False, True, False, True, False, True]   # 1 and 2: both roots
+    assert fr.entry == {1: 2, 4: 4, 6: 6}
+    cards = cards_of(display, [0, 9, 1, 0, 0, 0, 0, 0])
+    assert (cards[0].anime, cards[0].kind) == (2, "entry")
+
+
 def test_a_prequel_made_afterwards_does_not_come_first():
     """MAL's PREQUEL is story order: a 2014 prequel OVA of a 2013 series is not its entry point."""
     display = [None,

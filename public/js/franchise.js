@@ -1,7 +1,7 @@
 // Series-aware lists: a line-by-line port of gnn/franchise.py (keep them in step;
 // tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
-// calls anything else, a prequel made in a later year not counted as before, entry point =
+// calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year) not counted as before, entry point =
 // earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
 // deepest rated one (sequels before side stories), one card per franchise, filters win.
 
@@ -22,6 +22,15 @@ function cmp(a, b) {
 // The entry's year, or 0 if unknown (so "came out later" needs both years).
 function year(entry) {
   return Number.isInteger(entry?.year) ? entry.year : 0;
+}
+
+const isTV = (entry) => String(entry?.format || '').toUpperCase() === 'TV';
+
+// The story's prequel came out after its sequel: a later year, or the same year as a TV sequel while it
+// is not TV itself. Needs both years.
+function madeAfter(prequel, sequel) {
+  const [p, s] = [year(prequel), year(sequel)];
+  return p > 0 && s > 0 && (p > s || (p === s && isTV(sequel) && !isTV(prequel)));
 }
 
 // Per-anime lists are allocated only where there is something (most anime are in no franchise):
@@ -105,7 +114,7 @@ export class Franchises {
       for (const t of types) {
         const [src, dst] = t[0] === '<' ? [a, b] : [b, a];
         const [later, earlier] = BEFORE.has(t.slice(1)) ? [src, dst] : [dst, src];
-        if (SEQUEL.has(t.slice(1)) && year(display[earlier]) > year(display[later]) && year(display[later]) > 0) continue; // a prequel made afterwards
+        if (SEQUEL.has(t.slice(1)) && madeAfter(display[earlier], display[later])) continue; // a prequel made afterwards
         (preds[later] ??= new Set()).add(earlier);
         if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
       }

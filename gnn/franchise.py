@@ -22,8 +22,9 @@ Order
     PREQUEL is story order: One Piece (1999) has a 2024 prequel, Attack on Titan (2013) the 2014 OVA
     "No Regrets"; 126 of the MAL catalog's 6,055 anime with an earlier entry have only such
     prequels). Within one year a TV series comes before a prequel that is not TV (94 such links in
-    the MAL catalog: films and OVAs of the series' year, such as One-Punch Man's "Road to Hero"). A side story stays after its parent whatever the years (pilots and promotional
-    specials often come first). A *later entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier entries (a root is 0). Anime on
+    the MAL catalog: films and OVAs of the series' year, such as One-Punch Man's "Road to Hero"). A
+    side story stays after its parent whatever the years (pilots and promotional specials often come
+    first). A *later entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier entries (a root is 0). Anime on
     a cycle (contradictory data) keep the depth their acyclic predecessors give (0 if none).
 Entry point (for someone who rated none of the franchise)
     The root with the earliest year (unknown year last), then a TV one before other formats, then
@@ -188,7 +189,7 @@ def _entry_point(members: list[int], preds: list[set[int]], display: Sequence[Ma
         e = display[m] or {}
         year = e.get("year")
         known = _is_int(year)
-        return (not known, year if known else 0, str(e.get("format") or "").upper() != "TV", m)
+        return (not known, year if known else 0, not _is_tv(e), m)
 
     return min(roots, key=key)
 

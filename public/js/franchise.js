@@ -80,7 +80,7 @@ function entryPoint(members, preds, display) {
   const key = (m) => {
     const e = display[m] || {};
     const known = Number.isInteger(e.year);
-    return [known ? 0 : 1, known ? e.year : 0, String(e.format || '').toUpperCase() !== 'TV' ? 1 : 0, m];
+    return [known ? 0 : 1, known ? e.year : 0, isTV(e) ? 0 : 1, m];
   };
   return (roots.length ? roots : members).reduce((best, m) => (cmp(key(m), key(best)) < 0 ? m : best));
 }

@@ -26,8 +26,9 @@ def export_dir(tmp_path_factory) -> Path:
     return tiny.exported(tmp_path_factory)
 
 
-def run(sess, hist: list[tuple[int, float]], anime, H: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """``(score, rating)`` of the GNN export for one history."""
+def run(sess, hist: list[tuple[int, float]], anime) -> tuple[np.ndarray, np.ndarray]:
+    """``(score, rating)`` of the GNN export for one history (as many slots as the export's input has)."""
+    H = next(i.shape[1] for i in sess.get_inputs() if i.name == "hist_anime")
     h = np.zeros((1, H), dtype=np.int64)
     r = np.zeros((1, H), dtype=np.float32)
     for j, (a, rating) in enumerate(hist):
@@ -132,9 +133,10 @@ def test_onnx_matches_the_model_and_histories_matter(export_dir, model_dir):
     with torch.no_grad():
         scorer = GNNScorer(model, model.item_state())
     h, tables = scorer.reference_tables()
-    hist = torch.zeros(1, 128, dtype=torch.long)
+    H = model.config.max_history
+    hist = torch.zeros(1, H, dtype=torch.long)
     hist[0, :2] = torch.tensor([1, 4])
-    z = torch.zeros(1, 128)
+    z = torch.zeros(1, H)
     z[0, :2] = model.normalize(torch.tensor([10.0, 9.0]))
     with torch.no_grad():
         want_score, want_rating = model.score_candidates(hist, z, torch.from_numpy(few), h, tables)

@@ -69,7 +69,7 @@ class TaskSource:
 
 def batch_source(model: RatingModel, data: ProcessedData, ctx: ModelContext, cfg: TrainConfig) -> BatchSource:
     if model.trains_on == "tasks":
-        return TaskSource(data, ctx, cfg, int(getattr(model.config, "max_history", 128)))
+        return TaskSource(data, ctx, cfg, int(model.config.max_history))  # type: ignore[attr-defined]
     return RowSource(data, ctx, cfg)
 
 

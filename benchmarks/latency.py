@@ -44,17 +44,20 @@ def timed(sess: ort.InferenceSession, feed: dict, repeats: int, warmup: int = 10
 
 
 def feeds(meta: dict, inputs: set[str], history_len: int, seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """Named cases -> ONNX feeds."""
+    """Named cases -> ONNX feeds. A history input of free length (``[1, "history"]`` in the metadata) gets
+    as many slots as the history has entries (one for none), as the CLI and the page feed it; a fixed
+    one is padded to ``max_history``."""
     n, H = int(meta["n_anime"]), int(meta["max_history"])
+    dynamic = any(i.get("name") == "hist_anime" and isinstance(i["shape"][1], str) for i in meta.get("inputs", []))
     rng = np.random.default_rng(seed)
-    hist = np.zeros((1, H), dtype=np.int64)
-    rating = np.zeros((1, H), dtype=np.float32)
     k = min(history_len, H, n - 1)
+    hist = np.zeros((1, max(1, k) if dynamic else H), dtype=np.int64)
+    rating = np.zeros(hist.shape, dtype=np.float32)
     hist[0, :k] = rng.choice(np.arange(1, n), size=k, replace=False)
     rating[0, :k] = rng.integers(1, 11, size=k)
     catalog = np.arange(1, n, dtype=np.int64)
     one = np.array([int(rng.integers(1, n))], dtype=np.int64)
-    empty_h, empty_r = np.zeros_like(hist), np.zeros_like(rating)
+    empty_h, empty_r = np.zeros((1, 1 if dynamic else H), dtype=np.int64), np.zeros((1, 1 if dynamic else H), np.float32)
 
     def feed(user: int, h: np.ndarray, r: np.ndarray, anime: np.ndarray) -> dict:
         out = {"hist_anime": h, "hist_rating": r, "anime": anime}

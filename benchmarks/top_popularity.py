@@ -60,7 +60,6 @@ def main(argv: list[str] | None = None) -> None:
     mine = users[slot] == data.train.user
     in_train = torch.zeros(len(users), n_anime, dtype=torch.bool)           # [sampled users, anime]
     in_train[slot[mine], data.train.anime[mine]] = True
-    query = known_user_query(data, users)
     rated = popularity[1:][popularity[1:] > 0]
     print(f"{len(users)} test users; median {rated.float().median():.0f} training ratings per anime with any "
           f"({len(rated):,} of {n_anime - 1:,} anime)")
@@ -68,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---:|---:|---:|---:|")
     for name in args.models:
         model, _, _ = load_model(run_dir(args.results, name, 0) / "best_model.pt")
+        query = known_user_query(data, users, model.scoring_history)
         r = top_k_popularity(model.score_catalog(query), in_train, popularity)
         print(f"| {name} | {r['median_train_ratings']:.0f} | {r['mean_train_ratings']:.0f} | "
               f"{r['share_below_catalog_median']:.2f} | {r['distinct_anime']} |")

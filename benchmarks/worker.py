@@ -33,6 +33,7 @@ import json
 import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,10 @@ def _train(spec: dict, data: Any, out_dir: Path, model_config: dict, train_overr
 def _finished(spec: dict, out_dir: Path) -> tuple[Any, dict] | None:
     """A training this run folder already holds, when ``spec["reuse"]`` asks for it and the stored
     run is the one asked for (model, train settings, data): ``(result, marks)`` read from its files.
-    The peak RSS of that training is not known any more (``None``)."""
-    from gnn.models.registry import train_defaults
+    The peak RSS of that training is not known any more (``None``). Asked values of scoring-only
+    options (:func:`gnn.models.registry.scoring_only`) that differ from the stored ones do not change
+    the training: they come back as ``marks["scoring"]``, for the caller to score with them."""
+    from gnn.models.registry import scoring_only, train_defaults
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import TrainResult
 
@@ -89,14 +92,15 @@ def _finished(spec: dict, out_dir: Path) -> tuple[Any, dict] | None:
     meta = json.loads(meta_path.read_text())
     cfg = TrainConfig.from_dict({**train_defaults(spec["model"]), **spec["train_config"]})
     asked = spec.get("model_config") or {}
+    differ = {k: v for k, v in asked.items() if meta["model_config"].get(k) != v}
     if meta["model_name"] != spec["model"] or meta["train_config"] != cfg.to_dict() \
-            or any(meta["model_config"].get(k) != v for k, v in asked.items()) \
+            or set(differ) - scoring_only(spec["model"]) \
             or Path(meta["data_dir"]).resolve() != Path(spec["data_dir"]).resolve():
         return None
     result = TrainResult(output_dir=out_dir, best_epoch=meta["best_epoch"], metrics=meta["metrics"],
                          epoch_log=json.loads(epochs_path.read_text()), train_seconds=meta["train_seconds"],
                          ratings_per_second=meta["ratings_per_second"])
-    return result, {"train_config": cfg.to_dict(), "reused": True}
+    return result, {"train_config": cfg.to_dict(), "reused": True, "scoring": differ}
 
 
 def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
@@ -110,12 +114,12 @@ def _cost(result: Any, n_train: int, marks: dict, rss_start: float) -> dict:
             else round((marks.get("peak_train_mb") or rss_start) - rss_start, 1)}
 
 
-def _export(run_dir: Path, data_dir: Path, repeats: int) -> dict:
+def _export(run_dir: Path, data_dir: Path, repeats: int, scoring: dict | None = None) -> dict:
     """Export with the real exporter (parity-checked) and time the deployed ``model.onnx`` with ORT."""
     from benchmarks.latency import measure
     from gnn.export.onnx_export import export_model
 
-    exported = export_model(run_dir, run_dir / "export" / "anime_recommender", data_dir=data_dir)
+    exported = export_model(run_dir, run_dir / "export" / "anime_recommender", data_dir=data_dir, scoring=scoring)
     timing = measure(exported.output_dir, repeats=repeats, threads=1, history_len=20)
     return {"model_bytes": exported.model_bytes, "total_bytes": exported.total_bytes, "exporter": exported.exporter,
             "user_table": exported.user_table, "parity_max_abs_diff": exported.parity.max_abs_diff,
@@ -134,8 +138,12 @@ def fit(spec: dict) -> dict:
     rss_start = peak_rss_mb()
     run_dir = Path(spec["run_dir"])
     result, marks = _finished(spec, run_dir) or _train(spec, data, run_dir, spec.get("model_config", {}), {})
-    model, _, _ = load_model(run_dir / "best_model.pt")
+    scoring = marks.get("scoring") or None
+    model, ctx, _ = load_model(run_dir / "best_model.pt", scoring)
     start = time.perf_counter()
+    if scoring:  # a reused training scored with other scoring options: its stored metrics do not apply
+        from gnn.train.trainer import final_metrics
+        result = replace(result, metrics=final_metrics(model, data, ctx, marks["train_config"]["seed"]))
     fr = franchises_of(data)
     opts = {"k": spec.get("k", 10), "threshold": spec.get("relevant", 8.0),
             "max_users": spec.get("ranking_users", 2000), "franchises": fr}
@@ -144,7 +152,7 @@ def fit(spec: dict) -> dict:
     ranking_new = new_user_ranking(model, data, seed=marks["train_config"]["seed"], **opts)
     out: dict[str, Any] = {
         "model": spec["model"], "seed": marks["train_config"]["seed"],
-        "model_config": json.loads((run_dir / "model_metadata.json").read_text())["model_config"],
+        "model_config": {**json.loads((run_dir / "model_metadata.json").read_text())["model_config"], **(scoring or {})},
         "train_config": marks["train_config"],
         "accuracy": {"val": result.metrics["val"], "test": result.metrics["test"]},
         "ranking": ranking, "ranking_new_users": ranking_new, "series": series_metrics(model, data),
@@ -152,14 +160,14 @@ def fit(spec: dict) -> dict:
         "cost": {**_cost(result, len(data.train), marks, rss_start),
                  "n_parameters": sum(p.numel() for p in model.parameters()),
                  "eval_seconds": round(time.perf_counter() - start, 2),
-                 "reused_training": bool(marks.get("reused"))},
+                 "reused_training": bool(marks.get("reused")), "rescored_with": scoring},
         "export": None}
     if data.cold is not None and len(data.cold):
         from gnn.train.cold import evaluate_cold
         out["cold"] = evaluate_cold(model, data, k=opts["k"], threshold=opts["threshold"],
                                     max_users=opts["max_users"])
     if spec.get("export", True) and MODELS[spec["model"]].kind == "neural":  # the exported models
-        out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100))
+        out["export"] = _export(run_dir, Path(spec["data_dir"]), spec.get("latency_repeats", 100), scoring)
     out["cost"]["peak_mb"] = peak_rss_mb()
     return out
 

@@ -70,6 +70,8 @@ class OnnxRecommender:
         # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
         self.user_input = "user" in {i.name for i in session.get_inputs()}
+        # A history input of free length (the GNN's export) gets as many slots as the history has entries.
+        self.history_dynamic = any(i.name == "hist_anime" and isinstance(i.shape[1], str) for i in session.get_inputs())
         self._franchises: Franchises | None = None
 
     @property
@@ -149,10 +151,11 @@ class OnnxRecommender:
         only its best candidates (``rank_candidates``) leaves NaN ratings and -inf scores elsewhere,
         as do anime that were not candidates.
         """
-        H = self.max_history
+        kept = list(history)[-self.max_history:]
+        H = max(1, len(kept)) if self.history_dynamic else self.max_history
         hist = np.zeros((1, H), dtype=np.int64)
         rating = np.zeros((1, H), dtype=np.float32)
-        for j, (a, r) in enumerate(list(history)[-H:]):
+        for j, (a, r) in enumerate(kept):
             hist[0, j], rating[0, j] = a, r
         anime = np.arange(self.n_anime, dtype=np.int64) if candidates is None else np.asarray(candidates, np.int64)
         full_rating = np.full(self.n_anime, np.nan, dtype=np.float32)

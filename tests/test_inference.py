@@ -171,3 +171,19 @@ def test_seen_and_planned_anime_from_a_list(rec):
     assert "planned" not in rec.recommend(history=[], k=3)[0]
     with pytest.raises(UsageError, match=r"unknown anime id\(s\) in the list \(not in this model's catalog\): 999$"):
         rec.recommend(history=[], seen=[999])
+
+
+def test_history_feed_has_one_slot_per_entry_and_keeps_the_last_max_history(rec, monkeypatch):
+    """The export's history length is free: the feed holds the history's entries (one padding slot for none),
+    and beyond ``max_history`` the most recent ones."""
+    assert rec.history_dynamic
+    fed = []
+    run = rec.session.run
+    monkeypatch.setattr(rec.session, "run", lambda out, feed: fed.append(feed) or run(out, feed), raising=False)
+    rec.score(history=[])
+    rec.score(history=[(3, 7.0), (5, 9.0)])
+    monkeypatch.setattr(rec, "max_history", 2)
+    long = rec.score(history=[(1, 1.0), (3, 7.0), (5, 9.0)])
+    assert [f["hist_anime"].tolist() for f in fed] == [[[0]], [[3, 5]], [[3, 5]]]
+    assert fed[1]["hist_rating"].tolist() == [[7.0, 9.0]] and fed[0]["hist_rating"].tolist() == [[0.0]]
+    assert np.array_equal(long, rec.score(history=[(3, 7.0), (5, 9.0)]), equal_nan=True)

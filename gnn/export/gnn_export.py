@@ -28,16 +28,18 @@ from gnn.models.base import ModelContext
 from gnn.models.recommender import GNNRecommender
 
 OUTPUTS = ["score", "rating"]
+DYNAMIC = {"hist_anime": {1: "history"}, "hist_rating": {1: "history"}, "anime": {0: "batch"}}
 
 
 def gnn_io_contract(model: GNNRecommender, n_anime: int, scale: dict) -> dict[str, Any]:
-    H, C = model.config.max_history, model.config.rank_candidates
+    H, C = model.scoring_history, model.config.rank_candidates
     return {
         "inputs": [
-            {"name": "hist_anime", "dtype": "int64", "shape": [1, H],
-             "description": f"anime indices the user rated, at most {H}, padded at the end with 0 (masked); a "
+            {"name": "hist_anime", "dtype": "int64", "shape": [1, "history"],
+             "description": f"anime indices the user rated, 1 to {H} of them (the cost grows with the length: "
+                            "pass what the user has; no ratings = one padding 0); padding 0 is masked; a "
                             "known user is the same: their ratings (user_ratings.bin)"},
-            {"name": "hist_rating", "dtype": "float32", "shape": [1, H],
+            {"name": "hist_rating", "dtype": "float32", "shape": [1, "history"],
              "description": f"their ratings on the original {scale['low']:g}-{scale['high']:g} scale, 0 at padding"},
             {"name": "anime", "dtype": "int64", "shape": ["batch"],
              "description": f"candidate anime indices in 1..{n_anime - 1} (leave out what should not be listed: "
@@ -69,12 +71,13 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
         model.eval()
         h = model.item_state()
         scorer = GNNScorer(model, h).eval()
-    H = model.config.max_history
-    inputs = {"hist_anime": torch.zeros(1, H, dtype=torch.long), "hist_rating": torch.zeros(1, H),
+    H = model.scoring_history
+    # Example sizes that equal no other dimension or constant, so the exporter keeps both free.
+    inputs = {"hist_anime": torch.zeros(1, 7, dtype=torch.long), "hist_rating": torch.zeros(1, 7),
               "anime": torch.arange(1, 6)}
     with staging(output_dir) as tmp:
         used = write_onnx(scorer, tmp / "model.onnx", H, exporter, inputs=inputs, outputs=OUTPUTS,
-                          fold_constants=False)
+                          fold_constants=False, dynamic=DYNAMIC)
         write_display_files(tmp, anime_meta, mappings, True)
         emb, kept_variance = item_embeddings(dequantize(scorer.h_q, scorer.h_scale), embedding_dim)
         write_binary(tmp / "item_embeddings.bin", emb.numpy().astype("<f4"))

@@ -1,7 +1,8 @@
 """Parity of an exported GNN ``model.onnx`` with :meth:`GNNRecommender.score_candidates` in PyTorch.
 
 Both sides read the same int8 anime vectors and compact tables (:class:`GNNScorer`), so the check
-measures the export alone: histories of lengths 0 .. H (one full, one with a repeated anime), each
+measures the export alone: histories of lengths 0 .. H (one full, one with a repeated anime), passed
+at their own length or with padding after them (the history dimension is dynamic), each
 scored on a small candidate set (its own anime, their relatives and random ones: every candidate
 rated) and on the whole catalog (two stages: only the ``rank_candidates`` best are rated). Scores and
 ratings must agree within the tolerance wherever both are finite, and they must be finite at the
@@ -88,6 +89,9 @@ def check_gnn_parity(scorer: GNNScorer, model: GNNRecommender, onnx_path: str | 
         ties = pairs = 0
         for i, length in enumerate(lengths):
             hist, rating = _history(rng, n_anime, int(length), H, model.rating_low, model.rating_high, i == 3)
+            # The history input is as long as the history (one slot at least), or 3 slots longer (padding).
+            slots = min(H, max(1, int((hist > 0).sum())) + 3 * (i % 2))
+            hist, rating = hist[:slots], rating[:slots]
             own = hist[hist > 0]
             rel = tables_f.rel_idx[torch.from_numpy(own)].numpy().ravel() if len(own) else np.zeros(0, np.int64)
             small = np.unique(np.concatenate([own, rel[rel > 0], rng.integers(1, n_anime, size=C)]))[:C]

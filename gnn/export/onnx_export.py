@@ -97,7 +97,7 @@ def _optimize_small_constants(path: Path, limit: int = 1024) -> None:
 
 def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: str = "dynamo",
                inputs: dict[str, torch.Tensor] | None = None, outputs: list[str] | None = None,
-               fold_constants: bool = True) -> str:
+               fold_constants: bool = True, dynamic: dict[str, dict[int, str]] | None = None) -> str:
     """Export ``module`` to ``path``; returns the exporter actually used.
 
     ``inputs`` (name -> example, in the module's argument order; default: the four inputs of the
@@ -105,10 +105,14 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     dynamo exporter (``torch.export`` + onnxscript) is the default; if it fails the TorchScript
     exporter (``dynamo=False``, same opset) is used and the returned name says why.
     ``fold_constants=False`` keeps casts of stored tables in the graph (int8 and float16 tables stay
-    small in the file; ONNX Runtime folds them when it loads the model).
+    small in the file; ONNX Runtime folds them when it loads the model). ``dynamic``: input name ->
+    ``{axis: dimension name}`` of the sizes left free (default: the batch of ``anime``); inputs that
+    name the same dimension must agree in size.
     """
     inputs = inputs or example_inputs(max_history)
     outputs = outputs or OUTPUT_NAMES
+    dynamic = dynamic or {"anime": {0: "batch"}}
+    dims = {name: torch.export.Dim(name) for axes in dynamic.values() for name in axes.values()}
     args = tuple(inputs.values())
     common = dict(opset_version=OPSET, input_names=list(inputs), output_names=outputs)
     module.eval()
@@ -119,8 +123,8 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
                 warnings.simplefilter("ignore")
                 torch.onnx.export(module, args, str(path), dynamo=True, external_data=False, verbose=False,
                                   optimize=fold_constants,
-                                  dynamic_shapes={k: ({0: torch.export.Dim("batch")} if k == "anime" else None)
-                                                  for k in inputs}, **common)
+                                  dynamic_shapes={k: ({axis: dims[name] for axis, name in dynamic[k].items()}
+                                                      if k in dynamic else None) for k in inputs}, **common)
                 if not fold_constants:
                     _optimize_small_constants(path)
             return "dynamo"
@@ -130,17 +134,17 @@ def write_onnx(module: torch.nn.Module, path: Path, max_history: int, exporter: 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(module, args, str(path), dynamo=False, do_constant_folding=fold_constants,
-                          dynamic_axes={"anime": {0: "batch"}, **{o: {0: "batch"} for o in outputs}}, **common)
+                          dynamic_axes={**dynamic, **{o: {0: "batch"} for o in outputs}}, **common)
     return exporter
 
 
-def _load(model_dir: Path) -> tuple[ConcatHeadModel | GNNRecommender, ModelContext, dict]:
+def _load(model_dir: Path, scoring: dict | None = None) -> tuple[ConcatHeadModel | GNNRecommender, ModelContext, dict]:
     from gnn.train.checkpoint import load_model  # heavy (torch_geometric): only when exporting
 
     path = model_dir if model_dir.is_file() else model_dir / "best_model.pt"
     if not path.exists():
         raise InputError(str(model_dir), "no best_model.pt here; run `anime-gnn train` first")
-    model, ctx, _ = load_model(path)
+    model, ctx, _ = load_model(path, scoring)
     meta_path = path.parent / "model_metadata.json"
     meta = read_json_input(meta_path) if meta_path.exists() else {}
     if not isinstance(meta, dict):
@@ -153,13 +157,15 @@ def _load(model_dir: Path) -> tuple[ConcatHeadModel | GNNRecommender, ModelConte
 def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int = 64,
                  fp16_tables: bool = False, user_table: str = "auto", data_dir: str | Path | None = None,
                  embedding_dim: int = 32, exporter: str = "dynamo", keep_versions: int = 3,
-                 parity_seed: int = 0, log: Callable[[str], None] | None = None) -> ExportResult:
+                 parity_seed: int = 0, log: Callable[[str], None] | None = None,
+                 scoring: dict | None = None) -> ExportResult:
     """Export the model in ``model_dir`` to ``output_dir``, verified by a parity check, swapped in atomically.
 
     ``user_table``: ``keep`` exports the user ID embeddings (the CLI's ``--user-id``),
     ``drop`` leaves them out (new users only, smaller), ``auto`` keeps them unless
     model.onnx would exceed :data:`SIZE_BUDGET`. ``fp16_tables`` stores the three
     big tables in float16 (cast to float32 after the gather; parity tolerance 1e-2).
+    ``scoring``: other values of the model's scoring-only options (:func:`gnn.train.checkpoint.load_model`).
     Raises :class:`ExportError` when parity fails; the previous export is then untouched.
     """
     say = log or (lambda _msg: None)
@@ -169,7 +175,7 @@ def export_model(model_dir: str | Path, output_dir: str | Path, max_history: int
     if max_history < 1:
         raise ValueError("max_history must be at least 1")
     model_dir, output_dir = Path(model_dir), Path(output_dir)
-    model, ctx, model_meta = _load(model_dir)
+    model, ctx, model_meta = _load(model_dir, scoring)
     data_dir = Path(data_dir or model_meta.get("data_dir") or "data/processed")
     if isinstance(model, GNNRecommender):  # its own scorer: history in, (score, rating) out
         version, previous, parity, used = export_gnn(model, ctx, model_meta, data_dir, output_dir, exporter,

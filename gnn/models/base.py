@@ -178,6 +178,11 @@ class RatingModel(nn.Module, ABC):
     train_defaults: ClassVar[dict[str, Any]] = {}  # TrainConfig values this model trains best with (unless given)
     _SIZED: ClassVar[tuple[str, ...]] = ()   # buffers whose shape is only known after a closed-form fit
 
+    @property
+    def scoring_history(self) -> int:
+        """How many of a user's ratings an :attr:`inductive` model reads when it scores them."""
+        return 256
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
         for name in self._SIZED:  # resize before loading: their shape is the training set's
             if prefix + name in state_dict:

@@ -112,6 +112,11 @@ class GNNRecommender(RatingModel):
         self._state_cache: tuple[tuple, torch.Tensor] | None = None
 
     @property
+    def scoring_history(self) -> int:
+        """Ratings a scored history holds (``config.scoring_history``; training tasks hold ``max_history``)."""
+        return self.config.scoring_history
+
+    @property
     def tables(self) -> AnimeTables:
         return AnimeTables(**{f.name: getattr(self, f"table_{f.name}") for f in fields(AnimeTables)})
 
@@ -195,13 +200,13 @@ class GNNRecommender(RatingModel):
         """Normalized ratings ``[B]``: each row is one target anime scored from that row's history."""
         assert batch.hist_anime is not None and batch.hist_rating is not None, \
             "the gnn model scores users from their ratings: the batch needs hist_anime/hist_rating"
-        hist, z = cap_history(batch.hist_anime, batch.hist_rating, self.config.max_history)
+        hist, z = cap_history(batch.hist_anime, batch.hist_rating, self.scoring_history)
         return self.rate(batch.anime.view(-1, 1), hist, z, self.item_state()).view(-1)
 
     @torch.no_grad()
     def predict_users(self, hist_anime: torch.Tensor, hist_rating: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """``[U, T]`` ratings of each user's targets; each user's history is read once."""
-        hist, z = cap_history(hist_anime, hist_rating, self.config.max_history)
+        hist, z = cap_history(hist_anime, hist_rating, self.scoring_history)
         return self.denormalize(self.rate(targets, hist, z, self.item_state()))
 
     def loss(self, batch: TaskBatch, kind: str = "mse") -> torch.Tensor:  # type: ignore[override]
@@ -289,7 +294,7 @@ class GNNRecommender(RatingModel):
         for i in range(0, len(query), chunk):
             q = query.rows(i, i + chunk)
             excluded = q.hist_anime if q.exclude is None else torch.cat([q.hist_anime, q.exclude], dim=1)
-            q = UserQuery(q.user, *cap_history(q.hist_anime, q.hist_rating, self.config.max_history))
+            q = UserQuery(q.user, *cap_history(q.hist_anime, q.hist_rating, self.scoring_history))
             watch = self.watch_logits(q.hist_anime, q.hist_rating, h)
             # Rated (and otherwise excluded) anime are no candidates; the padding anime never is.
             watch = watch.masked_fill(torch.zeros_like(watch, dtype=torch.bool).scatter_(1, excluded, True), -math.inf)

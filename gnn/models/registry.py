@@ -136,6 +136,12 @@ def stored_config(name: str, stored: dict[str, Any] | None) -> dict[str, Any]:
     return {**getattr(_entry(name)[1], "BEFORE_ADDED", {}), **(stored or {})}
 
 
+def scoring_only(name: str) -> frozenset[str]:
+    """Options of model ``name`` that change how a trained model scores and nothing of its training
+    (its config class's ``SCORING_ONLY``): a checkpoint may be loaded with other values of them."""
+    return frozenset(getattr(_entry(name)[1], "SCORING_ONLY", ()))
+
+
 def train_defaults(name: str) -> dict[str, Any]:
     """The TrainConfig values model ``name`` trains best with, applied where the user gave none."""
     return dict(model_class(name).train_defaults)

@@ -15,7 +15,7 @@ import torch
 from gnn.errors import InputError, ModelConfigError
 from gnn.io import write_torch
 from gnn.models.base import ModelContext, RatingModel
-from gnn.models.registry import build_model, stored_config
+from gnn.models.registry import build_model, scoring_only, stored_config
 
 FORMAT_VERSION = 1
 
@@ -65,10 +65,18 @@ def load_state(model: torch.nn.Module, state_dict: Any, path: str | Path) -> Non
                                     "other model options") from None
 
 
-def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint") -> tuple[RatingModel, ModelContext]:
+def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint",
+                    scoring: dict[str, Any] | None = None) -> tuple[RatingModel, ModelContext]:
+    """The trained model of ``blob``; ``scoring``: values for its scoring-only options (:func:`scoring_only`)."""
+    name = blob.get("model_name")
     try:
+        allowed = scoring_only(name) if scoring else frozenset()
+        if set(scoring or {}) - allowed:
+            raise InputError(str(path), f"option(s) {', '.join(sorted(set(scoring) - allowed))} change how {name!r} "
+                                        f"trains; a trained model takes other values of its scoring-only options "
+                                        f"alone ({', '.join(sorted(allowed)) or 'none'})")
         ctx = ModelContext.from_blob(blob["context"])
-        model = build_model(blob["model_name"], ctx, stored_config(blob["model_name"], blob["model_config"]))
+        model = build_model(name, ctx, {**stored_config(name, blob["model_config"]), **(scoring or {})})
     except (KeyError, TypeError, ValueError, ModelConfigError) as err:
         raise InputError(str(path), f"cannot rebuild its model ({type(err).__name__}: "
                                     f"{(str(err).splitlines() or [''])[0][:120]})") from None
@@ -77,8 +85,10 @@ def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint") -> tu
     return model, ctx
 
 
-def load_model(path: str | Path) -> tuple[RatingModel, ModelContext, dict[str, Any]]:
-    """Rebuild a trained model (eval mode) from ``best_model.pt`` or ``checkpoint.pt`` alone."""
+def load_model(path: str | Path, scoring: dict[str, Any] | None = None
+               ) -> tuple[RatingModel, ModelContext, dict[str, Any]]:
+    """Rebuild a trained model (eval mode) from ``best_model.pt`` or ``checkpoint.pt`` alone, optionally
+    with other values of its scoring-only options (``scoring``, e.g. ``{"score_history": 1024}``)."""
     blob = read_checkpoint(path)
-    model, ctx = model_from_blob(blob, path)
+    model, ctx = model_from_blob(blob, path, scoring)
     return model, ctx, blob

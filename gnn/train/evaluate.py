@@ -51,11 +51,6 @@ def accuracy(pred: torch.Tensor, truth: torch.Tensor) -> Accuracy:
     return Accuracy(mae=float(err.abs().mean()), rmse=float(err.pow(2).mean().sqrt()), n=len(err))
 
 
-def history_cap(model: RatingModel) -> int:
-    """How many of a known user's ratings an inductive model reads (its ``max_history``, else 256)."""
-    return int(getattr(getattr(model, "config", None), "max_history", 256))
-
-
 def known_histories(model: RatingModel, data: ProcessedData) -> UserHistories:
     """The training users' histories (their training ratings), as an inductive model reads a known user."""
     return UserHistories(data.train, data.n_users, float(model.rating_mean), float(model.rating_std))
@@ -91,7 +86,7 @@ def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHist
     order = torch.argsort(split.user, stable=True)
     users, counts = torch.unique_consecutive(split.user[order], return_counts=True)
     starts = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
-    cap = history_cap(model)
+    cap = model.scoring_history
     width = histories.width(users, cap)
     out = torch.zeros(len(split))
     by_rows = torch.argsort(counts, descending=True, stable=True).tolist()

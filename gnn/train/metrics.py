@@ -6,7 +6,7 @@ no sampled negatives):
 * :func:`ranking_metrics`: known users. A seeded sample of users with at least one relevant
   anime in the target split (test, or validation for tuning; relevant = rating >= ``threshold``)
   is scored from their user index and their training ratings as history (at most
-  ``max_history``); every anime they rated in train is excluded from their list.
+  the model's ``scoring_history``); every anime they rated in train is excluded from their list.
 * :func:`new_user_ranking`: held-out users (never trained on) given k = 5, 10, 20 of their
   ratings (the seeded order of :func:`gnn.train.evaluate.new_user_cases`); the given anime are
   excluded, and relevant = their other ratings >= ``threshold``. The users are those with a
@@ -108,7 +108,7 @@ def _sample(users: torch.Tensor, max_users: int | None, seed: int) -> torch.Tens
     return users
 
 
-def known_user_query(data: ProcessedData, users: torch.Tensor, max_history: int = 256) -> UserQuery:
+def known_user_query(data: ProcessedData, users: torch.Tensor, max_history: int) -> UserQuery:
     """Known users as a :class:`UserQuery`: their index and their training ratings (at most ``max_history``)."""
     c = data.stats
     hist = UserHistories(data.train, data.n_users, c.get("rating_mean", 0.0), c.get("rating_std", 1.0))
@@ -194,9 +194,11 @@ def list_metrics(top: torch.Tensor, series: torch.Tensor, seen: torch.Tensor, re
 
 @torch.no_grad()
 def ranking_metrics(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,
-                    max_users: int | None = 2000, seed: int = 0, max_history: int = 256, split: str = "test",
+                    max_users: int | None = 2000, seed: int = 0, max_history: int | None = None, split: str = "test",
                     franchises: Franchises | None = None) -> dict:
-    """Known users' ranking metrics against ``split`` ("test", or "val" for tuning); module docstring."""
+    """Known users' ranking metrics against ``split`` ("test", or "val" for tuning); module docstring.
+    ``max_history``: the training ratings a user's history holds (default: the model's ``scoring_history``)."""
+    max_history = model.scoring_history if max_history is None else max_history
     target = {"test": data.test, "val": data.val}[split]
     relevant = target.subset(target.rating >= threshold)
     users = torch.unique(relevant.user)

@@ -289,6 +289,11 @@ def _final_metrics(best: RatingModel, evaluator: "Evaluator", cfg: TrainConfig) 
             "new_users": evaluate_new_users(best, evaluator.data.holdout, seed=cfg.seed)}
 
 
+def final_metrics(model: RatingModel, data: ProcessedData, ctx: ModelContext, seed: int) -> dict:
+    """The metrics :func:`train_model` reports for a trained ``model`` (``seed``: the new users' draw)."""
+    return _final_metrics(model, Evaluator(data, ctx), TrainConfig(seed=seed))
+
+
 def _write_artifacts(result: TrainResult, model_name: str, cfg: TrainConfig, data: ProcessedData,
                      model: RatingModel) -> None:
     from gnn.train.plots import plot_training_curves  # matplotlib only when artifacts are written

@@ -109,6 +109,9 @@ export class Model {
     Object.assign(this, { ort, session, meta, display, embeddings, dim });
     this.nAnime = meta.n_anime;
     this.maxHistory = meta.max_history;
+    // A history input of free length (the GNN's export: "history") gets as many slots as the history
+    // has entries (one at least); a fixed one (the older architecture's) is padded to maxHistory.
+    this.historyDynamic = typeof meta.inputs?.find((i) => i.name === 'hist_anime')?.shape?.[1] === 'string';
     this.low = Number(meta.rating_scale?.low ?? 1);
     this.high = Number(meta.rating_scale?.high ?? 10);
     // A Map, not the parsed object: "constructor", "__proto__" or "toString" are no anime.
@@ -137,11 +140,12 @@ export class Model {
 
   /**
    * The model's history input from [[animeIndex, rating], ...] in rating order (oldest first):
-   * the last maxHistory entries are kept (the most recent ratings), then padded at the end.
+   * the last maxHistory entries are kept (the most recent ratings), then padded at the end (a free-length
+   * input: to one slot at least).
    */
   historyTensors(pairs) {
-    const H = this.maxHistory;
-    const kept = pairs.slice(-H);
+    const kept = pairs.slice(-this.maxHistory);
+    const H = this.historyDynamic ? Math.max(1, kept.length) : this.maxHistory;
     const anime = new BigInt64Array(H).fill(this.padAnime);
     const rating = new Float32Array(H).fill(this.padRating);
     kept.forEach(([a, r], j) => { anime[j] = BigInt(a); rating[j] = r; });

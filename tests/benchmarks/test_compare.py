@@ -125,6 +125,24 @@ def test_a_finished_training_is_reused_only_when_it_is_the_one_asked_for(tmp_pat
     assert _finished({**spec, "model": "biases"}, tmp_path) is None
 
 
+def test_a_finished_training_is_reused_with_other_scoring_options_and_says_so(tmp_path):
+    """The GNN's score_history changes only scoring: the training is reused, the new value handed back."""
+    from benchmarks.worker import _finished
+    from gnn.models.registry import train_defaults
+    from gnn.train.config import TrainConfig
+
+    cfg = TrainConfig.from_dict({**train_defaults("gnn"), "seed": 0}).to_dict()
+    meta = {"model_name": "gnn", "train_config": cfg, "model_config": {"max_history": 256, "score_history": 0},
+            "data_dir": str(tmp_path), "best_epoch": 3, "metrics": {}, "train_seconds": 30.0,
+            "ratings_per_second": 1000}
+    (tmp_path / "model_metadata.json").write_text(json.dumps(meta))
+    (tmp_path / "training_history.json").write_text(json.dumps([{"epoch": 1}]))
+    spec = {"model": "gnn", "train_config": {"seed": 0}, "data_dir": str(tmp_path), "reuse": True}
+    assert _finished(spec, tmp_path)[1]["scoring"] == {}
+    assert _finished({**spec, "model_config": {"score_history": 1024}}, tmp_path)[1]["scoring"] == {"score_history": 1024}
+    assert _finished({**spec, "model_config": {"score_history": 1024, "max_history": 128}}, tmp_path) is None
+
+
 def test_no_charts_when_every_run_failed(tmp_path):
     """A benchmark whose runs all failed writes no chart (it used to fail inside matplotlib's legend)."""
     from benchmarks.charts import write_charts

@@ -26,9 +26,10 @@ def export_dir(tmp_path_factory) -> Path:
     return tiny.exported(tmp_path_factory)
 
 
-def run(sess, hist: list[tuple[int, float]], anime) -> tuple[np.ndarray, np.ndarray]:
-    """``(score, rating)`` of the GNN export for one history (as many slots as the export's input has)."""
-    H = next(i.shape[1] for i in sess.get_inputs() if i.name == "hist_anime")
+def run(sess, hist: list[tuple[int, float]], anime, pad: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(score, rating)`` of the GNN export for one history: as many slots as it has entries (one at
+    least), plus ``pad`` padding slots."""
+    H = max(1, len(hist)) + pad
     h = np.zeros((1, H), dtype=np.int64)
     r = np.zeros((1, H), dtype=np.float32)
     for j, (a, rating) in enumerate(hist):
@@ -47,14 +48,15 @@ def run_baseline(sess, user: int, hist: list[tuple[int, float]], anime, H: int) 
                                  "anime": np.asarray(anime, dtype=np.int64)})[0]
 
 
-def test_export_writes_the_contract(export_dir):
+def test_export_writes_the_contract(export_dir, model_dir):
     names = {p.name for p in export_dir.iterdir()}
     assert names == {"model.onnx", "onnx_model_metadata.json", "model_mappings.json", "anime_display.json",
                      "item_embeddings.bin", "user_ratings.bin"}
     meta = json.loads((export_dir / "onnx_model_metadata.json").read_text())
-    H = meta["max_history"]
+    assert meta["max_history"] == load_model(model_dir / "best_model.pt")[0].scoring_history   # the scoring cap
     assert [(i["name"], i["dtype"], i["shape"]) for i in meta["inputs"]] == [
-        ("hist_anime", "int64", [1, H]), ("hist_rating", "float32", [1, H]), ("anime", "int64", ["batch"])]
+        ("hist_anime", "int64", [1, "history"]), ("hist_rating", "float32", [1, "history"]),
+        ("anime", "int64", ["batch"])]
     assert [(o["name"], o["dtype"], o["shape"]) for o in meta["outputs"]] == [
         ("score", "float32", ["batch"]), ("rating", "float32", ["batch"])]
     assert meta["opset"] == 18 and meta["exporter"] == "dynamo" and meta["rank_candidates"] >= 1
@@ -68,6 +70,21 @@ def test_export_writes_the_contract(export_dir):
     assert [i.name for i in model.graph.input] == ["hist_anime", "hist_rating", "anime"]
     assert [o.name for o in model.graph.output] == ["score", "rating"]
     assert all(o.type.tensor_type.shape.dim[0].dim_param for o in model.graph.output)
+    hist_dims = [i.type.tensor_type.shape.dim[1].dim_param for i in model.graph.input[:2]]
+    assert hist_dims[0] and hist_dims[0] == hist_dims[1]       # one free history length, shared by both inputs
+
+
+def test_history_length_is_free_and_padding_changes_nothing(export_dir, model_dir):
+    """The same history at its own length, with padding after it, and cut to the export's cap agree."""
+    model, ctx, _ = load_model(model_dir / "best_model.pt")
+    sess = session(export_dir / "model.onnx")
+    few = np.arange(1, min(ctx.n_anime, model.config.rank_candidates + 1))
+    hist = [(1, 9.0), (4, 3.0), (7, 8.0)]
+    score, rating = run(sess, hist, few)
+    for pad in (1, 30):
+        padded_score, padded_rating = run(sess, hist, few, pad=pad)
+        assert np.abs(padded_rating - rating).max() <= 1e-5 and np.abs(padded_score - score).max() <= 1e-5
+    assert np.abs(run(sess, hist[:1], few)[1] - rating).max() > 1e-4    # the length is read, not fixed
 
 
 def test_graph_holds_no_message_passing_and_compact_tables(export_dir, model_dir):

@@ -321,3 +321,24 @@ def test_rank_score_adds_the_weighted_like_term_and_never_exceeds_the_watch_logi
     assert torch.allclose(score, watch + 2.0 * model.like_log_prob(z)) and bool((score <= watch).all())
     assert score[0] > score[1]                                       # same watch logit: the better rating first
     assert torch.equal(_model(ctx, like_weight=0.0).rank_score(watch, z), watch)
+
+
+def test_scoring_reads_up_to_score_history_while_training_tasks_hold_max_history(ctx) -> None:
+    """A history longer than max_history is read whole when scored (up to score_history); score_history 0
+    scores as training reads, keeping the max_history entries with the highest key (gnn.data.history_key)."""
+    from gnn.data.history_key import cap_history
+    from gnn.models.gnn_config import GNNConfig
+
+    hist, z = _hist([[(a, (a % 3 - 1) / 2) for a in range(1, 8)]])
+    targets = torch.tensor([[8, 2]])
+    wide = _model(ctx, max_history=3, score_history=7)
+    narrow = _model(ctx, max_history=3, score_history=0)
+    narrow.load_state_dict(wide.state_dict())
+    wide.eval(), narrow.eval()
+    assert (wide.scoring_history, narrow.scoring_history) == (7, 3)
+    got_wide, got_narrow = wide.predict_users(hist, z, targets), narrow.predict_users(hist, z, targets)
+    kept = cap_history(hist, z, 3)
+    assert torch.allclose(got_narrow, narrow.predict_users(*kept, targets))     # the cap is what it reads
+    assert (got_wide - got_narrow).abs().max() > 1e-4                          # the wide cap reads all 7
+    with pytest.raises(ValueError, match="score_history"):
+        GNNConfig(max_history=8, score_history=4)

@@ -142,24 +142,29 @@ def test_title_folding_in_browser(browser, site):
                     "none": []}
 
 
-def test_long_history_keeps_the_last_H(browser, site, export_dir):
-    """More ratings than the model's H: the page feeds the most recent H, padded with 0, like gnn.inference."""
+def test_history_input_has_one_slot_per_entry_and_keeps_the_last_H(browser, site, export_dir):
+    """The page feeds a history at its own length (one padding slot for none) and, beyond the cap H, the
+    most recent H entries, like gnn.inference; a cap of 4 here, set on both sides, so the tiny catalog exceeds it."""
     from gnn.inference import OnnxRecommender
 
     model = OnnxRecommender.load(export_dir)
-    ids = [e["id"] for e in model.display[1:] if e][: model.max_history + 6]
+    H = model.max_history = 4
+    ids = [e["id"] for e in model.display[1:] if e][: H + 6]
     pairs = [[a, float(1 + i % 10)] for i, a in enumerate(ids)]
     page = harness.open_page(browser, site)
-    got = page.evaluate("""async (pairs) => {
+    got = page.evaluate("""async ([pairs, H]) => {
         const m = window.animeGnn.model;
+        m.maxHistory = H;
+        const empty = m.historyTensors([]);
         const short = m.historyTensors([[5, 7]]);
         const long = m.historyTensors(pairs.map(([id, r]) => [m.indexOf(id), r]));
         const scores = Array.from((await window.animeGnn.scoreHistory(pairs)).scores);
-        return {shortAnime: Array.from(short.hist_anime.data, Number), shortRating: Array.from(short.hist_rating.data),
+        return {emptyAnime: Array.from(empty.hist_anime.data, Number), dynamic: m.historyDynamic,
+                shortAnime: Array.from(short.hist_anime.data, Number), shortRating: Array.from(short.hist_rating.data),
                 longAnime: Array.from(long.hist_anime.data, Number), scores};
-    }""", pairs)
-    H = model.max_history
-    assert got["shortAnime"] == [5] + [0] * (H - 1) and got["shortRating"] == [7] + [0] * (H - 1)
+    }""", [pairs, H])
+    assert got["dynamic"] and got["emptyAnime"] == [0]
+    assert got["shortAnime"] == [5] and got["shortRating"] == [7]
     history = model.history_indices([(a, r) for a, r in pairs])
     assert got["longAnime"] == [a for a, _ in history[-H:]] == [model.anime_index[str(a)] for a in ids[-H:]]
     assert got["scores"] == pytest.approx(model.score(history=history).tolist(), abs=1e-3, nan_ok=True)

@@ -22,15 +22,18 @@ def keep_key(anime: T) -> T:
 
 
 def cap_history(hist, rating, max_len: int):
-    """Padded histories ``[B, L]`` (torch, 0 = padding) cut to ``[B, max_len]`` by :func:`keep_key`.
+    """Padded histories ``[B, L]`` (torch, 0 = padding) cut to at most ``[B, max_len]`` by :func:`keep_key`.
 
     Rows with at most ``max_len`` entries keep them all; longer rows keep the ``max_len`` real
-    entries with the highest keys. Histories no longer than ``max_len`` are returned unchanged.
+    entries with the highest keys. Trailing columns that are padding in every row are dropped (one
+    column stays): they change no score, and scoring costs in proportion to the width.
     """
     import torch
 
-    if hist.shape[1] <= max_len:
-        return hist, rating
-    key = torch.where(hist > 0, keep_key(hist.long()), torch.full_like(hist, -1))
-    keep = torch.sort(torch.topk(key, max_len, dim=1).indices, dim=1).values
-    return hist.gather(1, keep), rating.gather(1, keep)
+    if hist.shape[1] > max_len:
+        key = torch.where(hist > 0, keep_key(hist.long()), torch.full_like(hist, -1))
+        keep = torch.sort(torch.topk(key, max_len, dim=1).indices, dim=1).values
+        hist, rating = hist.gather(1, keep), rating.gather(1, keep)
+    filled = (hist > 0).any(0).nonzero()
+    width = int(filled.max()) + 1 if len(filled) else 1
+    return hist[:, :width], rating[:, :width]

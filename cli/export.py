@@ -43,7 +43,8 @@ def _mb(n: int) -> str:
               help="Preprocess output the model was trained on (titles, id maps) "
                    "[default: the data_dir recorded in model_metadata.json].")
 @click.option("--max-history", default=64, show_default=True, type=click.IntRange(min=1),
-              help="History length H of the ONNX input (longer histories keep their last H entries).")
+              help="baseline: history length H of the ONNX input (longer histories keep their last H "
+                   "entries). gnn: ignored; its history input has a free length, up to the model's score_history.")
 @click.option("--fp16-tables", is_flag=True,
               help="Store the big constant tables in float16 (about half the size; parity tolerance 1e-2).")
 @click.option("--user-table", default="auto", show_default=True, type=click.Choice(["auto", "keep", "drop"]),

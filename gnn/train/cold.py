@@ -30,9 +30,6 @@ from gnn.models.base import RatingModel, UserQuery
 from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import Accuracy, accuracy, known_histories, predict_split
 
-MAX_HISTORY = 512  # training ratings a known user's history holds (keep_key picks which, as everywhere)
-
-
 def _cold(data: ProcessedData) -> RatingSplit:
     if data.cold is None:
         raise ValueError(f"{data.data_dir} has no cold split (cold_*.npy): preprocess with --cold-anime")
@@ -69,14 +66,16 @@ def _top_metrics(scores: torch.Tensor, u: torch.Tensor, n_rel: torch.Tensor, rel
 
 @torch.no_grad()
 def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,
-                 max_users: int | None = 2000, seed: int = 0, max_history: int = MAX_HISTORY,
+                 max_users: int | None = 2000, seed: int = 0, max_history: int | None = None,
                  users_per_call: int = 64) -> dict:
     """NDCG@k, Recall@k and the cold share of the top k, ranking the cold anime among all anime.
 
     ``rated_only`` repeats them with the candidates narrowed to anime someone rated in the
     train, val, test or cold split (no never-rated anime): how the cold anime fare against
     the warm ones alone. With ``max_users`` set, a seeded sample of that many eligible users is ranked.
+    ``max_history``: the training ratings a user's history holds (default: the model's ``scoring_history``).
     """
+    max_history = model.scoring_history if max_history is None else max_history
     cold = _cold(data)
     n_anime = data.n_anime
     relevant = cold.subset(cold.rating >= threshold)

@@ -2,9 +2,9 @@
 
 ONNX inputs (opset 18)::
 
-    hist_anime  int64   [1, H]   anime indices, padded with 0
-    hist_rating float32 [1, H]   ratings on the original scale, 0 at padding
-    anime       int64   [batch]  candidate anime indices (the caller leaves out what it does not want)
+    hist_anime  int64   [1, history]  anime indices (a free length, up to the model's scoring_history), 0 = padding
+    hist_rating float32 [1, history]  ratings on the original scale, 0 at padding
+    anime       int64   [batch]       candidate anime indices (the caller leaves out what it does not want)
 
 Outputs, ``[batch]`` each: ``score`` (the ranking score, higher first) and ``rating`` (the predicted
 rating, original scale). Two stages, as :meth:`GNNRecommender.rank`: the "will watch" logit of every

@@ -254,7 +254,9 @@ def open_session(export: VerifiedExport, threads: int = 1):  # -> onnxruntime.In
     declared = {side: [d.get("name") for d in export.metadata.get(side) or [] if isinstance(d, dict)]
                 for side in ("inputs", "outputs")}
     actual = {"inputs": [i.name for i in session.get_inputs()], "outputs": [o.name for o in session.get_outputs()]}
-    if sorted(actual["inputs"]) != sorted(declared["inputs"]) or not set(declared["outputs"]) <= set(actual["outputs"]):
+    # key=str: a declared entry without a name (None) is a mismatch, not a TypeError while sorting
+    if sorted(actual["inputs"]) != sorted(declared["inputs"], key=str) \
+            or not set(declared["outputs"]) <= set(actual["outputs"]):
         raise _fail(path, f"inputs {actual['inputs']} / outputs {actual['outputs']} differ from the metadata's "
                           f"{declared['inputs']} / {declared['outputs']}")
     return session

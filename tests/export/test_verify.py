@@ -142,6 +142,7 @@ def test_embeddings_must_be_finite(copy):
     (lambda m: m.update(rating_scale={"low": 1, "high": 1}), META, "finite low < high"),
     (lambda m: m["item_embeddings"].update(file="../../etc/passwd"), META, "is not a plain file name"),
     (lambda m: m["inputs"][0].update(name="usr"), "model.onnx", "differ from the metadata's"),
+    (lambda m: m["inputs"][0].pop("name"), "model.onnx", "differ from the metadata's"),   # found by the fuzz test
 ])
 def test_metadata_is_checked(copy, change, file, message):
     edit_meta(copy, change)

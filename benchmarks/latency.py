@@ -51,13 +51,14 @@ def feeds(meta: dict, inputs: set[str], history_len: int, seed: int = 0) -> dict
     dynamic = any(i.get("name") == "hist_anime" and isinstance(i["shape"][1], str) for i in meta.get("inputs", []))
     rng = np.random.default_rng(seed)
     k = min(history_len, H, n - 1)
-    hist = np.zeros((1, max(1, k) if dynamic else H), dtype=np.int64)
+    slots = (lambda entries: max(1, entries)) if dynamic else (lambda _entries: H)   # input width for a history
+    hist = np.zeros((1, slots(k)), dtype=np.int64)
     rating = np.zeros(hist.shape, dtype=np.float32)
     hist[0, :k] = rng.choice(np.arange(1, n), size=k, replace=False)
     rating[0, :k] = rng.integers(1, 11, size=k)
     catalog = np.arange(1, n, dtype=np.int64)
     one = np.array([int(rng.integers(1, n))], dtype=np.int64)
-    empty_h, empty_r = np.zeros((1, 1 if dynamic else H), dtype=np.int64), np.zeros((1, 1 if dynamic else H), np.float32)
+    empty_h, empty_r = np.zeros((1, slots(0)), dtype=np.int64), np.zeros((1, slots(0)), dtype=np.float32)
 
     def feed(user: int, h: np.ndarray, r: np.ndarray, anime: np.ndarray) -> dict:
         out = {"hist_anime": h, "hist_rating": r, "anime": anime}

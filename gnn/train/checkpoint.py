@@ -70,11 +70,11 @@ def model_from_blob(blob: dict[str, Any], path: str | Path = "checkpoint",
     """The trained model of ``blob``; ``scoring``: values for its scoring-only options (:func:`scoring_only`)."""
     name = blob.get("model_name")
     try:
-        allowed = scoring_only(name) if scoring else frozenset()
-        if set(scoring or {}) - allowed:
-            raise InputError(str(path), f"option(s) {', '.join(sorted(set(scoring) - allowed))} change how {name!r} "
-                                        f"trains; a trained model takes other values of its scoring-only options "
-                                        f"alone ({', '.join(sorted(allowed)) or 'none'})")
+        training = set(scoring or {}) - scoring_only(name) if scoring else set()
+        if training:
+            raise InputError(str(path), f"option(s) {', '.join(sorted(training))} change how {name!r} trains; a "
+                                        f"trained model takes other values of its scoring-only options alone "
+                                        f"({', '.join(sorted(scoring_only(name))) or 'none'})")
         ctx = ModelContext.from_blob(blob["context"])
         model = build_model(name, ctx, {**stored_config(name, blob["model_config"]), **(scoring or {})})
     except (KeyError, TypeError, ValueError, ModelConfigError) as err:

@@ -81,20 +81,19 @@ def _predict_grouped(model: RatingModel, split: RatingSplit, histories: UserHist
 
     Streams: users are taken from the most rows to the fewest, in groups of about ``batch_size`` target
     slots (so a group pads to a similar row count, not to the split's longest user), their histories
-    built per group and padded to the width the longest history of the whole split needs.
+    built per group and padded to the group's own longest history (at most the model's ``scoring_history``).
     """
     order = torch.argsort(split.user, stable=True)
     users, counts = torch.unique_consecutive(split.user[order], return_counts=True)
     starts = torch.cat([torch.zeros(1, dtype=torch.long), counts.cumsum(0)])
     cap = model.scoring_history
-    width = histories.width(users, cap)
     out = torch.zeros(len(split))
     by_rows = torch.argsort(counts, descending=True, stable=True).tolist()
     g = 0
     while g < len(by_rows):
         group = by_rows[g:g + max(1, batch_size // int(counts[by_rows[g]]))]
         g += len(group)
-        hist_anime, hist_rating = histories.full(users[group], cap, width)
+        hist_anime, hist_rating = histories.full(users[group], cap)
         rows = [order[starts[i]:starts[i + 1]] for i in group]
         targets = torch.nn.utils.rnn.pad_sequence([split.anime[r] for r in rows], batch_first=True)
         pred = model.predict_users(hist_anime.to(model.device), hist_rating.to(model.device),

@@ -12,7 +12,7 @@ from cli.common import friendly_errors
 from gnn.errors import UsageError
 from gnn.io import ensure_writable_dir
 from gnn.models.registry import MODELS, model_names, train_defaults
-from gnn.train.config import LOSS_KINDS, SCHEDULES, TrainConfig
+from gnn.train.config import LOSS_KINDS, SCHEDULES, SHORT_HISTORY, TrainConfig
 
 MODEL_HELP = "Model to train. " + "; ".join(f"{name}: {info.summary}" for name, info in MODELS.items()) + "."
 
@@ -51,6 +51,9 @@ def _num(value: float | None) -> str:
 @click.option("--history-frac", default=TrainConfig.history_frac, show_default=True,
               type=click.FloatRange(0, 1), help="Share of training rows scored from a sampled history "
                                                 "instead of the user ID (trains the new-user path).")
+@click.option("--short-history", default=TrainConfig.short_history, show_default=True, type=click.Choice(SHORT_HISTORY),
+              help="How long a training task's shortened history is (gnn; half the tasks): every length 1..max "
+                   "alike (uniform), or short ones as often as long ones on a log scale (log).")
 @click.option("--seed", default=TrainConfig.seed, show_default=True, type=int, help="Random seed.")
 @click.option("--device", default=TrainConfig.device, show_default=True,
               help="cpu, cuda or cuda:N (under torchrun each process takes cuda:LOCAL_RANK).")
@@ -63,7 +66,7 @@ def _num(value: float | None) -> str:
 @friendly_errors
 def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_size: int, steps_per_epoch: int,
           lr: float, weight_decay: float, schedule: str, patience: int, loss: str, grad_clip: float, history_frac: float,
-          seed: int, device: str, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
+          short_history: str, seed: int, device: str, model_options: tuple[str, ...], resume: bool, quiet: bool) -> None:
     """Train a rating model; writes best_model.pt, training_history.json and a training-curve PNG."""
     from gnn.processed import load_processed
     from gnn.train.trainer import train_model
@@ -90,7 +93,8 @@ def train(data_dir: str, output_dir: str, model_name: str, epochs: int, batch_si
     given = {name for name in ctx.params
              if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)}
     options = dict(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch, lr=lr, weight_decay=weight_decay, schedule=schedule,
-                   patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac, seed=seed,
+                   patience=patience, loss=loss, grad_clip=grad_clip, history_frac=history_frac,
+                   short_history=short_history, seed=seed,
                    device=device)
     options.update({k: v for k, v in train_defaults(model_name).items() if k not in given})
     try:

@@ -57,7 +57,8 @@ class TaskSource:
 
     def __init__(self, data: ProcessedData, ctx: ModelContext, cfg: TrainConfig, max_history: int) -> None:
         self.sampler = TaskSampler(data.train, ctx.n_users, ctx.rating_mean, ctx.rating_std,
-                                   targets=cfg.targets_per_task, max_history=max_history)
+                                   targets=cfg.targets_per_task, max_history=max_history,
+                                   short_history=cfg.short_history)
         self.tasks_per_batch = max(1, cfg.batch_size // cfg.targets_per_task)
 
     def epoch(self, gen: torch.Generator, rank: int, world: int) -> Iterator:

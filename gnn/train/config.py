@@ -8,6 +8,7 @@ from typing import Any
 
 SCHEDULES = ("onecycle", "cosine", "plateau", "constant")
 LOSS_KINDS = ("mse", "huber", "l1")
+SHORT_HISTORY = ("uniform", "log")   # gnn.train.tasks.draw_length
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TrainConfig:
     history_frac: float = 0.25        # share of training rows scored from a sampled history, not the ID
     history_len: int = 32             # entries sampled per history during training (row models)
     targets_per_task: int = 32        # ratings predicted per task (models trained on tasks: gnn)
+    short_history: str = "uniform"    # length of a task's shortened history (half of them): uniform | log (gnn.train.tasks)
     eval_batch_size: int = 8192
     steps_per_epoch: int = 0          # > 0: an epoch stops after this many steps (a fresh shuffle each); 0 = all data
     device: str = "cpu"               # cpu | cuda | cuda:N; checkpoints are always written on CPU
@@ -54,6 +56,8 @@ class TrainConfig:
             raise ValueError("epochs and batch_size must be positive")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ValueError(f"device must be cpu, cuda or cuda:N, got {self.device!r}")
+        if self.short_history not in SHORT_HISTORY:
+            raise ValueError(f"short_history must be one of {', '.join(SHORT_HISTORY)}, got {self.short_history!r}")
         if not 0 <= self.history_frac <= 1:
             raise ValueError("history_frac must be within 0..1")
         for name in ("lr", "weight_decay", "warmup_frac", "min_delta", "grad_clip"):

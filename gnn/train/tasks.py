@@ -4,14 +4,17 @@ Each epoch, every training user's ratings are shuffled and cut into chunks of at
 ratings (and at most half of the user's ratings, so a history always remains); each chunk is one
 task whose history is drawn from the user's *other* training ratings, so a target never sits in its
 own history. Half of the histories hold everything else (up to
-``max_history``, the known-user case), the other half a uniformly drawn number of entries (1 up to
-that), so short histories (a new user with 5 ratings, the web page) are trained as well. Every
+``max_history``, the known-user case), the other half a drawn number of entries (1 up to that), so
+short histories (a new user with 5 ratings, the web page) are trained as well: ``"uniform"`` draws
+every length alike, ``"log"`` draws its logarithm uniformly (as many histories of 1-16 entries as of
+16-256: a new user's few ratings are trained more often). Every
 training rating is a target exactly once per epoch, so the loss weighs users as the per-rating
 test metrics do.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 import torch
@@ -19,13 +22,25 @@ import torch
 from gnn.graph.csr import index_dtype
 from gnn.models.base import TaskBatch
 from gnn.processed import RatingSplit
+from gnn.train.config import SHORT_HISTORY
+
+
+def draw_length(most: int, kind: str, gen: torch.Generator) -> int:
+    """A shortened history's length in ``1..most``: uniform, or log-uniform (``exp`` of a uniform
+    ``0..ln(most + 1)``, rounded down)."""
+    if kind == "uniform":
+        return int(torch.randint(1, most + 1, (1,), generator=gen))
+    u = float(torch.rand(1, generator=gen))
+    return min(most, max(1, int(math.exp(u * math.log(most + 1)))))
 
 
 class TaskSampler:
     """Builds :class:`TaskBatch` es from the training split (ratings normalized with ``mean``/``std``)."""
 
     def __init__(self, train: RatingSplit, n_users: int, mean: float, std: float, targets: int = 32,
-                 max_history: int = 128, max_rated: int = 4096) -> None:
+                 max_history: int = 128, max_rated: int = 4096, short_history: str = "uniform") -> None:
+        if short_history not in SHORT_HISTORY:
+            raise ValueError(f"short_history must be one of {', '.join(SHORT_HISTORY)}, got {short_history!r}")
         order = torch.argsort(train.user * (int(train.anime.max()) + 1 if len(train) else 1) + train.anime)
         small = index_dtype(len(train), n_users, int(train.anime.max()) + 1 if len(train) else 0)
         self.edge = order.to(small)                      # position of each sorted rating in the split
@@ -36,6 +51,7 @@ class TaskSampler:
         self.ptr[1:] = counts.cumsum(0)
         self.users = torch.nonzero(counts > 0).squeeze(1)
         self.targets, self.max_history, self.max_rated = targets, max_history, max_rated
+        self.short_history = short_history
 
     def chunk_size(self, n: int) -> int:
         """Targets per task for a user with ``n`` ratings: at most ``targets``, and at most half of them,
@@ -60,7 +76,7 @@ class TaskSampler:
         if len(pool) == 0:
             return pool
         most = min(self.max_history, len(pool))
-        n = most if float(torch.rand(1, generator=gen)) < 0.5 else int(torch.randint(1, most + 1, (1,), generator=gen))
+        n = most if float(torch.rand(1, generator=gen)) < 0.5 else draw_length(most, self.short_history, gen)
         return pool[torch.randperm(len(pool), generator=gen)[:n]]
 
     def batch(self, tasks: list[tuple[int, torch.Tensor]], gen: torch.Generator) -> TaskBatch:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from gnn.processed import RatingSplit
-from gnn.train.tasks import TaskSampler
+from gnn.train.config import SHORT_HISTORY, TrainConfig
+from gnn.train.tasks import TaskSampler, draw_length
 
 
 def _split() -> RatingSplit:
@@ -56,3 +58,31 @@ def test_the_same_seed_gives_the_same_batches_on_every_rank() -> None:
     ranks = [[b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3), rank=r, world=2)] for r in (0, 1)]
     assert len(ranks[0]) == len(ranks[1]) == len(one) // 2
     assert all(torch.equal(a, b) for a, b in zip(ranks[0] + ranks[1], one[0::2][:len(ranks[0])] + one[1::2]))
+
+
+def test_log_lengths_favour_short_histories_and_stay_in_range() -> None:
+    gen = torch.Generator().manual_seed(4)
+    for kind in SHORT_HISTORY:
+        assert all(1 <= draw_length(m, kind, gen) <= m for m in (1, 2, 7, 256) for _ in range(200))
+    uniform = [draw_length(256, "uniform", gen) for _ in range(4000)]
+    log = [draw_length(256, "log", gen) for _ in range(4000)]
+    # P(n <= 16): 16/256 = 0.0625 uniformly; ln(17)/ln(257) = 0.51 on the log scale.
+    assert abs(sum(n <= 16 for n in uniform) / 4000 - 0.0625) < 0.02
+    assert abs(sum(n <= 16 for n in log) / 4000 - 0.51) < 0.03
+    assert max(log) == 256 and min(log) == 1
+
+
+def test_the_sampler_draws_its_short_histories_as_asked() -> None:
+    split = RatingSplit(torch.full((300,), 1), torch.arange(1, 301), torch.full((300,), 7.0))
+    lengths = {}
+    for kind in SHORT_HISTORY:
+        sampler = TaskSampler(split, n_users=2, mean=5.0, std=2.0, targets=1, max_history=256, short_history=kind)
+        batches = sampler.epoch(tasks_per_batch=300, gen=torch.Generator().manual_seed(5))
+        lengths[kind] = torch.cat([(b.hist > 0).sum(1) for b in batches])
+    for n in lengths.values():
+        assert len(n) == 300 and 0.4 < float((n == 256).float().mean()) < 0.6   # half keep everything (capped)
+    assert float((lengths["log"] <= 16).float().mean()) > 3 * float((lengths["uniform"] <= 16).float().mean())
+    with pytest.raises(ValueError, match="short_history must be one of uniform, log, got 'square'"):
+        TaskSampler(split, n_users=2, mean=5.0, std=2.0, short_history="square")
+    with pytest.raises(ValueError, match="short_history must be one of"):
+        TrainConfig(short_history="square")

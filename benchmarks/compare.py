@@ -52,10 +52,13 @@ QUICK_TRAIN = {"epochs": 3}
 
 
 def override_grids(grids: dict[str, dict], items: list[str]) -> dict[str, dict]:
-    """Apply ``MODEL.PART.KEY=V1,V2`` overrides (PART is ``model`` or ``train``; values parsed as JSON).
+    """Apply ``MODEL.PART.KEY=V1,V2`` overrides (PART is ``model`` or ``train``; values parsed as JSON,
+    a value that is not JSON is a string, as with ``anime-gnn train --model-option``).
 
     >>> override_grids({"mf": {"model": {"dim": [16, 64]}}}, ["mf.model.dim=64", "mf.train.lr=0.01"])
     {'mf': {'model': {'dim': [64]}, 'train': {'lr': [0.01]}}}
+    >>> override_grids({}, ["gnn.train.short_history=log,uniform"])
+    {'gnn': {'train': {'short_history': ['log', 'uniform']}}}
     """
     out = json.loads(json.dumps(grids))
     for item in items:
@@ -64,8 +67,15 @@ def override_grids(grids: dict[str, dict], items: list[str]) -> dict[str, dict]:
         if not sep or len(parts) != 3 or parts[1] not in ("model", "train"):
             raise SystemExit(f"--grid expects MODEL.model.KEY=V1,V2 or MODEL.train.KEY=V1,V2, got {item!r}")
         model, part, key = parts
-        out.setdefault(model, {}).setdefault(part, {})[key] = [json.loads(v) for v in values.split(",")]
+        out.setdefault(model, {}).setdefault(part, {})[key] = [_value(v) for v in values.split(",")]
     return out
+
+
+def _value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def main(argv: list[str] | None = None) -> None:

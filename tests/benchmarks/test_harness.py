@@ -158,6 +158,9 @@ def test_grid_override_replaces_one_axis():
     assert json.dumps(GRIDS, sort_keys=True) == before  # the visible defaults are not modified
     with pytest.raises(SystemExit):
         override_grids(GRIDS, ["mf.dim=64"])
+    # A value that is not JSON is a string (a bare word would otherwise need shell-quoted JSON quotes).
+    assert override_grids({}, ['gnn.train.short_history=log,"uniform"']) == \
+        {"gnn": {"train": {"short_history": ["log", "uniform"]}}}
 
 
 @pytest.mark.slow

@@ -169,7 +169,12 @@ def evaluate_new_users(model: RatingModel, holdout: pd.DataFrame, ks: tuple[int,
     """MAE/RMSE on held-out users given k of their ratings (the ID-free user path); beyond ``max_users``
     held-out users, on a seeded sample of them (each is one model call per k: at 60M ratings there are
     ~15k held-out users)."""
-    cases = sample_cases(new_user_cases(holdout, max(ks), seed), max_users, seed)
+    return evaluate_cases(model, sample_cases(new_user_cases(holdout, max(ks), seed), max_users, seed), ks)
+
+
+def evaluate_cases(model: RatingModel, cases: list, ks: tuple[int, ...] = NEW_USER_KS) -> dict[str, dict]:
+    """MAE/RMSE of ``cases`` (:func:`new_user_cases`' tuples) when each user is given the first k of their
+    given ratings, for each of ``ks``."""
     if not model.predicts_ratings:
         return {f"k={k}": {**NOT_MEASURED.as_dict(), "users": len(cases)} for k in ks}
     was_training = model.training

@@ -21,17 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import named_run  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import evaluate_cold  # noqa: E402
-
-
-def _run(text: str) -> tuple[str, Path]:
-    name, sep, folder = text.partition("=")
-    if not sep or not name or not folder:
-        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
-    return name, Path(folder)
 
 
 def _num(value: float | None) -> str:
@@ -41,7 +35,7 @@ def _num(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True, type=Path, help="preprocess output with a cold split (--cold-anime)")
-    parser.add_argument("--run", dest="runs", action="append", type=_run, required=True,
+    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True,
                         help="NAME=DIR: a trained model's output folder (repeatable)")
     parser.add_argument("--k", type=int, default=10, help="ranking cut-off")
     parser.add_argument("--threshold", type=float, default=8.0, help="a cold rating this high is relevant")

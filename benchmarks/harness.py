@@ -72,6 +72,14 @@ class BenchmarkConfig:
     command: str = ""
 
 
+def named_run(text: str) -> tuple[str, Path]:
+    """``NAME=DIR`` (an argparse type for the scripts' ``--run``): the name and the training output folder."""
+    name, sep, folder = text.partition("=")
+    if not sep or not name or not folder:
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
+    return name, Path(folder)
+
+
 def run_dir(out_dir: Path, model: str, seed: int) -> Path:
     """Where ``model`` trains with ``seed``; its checkpoints stay there for later diagnostics."""
     return out_dir / "tmp" / "runs" / f"{model}_s{seed}"

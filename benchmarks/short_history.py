@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import named_run  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
@@ -53,17 +54,10 @@ def validation_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), max_use
     return cases
 
 
-def _run(text: str) -> tuple[str, Path]:
-    name, sep, folder = text.partition("=")
-    if not sep or not name or not folder:
-        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
-    return name, Path(folder)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="the processed folder the runs were trained on")
-    parser.add_argument("--run", type=_run, action="append", required=True, metavar="NAME=DIR",
+    parser.add_argument("--run", type=named_run, action="append", required=True, metavar="NAME=DIR",
                         help="a training output folder (best_model.pt), repeatable")
     parser.add_argument("--max-users", type=int, default=2000, help="users scored at most (a seeded sample beyond)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the user sample and of the given ratings")

@@ -106,6 +106,9 @@ class GNNRecommender(RatingModel):
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")
         self.watch = WatchScore(c.anime_dim, ctx.n_relation_types, c.corated_scale)
+        # Starts at -10, near where training takes it: a scalar moves about lr per Adam step (0.4 an epoch on
+        # MAL), while a model without it ends with those anime's logits ~18 below the rated ones'.
+        self.unrated_offset = nn.Parameter(torch.tensor(-10.0)) if c.unrated_watch_offset else None
         # Residual spread of ratings around the prediction (original scale), for P(liked); tracked in training.
         self.register_buffer("residual_std", torch.tensor(1.0))
         self.like_at = ctx.rating_low + c.like_threshold * (ctx.rating_high - ctx.rating_low)
@@ -177,7 +180,16 @@ class GNNRecommender(RatingModel):
     def watch_logits(self, hist: torch.Tensor, hist_z: torch.Tensor, h: torch.Tensor,
                      keep: torch.Tensor | None = None) -> torch.Tensor:
         """``[B, n_anime]`` "will watch" logits (column 0, the padding anime, is not a candidate)."""
-        return self.watch(self.tables, self.taste_vector(hist, hist_z, h), h, hist, hist_z, keep)
+        logits = self.watch(self.tables, self.taste_vector(hist, hist_z, h), h, hist, hist_z, keep)
+        return logits if self.unrated_offset is None else logits + self.watch_offset(None)
+
+    def watch_offset(self, anime: torch.Tensor | None) -> torch.Tensor:
+        """The learned watch-logit offset (``unrated_watch_offset``, required) at ``anime [...]`` or, with None,
+        at every anime ``[n_anime]``: the offset where a (real) anime has no training rating, 0 elsewhere."""
+        assert self.unrated_offset is not None, "the model has no unrated_watch_offset"
+        anime = torch.arange(self.n_anime, device=self.train_count.device) if anime is None else anime
+        unrated = (self.train_count[anime] == 0) & (anime > 0)                   # the padding anime 0 is none
+        return unrated.to(self.unrated_offset.dtype) * self.unrated_offset
 
     def like_log_prob(self, z: torch.Tensor) -> torch.Tensor:
         r"""``log P(rating >= like threshold)`` under a normal residual around the predicted rating.
@@ -324,6 +336,8 @@ class GNNRecommender(RatingModel):
         h_anime = rows_of(h, anime)
         watch = (h_anime @ taste.unsqueeze(1)).squeeze(1) + self.watch.bias(h_anime).squeeze(-1) \
             + self.watch.relation_term_one(t, hist[0], hist_z[0], anime, h_anime)             # [M]
+        if self.unrated_offset is not None:
+            watch = watch + self.watch_offset(anime)
         top = torch.topk(torch.cat([watch, torch.full((C,), float("-inf"), device=h.device)]), C)
         valid = top.indices < anime.shape[0]
         cand = torch.where(valid, rows_of(anime, top.indices.clamp(max=anime.shape[0] - 1)), torch.zeros_like(top.indices))

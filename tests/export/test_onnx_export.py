@@ -214,3 +214,34 @@ def test_baseline_parity_runs_every_check_and_catches_a_changed_model(tmp_path_f
     with pytest.raises(ExportError, match=r"^parity check failed: max \|ONNX - PyTorch\| = \d\.\d+ > tolerance "
                                           r"0\.0001 \(users 0\.5"):
         check_parity(model, out / "model.onnx", ctx.n_anime, 8, True)
+
+
+def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
+    """unrated_watch_offset: the ONNX model adds the learned offset to the anime with no training rating,
+    as the PyTorch model does (parity), and only to them."""
+    from dataclasses import asdict
+
+    from gnn.export.gnn_export import DYNAMIC, OUTPUTS
+    from gnn.export.gnn_parity import check_gnn_parity
+    from gnn.export.gnn_scorer import GNNScorer
+    from gnn.export.onnx_export import write_onnx
+    from gnn.models import registry
+
+    trained, ctx, _ = load_model(model_dir / "best_model.pt")
+    model = registry.build_model("gnn", ctx, {**asdict(trained.config), "unrated_watch_offset": True})
+    model.load_state_dict(trained.state_dict(), strict=False)
+    model.train_count[[3, 7]] = 0                      # as if nobody had rated anime 3 and 7
+    few = np.array([2, 3, 4, 7])
+    scores = {}
+    for offset in (0.0, -3.0):
+        with torch.no_grad():
+            model.unrated_offset.fill_(offset)
+            scorer = GNNScorer(model.eval(), model.item_state()).eval()
+        path = tmp_path / f"offset{offset}.onnx"
+        write_onnx(scorer, path, model.scoring_history, inputs={"hist_anime": torch.zeros(1, 7, dtype=torch.long),
+                   "hist_rating": torch.zeros(1, 7), "anime": torch.arange(1, 6)}, outputs=OUTPUTS,
+                   fold_constants=False, dynamic=DYNAMIC)
+        assert check_gnn_parity(scorer, model, path, model.scoring_history).max_abs_diff <= 1e-4
+        sess = session(path)
+        scores[offset] = np.stack([run(sess, [(1, 9.0)], [a])[0] for a in few]).ravel()   # one candidate: rated
+    assert np.allclose(scores[-3.0] - scores[0.0], [0.0, -3.0, 0.0, -3.0], atol=1e-4)

@@ -31,6 +31,12 @@ OUTPUTS = ["score", "rating"]
 DYNAMIC = {"hist_anime": {1: "history"}, "hist_rating": {1: "history"}, "anime": {0: "batch"}}
 
 
+def example_inputs() -> dict[str, torch.Tensor]:
+    """The exporter's example inputs: sizes that equal no other dimension or constant, so it keeps both free."""
+    return {"hist_anime": torch.zeros(1, 7, dtype=torch.long), "hist_rating": torch.zeros(1, 7),
+            "anime": torch.arange(1, 6)}
+
+
 def gnn_io_contract(model: GNNRecommender, n_anime: int, scale: dict) -> dict[str, Any]:
     H, C = model.scoring_history, model.config.rank_candidates
     return {
@@ -72,11 +78,8 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
         h = model.item_state()
         scorer = GNNScorer(model, h).eval()
     H = model.scoring_history
-    # Example sizes that equal no other dimension or constant, so the exporter keeps both free.
-    inputs = {"hist_anime": torch.zeros(1, 7, dtype=torch.long), "hist_rating": torch.zeros(1, 7),
-              "anime": torch.arange(1, 6)}
     with staging(output_dir) as tmp:
-        used = write_onnx(scorer, tmp / "model.onnx", H, exporter, inputs=inputs, outputs=OUTPUTS,
+        used = write_onnx(scorer, tmp / "model.onnx", H, exporter, inputs=example_inputs(), outputs=OUTPUTS,
                           fold_constants=False, dynamic=DYNAMIC)
         write_display_files(tmp, anime_meta, mappings, True)
         emb, kept_variance = item_embeddings(dequantize(scorer.h_q, scorer.h_scale), embedding_dim)

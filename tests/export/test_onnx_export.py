@@ -221,7 +221,7 @@ def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
     as the PyTorch model does (parity), and only to them."""
     from dataclasses import asdict
 
-    from gnn.export.gnn_export import DYNAMIC, OUTPUTS
+    from gnn.export.gnn_export import DYNAMIC, OUTPUTS, example_inputs
     from gnn.export.gnn_parity import check_gnn_parity
     from gnn.export.gnn_scorer import GNNScorer
     from gnn.export.onnx_export import write_onnx
@@ -238,8 +238,7 @@ def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
             model.unrated_offset.fill_(offset)
             scorer = GNNScorer(model.eval(), model.item_state()).eval()
         path = tmp_path / f"offset{offset}.onnx"
-        write_onnx(scorer, path, model.scoring_history, inputs={"hist_anime": torch.zeros(1, 7, dtype=torch.long),
-                   "hist_rating": torch.zeros(1, 7), "anime": torch.arange(1, 6)}, outputs=OUTPUTS,
+        write_onnx(scorer, path, model.scoring_history, inputs=example_inputs(), outputs=OUTPUTS,
                    fold_constants=False, dynamic=DYNAMIC)
         assert check_gnn_parity(scorer, model, path, model.scoring_history).max_abs_diff <= 1e-4
         sess = session(path)

@@ -105,10 +105,9 @@ class GNNRecommender(RatingModel):
         # LayerNorm: the head computes the same in training and evaluation (measured: BatchNorm's running
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")
-        self.watch = WatchScore(c.anime_dim, ctx.n_relation_types, c.corated_scale)
-        # Starts at -10, near where training takes it: a scalar moves about lr per Adam step (0.4 an epoch on
-        # MAL), while a model without it ends with those anime's logits ~18 below the rated ones'.
-        self.unrated_offset = nn.Parameter(torch.tensor(-10.0)) if c.unrated_watch_offset else None
+        unrated = (count == 0) & (torch.arange(ctx.n_anime) > 0)      # the padding anime 0 is none
+        self.watch = WatchScore(c.anime_dim, ctx.n_relation_types, c.corated_scale,
+                                unrated if c.unrated_watch_offset else None)
         # Residual spread of ratings around the prediction (original scale), for P(liked); tracked in training.
         self.register_buffer("residual_std", torch.tensor(1.0))
         self.like_at = ctx.rating_low + c.like_threshold * (ctx.rating_high - ctx.rating_low)
@@ -180,16 +179,7 @@ class GNNRecommender(RatingModel):
     def watch_logits(self, hist: torch.Tensor, hist_z: torch.Tensor, h: torch.Tensor,
                      keep: torch.Tensor | None = None) -> torch.Tensor:
         """``[B, n_anime]`` "will watch" logits (column 0, the padding anime, is not a candidate)."""
-        logits = self.watch(self.tables, self.taste_vector(hist, hist_z, h), h, hist, hist_z, keep)
-        return logits if self.unrated_offset is None else logits + self.watch_offset(None)
-
-    def watch_offset(self, anime: torch.Tensor | None) -> torch.Tensor:
-        """The learned watch-logit offset (``unrated_watch_offset``, required) at ``anime [...]`` or, with None,
-        at every anime ``[n_anime]``: the offset where a (real) anime has no training rating, 0 elsewhere."""
-        assert self.unrated_offset is not None, "the model has no unrated_watch_offset"
-        anime = torch.arange(self.n_anime, device=self.train_count.device) if anime is None else anime
-        unrated = (self.train_count[anime] == 0) & (anime > 0)                   # the padding anime 0 is none
-        return unrated.to(self.unrated_offset.dtype) * self.unrated_offset
+        return self.watch(self.tables, self.taste_vector(hist, hist_z, h), h, hist, hist_z, keep)
 
     def like_log_prob(self, z: torch.Tensor) -> torch.Tensor:
         r"""``log P(rating >= like threshold)`` under a normal residual around the predicted rating.
@@ -332,12 +322,7 @@ class GNNRecommender(RatingModel):
         h = self.item_state() if h is None else h
         t = t or self.tables
         C = self.config.rank_candidates
-        taste = self.taste_vector(hist, hist_z, h)[0]
-        h_anime = rows_of(h, anime)
-        watch = (h_anime @ taste.unsqueeze(1)).squeeze(1) + self.watch.bias(h_anime).squeeze(-1) \
-            + self.watch.relation_term_one(t, hist[0], hist_z[0], anime, h_anime)             # [M]
-        if self.unrated_offset is not None:
-            watch = watch + self.watch_offset(anime)
+        watch = self.watch.one(t, self.taste_vector(hist, hist_z, h)[0], rows_of(h, anime), hist[0], hist_z[0], anime)
         top = torch.topk(torch.cat([watch, torch.full((C,), float("-inf"), device=h.device)]), C)
         valid = top.indices < anime.shape[0]
         cand = torch.where(valid, rows_of(anime, top.indices.clamp(max=anime.shape[0] - 1)), torch.zeros_like(top.indices))

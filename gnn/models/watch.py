@@ -33,9 +33,18 @@ class WatchScore(nn.Module):
         - :meth:`forward`: ``taste [B, D]``, ``h [N, D]``, ``hist [B, H]``, ``z [B, H]`` -> ``[B, N]``
     """
 
-    def __init__(self, item_dim: int, n_relation_types: int, corated_scale: bool = False) -> None:
+    def __init__(self, item_dim: int, n_relation_types: int, corated_scale: bool = False,
+                 unrated: torch.Tensor | None = None) -> None:
         super().__init__()
         self.bias = nn.Linear(item_dim, 1)
+        # Optional (``unrated [N]`` bool given): one learned offset on the anime with no training rating. They are
+        # negatives of every training step and never a positive; without it the softmax ranks them down by
+        # moving their graph vectors, which the rating head reads too. Starts at -10, near where training
+        # takes it: a scalar moves about lr per Adam step, and a model without it ends with those anime's
+        # logits ~18 below the rated ones'.
+        self.unrated_offset = nn.Parameter(torch.tensor(-10.0)) if unrated is not None else None
+        if unrated is not None:
+            self.register_buffer("unrated", unrated, persistent=False)
         self.rel_weight = nn.Parameter(torch.zeros(max(1, n_relation_types), 2))   # (seen, rating) per type
         self.hop2_weight = nn.Parameter(torch.zeros(2))
         self.co_weight = nn.Parameter(torch.zeros(2))                                  # (seen, rating), co-rated
@@ -53,6 +62,15 @@ class WatchScore(nn.Module):
             return values
         rows = h if anime is None else rows_of(h, anime)
         return values * self.co_scale(rows).squeeze(-1).clamp(-5.0, 5.0).exp()
+
+    def prior(self, h: torch.Tensor, anime: torch.Tensor | None = None) -> torch.Tensor:
+        """The anime's own part of the logit, ``b(h_a)`` (+ the unrated offset where the anime has no training
+        rating): ``h [..., D]`` the graph vectors of ``anime [...]``, or without ``anime`` of every anime ``[N, D]``."""
+        out = self.bias(h).squeeze(-1)
+        if self.unrated_offset is None:
+            return out
+        unrated = self.unrated if anime is None else self.unrated[anime]
+        return out + unrated.to(out.dtype) * self.unrated_offset
 
     @staticmethod
     def _mirror_rows(idx: torch.Tensor, values: torch.Tensor,
@@ -120,8 +138,15 @@ class WatchScore(nn.Module):
     def forward(self, t: AnimeTables, taste: torch.Tensor, h: torch.Tensor, hist: torch.Tensor,
                 z: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         """``keep [N]`` bool (training): anime trained as if nobody had rated them get no co-rated part."""
-        return (taste @ h.t() + self.bias(h).squeeze(-1) + self.relation_term(t, hist, z)
+        return (taste @ h.t() + self.prior(h) + self.relation_term(t, hist, z)
                 + self.scale_corated(self.corated_term(t, hist, z, keep), h))
+
+    def one(self, t: AnimeTables, taste: torch.Tensor, h_anime: torch.Tensor, hist: torch.Tensor,
+            z: torch.Tensor, anime: torch.Tensor) -> torch.Tensor:
+        """The logits ``[M]`` of the anime ``anime [M]`` (graph vectors ``h_anime [M, D]``) for one user: taste
+        ``[D]``, history ``hist``/``z`` ``[H]``; what :meth:`forward` gives at those columns, without the catalog."""
+        return (h_anime @ taste.unsqueeze(1)).squeeze(1) + self.prior(h_anime, anime) \
+            + self.relation_term_one(t, hist, z, anime, h_anime)
 
 
 def catalog_softmax_loss(logits: torch.Tensor, target: torch.Tensor, rated: torch.Tensor) -> torch.Tensor:

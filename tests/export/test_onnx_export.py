@@ -230,12 +230,12 @@ def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
     trained, ctx, _ = load_model(model_dir / "best_model.pt")
     model = registry.build_model("gnn", ctx, {**asdict(trained.config), "unrated_watch_offset": True})
     model.load_state_dict(trained.state_dict(), strict=False)
-    model.train_count[[3, 7]] = 0                      # as if nobody had rated anime 3 and 7
+    model.watch.unrated[[3, 7]] = True                 # as if nobody had rated anime 3 and 7
     few = np.array([2, 3, 4, 7])
     scores = {}
     for offset in (0.0, -3.0):
         with torch.no_grad():
-            model.unrated_offset.fill_(offset)
+            model.watch.unrated_offset.fill_(offset)
             scorer = GNNScorer(model.eval(), model.item_state()).eval()
         path = tmp_path / f"offset{offset}.onnx"
         write_onnx(scorer, path, model.scoring_history, inputs=example_inputs(), outputs=OUTPUTS,

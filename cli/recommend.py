@@ -129,16 +129,20 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
 @click.option("--include-rated", is_flag=True, help="Also list anime the user already rated.")
 @click.option("--no-group", is_flag=True,
               help="The raw ranked list: no grouping into one card per franchise (entry point or next entry).")
+@click.option("--continue", "continue_series", is_flag=True,
+              help="Continue your series instead: the next entry of each franchise you started, best predicted "
+                   "rating first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendations as JSON.")
 @friendly_errors
 def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None,
               list_file: str | None, top_k: int,
               formats: tuple[str, ...], statuses: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
-              no_group: bool, as_json: bool) -> None:
+              no_group: bool, continue_series: bool, as_json: bool) -> None:
     """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file / --list-file).
 
     One card per franchise: its first entry if you rated none of it, else the entry after the
     furthest one you rated; its other listed entries follow it (--no-group lists every anime).
+    --continue lists the next entry of each franchise you started instead.
     """
     from gnn.inference import Filters, OnnxRecommender
 
@@ -148,6 +152,9 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         raise UsageError(f"give one of --user-id, --ratings, --ratings-file, --list-file (got {' and '.join(given)})")
     if not given:
         raise UsageError("give --user-id for a known user, or --ratings / --ratings-file / --list-file for a new user")
+    if continue_series and (no_group or include_rated):
+        raise UsageError(f"--continue lists unrated next entries, one per franchise: it does not go with "
+                         f"{'--no-group' if no_group else '--include-rated'}")
     if year_min is not None and year_max is not None and year_min > year_max:
         raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
     history = None
@@ -165,11 +172,18 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     seen, planned = [], []
     if list_file is not None:
         history, seen, planned = _list_history(list_file, model, report_to_stderr=as_json)
-    rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
-                           filters=Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max),
-                           group=not no_group, seen=seen, planned=planned)
+    filters = Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max)
+    if continue_series:
+        rows = model.continue_series(user_id=user_id, history=history, k=top_k, filters=filters, seen=seen,
+                                     planned=planned)
+    else:
+        rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
+                               filters=filters, group=not no_group, seen=seen, planned=planned)
     if as_json:
         echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))
+    elif not rows and continue_series:
+        click.echo("no series to continue: no franchise you started has an unrated next entry"
+                   + (" that passes these filters" if filters != Filters() else ""))
     elif not rows:
         filtered = bool(wanted) or bool(status_set) or year_min is not None or year_max is not None
         click.echo("no anime match these filters" if filtered else

@@ -194,11 +194,13 @@ def _entry_point(members: list[int], preds: list[set[int]], display: Sequence[Ma
     return min(roots, key=key)
 
 
-def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np.ndarray) -> tuple[int, int] | None:
-    """``(anime, via)``: franchise ``f``'s next unrated entry and the rated anime before it, or None."""
+def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np.ndarray,
+               allowed: np.ndarray | None = None) -> tuple[int, int] | None:
+    """``(anime, via)``: franchise ``f``'s next unrated entry and the rated anime before it, or None.
+    ``allowed`` bool [n] (optional): only these anime may be it."""
     best, best_key = None, None
     for m in fr.members.get(f, ()):
-        if m in rated:
+        if m in rated or (allowed is not None and not allowed[m]):
             continue
         before = [p for p in fr.preds[m] if p in rated]
         if not before:
@@ -251,6 +253,30 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
         cards[f] = _make_card(c, f, scores, rated, fr, allowed)
     return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"]))
             for f, d in cards.items()]
+
+
+def next_candidates(rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray) -> list[int]:
+    """Every anime that may be a started franchise's next entry (ascending): allowed, unrated, with a
+    rated anime before it. What :func:`continue_list` needs predicted ratings of."""
+    return [m for m in range(1, len(fr.franchise)) if allowed[m] and m not in rated
+            and any(p in rated for p in fr.preds[m])]
+
+
+def continue_list(rating: np.ndarray, rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray,
+                  k: int) -> list[Card]:
+    """"Continue your series": the next entry (kind ``"next"``) of each franchise the user started, the
+    ``k`` with the highest predicted ``rating`` (ties by index). Unlike :func:`franchise_list`, nothing
+    here ranks by "will watch": the user chose the franchise already, so what they will think of the
+    next entry decides. ``rating [n]`` must hold the :func:`next_candidates`; ``allowed`` as there.
+    """
+    score = np.nan_to_num(np.asarray(rating, dtype=np.float64), nan=-np.inf)
+    started = sorted({int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)} - {0})
+    cards = []
+    for f in started:
+        found = next_entry(fr, f, rated, score, allowed) if fr.size(f) > 1 else None
+        if found is not None:
+            cards.append(Card(found[0], "next", found[0], found[1], fr.size(f), ()))
+    return sorted(cards, key=lambda c: (-score[c.anime], c.anime))[:max(0, k)]
 
 
 def _make_card(c: int, f: int, scores: np.ndarray, rated: Mapping[int, Any], fr: Franchises,

@@ -10,7 +10,8 @@ the user table; a history (new user) excludes its own anime.
 
 The list is ordered by the export's ranking output ``score`` when it has one, else by the
 predicted ``rating`` (which is always what is shown), and grouped into one card per franchise
-by :mod:`gnn.franchise` (``group=False`` gives the raw list).
+by :mod:`gnn.franchise` (``group=False`` gives the raw list). "Continue your series"
+(:meth:`OnnxRecommender.continue_series`) lists the next entry of each franchise the user started.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import onnxruntime as ort
 
 from gnn.errors import UsageError
 from gnn.export.verify import load_verified, open_session
-from gnn.franchise import Franchises, card_reason, franchise_list
+from gnn.franchise import Franchises, card_reason, continue_list, franchise_list, next_candidates
 from gnn.reasons import ReasonBuilder
 
 
@@ -216,19 +217,12 @@ class OnnxRecommender:
             raise UsageError(f"unknown anime id(s) in {what} (not in this model's catalog): {', '.join(unknown)}")
         return [int(i) for _, i in index]
 
-    def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
-                  k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
-                  group: bool = True, seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> list[dict]:
-        """Top ``k`` anime for a known user (``user_id``) or a new user (``history`` of ``(anime_id, rating)``).
-
-        Each row: rank, anime_id, anime_index, title, predicted_rating (ranking_score too when the
-        export ranks by its own output), format, year, reason. ``group`` (the default): one row per
-        franchise (:func:`gnn.franchise.franchise_list`), each also with ``kind``, ``series_size`` and
-        ``other_entries`` (the franchise's other listed anime, as rows without rank and reason);
-        ``group=False``: the raw list, highest order score first. ``seen``: anime ids on the person's
-        list without a rating (left out like rated ones, and they start their franchise); ``planned``:
-        plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
-        """
+    def _request(self, user_id: str | None, history: Iterable[tuple[Any, float]] | None, seen: Iterable[Any],
+                 filters: Filters | None, exclude_rated: bool
+                 ) -> tuple[int, list[tuple[int, float]], dict[int, float], dict[int, float | None], np.ndarray]:
+        """``(user, pairs, rated, on_list, keep)`` of one request: the user input of the export (0 = scored
+        from ``pairs``), the history as ``(anime index, rating)``, its ratings, everything on the person's
+        list (``seen`` without a rating), and the anime that may be listed."""
         if user_id is not None and history is not None:
             raise UsageError("give either a known user id or a history of ratings, not both")
         if user_id is not None:
@@ -244,6 +238,30 @@ class OnnxRecommender:
         keep = self._allowed(filters)
         if exclude_rated and on_list:
             keep[[a for a in on_list if 0 < a < self.n_anime]] = False
+        return user, pairs, rated, on_list, keep
+
+    def _mark_planned(self, rows: list[dict], planned: Iterable[Any]) -> list[dict]:
+        """``"planned": true/false`` on every row and other entry once a plan-to-watch list is given."""
+        marked = set(self._known_ids(planned, "the plan-to-watch list"))
+        for row in (rows if marked else []):
+            for r in [row, *row.get("other_entries", [])]:
+                r["planned"] = r["anime_index"] in marked
+        return rows
+
+    def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
+                  k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
+                  group: bool = True, seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> list[dict]:
+        """Top ``k`` anime for a known user (``user_id``) or a new user (``history`` of ``(anime_id, rating)``).
+
+        Each row: rank, anime_id, anime_index, title, predicted_rating (ranking_score too when the
+        export ranks by its own output), format, year, reason. ``group`` (the default): one row per
+        franchise (:func:`gnn.franchise.franchise_list`), each also with ``kind``, ``series_size`` and
+        ``other_entries`` (the franchise's other listed anime, as rows without rank and reason);
+        ``group=False``: the raw list, highest order score first. ``seen``: anime ids on the person's
+        list without a rating (left out like rated ones, and they start their franchise); ``planned``:
+        plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
+        """
+        user, pairs, rated, on_list, keep = self._request(user_id, history, seen, filters, exclude_rated)
         rating, order = self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep))
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
         ranking = order if self.order_output is not None else None
@@ -251,22 +269,34 @@ class OnnxRecommender:
             candidates = np.flatnonzero(keep & np.isfinite(order))
             # Highest score first; ties by anime index, so the order is reproducible.
             top = candidates[np.lexsort((candidates, -order[candidates]))][:max(0, k)]
-            rows = self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
-        else:
-            cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
-            # An entry point or next entry may lie outside the candidates the model rated: rate it now.
-            self.rate_missing(rating, [a for c in cards for a in (c.anime, *c.others)], user, pairs)
-            why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime)) for c in cards]
-            rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
-            for row, card in zip(rows, cards):
-                others = self._rows(card.others, rating, "predicted_rating", None, ranking)
-                row.update(kind=card.kind, series_size=card.size,
-                           other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
-        marked = set(self._known_ids(planned, "the plan-to-watch list"))
-        for row in (rows if marked else []):
-            for r in [row, *row.get("other_entries", [])]:
-                r["planned"] = r["anime_index"] in marked
-        return rows
+            return self._mark_planned(self._rows(top, rating, "predicted_rating", map(reason, top), ranking), planned)
+        cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
+        # An entry point or next entry may lie outside the candidates the model rated: rate it now.
+        self.rate_missing(rating, [a for c in cards for a in (c.anime, *c.others)], user, pairs)
+        why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime)) for c in cards]
+        rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
+        for row, card in zip(rows, cards):
+            others = self._rows(card.others, rating, "predicted_rating", None, ranking)
+            row.update(kind=card.kind, series_size=card.size,
+                       other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
+        return self._mark_planned(rows, planned)
+
+    def continue_series(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
+                        k: int = 10, filters: Filters | None = None, seen: Iterable[Any] = (),
+                        planned: Iterable[Any] = ()) -> list[dict]:
+        """"Continue your series": the next entry of each franchise the user started (rated or seen), the
+        ``k`` with the best predicted rating (:func:`gnn.franchise.continue_list`). Arguments and rows as
+        :meth:`recommend`'s (grouped, without ``other_entries``); ``kind`` is always ``"next"``."""
+        user, pairs, rated, on_list, keep = self._request(user_id, history, seen, filters, True)
+        rating = np.full(self.n_anime, np.nan, dtype=np.float32)
+        self.rate_missing(rating, next_candidates(on_list, self.franchises, keep), user, pairs)
+        cards = continue_list(rating, on_list, self.franchises, keep, k)
+        reason = ReasonBuilder(self.display, rated, self.low, self.high)
+        why = [card_reason(c, self.franchises, reason.title, on_list, "") for c in cards]
+        rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why)
+        for row, card in zip(rows, cards):
+            row.update(kind=card.kind, series_size=card.size)
+        return self._mark_planned(rows, planned)
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
         """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin``."""

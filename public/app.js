@@ -9,7 +9,7 @@ import { Franchises } from './js/franchise.js';
 import { downloadRatings, importList } from './js/importer.js';
 import { loadModel, LoadError } from './js/model.js';
 import { RatingStore, StatusStore } from './js/ratings.js';
-import { allowedAnime, buildList, recentYear, today } from './js/recs.js';
+import { allowedAnime, buildContinue, buildList, recentYear, today } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
@@ -247,6 +247,11 @@ class App {
     const render = (c) => this.card(c.anime, { score: scores[c.anime], reason: c.reason, group: c, scores, planned });
     list.replaceChildren(...top.map(render));
     if (!top.length) list.append(el('li', { class: 'muted', text: 'No anime match these filters.' }));
+    // Continue your series: the next entries of franchises on the person's list, not already a card above.
+    const next = rated.size === 0 ? [] : await buildContinue({ ...common, rating: scores, pairs, k: 12,
+      skip: new Set(top.map((c) => c.anime)) });
+    $('continue-list').replaceChildren(...next.map(render));
+    show($('continue-row'), next.length > 0);
     $('recs-h').textContent = starting ? 'A place to start' : 'Recommended for you';
     show($('start-note'), starting);
     const isNew = (a) => this.display[a].year === this.newYear && !this.franchises.later[a];

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnn.franchise import Card, Franchises, card_reason, franchise_list, next_entry, orphan_sequel_share
+from gnn.franchise import (Card, Franchises, card_reason, continue_list, franchise_list, next_candidates, next_entry,
+                           orphan_sequel_share)
 
 
 def show(title: str, relations=(), year=2000, fmt="TV") -> dict:
@@ -88,6 +89,30 @@ def test_next_entry_follows_the_furthest_rated_entry_then_the_score():
     assert next_entry(fb, 1, {1: 9}, np.zeros(4)) == (2, 1)
     # Everything after a rated entry is rated: no next entry.
     assert next_entry(fr, 1, {1: 8, 2: 8, 3: 8, 4: 8}, scores) is None
+
+
+def test_continue_list_offers_each_started_franchise_its_next_entry_by_predicted_rating():
+    """Two franchises started (S1 rated; B's A rated), one not (Lone): one "next" card each, the better
+    predicted rating first, whatever the franchise or index order; nothing for an unstarted franchise."""
+    display = three_seasons() + [show("A", [(7, "SEQUEL")]), show("B", [(6, "PREQUEL")])]   # 6 -> 7
+    fr = Franchises.from_display(display)
+    allowed = np.array([False, False, True, True, True, True, False, True])
+    rated = {1: 9.0, 6: 7.0}
+    assert next_candidates(rated, fr, allowed) == [2, 4, 7]        # S2 and the OVA follow S1; B follows A
+    rating = np.array([np.nan, np.nan, 6.0, 9.9, 5.0, 9.9, np.nan, 8.0])
+    cards = continue_list(rating, rated, fr, allowed, k=10)
+    assert [(c.anime, c.kind, c.via, c.size) for c in cards] == [(7, "next", 6, 2), (2, "next", 1, 4)]
+    assert card_reason(cards[1], fr, lambda i: display[i]["title"], rated, "") == "sequel of S1, which you rated 9"
+    assert [c.anime for c in continue_list(rating, rated, fr, allowed, k=1)] == [7]
+    # The sequel comes before the side story whatever their ratings; a filtered-out sequel gives way.
+    assert [c.anime for c in continue_list(np.where(np.arange(8) == 4, 10.0, rating), rated, fr, allowed, 10)] == [7, 2]
+    no_s2 = allowed.copy()
+    no_s2[2] = False
+    assert [c.anime for c in continue_list(rating, rated, fr, no_s2, 10)] == [7, 4]
+    # A rating the model did not give (NaN) sorts last; S1 and S2 seen: S3 (after the furthest one) is next.
+    assert [c.anime for c in continue_list(np.where(np.arange(8) == 7, np.nan, rating), rated, fr, allowed, 10)] == [2, 7]
+    assert [c.anime for c in continue_list(rating, {1: None, 2: None}, fr, allowed, 10)] == [3]
+    assert continue_list(rating, {5: 8.0}, fr, allowed, 10) == []             # a standalone work: nothing follows
 
 
 def test_started_without_a_next_entry_shows_the_candidate():

@@ -142,6 +142,26 @@ def test_one_card_per_franchise_at_its_entry_point_or_next_entry(rec):
     assert json.dumps(rows, allow_nan=False)
 
 
+def test_continue_series_lists_the_next_entry_of_each_started_franchise_by_predicted_rating(rec):
+    """Tiny catalog (franchises S1 -> S2 -> S3 = ids 3f+1..3f+3): S1 of show 0 and S2 of show 1 rated, S1 of
+    show 2 on the list unrated; each gets its next entry, best predicted rating first, rated as the model
+    rates it from this history."""
+    history = [(1, 9), (5, 4)]
+    rows = rec.continue_series(history=history, k=10, seen=[7])
+    assert sorted(r["anime_id"] for r in rows) == [2, 6, 8] and all(r["kind"] == "next" for r in rows)
+    ratings = [r["predicted_rating"] for r in rows]
+    assert ratings == sorted(ratings, reverse=True) and [r["rank"] for r in rows] == [1, 2, 3]
+    full = rec.score(history=history)
+    assert all(r["predicted_rating"] == pytest.approx(float(full[r["anime_index"]]), abs=1e-4) for r in rows)
+    by_id = {r["anime_id"]: r for r in rows}
+    assert by_id[6]["reason"] == "sequel of Show 1 S2, which you rated 4"
+    assert by_id[8]["reason"] == "sequel of Show 2 S1, which is on your list"
+    assert rec.continue_series(history=history, k=1, seen=[7]) == rows[:1]
+    assert sorted(r["anime_id"] for r in rec.continue_series(history=history, k=10)) == [2, 6]   # 7 not on the list
+    assert rec.continue_series(history=[], k=10) == []
+    assert rec.continue_series(history=history, filters=Filters(year_min=3000)) == []
+
+
 def test_order_score_ranks_and_rating_is_shown(rec, monkeypatch):
     """An export with a ranking output: the list follows it, the rows still show the predicted rating."""
     rating = rec.score(history=[])

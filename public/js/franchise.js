@@ -137,12 +137,13 @@ export class Franchises {
     return this.members.get(f)?.length ?? 0;
   }
 
-  /** [anime, via]: franchise f's next unrated entry and the rated anime before it, or null. */
-  nextEntry(f, rated, orderScore) {
+  /** [anime, via]: franchise f's next unrated entry and the rated anime before it, or null; allowed
+   * (optional, booleans by anime index): only these anime may be it. */
+  nextEntry(f, rated, orderScore, allowed = null) {
     let best = null;
     let bestKey = null;
     for (const m of this.members.get(f) || []) {
-      if (rated.has(m)) continue;
+      if (rated.has(m) || (allowed && !allowed[m])) continue;
       const before = this.preds[m].filter((p) => rated.has(p));
       if (!before.length) continue;
       const via = before.reduce((v, p) => (cmp([this.depth[p], -p], [this.depth[v], -v]) > 0 ? p : v));
@@ -151,6 +152,33 @@ export class Franchises {
     }
     return best;
   }
+}
+
+/** gnn.franchise.next_candidates: the anime that may be a started franchise's next entry (ascending). */
+export function nextCandidates(rated, fr, allowed) {
+  const out = [];
+  for (let m = 1; m < fr.franchise.length; m += 1) {
+    if (allowed[m] && !rated.has(m) && fr.preds[m].some((p) => rated.has(p))) out.push(m);
+  }
+  return out;
+}
+
+/**
+ * gnn.franchise.continue_list, "Continue your series": the next entry of each franchise the user started,
+ * the k with the highest predicted rating (NaN last, ties by index). rating: numbers by anime index,
+ * holding at least the nextCandidates.
+ */
+export function continueList(rating, rated, fr, allowed, k) {
+  const scores = Array.from(rating, (r) => (Number.isNaN(r) ? -Infinity : r));
+  const score = (a) => scores[a];
+  const started = new Set();
+  for (const a of rated.keys()) if (a > 0 && a < fr.franchise.length && fr.franchise[a]) started.add(fr.franchise[a]);
+  const cards = [];
+  for (const f of [...started].sort((x, y) => x - y)) {
+    const found = fr.size(f) > 1 ? fr.nextEntry(f, rated, scores, allowed) : null;
+    if (found) cards.push({ anime: found[0], kind: 'next', candidate: found[0], via: found[1], size: fr.size(f), others: [] });
+  }
+  return cards.sort((x, y) => (score(y.anime) - score(x.anime)) || (x.anime - y.anime)).slice(0, Math.max(0, k));
 }
 
 function makeCard(c, f, scores, rated, fr, allowed) {

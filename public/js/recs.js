@@ -2,7 +2,7 @@
 // decide what may be shown, the order score ranks, gnn/franchise.py's policy (franchise.js)
 // makes one card per franchise, reasons come from reasons.js or the franchise.
 
-import { cardReason, franchiseList } from './franchise.js';
+import { cardReason, continueList, franchiseList, nextCandidates } from './franchise.js';
 import { ReasonBuilder } from './reasons.js';
 
 /**
@@ -44,6 +44,21 @@ export function buildList({ model, franchises, orderScore, rated, filters, k, ke
   const title = (i) => reasons.title(i);
   return franchiseList(orderScore, rated, franchises, allowed, k)
     .map((card) => ({ ...card, reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime)) }));
+}
+
+/**
+ * "Continue your series" (gnn.inference.continue_series): the next entry of each franchise the person
+ * started, the k best by predicted rating, with their reasons; anime in `skip` (the main list's
+ * cards) are left out afterwards. rating: the predicted ratings by anime index, filled in place for the
+ * next entries the model had not rated.
+ */
+export async function buildContinue({ model, franchises, rating, pairs, rated, filters, k, skip = new Set() }) {
+  const [allowed] = allowedAnime({ model, rated, filters });
+  await model.rateMissing(pairs, rating, nextCandidates(rated, franchises, allowed));
+  const scored = new Map([...rated].filter(([, r]) => r !== null));
+  const reasons = new ReasonBuilder(model.display, scored, model.low, model.high);
+  return continueList(rating, rated, franchises, allowed, Infinity).filter((c) => !skip.has(c.anime)).slice(0, k)
+    .map((card) => ({ ...card, reason: cardReason(card, franchises, (i) => reasons.title(i), rated, '') }));
 }
 
 /** "Today" for the "new" row: ?today=YYYY-MM-DD (tests, demos of an older catalog), else the clock. */

@@ -100,6 +100,20 @@ def test_recommend_groups_by_franchise_unless_told_not_to(export_dir):
                                                                         if (r["anime_id"] - 1) // 3 == (a - 1) // 3))
 
 
+def test_recommend_continue_lists_next_entries_and_says_when_there_are_none(export_dir):
+    base = ("recommend", "--model-dir", str(export_dir), "--ratings", "1:9,5:4")
+    rows = json.loads(invoke(*base, "--continue", "--json").stdout)["recommendations"]
+    assert [r["anime_id"] for r in rows] in ([2, 6], [6, 2]) and all(r["kind"] == "next" for r in rows)
+    table = invoke(*base, "--continue")
+    assert table.exit_code == 0 and "sequel of Show 0 S1, which you rated 9" in table.stdout
+    assert table.stdout.splitlines()[0].split() == ["rank", "title", "rating", "reason"]
+    none = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "31:9", "--continue")
+    assert none.exit_code == 0 and none.stdout == "no series to continue: no franchise you started has an " \
+                                                   "unrated next entry\n"
+    filtered = invoke(*base, "--continue", "--year-min", "3000")
+    assert filtered.stdout.endswith("next entry that passes these filters\n")
+
+
 LISTS = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
 
 
@@ -160,6 +174,8 @@ def test_a_bad_list_file_is_one_error_line(export_dir, tmp_path):
     (["--ratings-file", "/nonexistent/list.csv"], "no such file"),
     (["--ratings", "1:9", "--year-min", "2010", "--year-max", "2000"], "--year-min 2010 is after --year-max 2000"),
     (["--ratings", "1:9", "--status", "AIRED"], "--status AIRED: not one of FINISHED, RELEASING, NOT_YET_RELEASED"),
+    (["--ratings", "1:9", "--continue", "--no-group"], "--continue lists unrated next entries, one per franchise: "
+                                                       "it does not go with --no-group"),
 ])
 def test_recommend_errors_are_one_line(export_dir, args, message):
     result = invoke("recommend", "--model-dir", str(export_dir), *args)

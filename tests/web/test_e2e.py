@@ -127,6 +127,31 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     assert [c["score"] for c in harness.cards(page)] == pytest.approx([c["score"] for c in shown], abs=1e-6)
 
 
+def test_continue_row_matches_python(browser, site, export_dir):
+    """Rate the first entry of a franchise: the "Continue your series" row is gnn.inference.continue_series's
+    list, less the anime already a card of the main list; hidden with nothing rated."""
+    from gnn.inference import OnnxRecommender
+
+    model = OnnxRecommender.load(export_dir)
+    page = harness.open_page(browser, site)
+    assert not page.is_visible("#continue-row")
+    fr = model.franchises
+    for first in (a for a in range(1, model.n_anime) if fr.size(int(fr.franchise[a])) > 2 and not fr.preds[a]):
+        history = [(model.anime_ids[first], 9)]
+        main = {r["anime_index"] for r in model.recommend(history=history, k=24)}
+        want = [r for r in model.continue_series(history=history, k=100) if r["anime_index"] not in main][:12]
+        if want:
+            break
+    entry = model.display[first]
+    rate_from_search(page, entry["title_romaji"], entry["id"], 9)
+    page.wait_for_selector('#recs[data-state=done][data-history-size="1"]')
+    got = harness.cards(page, "#continue-list li.card")
+    assert page.is_visible("#continue-row") and want[0]["reason"].endswith("which you rated 9")
+    assert [(c["index"], c["reason"]) for c in got] == [(r["anime_index"], r["reason"]) for r in want]
+    assert [c["score"] for c in got] == pytest.approx([r["predicted_rating"] for r in want], abs=1e-3)
+    assert page.console_errors == []
+
+
 def test_title_folding_in_browser(browser, site):
     page = harness.open_page(browser, site)
     fold = page.evaluate("""async () => {

@@ -15,23 +15,25 @@ import subprocess
 import numpy as np
 import pytest
 
-from gnn.franchise import Franchises, card_reason, franchise_list
+from gnn.franchise import Franchises, card_reason, continue_list, franchise_list, next_candidates
 from tests.test_franchise import three_seasons
 from tests.web.harness import PUBLIC
 
 RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
              "OTHER", None]
 RUNNER = """
-import { Franchises, franchiseList, cardReason } from %s;
+import { Franchises, franchiseList, cardReason, continueList, nextCandidates } from %s;
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
-const out = JSON.parse(input).map(({display, scores, rated, allowed, k}) => {
+const out = JSON.parse(input).map(({display, scores, rating, rated, allowed, k}) => {
   const fr = new Franchises(display);
   const ratedMap = new Map(rated);
   const title = (i) => String(display[i]?.title ?? i);
   const cards = franchiseList(Float32Array.from(scores), ratedMap, fr, allowed, k);
   return {franchise: fr.franchise, depth: fr.depth, later: fr.later, entry: [...fr.entry].sort((a, b) => a[0] - b[0]),
-          cards: cards.map((c) => ({...c, reason: cardReason(c, fr, title, ratedMap, 'base')}))};
+          cards: cards.map((c) => ({...c, reason: cardReason(c, fr, title, ratedMap, 'base')})),
+          next_candidates: nextCandidates(ratedMap, fr, allowed),
+          continue: continueList(Float32Array.from(rating, (r) => r ?? NaN), ratedMap, fr, allowed, k)};
 });
 process.stdout.write(JSON.stringify(out));
 """
@@ -53,7 +55,8 @@ def random_case(rng: random.Random) -> dict:
     scores = [rng.choice([0.0, 1.0, 2.5, rng.random() * 10]) for _ in range(n)]
     rated = {a: rng.choice([None, 9.0, 7.5, 3.0]) for a in rng.sample(range(1, n), rng.randint(0, min(5, n - 1)))}
     allowed = [i > 0 and display[i] is not None and i not in rated and rng.random() < 0.85 for i in range(n)]
-    return {"display": display, "scores": scores, "rated": list(rated.items()), "allowed": allowed,
+    rating = [rng.choice([None, 5.0, 7.5, rng.random() * 10]) for _ in range(n)]   # None: not rated by the model
+    return {"display": display, "scores": scores, "rating": rating, "rated": list(rated.items()), "allowed": allowed,
             "k": rng.choice([0, 1, 3, 10, 50])}
 
 
@@ -67,10 +70,15 @@ def python_result(case: dict) -> dict:
     def title(i: int) -> str:
         return str((display[i] or {}).get("title", i))
 
+    allowed = np.asarray(case["allowed"], dtype=bool)
+    rating = np.array([np.nan if r is None else r for r in case["rating"]], dtype=np.float32)
     return {"franchise": fr.franchise.tolist(), "depth": fr.depth.tolist(), "later": fr.later.tolist(),
             "entry": sorted([f, e] for f, e in fr.entry.items()),
             "cards": [{"anime": c.anime, "kind": c.kind, "candidate": c.candidate, "via": c.via, "others": list(c.others),
-                       "size": c.size, "reason": card_reason(c, fr, title, rated, "base")} for c in cards]}
+                       "size": c.size, "reason": card_reason(c, fr, title, rated, "base")} for c in cards],
+            "next_candidates": next_candidates(rated, fr, allowed),
+            "continue": [{"anime": c.anime, "kind": c.kind, "candidate": c.candidate, "via": c.via, "size": c.size,
+                          "others": list(c.others)} for c in continue_list(rating, rated, fr, allowed, case["k"])]}
 
 
 def test_franchise_js_matches_python():
@@ -79,9 +87,9 @@ def test_franchise_js_matches_python():
         pytest.skip("node is not installed")
     rng = random.Random(0)
     hand = three_seasons()
-    cases = [{"display": hand, "scores": [0, 0, 5.0, 9.0, 1.0, 2.0], "rated": [[1, 9.0]],
-              "allowed": [False, False, True, True, True, True], "k": 10},
-             {"display": hand, "scores": [0, 1.0, 5.0, 9.0, 7.0, 8.0], "rated": [],
+    cases = [{"display": hand, "scores": [0, 0, 5.0, 9.0, 1.0, 2.0], "rating": [None, None, 6.0, None, 9.0, 1.0],
+              "rated": [[1, 9.0]], "allowed": [False, False, True, True, True, True], "k": 10},
+             {"display": hand, "scores": [0, 1.0, 5.0, 9.0, 7.0, 8.0], "rating": [None] * 6, "rated": [],
               "allowed": [False] + [True] * 5, "k": 10}]
     the = [dict(e, title=f"The {e['title']}") if e else e for e in hand]  # "start of The ... series", one "the"
     cases += [{**cases[1], "display": the}]
@@ -91,8 +99,10 @@ def test_franchise_js_matches_python():
                             capture_output=True, text=True, timeout=60, check=True)
     got = json.loads(result.stdout)
     assert got[0]["cards"][0]["anime"] == 2 and got[1]["cards"][0]["anime"] == 1  # season 2; the first entry
-    kinds = set()
+    assert [c["anime"] for c in got[0]["continue"]] == [2]                         # the sequel, not the OVA
+    kinds, continued = set(), 0
     for case, js in zip(cases, got):
         assert js == python_result(case), case
         kinds |= {c["kind"] for c in js["cards"]}
-    assert kinds == {"standalone", "entry", "next", "candidate"}
+        continued += len(js["continue"]) > 1
+    assert kinds == {"standalone", "entry", "next", "candidate"} and continued >= 5   # lists long enough to order

@@ -15,7 +15,6 @@ list only.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -44,6 +43,7 @@ def list_hits(rows: Iterable[Sequence[tuple[int, float]]], others: Iterable[Mapp
 
 def main(argv: list[str] | None = None) -> None:
     from gnn.inference import OnnxRecommender
+    from gnn.io import dumps_json
     from gnn.processed import load_processed
     from gnn.train.metrics import held_out_cases
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
                            ("continue", rec.continue_series(history=history, k=args.top))):
             lists[name].append([(str(r["anime_id"]), r["predicted_rating"]) for r in rows])
     report = {name: list_hits(rows, others) for name, rows in lists.items()}
-    print(json.dumps({"given": args.given, "top": args.top, "held_out_users": len(others), **report}, indent=2))
+    print(dumps_json({"given": args.given, "top": args.top, "held_out_users": len(others), **report}, indent=2))
 
 
 if __name__ == "__main__":

@@ -290,7 +290,8 @@ def test_unrated_offset_moves_only_anime_without_training_ratings_alike_on_both_
         exported, _ = model.score_candidates(hist, z, anime)
         ranked = model.score_catalog(UserQuery(torch.tensor([0]), hist, z))[0, anime]
         assert torch.allclose(exported, ranked, atol=1e-5)
-    assert not any("unrated_offset" in name for name, _ in _model(ctx).named_parameters())   # off: no parameter
+    off = _model(ctx, unrated_watch_offset=False)
+    assert not any("unrated_offset" in name for name, _ in off.named_parameters())   # off: no parameter
 
 
 def test_rank_is_certified_exact_when_the_cut_cannot_matter(ctx) -> None:

@@ -1,14 +1,15 @@
 """"Will watch": a score for every catalog anime from the user's history, trained as a softmax over the catalog.
 
 .. math::
-    \\text{watch}(a) = \\langle u, h_a \\rangle + b(h_a)
+    \\text{watch}(a) = \\langle u, h_a \\rangle + b(h_a) + o\\,[n_a = 0]
         + \\sum_{j \\in \\text{hist}} \\big[\\omega_{t(a,j)} + \\omega'_{t(a,j)} z_j\\big]
         + \\sum_{j \\in \\text{hist}} w^{(2)}_{aj} \\big[\\omega_2 + \\omega'_2 z_j\\big]
         + \\sum_{j \\in \\text{hist}} c_{ja} \\big[\\omega_c + \\omega'_c z_j\\big]
 
 with :math:`u` the user's taste vector (:class:`gnn.models.user.TasteVector`), :math:`h_a` the
 anime's graph vector, :math:`b` a learned linear bias of it (so an anime nobody rated still gets a
-prior from the graph: catalog popularity, franchise, studio), :math:`t(a, j)` the relation type of a
+prior from the graph: catalog popularity, franchise, studio), :math:`o` one learned offset for the anime
+with no training rating (``unrated_watch_offset``, :meth:`WatchScore.prior`), :math:`t(a, j)` the relation type of a
 rated anime ``j`` to ``a`` and :math:`w^{(2)}` the two-hop weights: having rated the prequel (and
 liked it) makes the sequel likely next; :math:`c_{ja}` is the co-rated weight of ``a`` in ``j``'s list of
 its most co-rated anime (:func:`gnn.graph.corated.corated_table`): what the users who rated ``j`` also

@@ -127,6 +127,7 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
 @click.option("--year-min", default=None, type=int, help="Only anime from this year on.")
 @click.option("--year-max", default=None, type=int, help="Only anime up to this year.")
 @click.option("--include-rated", is_flag=True, help="Also list anime the user already rated.")
+@click.option("--adult", is_flag=True, help="Include adult (18+) titles: the Hentai and Erotica genres, left out by default.")
 @click.option("--no-group", is_flag=True,
               help="The raw ranked list: no grouping into one card per franchise (entry point or next entry).")
 @click.option("--continue", "continue_series", is_flag=True,
@@ -137,7 +138,7 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
 def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None,
               list_file: str | None, top_k: int,
               formats: tuple[str, ...], statuses: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
-              no_group: bool, continue_series: bool, as_json: bool) -> None:
+              adult: bool, no_group: bool, continue_series: bool, as_json: bool) -> None:
     """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file / --list-file).
 
     One card per franchise: its first entry if you rated none of it, else the entry after the
@@ -172,7 +173,7 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     seen, planned = [], []
     if list_file is not None:
         history, seen, planned = _list_history(list_file, model, report_to_stderr=as_json)
-    filters = Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max)
+    filters = Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max, adult=adult)
     if continue_series:
         rows = model.continue_series(user_id=user_id, history=history, k=top_k, filters=filters, seen=seen,
                                      planned=planned)
@@ -183,7 +184,7 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))
     elif not rows and continue_series:
         click.echo("no series to continue: no franchise you started has an unrated next entry"
-                   + (" that passes these filters" if filters != Filters() else ""))
+                   + (" that passes these filters" if filters != Filters(adult=adult) else ""))
     elif not rows:
         filtered = bool(wanted) or bool(status_set) or year_min is not None or year_max is not None
         click.echo("no anime match these filters" if filtered else

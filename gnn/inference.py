@@ -30,16 +30,22 @@ from gnn.franchise import Franchises, card_reason, continue_list, franchise_list
 from gnn.reasons import ReasonBuilder
 
 
+# Genres that mark a title as adult (18+): MyAnimeList's explicit genres; AniList's isAdult titles carry "Hentai".
+ADULT_GENRES = frozenset({"Hentai", "Erotica"})
+
+
 @dataclass(frozen=True)
 class Filters:
     """Candidate filters: formats (e.g. {"TV", "MOVIE"}), statuses (FINISHED, RELEASING,
     NOT_YET_RELEASED) and an inclusive year range; None = any. An anime of unknown status or year
-    fails a status or year filter."""
+    fails a status or year filter. Adult titles (a genre in :data:`ADULT_GENRES`) are left out unless
+    ``adult``, as MyAnimeList and AniList hide them by default."""
 
     formats: frozenset[str] | None = None
     statuses: frozenset[str] | None = None
     year_min: int | None = None
     year_max: int | None = None
+    adult: bool = False
 
 
 def _number(x: float) -> float | None:
@@ -67,6 +73,7 @@ class OnnxRecommender:
         self._years = np.array([np.nan if e.get("year") is None else e["year"] for e in entries], dtype=float)
         self._formats = np.array([str(e.get("format") or "").upper() for e in entries])
         self._statuses = np.array([str(e.get("status") or "").upper() for e in entries])
+        self._adult = np.array([bool(ADULT_GENRES.intersection(e.get("genres") or ())) for e in entries])
         # The ranking output, when the export has one (else the predicted rating ranks); an export
         # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
@@ -184,8 +191,9 @@ class OnnxRecommender:
     def _allowed(self, filters: Filters | None) -> np.ndarray:
         keep = np.ones(self.n_anime, dtype=bool)
         keep[0] = False
-        if filters is None:
-            return keep
+        filters = filters or Filters()
+        if not filters.adult:
+            keep &= ~self._adult
         if filters.formats:
             keep &= np.isin(self._formats, sorted({f.upper() for f in filters.formats}))
         if filters.statuses:
@@ -299,11 +307,13 @@ class OnnxRecommender:
         return self._mark_planned(rows, planned)
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
-        """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin``."""
+        """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin`` (adult titles only
+        for an adult one)."""
         index = self.anime_index.get(str(anime_id))
         if index is None:
             raise UsageError(f"unknown anime id {anime_id!r}")
         sims = self.embeddings @ self.embeddings[index]
         sims[0], sims[index] = -np.inf, -np.inf
+        sims[self._adult & ~self._adult[index]] = -np.inf      # adult titles only next to an adult one
         order = np.argsort(-sims, kind="stable")[:max(0, k)]
         return self._rows(order, sims, "similarity")

@@ -234,7 +234,7 @@ class App {
     // Only what may be listed is scored (the model rates its best candidates among them).
     const [, candidates] = allowedAnime({ model: this.model, rated, filters });
     const key = JSON.stringify([pairs.slice(-this.model.maxHistory), candidates.length, candidates.slice(0, 50), filters.yearMin,
-      filters.yearMax, filters.formats ? [...filters.formats] : null, filters.statuses ? [...filters.statuses] : null,
+      filters.yearMax, filters.formats ? [...filters.formats] : null, filters.statuses ? [...filters.statuses] : null, filters.adult,
       [...rated.keys()]]);
     if (this.cache.key !== key) {
       this.cache = { key, ...await this.model.score(pairs, candidates) };

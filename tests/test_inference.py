@@ -65,6 +65,35 @@ def test_filters(rec):
     assert "Bare" in {r["title"] for r in rec.recommend(history=[], k=100)}
 
 
+def test_adult_titles_are_left_out_unless_asked_for(rec, tmp_path):
+    """Anime 2 and 31 marked Hentai / Erotica in a copy of the export: gone from lists, the continue row
+    and "more like this" unless ``adult``; "more like this" of an adult title may list adult ones."""
+    import hashlib
+    import shutil
+
+    folder = shutil.copytree(rec.folder, tmp_path / "export")
+    display = json.loads((folder / "anime_display.json").read_text())
+    display[2]["genres"] = [*display[2]["genres"], "Hentai"]
+    display[31]["genres"] = ["Erotica"]
+    data = json.dumps(display).encode()
+    (folder / "anime_display.json").write_bytes(data)
+    meta = json.loads((folder / "onnx_model_metadata.json").read_text())
+    meta["files"]["anime_display.json"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (folder / "onnx_model_metadata.json").write_text(json.dumps(meta))
+    marked = OnnxRecommender.load(folder)
+
+    def listed(rows):
+        return {r["anime_index"] for r in rows} | {o["anime_index"] for r in rows for o in r.get("other_entries", [])}
+
+    assert not listed(marked.recommend(history=[], k=100)) & {2, 31}
+    assert {2, 31} <= listed(marked.recommend(history=[], k=100, filters=Filters(adult=True)))
+    assert listed(rec.recommend(history=[], k=100)) >= {2, 31}                       # the unmarked export lists them
+    assert [r["anime_index"] for r in marked.continue_series(history=[(1, 9)])] == []    # S2 was the next entry
+    assert [r["anime_index"] for r in marked.continue_series(history=[(1, 9)], filters=Filters(adult=True))] == [2]
+    assert not {r["anime_index"] for r in marked.similar(1, k=30)} & {2, 31}
+    assert 31 in {r["anime_index"] for r in marked.similar(2, k=30)}                   # adult next to adult
+
+
 def test_status_filter_keeps_only_those_statuses_and_drops_unknown_ones(rec):
     def listed(*statuses: str) -> set[str]:
         rows = rec.recommend(history=[], k=100, group=False, filters=Filters(statuses=frozenset(statuses)))

@@ -19,11 +19,11 @@ export function renderFilters(display) {
   }
 }
 
-/** {formats: Set | null, statuses: Set | null, yearMin, yearMax} from the form (null = any). */
+/** {formats: Set | null, statuses: Set | null, yearMin, yearMax, adult} from the form (null = any). */
 export function readFilters() {
   const checked = [...document.querySelectorAll('#formats input:checked')].map((i) => i.value.toUpperCase());
   const year = (id) => { const v = Number.parseInt($(id).value, 10); return Number.isFinite(v) ? v : null; };
   const status = $('status').value;
   return { formats: checked.length ? new Set(checked) : null, statuses: status ? new Set([status]) : null,
-    yearMin: year('year-min'), yearMax: year('year-max') };
+    yearMin: year('year-min'), yearMax: year('year-max'), adult: $('adult').checked };
 }

@@ -2,6 +2,8 @@
 // The model is the same ONNX file `anime-gnn recommend` runs; this file mirrors
 // gnn/inference.py's history encoding so that both give the same scores.
 
+import { isAdult } from './recs.js';
+
 export const MODEL_DIR = new URL('./model/anime_recommender/', location.href);
 
 
@@ -208,7 +210,8 @@ export class Model {
       sims[a] = dot;
     }
     const order = [];
-    for (let a = 1; a < this.nAnime; a += 1) if (a !== index) order.push(a);
+    const adult = isAdult(this.display[index]); // adult titles only next to an adult one (gnn.inference.similar)
+    for (let a = 1; a < this.nAnime; a += 1) if (a !== index && (adult || !isAdult(this.display[a]))) order.push(a);
     order.sort((x, y) => (sims[y] - sims[x]) || (x - y));
     return order.slice(0, k).map((a) => ({ index: a, similarity: sims[a] }));
   }

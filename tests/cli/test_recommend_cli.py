@@ -110,6 +110,8 @@ def test_recommend_continue_lists_next_entries_and_says_when_there_are_none(expo
     none = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "31:9", "--continue")
     assert none.exit_code == 0 and none.stdout == "no series to continue: no franchise you started has an " \
                                                    "unrated next entry\n"
+    adult = invoke(*base, "--continue", "--json", "--adult")     # no adult title in this catalog: the same rows
+    assert adult.exit_code == 0 and json.loads(adult.stdout)["recommendations"] == rows
     filtered = invoke(*base, "--continue", "--year-min", "3000")
     assert filtered.stdout.endswith("next entry that passes these filters\n")
 

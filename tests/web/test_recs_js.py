@@ -1,0 +1,47 @@
+"""public/js/recs.js's filters (run in Node): what gnn.inference.Filters leaves out, adult titles included."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from gnn.inference import ADULT_GENRES
+from tests.web.harness import PUBLIC
+
+RUNNER = """
+import { passes, isAdult, ADULT_GENRES } from %s;
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { entries, filters } = JSON.parse(input);
+const f = (x) => ({ formats: x.formats ? new Set(x.formats) : null, statuses: x.statuses ? new Set(x.statuses) : null,
+                    yearMin: x.yearMin ?? null, yearMax: x.yearMax ?? null, adult: Boolean(x.adult) });
+process.stdout.write(JSON.stringify({ genres: [...ADULT_GENRES].sort(), adult: entries.map(isAdult),
+                                      passes: filters.map((x) => entries.map((e) => passes(e, f(x)))) }));
+"""
+
+
+def test_filters_leave_out_adult_titles_unless_asked_and_match_python():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    entries = [{"genres": ["Action"], "format": "TV", "status": "FINISHED", "year": 2010},
+               {"genres": ["Romance", "Hentai"], "format": "OVA", "status": "FINISHED", "year": 2010},
+               {"genres": ["Erotica"], "format": "TV", "status": "RELEASING", "year": 2020},
+               {"genres": [], "format": "TV", "status": None, "year": None},
+               None]
+    filters = [{}, {"adult": True}, {"formats": ["TV"], "adult": True}, {"statuses": ["FINISHED"]}, {"yearMin": 2015,
+                                                                                                    "adult": True}]
+    module = json.dumps((PUBLIC / "js" / "recs.js").as_uri())
+    out = json.loads(subprocess.run([node, "--input-type=module", "-e", RUNNER % module],
+                                    input=json.dumps({"entries": entries, "filters": filters}),
+                                    capture_output=True, text=True, timeout=60, check=True).stdout)
+    assert out["genres"] == sorted(ADULT_GENRES)
+    assert out["adult"] == [False, True, True, False, False]
+    assert out["passes"] == [[True, False, False, True, False],      # adult titles hidden by default
+                             [True, True, True, True, False],
+                             [True, False, True, True, False],
+                             [True, False, False, False, False],     # unknown status fails a status filter
+                             [False, False, True, False, False]]     # unknown year fails a year filter

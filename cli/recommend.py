@@ -145,7 +145,8 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     furthest one you rated; its other listed entries follow it (--no-group lists every anime).
     --continue lists the next entry of each franchise you started instead.
     """
-    from gnn.inference import Filters, OnnxRecommender
+    from gnn.filters import Filters
+    from gnn.inference import OnnxRecommender
 
     given = [name for name, v in (("--user-id", user_id), ("--ratings", ratings),
                                   ("--ratings-file", ratings_file), ("--list-file", list_file)) if v is not None]

@@ -17,7 +17,6 @@ by :mod:`gnn.franchise` (``group=False`` gives the raw list). "Continue your ser
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -26,26 +25,9 @@ import onnxruntime as ort
 
 from gnn.errors import UsageError
 from gnn.export.verify import load_verified, open_session
+from gnn.filters import CatalogColumns, Filters
 from gnn.franchise import Franchises, card_reason, continue_list, franchise_list, next_candidates
 from gnn.reasons import ReasonBuilder
-
-
-# Genres that mark a title as adult (18+): MyAnimeList's explicit genres; AniList's isAdult titles carry "Hentai".
-ADULT_GENRES = frozenset({"Hentai", "Erotica"})
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Candidate filters: formats (e.g. {"TV", "MOVIE"}), statuses (FINISHED, RELEASING,
-    NOT_YET_RELEASED) and an inclusive year range; None = any. An anime of unknown status or year
-    fails a status or year filter. Adult titles (a genre in :data:`ADULT_GENRES`) are left out unless
-    ``adult``, as MyAnimeList and AniList hide them by default."""
-
-    formats: frozenset[str] | None = None
-    statuses: frozenset[str] | None = None
-    year_min: int | None = None
-    year_max: int | None = None
-    adult: bool = False
 
 
 def _number(x: float) -> float | None:
@@ -68,12 +50,7 @@ class OnnxRecommender:
         self.low = float(metadata["rating_scale"]["low"])
         self.high = float(metadata["rating_scale"]["high"])
         self.version = str(metadata["model_version"])
-        # Per-index columns for vectorized filters (row 0 = padding).
-        entries = [e or {} for e in display]
-        self._years = np.array([np.nan if e.get("year") is None else e["year"] for e in entries], dtype=float)
-        self._formats = np.array([str(e.get("format") or "").upper() for e in entries])
-        self._statuses = np.array([str(e.get("status") or "").upper() for e in entries])
-        self._adult = np.array([bool(ADULT_GENRES.intersection(e.get("genres") or ())) for e in entries])
+        self._columns = CatalogColumns(display)   # what the filters read (gnn.filters)
         # The ranking output, when the export has one (else the predicted rating ranks); an export
         # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
@@ -188,23 +165,6 @@ class OnnxRecommender:
             part = np.array(missing[start:start + limit], dtype=np.int64)
             rating[part] = self.scores(user, history, part)[0][part]
 
-    def _allowed(self, filters: Filters | None) -> np.ndarray:
-        keep = np.ones(self.n_anime, dtype=bool)
-        keep[0] = False
-        filters = filters or Filters()
-        if not filters.adult:
-            keep &= ~self._adult
-        if filters.formats:
-            keep &= np.isin(self._formats, sorted({f.upper() for f in filters.formats}))
-        if filters.statuses:
-            keep &= np.isin(self._statuses, sorted({s.upper() for s in filters.statuses}))
-        # NaN (unknown year) compares False: a year filter drops anime without a year.
-        if filters.year_min is not None:
-            keep &= self._years >= filters.year_min
-        if filters.year_max is not None:
-            keep &= self._years <= filters.year_max
-        return keep
-
     def _rows(self, order: Iterable[int], values: np.ndarray, key: str, reasons: Iterable[str] | None = None,
               ranking: np.ndarray | None = None) -> list[dict]:
         rows = []
@@ -243,7 +203,7 @@ class OnnxRecommender:
             rated, user = dict(pairs), 0
         on_list: dict[int, float | None] = {a: None for a in self._known_ids(seen, "the list")}
         on_list.update(rated)
-        keep = self._allowed(filters)
+        keep = self._columns.allowed(filters)
         if exclude_rated and on_list:
             keep[[a for a in on_list if 0 < a < self.n_anime]] = False
         return user, pairs, rated, on_list, keep
@@ -314,6 +274,7 @@ class OnnxRecommender:
             raise UsageError(f"unknown anime id {anime_id!r}")
         sims = self.embeddings @ self.embeddings[index]
         sims[0], sims[index] = -np.inf, -np.inf
-        sims[self._adult & ~self._adult[index]] = -np.inf      # adult titles only next to an adult one
+        adult = self._columns.adult
+        sims[adult & ~adult[index]] = -np.inf      # adult titles only next to an adult one
         order = np.argsort(-sims, kind="stable")[:max(0, k)]
         return self._rows(order, sims, "similarity")

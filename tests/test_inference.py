@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from gnn.errors import UsageError
-from gnn.inference import Filters, OnnxRecommender
+from gnn.filters import Filters
+from gnn.inference import OnnxRecommender
 from tests.export import tiny
 
 

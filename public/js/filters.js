@@ -1,5 +1,5 @@
 // The recommendation filters: format chips and a year range, built from the catalog (read as
-// gnn.inference.Filters; js/recs.js applies them).
+// gnn.filters.Filters; js/recs.js applies them).
 
 import { el } from './ui.js';
 

@@ -5,13 +5,13 @@
 import { cardReason, continueList, franchiseList, nextCandidates } from './franchise.js';
 import { ReasonBuilder } from './reasons.js';
 
-/** gnn.inference.ADULT_GENRES: genres that mark a title as adult (18+). */
+/** gnn.filters.ADULT_GENRES: genres that mark a title as adult (18+). */
 export const ADULT_GENRES = new Set(['Hentai', 'Erotica']);
 
 export const isAdult = (entry) => Array.isArray(entry?.genres) && entry.genres.some((g) => ADULT_GENRES.has(g));
 
 /**
- * gnn.inference.Filters: a format set, a status set, an inclusive year range; an unknown status or
+ * gnn.filters.Filters: a format set, a status set, an inclusive year range; an unknown status or
  * year fails a status or year filter; adult titles only with f.adult.
  */
 export function passes(entry, f) {

@@ -40,7 +40,8 @@ def pick_three(display: list) -> list[tuple[dict, str]]:
 
 
 def test_rate_recommend_matches_python(browser, site, export_dir):
-    from gnn.inference import Filters, OnnxRecommender
+    from gnn.filters import Filters
+    from gnn.inference import OnnxRecommender
 
     model = OnnxRecommender.load(export_dir)
     page = harness.open_page(browser, site)
@@ -71,7 +72,7 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     timing = float(page.get_attribute("#timing", "data-ms"))
     assert timing > 0
 
-    # Filters: a format and a year bound, as gnn.inference.Filters.
+    # Filters: a format and a year bound, as gnn.filters.Filters.
     first = next(model.display[c["index"]] for c in shown if model.display[c["index"]]["format"]
                  and model.display[c["index"]]["year"] is not None)
     fmt, year = first["format"], int(first["year"])

@@ -1,4 +1,4 @@
-"""public/js/recs.js's filters (run in Node): what gnn.inference.Filters leaves out, adult titles included."""
+"""public/js/recs.js's filters (run in Node): what gnn.filters.Filters leaves out, adult titles included."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from gnn.inference import ADULT_GENRES
+from gnn.filters import ADULT_GENRES
 from tests.web.harness import PUBLIC
 
 RUNNER = """

@@ -301,13 +301,20 @@ def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, floa
     """The card's "why": a franchise reason for "entry"/"next" cards, else ``base`` (gnn.reasons).
 
     ``title(index) -> str``. "next": "sequel of X, which you rated 9" ("..., which is on your list" when
-    X has no rating); "entry": "start of the <title> series (N entries)".
+    X has no rating); "entry": "start of the <title> series (N entries)"; "candidate" of a franchise the
+    user started: "in the series of X, which you rated 9", X the furthest-along anime they rated.
     """
+    def said(a: int) -> str:
+        r = rated.get(a)
+        return f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
+
     if card.kind == "next" and card.via is not None:
         phrase = _PHRASE.get(fr.via_type.get((card.anime, card.via), ""), "next after")
-        r = rated.get(card.via)
-        said = f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
-        return f"{phrase} {title(card.via)}, {said}"
+        return f"{phrase} {title(card.via)}, {said(card.via)}"
+    started = [m for m in fr.members.get(int(fr.franchise[card.anime]), ()) if m in rated]
+    if card.kind == "candidate" and started:
+        furthest = max(started, key=lambda m: (int(fr.depth[m]), -m))
+        return f"in the series of {title(furthest)}, {said(furthest)}"
     if card.kind == "entry":
         name = title(card.anime)
         the = "" if name.lower().startswith("the ") else "the "  # not "the The Hollow Blade series"

@@ -119,6 +119,13 @@ def test_started_without_a_next_entry_shows_the_candidate():
     # S3 rated, S1/S2 not: nothing unrated follows a rated entry; the walked anime is shown.
     cards = cards_of(three_seasons(), [0, 1.0, 2.0, 0, 3.0, 0], rated={3: 8})
     assert (cards[0].anime, cards[0].kind, cards[0].others) == (4, "candidate", (2, 1))
+    fr = Franchises.from_display(three_seasons())
+    title = lambda i: three_seasons()[i]["title"]  # noqa: E731
+    assert card_reason(cards[0], fr, title, {3: 8}, "base") == "in the series of S3, which you rated 8"
+    # Two rated: the furthest along is named (S2 after S1); seen without a score, said so.
+    s2 = Card(3, "candidate", 3, None, 4, ())
+    assert card_reason(s2, fr, title, {1: 9, 2: None}, "base") == "in the series of S2, which is on your list"
+    assert card_reason(Card(5, "candidate", 5, None, 1, ()), fr, title, {1: 9}, "base") == "base"   # not started
 
 
 def test_entry_point_tie_breaks():

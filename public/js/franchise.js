@@ -226,11 +226,18 @@ function fmt(r) {
 
 /** gnn.franchise.card_reason: a franchise reason for "entry" / "next" cards, else base. */
 export function cardReason(card, fr, title, rated, base) {
+  const said = (a) => {
+    const r = rated.get(a);
+    return r !== null && r !== undefined ? `which you rated ${fmt(r)}` : 'which is on your list';
+  };
   if (card.kind === 'next' && card.via !== null) {
     const phrase = PHRASE[fr.viaType.get(`${card.anime},${card.via}`)] ?? 'next after';
-    const r = rated.get(card.via);
-    const said = r !== null && r !== undefined ? `which you rated ${fmt(r)}` : 'which is on your list';
-    return `${phrase} ${title(card.via)}, ${said}`;
+    return `${phrase} ${title(card.via)}, ${said(card.via)}`;
+  }
+  const started = (fr.members.get(fr.franchise[card.anime]) || []).filter((m) => rated.has(m));
+  if (card.kind === 'candidate' && started.length) {
+    const furthest = started.reduce((v, m) => (cmp([fr.depth[m], -m], [fr.depth[v], -v]) > 0 ? m : v));
+    return `in the series of ${title(furthest)}, ${said(furthest)}`;
   }
   if (card.kind === 'entry') {
     const name = title(card.anime);

@@ -181,13 +181,13 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     else:
         rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
                                filters=filters, group=not no_group, seen=seen, planned=planned)
+    filtered = filters != Filters(adult=adult)    # a format, status or year filter was given
     if as_json:
         echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))
     elif not rows and continue_series:
         click.echo("no series to continue: no franchise you started has an unrated next entry"
-                   + (" that passes these filters" if filters != Filters(adult=adult) else ""))
+                   + (" that passes these filters" if filtered else ""))
     elif not rows:
-        filtered = bool(wanted) or bool(status_set) or year_min is not None or year_max is not None
         click.echo("no anime match these filters" if filtered else
                    "nothing to recommend: every anime of this model's catalog is already rated "
                    "(--include-rated lists them anyway)")

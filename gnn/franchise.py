@@ -123,6 +123,10 @@ class Franchises:
     def size(self, f: int) -> int:
         return len(self.members.get(f, ()))
 
+    def furthest(self, anime: Iterable[int]) -> int:
+        """The furthest along of ``anime`` (non-empty): the deepest, then the lowest index."""
+        return max(anime, key=lambda a: (int(self.depth[a]), -a))
+
 
 def _is_int(x: Any) -> bool:
     """An integral JSON number (JavaScript's Number.isInteger)."""
@@ -205,7 +209,7 @@ def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np
         before = [p for p in fr.preds[m] if p in rated]
         if not before:
             continue
-        via = max(before, key=lambda p: (int(fr.depth[p]), -p))
+        via = fr.furthest(before)
         key = (int(fr.depth[via]), fr.via_type.get((m, via)) in _SEQUEL, float(order_score[m]), -m)
         if best_key is None or key > best_key:
             best, best_key = (m, via), key
@@ -273,7 +277,7 @@ def continue_list(rating: np.ndarray, rated: Mapping[int, Any], fr: Franchises, 
     started = sorted({int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)} - {0})
     cards = []
     for f in started:
-        found = next_entry(fr, f, rated, score, allowed) if fr.size(f) > 1 else None
+        found = next_entry(fr, f, rated, score, allowed)
         if found is not None:
             cards.append(Card(found[0], "next", found[0], found[1], fr.size(f), ()))
     return sorted(cards, key=lambda c: (-score[c.anime], c.anime))[:max(0, k)]
@@ -311,9 +315,10 @@ def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, floa
     if card.kind == "next" and card.via is not None:
         phrase = _PHRASE.get(fr.via_type.get((card.anime, card.via), ""), "next after")
         return f"{phrase} {title(card.via)}, {said(card.via)}"
-    started = [m for m in fr.members.get(int(fr.franchise[card.anime]), ()) if m in rated]
-    if card.kind == "candidate" and started:
-        furthest = max(started, key=lambda m: (int(fr.depth[m]), -m))
+    started = [m for m in fr.members.get(int(fr.franchise[card.anime]), ()) if m in rated] \
+        if card.kind == "candidate" else []
+    if started:
+        furthest = fr.furthest(started)
         return f"in the series of {title(furthest)}, {said(furthest)}"
     if card.kind == "entry":
         name = title(card.anime)

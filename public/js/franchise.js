@@ -137,6 +137,11 @@ export class Franchises {
     return this.members.get(f)?.length ?? 0;
   }
 
+  /** gnn.franchise.Franchises.furthest: the deepest of `anime` (non-empty), then the lowest index. */
+  furthest(anime) {
+    return anime.reduce((v, a) => (cmp([this.depth[a], -a], [this.depth[v], -v]) > 0 ? a : v));
+  }
+
   /** [anime, via]: franchise f's next unrated entry and the rated anime before it, or null; allowed
    * (optional, booleans by anime index): only these anime may be it. */
   nextEntry(f, rated, orderScore, allowed = null) {
@@ -146,7 +151,7 @@ export class Franchises {
       if (rated.has(m) || (allowed && !allowed[m])) continue;
       const before = this.preds[m].filter((p) => rated.has(p));
       if (!before.length) continue;
-      const via = before.reduce((v, p) => (cmp([this.depth[p], -p], [this.depth[v], -v]) > 0 ? p : v));
+      const via = this.furthest(before);
       const key = [this.depth[via], SEQUEL.has(this.viaType.get(`${m},${via}`)) ? 1 : 0, orderScore[m], -m];
       if (bestKey === null || cmp(key, bestKey) > 0) { best = [m, via]; bestKey = key; }
     }
@@ -175,7 +180,7 @@ export function continueList(rating, rated, fr, allowed, k) {
   for (const a of rated.keys()) if (a > 0 && a < fr.franchise.length && fr.franchise[a]) started.add(fr.franchise[a]);
   const cards = [];
   for (const f of [...started].sort((x, y) => x - y)) {
-    const found = fr.size(f) > 1 ? fr.nextEntry(f, rated, scores, allowed) : null;
+    const found = fr.nextEntry(f, rated, scores, allowed);
     if (found) cards.push({ anime: found[0], kind: 'next', candidate: found[0], via: found[1], size: fr.size(f), others: [] });
   }
   return cards.sort((x, y) => (score(y.anime) - score(x.anime)) || (x.anime - y.anime)).slice(0, Math.max(0, k));
@@ -224,7 +229,7 @@ function fmt(r) {
   return r.toFixed(1);
 }
 
-/** gnn.franchise.card_reason: a franchise reason for "entry" / "next" cards, else base. */
+/** gnn.franchise.card_reason: a franchise reason for "entry" / "next" cards and candidates of a started franchise, else base. */
 export function cardReason(card, fr, title, rated, base) {
   const said = (a) => {
     const r = rated.get(a);
@@ -234,9 +239,10 @@ export function cardReason(card, fr, title, rated, base) {
     const phrase = PHRASE[fr.viaType.get(`${card.anime},${card.via}`)] ?? 'next after';
     return `${phrase} ${title(card.via)}, ${said(card.via)}`;
   }
-  const started = (fr.members.get(fr.franchise[card.anime]) || []).filter((m) => rated.has(m));
-  if (card.kind === 'candidate' && started.length) {
-    const furthest = started.reduce((v, m) => (cmp([fr.depth[m], -m], [fr.depth[v], -v]) > 0 ? m : v));
+  const started = card.kind === 'candidate'
+    ? (fr.members.get(fr.franchise[card.anime]) || []).filter((m) => rated.has(m)) : [];
+  if (started.length) {
+    const furthest = fr.furthest(started);
     return `in the series of ${title(furthest)}, ${said(furthest)}`;
   }
   if (card.kind === 'entry') {

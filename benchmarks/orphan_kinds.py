@@ -35,7 +35,7 @@ KINDS = ("later entry", "prequel made later", "parent link")
 
 def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]], by_relation: Franchises,
                  by_order: Franchises, types: Sequence[set[str]]) -> dict[str, float]:
-    """Shares of all filled slots: ``orphan_share`` (as :func:`gnn.franchise.orphan_sequel_share` with
+    """Shares of all filled slots: ``orphan_share`` (as :func:`gnn.train.metrics.orphan_sequel_share` with
     ``by_relation``) and its split into :data:`KINDS`. ``by_order``: the list's own franchises (release
     order); ``types[a]``: the relation types anime ``a`` states. 0 entries are empty slots."""
     kinds, slots = Counter(), 0

@@ -326,18 +326,3 @@ def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, floa
         return f"start of {the}{name} series ({card.size} entries)"
     return base
 
-
-def orphan_sequel_share(top_lists: Iterable[Sequence[int]], rated_sets: Iterable[Iterable[int]],
-                        fr: Franchises) -> float | None:
-    """Share of top-list slots that are later entries of a franchise the user rated nothing of.
-
-    ``top_lists[u]``: user ``u``'s top-N anime indices; ``rated_sets[u]``: what ``u`` rated (indices).
-    None when there are no slots (strict JSON: no NaN).
-    """
-    slots = orphans = 0
-    for top, rated in zip(top_lists, rated_sets):
-        started = {int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)}
-        for a in top:
-            slots += 1
-            orphans += bool(fr.later[a]) and int(fr.franchise[a]) not in started
-    return orphans / slots if slots else None

@@ -1,4 +1,4 @@
-"""gnn.franchise: franchises, entry points, next entries, one card per franchise, the orphan-sequel share.
+"""gnn.franchise: franchises, entry points, next entries, one card per franchise.
 
 Every catalog here is hand-written and invented: ``show(...)`` builds an anime_display.json entry.
 """
@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnn.franchise import (Card, Franchises, card_reason, continue_list, franchise_list, next_candidates, next_entry,
-                           orphan_sequel_share)
+from gnn.franchise import Card, Franchises, card_reason, continue_list, franchise_list, next_candidates, next_entry
 
 
 def show(title: str, relations=(), year=2000, fmt="TV") -> dict:
@@ -194,14 +193,6 @@ def test_k_cards_and_other_entries_after_the_kth():
     cards = cards_of(display, [0, 9, 8, 7, 6, 0.5, 10], k=2)  # y2 ranks first, its card shows y1
     assert [(c.anime, c.kind, c.candidate, c.others) for c in cards] == [(5, "entry", 6, (6,)), (1, "standalone", 1, ())]
     assert cards_of(display, scores, k=0) == []
-
-
-def test_orphan_sequel_share():
-    fr = Franchises.from_display(three_seasons())
-    # User A rated nothing: S2, S3 are orphans (2 of 3 slots); user B rated S1: none of B's 2 slots.
-    assert orphan_sequel_share([[2, 3, 5], [3, 4]], [set(), {1}], fr) == pytest.approx(2 / 5)
-    assert orphan_sequel_share([[1, 5]], [[]], fr) == 0.0
-    assert orphan_sequel_share([], [], fr) is None
 
 
 def test_a_non_tv_prequel_of_the_series_year_does_not_come_first():

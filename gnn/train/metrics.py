@@ -15,7 +15,7 @@ no sampled negatives):
 Per list (:func:`list_metrics`): NDCG@k and Recall@k (hits / relevant anime), Recall@50, catalog
 coverage of the top-k lists (share of the catalog's anime in at least one list), the share of top-k
 slots taken by the most popular 1 % of anime (by training count, :func:`popular_mask`) and the
-orphan-sequel share (:func:`gnn.franchise.orphan_sequel_share`: slots that are later entries, i.e.
+orphan-sequel share (:func:`orphan_sequel_share`: slots that are later entries, i.e.
 anime with a PREQUEL or PARENT relation, of a franchise the user rated nothing of; "rated" = the
 anime excluded above; :func:`franchises_of`). The same NDCG@k and orphan
 share are also given for the series-aware list (:func:`gnn.franchise.franchise_list` over the
@@ -30,12 +30,13 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 
 from gnn.data.schema import RELATION_TYPES
-from gnn.franchise import Franchises, franchise_list, orphan_sequel_share
+from gnn.franchise import Franchises, franchise_list
 from gnn.io import read_json
 from gnn.models.base import RatingModel, UserQuery
 from gnn.processed import ProcessedData, RatingSplit
@@ -82,6 +83,22 @@ def popular_mask(data: ProcessedData, share: float = POPULAR_SHARE) -> torch.Ten
     mask = torch.zeros(data.n_anime, dtype=torch.bool)
     mask[order[:max(1, math.ceil(share * (data.n_anime - 1)))]] = True
     return mask
+
+
+def orphan_sequel_share(top_lists: Iterable[Sequence[int]], rated_sets: Iterable[Iterable[int]],
+                        fr: Franchises) -> float | None:
+    """Share of top-list slots that are later entries of a franchise the user rated nothing of.
+
+    ``top_lists[u]``: user ``u``'s top-N anime indices; ``rated_sets[u]``: what ``u`` rated (indices).
+    None when there are no slots (strict JSON: no NaN).
+    """
+    slots = orphans = 0
+    for top, rated in zip(top_lists, rated_sets):
+        started = {int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)}
+        for a in top:
+            slots += 1
+            orphans += bool(fr.later[a]) and int(fr.franchise[a]) not in started
+    return orphans / slots if slots else None
 
 
 ROW_CHUNK = 1 << 22   # rating rows handled at once where a metric scans a whole split (~4M: ~100 MB of keys)

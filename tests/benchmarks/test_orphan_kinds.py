@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from benchmarks.orphan_kinds import orphan_kinds
-from gnn.franchise import Franchises, orphan_sequel_share
+from gnn.franchise import Franchises
+from gnn.train.metrics import orphan_sequel_share
 
 
 def test_orphans_split_by_what_they_are_and_sum_to_the_orphan_share():

@@ -14,8 +14,10 @@ from gnn.graph.builder import ItemTables
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.processed import ProcessedData, RatingSplit
 from gnn.train.evaluate import new_user_cases
-from gnn.train.metrics import (franchises_of, list_metrics, new_user_ranking, popular_mask, rank_lists,
-                               ranking_metrics, series_mask, series_metrics)
+from gnn.franchise import Franchises
+from gnn.train.metrics import (franchises_of, list_metrics, new_user_ranking, orphan_sequel_share, popular_mask,
+                               rank_lists, ranking_metrics, series_mask, series_metrics)
+from tests.test_franchise import three_seasons
 
 
 class TableModel(RatingModel):
@@ -220,3 +222,11 @@ def test_new_user_ranking_excludes_the_given_anime():
     n_rel = sum(1 for a, r in ratings.items() if r >= 8 and a not in given.tolist())
     assert m["users"] == 1 and m["ndcg@2"] == pytest.approx(1.0)
     assert m["recall@2"] == pytest.approx(2 / n_rel) and m["recall@50"] == pytest.approx(1.0)
+
+
+def test_orphan_sequel_share():
+    fr = Franchises.from_display(three_seasons())
+    # User A rated nothing: S2, S3 are orphans (2 of 3 slots); user B rated S1: none of B's 2 slots.
+    assert orphan_sequel_share([[2, 3, 5], [3, 4]], [set(), {1}], fr) == pytest.approx(2 / 5)
+    assert orphan_sequel_share([[1, 5]], [[]], fr) == 0.0
+    assert orphan_sequel_share([], [], fr) is None

@@ -67,6 +67,8 @@ class GNNRecommender(RatingModel):
     # (8 epochs: test RMSE 1.1140), but on the small genres-only sample 8 epochs under-trained
     # (test 1.1579, best epoch 8 of 8) where 20 with early stopping gave 1.1367: 8 was a MAL choice.
     train_defaults = {"batch_size": 4096}
+    # Weights renamed after checkpoints were written (old name -> today's; gnn.train.checkpoint.load_state).
+    RENAMED = {"unrated_offset": "watch.unrated_offset"}   # moved into WatchScore (ed355bf)
 
     def __init__(self, ctx: ModelContext, config: GNNConfig = GNNConfig()) -> None:
         super().__init__(ctx)

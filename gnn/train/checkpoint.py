@@ -56,9 +56,11 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def load_state(model: torch.nn.Module, state_dict: Any, path: str | Path) -> None:
-    """``model.load_state_dict`` with a mismatch (other data, other model options) as an InputError."""
+    """``model.load_state_dict`` with a mismatch (other data, other model options) as an InputError; the
+    weights a checkpoint stores under a name the model's ``RENAMED`` maps (old -> today's) load by it."""
+    renamed = getattr(model, "RENAMED", {})
     try:
-        model.load_state_dict(state_dict)
+        model.load_state_dict({renamed.get(k, k): v for k, v in state_dict.items()})
     except (RuntimeError, TypeError, KeyError, AttributeError) as err:
         first = (str(err).splitlines() or [""])[0][:160]
         raise InputError(str(path), f"its weights do not fit this model ({first}): made for other data or "

@@ -31,3 +31,14 @@ def test_a_checkpoint_written_before_score_history_scores_at_its_training_cap(be
     blob["model_config"].pop("score_history")
     model, _ = model_from_blob(blob)
     assert model.config.score_history == 0 and model.scoring_history == model.config.max_history
+
+
+def test_a_checkpoint_with_the_offset_under_its_old_name_loads_it(best):
+    blob = read_checkpoint(best)
+    state = blob["state_dict"]
+    state["unrated_offset"] = state.pop("watch.unrated_offset") - 1.5   # as written before ed355bf
+    model, _ = model_from_blob(blob)
+    assert float(model.watch.unrated_offset) == pytest.approx(float(state["unrated_offset"]))
+    state["no_such_weight"] = state["unrated_offset"]                     # other names still refused
+    with pytest.raises(InputError, match="do not fit this model"):
+        model_from_blob(blob)

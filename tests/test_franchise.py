@@ -6,7 +6,6 @@ Every catalog here is hand-written and invented: ``show(...)`` builds an anime_d
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from gnn.franchise import Card, Franchises, card_reason, continue_list, franchise_list, next_candidates, next_entry
 

@@ -40,7 +40,7 @@ def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]],
     order); ``types[a]``: the relation types anime ``a`` states. 0 entries are empty slots."""
     kinds, slots = Counter(), 0
     for row, seen in zip(lists, rated):
-        started = {int(by_relation.franchise[a]) for a in seen}
+        started = by_relation.started(seen)
         for a in row:
             if a <= 0:
                 continue

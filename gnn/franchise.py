@@ -123,6 +123,10 @@ class Franchises:
     def size(self, f: int) -> int:
         return len(self.members.get(f, ()))
 
+    def started(self, rated: Iterable[int]) -> set[int]:
+        """The franchises with an anime among ``rated`` (indices; out-of-range ones and the padding's 0 ignored)."""
+        return {int(self.franchise[a]) for a in rated if 0 < int(a) < len(self.franchise)} - {0}
+
     def furthest(self, anime: Iterable[int]) -> int:
         """The furthest along of ``anime`` (non-empty): the deepest, then the lowest index."""
         return max(anime, key=lambda a: (int(self.depth[a]), -a))
@@ -274,9 +278,8 @@ def continue_list(rating: np.ndarray, rated: Mapping[int, Any], fr: Franchises, 
     next entry decides. ``rating [n]`` must hold the :func:`next_candidates`; ``allowed`` as there.
     """
     score = np.nan_to_num(np.asarray(rating, dtype=np.float64), nan=-np.inf)
-    started = sorted({int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)} - {0})
     cards = []
-    for f in started:
+    for f in sorted(fr.started(rated)):
         found = next_entry(fr, f, rated, score, allowed)
         if found is not None:
             cards.append(Card(found[0], "next", found[0], found[1], fr.size(f), ()))

@@ -94,7 +94,7 @@ def orphan_sequel_share(top_lists: Iterable[Sequence[int]], rated_sets: Iterable
     """
     slots = orphans = 0
     for top, rated in zip(top_lists, rated_sets):
-        started = {int(fr.franchise[a]) for a in rated if 0 < int(a) < len(fr.franchise)}
+        started = fr.started(rated)
         for a in top:
             slots += 1
             orphans += bool(fr.later[a]) and int(fr.franchise[a]) not in started

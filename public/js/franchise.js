@@ -137,6 +137,13 @@ export class Franchises {
     return this.members.get(f)?.length ?? 0;
   }
 
+  /** gnn.franchise.Franchises.started: the franchises with an anime among `rated` (out of range and 0 ignored). */
+  started(rated) {
+    const out = new Set();
+    for (const a of rated) if (a > 0 && a < this.franchise.length && this.franchise[a]) out.add(this.franchise[a]);
+    return out;
+  }
+
   /** gnn.franchise.Franchises.furthest: the deepest of `anime` (non-empty), then the lowest index. */
   furthest(anime) {
     return anime.reduce((v, a) => (cmp([this.depth[a], -a], [this.depth[v], -v]) > 0 ? a : v));
@@ -176,10 +183,8 @@ export function nextCandidates(rated, fr, allowed) {
 export function continueList(rating, rated, fr, allowed, k) {
   const scores = Array.from(rating, (r) => (Number.isNaN(r) ? -Infinity : r));
   const score = (a) => scores[a];
-  const started = new Set();
-  for (const a of rated.keys()) if (a > 0 && a < fr.franchise.length && fr.franchise[a]) started.add(fr.franchise[a]);
   const cards = [];
-  for (const f of [...started].sort((x, y) => x - y)) {
+  for (const f of [...fr.started(rated.keys())].sort((x, y) => x - y)) {
     const found = fr.nextEntry(f, rated, scores, allowed);
     if (found) cards.push({ anime: found[0], kind: 'next', candidate: found[0], via: found[1], size: fr.size(f), others: [] });
   }

@@ -18,6 +18,7 @@ from torch_geometric.data import HeteroData
 from gnn.graph.builder import RELATED
 from gnn.graph.csr import index_dtype
 from gnn.models.base import RatingEdges
+from gnn.models.edge_sample import sample_user_edge_ids, step_edge_ids
 from gnn.models.layers import init_embedding
 from gnn.models.rating_graph import RATING_EDGE_TYPES, RatingGraph
 from gnn.models.sparse import Adjacency
@@ -141,6 +142,23 @@ class GraphEncoder(nn.Module):
         if "user" in self.num_nodes:
             x["user"] = anime.new_zeros(self.num_nodes["user"] if n_users is None else n_users, anime.shape[1])
         return x
+
+    def step_edges(self, hidden: torch.Tensor, id_keep: torch.Tensor, cap: int) -> torch.Tensor | None:
+        """The rating edges one training step's encoder sees (``edge_keep`` of :meth:`forward`; None: no rating edges).
+
+        ``hidden`` ``[T]``: edge ids the step hides (its targets); ``id_keep`` ``[n_anime]`` bool: anime keeping
+        their incoming rating edges (the others train as if nobody had rated them). Up to ``cap`` edges, a
+        ``[E]`` bool mask over all of them; above it, the ids ``[K]`` of the ratings of a uniform sample of
+        users holding at most ``cap`` (:func:`gnn.models.edge_sample.sample_user_edge_ids`).
+        """
+        if "user" not in self.num_nodes:
+            return None
+        if self.n_rating_edges > cap:
+            ids = sample_user_edge_ids(self.rating_graph.user_crow, self.rating_graph.user_order, cap)
+            return step_edge_ids(ids, hidden, self.rating_anime, id_keep)
+        keep = torch.ones(self.n_rating_edges, dtype=torch.bool, device=id_keep.device)
+        keep[hidden] = False
+        return keep & id_keep[self.rating_anime]
 
     def _step_adjacencies(self, edge_keep: torch.Tensor | None) -> tuple[dict, int | None]:
         """``(adjacency per edge type, users)`` for one forward pass; the rating edges are those ``edge_keep`` says.

@@ -37,7 +37,6 @@ from gnn.data.history_key import cap_history
 from gnn.graph.corated import corated_table, without_own
 from gnn.graph.hops import two_hop_table
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel, TaskBatch, UserQuery
-from gnn.models.edge_sample import sample_user_edge_ids, step_edge_ids
 from gnn.models.encoder import GraphEncoder
 from gnn.models.gnn_config import GNNConfig
 from gnn.models.item import ItemVectors
@@ -252,26 +251,12 @@ class GNNRecommender(RatingModel):
         delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]
         return pairs, self.watch.scale_corated(self.watch.corated_values(delta, batch.hist_z, hist).sum(1), h, target)
 
-    def _step_masks(self, batch: TaskBatch) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """``(edge_keep, id_keep)`` for one training step (None when the encoder has no rating edges).
-
-        ``edge_keep``: ``[E]`` bool over the training ratings, or above ``encoder_rating_edges`` the ids
-        ``[K]`` of the ratings of a uniform sample of users holding at most that many
-        (:func:`gnn.models.edge_sample.sample_user_edge_ids`).
-        """
-        ratings = self.encoder.num_nodes.get("user") is not None
+    def _step_masks(self, batch: TaskBatch) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """``(edge_keep, id_keep)`` for one training step: a ``cold_drop`` share of the anime lose their ID
+        embedding and rating edges, and the step's targets their own edges (:meth:`GraphEncoder.step_edges`)."""
         id_keep = torch.rand(self.n_anime, device=self.device) >= self.config.cold_drop
-        if not ratings:
-            return None, id_keep
-        edges = self.encoder.n_rating_edges
-        targets = batch.target_edge[batch.target_edge >= 0]
-        if edges > self.config.encoder_rating_edges:
-            graph = self.encoder.rating_graph
-            ids = sample_user_edge_ids(graph.user_crow, graph.user_order, self.config.encoder_rating_edges)
-            return step_edge_ids(ids, targets, self.encoder.rating_anime, id_keep), id_keep
-        keep = torch.ones(edges, dtype=torch.bool, device=self.device)
-        keep[targets] = False
-        return keep & id_keep[self.encoder.rating_anime], id_keep
+        hidden = batch.target_edge[batch.target_edge >= 0]
+        return self.encoder.step_edges(hidden, id_keep, self.config.encoder_rating_edges), id_keep
 
     # -- ranking ------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
-"""What the "orphans" of the series-aware lists are, for new users (a diagnostic for issue 15's series rows).
+"""What the "orphans" of the top-10 lists are, for new users (a diagnostic for issue 15's series rows).
 
     python benchmarks/orphan_kinds.py --results <compare.py --out folder> --models gnn most_popular [--data-dir <processed>]
+    python benchmarks/orphan_kinds.py ... --list raw --given 5 --seed 1
 
 The orphan share (``gnn.train.metrics``) counts a top-10 slot whose anime has a PREQUEL or PARENT
 relation, in a franchise the user rated nothing of. The series-aware list shows such a franchise
@@ -12,8 +13,12 @@ at its entry point in release order (``gnn.franchise``), so its "orphans" can be
 * ``parent link``: an entry point or standalone work with a PARENT relation (a spin-off or recap's
   original, in another franchise).
 
-Held-out users given k ratings, as in the new-user ranking rows (same seeded sample). A model with a
-seed-0 checkpoint in the folder is read from it; a closed-form one without (most_popular, ease) is fitted.
+``--list raw`` splits the orphans of the ranked top 10 instead (the list the new-user rows' orphan share
+is measured on), where a franchise's later entries may stand without its entry point.
+
+Held-out users given k ratings, as in the new-user ranking rows of the run with ``--seed`` (the same
+seeded order and sample). A model with a checkpoint of that seed in the folder is read from it; a
+closed-form one without (most_popular, ease) is fitted.
 """
 
 from __future__ import annotations
@@ -52,12 +57,12 @@ def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]],
     return {"orphan_share": sum(share.values()), **share, "slots": slots}
 
 
-def _model(results: Path, name: str, data: ProcessedData):
+def _model(results: Path, name: str, data: ProcessedData, seed: int = 0):
     from gnn.models.base import ModelContext
     from gnn.models.registry import build_model
     from gnn.train.checkpoint import load_model
 
-    path = run_dir(results, name, 0) / "best_model.pt"
+    path = run_dir(results, name, seed) / "best_model.pt"
     if path.exists():
         return load_model(path)[0]
     model = build_model(name, ModelContext.from_processed(data), None)
@@ -72,20 +77,25 @@ def main(argv: list[str] | None = None) -> None:
     parser = finished_run_parser(__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="processed folder (default: <results>/processed)")
     parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
+    parser.add_argument("--list", choices=("series", "raw"), default="series",
+                        help="the series-aware list (one card per franchise) or the ranked top 10")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed: its checkpoint and held-out order")
     args = parser.parse_args(argv)
     data = load_processed(args.data_dir or args.results / "processed")
     by_relation, by_order = franchises_of(data), franchises_of(data, later_by_relation=False)
     types = [{RELATION_TYPES[int(t)] for j, t in zip(js, ts) if j > 0}
              for js, ts in zip(data.tables.rel_idx.tolist(), data.tables.rel_type.tolist())]
-    cases = held_out_cases(data)
+    cases = held_out_cases(data, seed=args.seed)
     query, seen = new_user_query(data, cases, args.given)
     rated = [given[:args.given].tolist() for given, _, _, _ in cases]
-    print(f"{len(cases)} held-out users given {args.given} ratings; shares of the series-aware top-10 slots")
+    which = "series-aware" if args.list == "series" else "ranked"
+    print(f"{len(cases)} held-out users given {args.given} ratings (seed {args.seed}); shares of the {which} top-10 slots")
     print("| model | orphan share | " + " | ".join(KINDS) + " |")
     print("|---|---:|" + "---:|" * len(KINDS))
     for name in args.models:
-        _, series = rank_lists(_model(args.results, name, data), query, seen, by_relation, 10)
-        r = orphan_kinds(series.tolist(), rated, by_relation, by_order, types)
+        top, series = rank_lists(_model(args.results, name, data, args.seed), query, seen, by_relation, 10)
+        lists = series if args.list == "series" else top[:, :10]
+        r = orphan_kinds(lists.tolist(), rated, by_relation, by_order, types)
         print(f"| {name} | {r['orphan_share']:.3f} | " + " | ".join(f"{r[k]:.3f}" for k in KINDS) + " |")
 
 

@@ -31,3 +31,23 @@ def test_orphans_split_by_what_they_are_and_sum_to_the_orphan_share():
     assert r["slots"] == 5
     assert (r["later entry"], r["prequel made later"], r["parent link"]) == (0.2, 0.2, 0.2)
     assert r["orphan_share"] == pytest.approx(orphan_sequel_share([[2, 3, 5, 7], [2]], rated, by_relation))
+
+
+def test_the_raw_lists_split_sums_to_the_new_user_rows_orphan_share(tiny_processed, tmp_path, capsys):
+    from benchmarks.orphan_kinds import main
+    from gnn.models.base import ModelContext
+    from gnn.models.registry import build_model
+    from gnn.processed import load_processed
+    from gnn.train.metrics import new_user_ranking
+
+    data = load_processed(tiny_processed)
+    model = build_model("most_popular", ModelContext.from_processed(data), None)
+    assert model.fit_closed_form(data.train)
+    for seed in (0, 1):
+        main(["--results", str(tmp_path), "--data-dir", str(tiny_processed), "--models", "most_popular",
+              "--list", "raw", "--given", "5", "--seed", str(seed)])
+        out = capsys.readouterr().out.splitlines()
+        assert "ranked top-10" in out[0] and f"(seed {seed})" in out[0]
+        share = float(out[3].split("|")[2])
+        expected = new_user_ranking(model, data, seed=seed)["k=5"]["orphan_share@10"]
+        assert share == pytest.approx(expected, abs=5e-4)

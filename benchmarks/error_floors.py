@@ -1,0 +1,134 @@
+"""Where the rating error comes from, for the goals that are not met: new users and cold anime.
+
+    python benchmarks/error_floors.py --data-dir data/processed --run gnn=runs/gnn --run prior=runs/prior
+
+Each ``--run NAME=DIR`` is an ``anime-gnn train --output-dir`` folder (its ``best_model.pt``) trained
+on ``--data-dir``. Per run, one Markdown row:
+
+* **new users**: the held-out users of the new-user rows (:func:`gnn.train.evaluate.new_user_cases`,
+  seed ``--seed``), scored on a seeded ``--share`` of their targets (at least one each) from the first
+  k = 5 / 10 / 20 of their given ratings and from **all** their other ratings: how much of the error at
+  small k the model would lose if it knew the user as well as their whole list tells. Beside it, a bias
+  model (mean + item bias from the training split + the user's mean residual over all their other
+  ratings, :func:`known_offset_rmse`): the error left when a user's offset is known and nothing else.
+* **cold anime** (a folder made with ``preprocess --cold-anime``): the cold RMSE split by
+  :func:`bias_split` into the error an exact per-anime offset would remove (``item``) and the rest.
+  A model whose ``item`` part is large misjudges how good the unseen anime is; the rest is how each
+  user's rating strays from that anime's average, which warm anime have too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import named_run  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
+from gnn.processed import ProcessedData, load_processed  # noqa: E402
+from gnn.train.checkpoint import load_model  # noqa: E402
+from gnn.train.evaluate import NEW_USER_KS, evaluate_cases, known_histories, new_user_cases, predict_split  # noqa: E402
+
+
+def bias_split(error: np.ndarray, anime: np.ndarray) -> dict[str, float]:
+    """``error`` (truth - prediction) per rating of ``anime``: ``rmse``, ``item`` (the RMS over ratings of
+    their anime's mean error) and ``rest`` (the RMS of what is left), with rmse² = item² + rest²."""
+    error = np.asarray(error, dtype=np.float64)
+    _, group, count = np.unique(anime, return_inverse=True, return_counts=True)
+    mean = np.bincount(group, weights=error) / count
+    item, rest = mean[group], error - mean[group]
+    return {"rmse": float(np.sqrt(np.mean(error ** 2))), "item": float(np.sqrt(np.mean(item ** 2))),
+            "rest": float(np.sqrt(np.mean(rest ** 2)))}
+
+
+def all_but_cases(cases: list, share: float, seed: int) -> list:
+    """:func:`new_user_cases`' tuples with a seeded ``share`` of each user's targets (at least one) kept as
+    targets and the others appended to the given ratings, after the original given ones: the first k
+    given are unchanged, and a user's whole given list is every rating but the kept targets."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for given_a, given_r, target_a, target_r in cases:
+        keep = np.zeros(len(target_a), dtype=bool)
+        keep[rng.permutation(len(target_a))[:max(1, round(share * len(target_a)))]] = True
+        out.append((np.concatenate([given_a, target_a[~keep]]), np.concatenate([given_r, target_r[~keep]]),
+                    target_a[keep], target_r[keep]))
+    return out
+
+
+def item_biases(split, n_anime: int, shrink: float = 5.0, rounds: int = 5) -> tuple[float, np.ndarray]:
+    """``(global mean, item bias [n_anime])`` of the additive model mean + user bias + item bias, fitted on
+    ``split`` by alternating shrunk means (each bias divided by its count + ``shrink``)."""
+    user, anime, rating = split.user.numpy(), split.anime.numpy(), split.rating.double().numpy()
+    mean = float(rating.mean()) if len(rating) else 0.0
+    n_users = int(user.max()) + 1 if len(user) else 1
+    u_bias, i_bias = np.zeros(n_users), np.zeros(n_anime)
+    for _ in range(rounds):
+        i_bias = np.bincount(anime, rating - mean - u_bias[user], n_anime) / (np.bincount(anime, minlength=n_anime) + shrink)
+        u_bias = np.bincount(user, rating - mean - i_bias[anime], n_users) / (np.bincount(user, minlength=n_users) + shrink)
+    return mean, i_bias
+
+
+def known_offset_rmse(cases: list, mean: float, i_bias: np.ndarray) -> float:
+    """RMSE on the cases' targets of ``mean + item bias + the user's mean residual over all their given
+    ratings``: a bias model that knows each user's offset as well as their whole list tells."""
+    errors = []
+    for given_a, given_r, target_a, target_r in cases:
+        offset = float(np.mean(given_r - mean - i_bias[given_a]))
+        errors.append(target_r - mean - i_bias[target_a] - offset)
+    return float(np.sqrt(np.mean(np.concatenate(errors) ** 2))) if errors else float("nan")
+
+
+def floors(model, data: ProcessedData, share: float = 0.1, seed: int = 0) -> dict:
+    """The new-user RMSE at each k and from all other ratings, and the cold split's :func:`bias_split`."""
+    cases = all_but_cases(new_user_cases(data.holdout, max(NEW_USER_KS), seed), share, seed)
+    users = evaluate_cases(model, cases, NEW_USER_KS)
+    longest = max((len(c[0]) for c in cases), default=1)
+    users["all"] = evaluate_cases(model, cases, (longest,))[f"k={longest}"]
+    users["all"]["biases_known_offset_rmse"] = known_offset_rmse(cases, *item_biases(data.train, data.n_anime))
+    result = {"new_users": users, "cold": None}
+    if data.cold is not None and len(data.cold):
+        histories = known_histories(model, data) if model.inductive else None
+        pred = predict_split(model, data.cold, histories=histories).double().numpy()
+        result["cold"] = bias_split(data.cold.rating.double().numpy() - pred, data.cold.anime.numpy())
+    return result
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", required=True, type=Path, help="the preprocess output the runs trained on")
+    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True,
+                        help="NAME=DIR: a trained model's output folder (repeatable)")
+    parser.add_argument("--share", type=float, default=0.1, help="share of each held-out user's targets scored")
+    parser.add_argument("--seed", type=int, default=0, help="the new-user order's seed (compare.py: the run's seed)")
+    parser.add_argument("--out", type=Path, help="write the results here as JSON")
+    args = parser.parse_args(argv)
+    data = load_processed(args.data_dir)
+    results = {}
+    ks = [f"k={k}" for k in NEW_USER_KS]
+    print("| run | " + " | ".join(f"new users {k} RMSE" for k in ks) + " | new users, all other ratings | "
+          "biases, known offset | users | cold RMSE | cold item part | cold rest |")
+    print("|---|" + "---:|" * (len(ks) + 6))
+    for name, folder in args.runs:
+        path = folder / "best_model.pt"
+        if not path.exists():
+            raise SystemExit(f"{name}: no {path}")
+        r = results[name] = floors(load_model(path)[0], data, args.share, args.seed)
+        users, cold = r["new_users"], r["cold"] or {}
+        print(f"| {name} | " + " | ".join(_num(users[k]["rmse"]) for k in [*ks, "all"])
+              + f" | {_num(users['all']['biases_known_offset_rmse'])} | {users['all']['users']} | "
+              + " | ".join(_num(cold.get(p)) for p in ("rmse", "item", "rest")) + " |", flush=True)
+    if args.out:
+        write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "share": args.share, "seed": args.seed,
+                                             "results": results}))
+
+
+if __name__ == "__main__":
+    main()

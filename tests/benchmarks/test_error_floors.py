@@ -1,0 +1,107 @@
+"""benchmarks/error_floors.py: the new-user RMSE from k and from all other ratings, and the cold RMSE split."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.error_floors import all_but_cases, bias_split, item_biases, known_offset_rmse, main
+from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.processed import load_processed
+from gnn.train.checkpoint import load_model
+from gnn.train.cold import cold_accuracy
+from gnn.train.config import TrainConfig
+from gnn.train.evaluate import evaluate_cases, new_user_cases
+from gnn.train.trainer import train_model
+
+
+def test_the_split_of_a_hand_computed_error():
+    # anime 1: errors 1, 3 (mean 2); anime 2: -2, 0 (mean -1)
+    r = bias_split(np.array([1.0, 3.0, -2.0, 0.0]), np.array([1, 1, 2, 2]))
+    assert r["item"] == pytest.approx(math.sqrt((4 + 4 + 1 + 1) / 4))
+    assert r["rest"] == pytest.approx(1.0)
+    assert r["rmse"] == pytest.approx(math.sqrt((1 + 9 + 4 + 0) / 4))
+    assert r["rmse"] ** 2 == pytest.approx(r["item"] ** 2 + r["rest"] ** 2)
+
+
+def test_an_error_that_is_one_offset_per_anime_is_all_item_part():
+    r = bias_split(np.array([0.5, 0.5, -1.0]), np.array([7, 7, 3]))
+    assert r["rest"] == pytest.approx(0.0) and r["item"] == pytest.approx(r["rmse"])
+
+
+def _case(n_given: int, n_target: int, first: int) -> tuple:
+    given = np.arange(first, first + n_given)
+    target = np.arange(first + n_given, first + n_given + n_target)
+    return given, given % 10 + 1.0, target, target % 10 + 1.0
+
+
+def test_all_but_cases_keeps_the_given_prefix_and_moves_the_other_targets_behind_it():
+    cases = [_case(3, 20, 1), _case(3, 2, 100)]
+    out = all_but_cases(cases, share=0.1, seed=4)
+    for (ga, gr, ta, tr), (na, nr, ka, kr) in zip(cases, out):
+        assert np.array_equal(na[:3], ga) and np.array_equal(nr[:3], gr)        # the first k are unchanged
+        assert sorted([*na.tolist(), *ka.tolist()]) == sorted([*ga.tolist(), *ta.tolist()])  # nothing lost
+        assert not set(na.tolist()) & set(ka.tolist())
+        assert all(r == a % 10 + 1.0 for a, r in zip([*na.tolist(), *ka.tolist()], [*nr.tolist(), *kr.tolist()]))
+    assert len(out[0][2]) == 2 and len(out[1][2]) == 1                              # 10 % of 20; at least one
+    again = all_but_cases(cases, share=0.1, seed=4)
+    assert np.array_equal(again[0][2], out[0][2])                                  # seeded
+    assert any(not np.array_equal(all_but_cases(cases, 0.1, s)[0][2], out[0][2]) for s in range(5, 10))
+
+
+@pytest.fixture(scope="module")
+def cold_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("floors")
+    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2,
+                                                                cold_anime_frac=0.2))
+    train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
+                log=lambda _: None, progress=False)
+    return root / "processed", root / "knn"
+
+
+def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
+    processed, run = cold_run
+    main(["--data-dir", str(processed), "--run", f"knn={run}", "--out", str(tmp_path / "f.json")])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| run | new users k=5 RMSE |") and lines[2].startswith("| knn | ")
+    r = json.loads((tmp_path / "f.json").read_text())["results"]["knn"]
+    data = load_processed(processed)
+    cases = all_but_cases(new_user_cases(data.holdout, 20, 0), 0.1, 0)
+    assert len(cases) > 0 and r["new_users"]["all"]["users"] == len(cases)
+    model = load_model(run / "best_model.pt")[0]
+    assert r["new_users"]["k=5"]["rmse"] == pytest.approx(evaluate_cases(model, cases, (5,))["k=5"]["rmse"])
+    longest = max(len(c[0]) for c in cases)
+    assert r["new_users"]["all"]["rmse"] == pytest.approx(evaluate_cases(model, cases, (longest,))[f"k={longest}"]["rmse"])
+    cold = r["cold"]
+    assert cold["rmse"] == pytest.approx(cold_accuracy(model, data).rmse)              # every cold rating, as scored
+    assert cold["rmse"] ** 2 == pytest.approx(cold["item"] ** 2 + cold["rest"] ** 2) and cold["item"] > 0
+    assert f"{cold['rmse']:.4f}" in lines[2]
+
+
+def test_a_missing_run_is_one_line(cold_run, tmp_path):
+    with pytest.raises(SystemExit, match="no .*best_model.pt"):
+        main(["--data-dir", str(cold_run[0]), "--run", f"none={tmp_path / 'missing'}"])
+
+
+def test_on_exactly_additive_ratings_the_biases_and_the_known_offset_are_exact():
+    from gnn.processed import RatingSplit
+    import torch
+
+    # rating = 5 + user bias + item bias, every user rating every anime: nothing shrunk, nothing left over.
+    u_bias, i_bias = np.array([0.0, 1.0, -1.0, 0.5]), np.array([0.0, 2.0, -2.0, 0.0, 1.0])
+    user, anime = np.meshgrid(np.arange(1, 4), np.arange(1, 5), indexing="ij")
+    rating = 5.0 + u_bias[user] + i_bias[anime]
+    split = RatingSplit(torch.as_tensor(user.ravel()), torch.as_tensor(anime.ravel()),
+                        torch.as_tensor(rating.ravel(), dtype=torch.float32))
+    mean, fitted = item_biases(split, 5, shrink=0.0, rounds=50)
+    assert np.allclose(mean + fitted[anime] + (rating - mean - fitted[anime]).mean(1, keepdims=True), rating, atol=1e-6)
+    # a new user with bias -0.7 given anime 1 and 2, scored on 3 and 4: the offset from the given is exact
+    new = lambda a: 5.0 - 0.7 + i_bias[a]                                        # noqa: E731
+    case = (np.array([1, 2]), new(np.array([1, 2])), np.array([3, 4]), new(np.array([3, 4])))
+    assert known_offset_rmse([case], mean, fitted) == pytest.approx(0.0, abs=1e-5)
+    off = (case[0], case[1] + 1.0, case[2], case[3])                            # given ratings 1 too high
+    assert known_offset_rmse([off], mean, fitted) == pytest.approx(1.0, abs=1e-5)

@@ -1,6 +1,9 @@
 """ONNX Runtime CPU latency: precomputed export vs the older request-time export of the same model.
 
-    python benchmarks/onnx_latency.py --model-dir data/model/pytorch --name sample
+    python benchmarks/onnx_latency.py --model-dir runs/baseline --name sample
+
+For the concat-head model (the baseline), the architecture the request-time style was written for;
+the GNN's own export is timed by ``compare.py`` (its latency rows) and ``web_latency.py``.
 
 Writes ``benchmarks/results/onnx_latency_<name>/results.json`` and ``results.md``
 (numbers only: no titles or ids). Both graphs take the same inputs; the older one
@@ -33,6 +36,7 @@ from gnn.export.parity import session  # noqa: E402
 from gnn.export.scorer import PrecomputedScorer  # noqa: E402
 from gnn.export.tables import fold_model  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
+from gnn.models.concat_head import ConcatHeadModel  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 
 
@@ -41,6 +45,9 @@ def run_benchmark(model_path: str | Path, max_history: int = 64, history_len: in
     """Export both styles to a temporary folder and time them; returns a JSON-ready dict (numbers only)."""
     model_path = Path(model_path)
     model, ctx, _ = load_model(model_path if model_path.is_file() else model_path / "best_model.pt")
+    if not isinstance(model, ConcatHeadModel):
+        raise SystemExit(f"{model_path}: a {model.name!r} model; the request-time export exists only for the "
+                         "concat-head model (baseline)")
     torch.set_num_threads(max(1, threads))
     styles = {"precomputed": PrecomputedScorer(fold_model(model), ctx.rating_mean, ctx.rating_std,
                                                ctx.rating_low, ctx.rating_high),

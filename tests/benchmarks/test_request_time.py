@@ -29,3 +29,12 @@ def test_request_time_scorer_matches_the_model(tmp_path_factory):
     others = (anime != 2) & (anime != 5)
     assert torch.allclose(new[others], by_history[others], atol=1e-5)
     assert not torch.allclose(new, known, atol=1e-3)  # the history, not the ID, scored the new user
+
+
+def test_the_latency_comparison_refuses_a_gnn_in_one_line(tmp_path_factory):
+    import pytest
+
+    from benchmarks.onnx_latency import run_benchmark
+
+    with pytest.raises(SystemExit, match="'gnn' model; the request-time export exists only for the concat-head"):
+        run_benchmark(tiny.trained(tmp_path_factory, "gnn"), repeats=1)

@@ -13,7 +13,6 @@ A first look; the benchmark harness (compare.py) will run these in the same run 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -21,27 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import named_run  # noqa: E402
+from benchmarks.harness import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import evaluate_cold  # noqa: E402
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+from gnn.train.evaluate import fmt_metric  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True, type=Path, help="preprocess output with a cold split (--cold-anime)")
-    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True,
-                        help="NAME=DIR: a trained model's output folder (repeatable)")
+    parser = trained_runs_parser(__doc__.splitlines()[0], "preprocess output with a cold split (--cold-anime)")
     parser.add_argument("--k", type=int, default=10, help="ranking cut-off")
     parser.add_argument("--threshold", type=float, default=8.0, help="a cold rating this high is relevant")
     parser.add_argument("--max-users", type=int, default=None, help="rank a seeded sample of this many users")
-    parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    args = parser.parse_args(argv)
+    args = parse_trained_runs(parser, argv)
     data = load_processed(args.data_dir)
     results = {}
     k = args.k
@@ -56,9 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         meta = folder / "model_metadata.json"
         r["warm_test_rmse"] = json.loads(meta.read_text())["metrics"]["test"]["rmse"] if meta.exists() else None
         results[name] = r
-        ranks = [_num(part[f"{m}@{k}"]) for part in (r, r["rated_only"]) for m in ("ndcg", "recall", "cold_share")]
-        print(f"| {name} | {_num(r['mae'])} | {_num(r['rmse'])} | {' | '.join(ranks)} | {r['users']} | "
-              f"{_num(r['warm_test_rmse'])} | {r['eval_seconds']} |", flush=True)
+        ranks = [fmt_metric(part[f"{m}@{k}"]) for part in (r, r["rated_only"]) for m in ("ndcg", "recall", "cold_share")]
+        print(f"| {name} | {fmt_metric(r['mae'])} | {fmt_metric(r['rmse'])} | {' | '.join(ranks)} | {r['users']} | "
+              f"{fmt_metric(r['warm_test_rmse'])} | {r['eval_seconds']} |", flush=True)
     if args.out:
         write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "cold_ratings": len(data.cold or []),
                                              "results": results}))

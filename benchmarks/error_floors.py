@@ -19,7 +19,6 @@ on ``--data-dir``. Per run, one Markdown row:
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -27,11 +26,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import named_run  # noqa: E402
+from benchmarks.harness import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
-from gnn.train.evaluate import NEW_USER_KS, evaluate_cases, known_histories, new_user_cases, predict_split  # noqa: E402
+from gnn.train.evaluate import (NEW_USER_KS, evaluate_cases, fmt_metric, known_histories,  # noqa: E402
+                                 new_user_cases, predict_split)
 
 
 def bias_split(error: np.ndarray, anime: np.ndarray) -> dict[str, float]:
@@ -97,19 +97,11 @@ def floors(model, data: ProcessedData, share: float = 0.1, seed: int = 0) -> dic
     return result
 
 
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True, type=Path, help="the preprocess output the runs trained on")
-    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True,
-                        help="NAME=DIR: a trained model's output folder (repeatable)")
+    parser = trained_runs_parser(__doc__.splitlines()[0], "the preprocess output the runs trained on")
     parser.add_argument("--share", type=float, default=0.1, help="share of each held-out user's targets scored")
     parser.add_argument("--seed", type=int, default=0, help="the new-user order's seed (compare.py: the run's seed)")
-    parser.add_argument("--out", type=Path, help="write the results here as JSON")
-    args = parser.parse_args(argv)
+    args = parse_trained_runs(parser, argv)
     data = load_processed(args.data_dir)
     results = {}
     ks = [f"k={k}" for k in NEW_USER_KS]
@@ -117,14 +109,11 @@ def main(argv: list[str] | None = None) -> None:
           "biases, known offset | users | cold RMSE | cold item part | cold rest |")
     print("|---|" + "---:|" * (len(ks) + 6))
     for name, folder in args.runs:
-        path = folder / "best_model.pt"
-        if not path.exists():
-            raise SystemExit(f"{name}: no {path}")
-        r = results[name] = floors(load_model(path)[0], data, args.share, args.seed)
+        r = results[name] = floors(load_model(folder / "best_model.pt")[0], data, args.share, args.seed)
         users, cold = r["new_users"], r["cold"] or {}
-        print(f"| {name} | " + " | ".join(_num(users[k]["rmse"]) for k in [*ks, "all"])
-              + f" | {_num(users['all']['biases_known_offset_rmse'])} | {users['all']['users']} | "
-              + " | ".join(_num(cold.get(p)) for p in ("rmse", "item", "rest")) + " |", flush=True)
+        print(f"| {name} | " + " | ".join(fmt_metric(users[k]["rmse"]) for k in [*ks, "all"])
+              + f" | {fmt_metric(users['all']['biases_known_offset_rmse'])} | {users['all']['users']} | "
+              + " | ".join(fmt_metric(cold.get(p)) for p in ("rmse", "item", "rest")) + " |", flush=True)
     if args.out:
         write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "share": args.share, "seed": args.seed,
                                              "results": results}))

@@ -80,6 +80,26 @@ def named_run(text: str) -> tuple[str, Path]:
     return name, Path(folder)
 
 
+def trained_runs_parser(description: str, data_help: str) -> argparse.ArgumentParser:
+    """Options of the scripts that evaluate training output folders: ``--data-dir`` (``data_help``), ``--run
+    NAME=DIR`` (repeatable, as ``args.runs``) and ``--out``; read them with :func:`parse_trained_runs`."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", required=True, type=Path, help=data_help)
+    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True, metavar="NAME=DIR",
+                        help="an `anime-gnn train --output-dir` folder (its best_model.pt), repeatable")
+    parser.add_argument("--out", type=Path, help="also write the numbers here as JSON")
+    return parser
+
+
+def parse_trained_runs(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args(argv)``; a ``--run`` folder without a best_model.pt is a one-line usage error."""
+    args = parser.parse_args(argv)
+    for _, folder in args.runs:
+        if not (folder / "best_model.pt").is_file():
+            parser.error(f"{folder} has no best_model.pt (an anime-gnn train --output-dir folder)")
+    return args
+
+
 def run_dir(out_dir: Path, model: str, seed: int) -> Path:
     """Where ``model`` trains with ``seed``; its checkpoints stay there for later diagnostics."""
     return out_dir / "tmp" / "runs" / f"{model}_s{seed}"

@@ -14,7 +14,6 @@ one Markdown row per run; ``--out`` also writes the numbers as JSON.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -22,11 +21,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import named_run  # noqa: E402
+from benchmarks.harness import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
-from gnn.train.evaluate import NEW_USER_KS, evaluate_cases  # noqa: E402
+from gnn.train.evaluate import NEW_USER_KS, evaluate_cases, fmt_metric  # noqa: E402
 
 
 def validation_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), max_users: int | None = 2000,
@@ -55,27 +54,20 @@ def validation_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), max_use
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, required=True, help="the processed folder the runs were trained on")
-    parser.add_argument("--run", type=named_run, action="append", required=True, metavar="NAME=DIR",
-                        help="a training output folder (best_model.pt), repeatable")
+    parser = trained_runs_parser(__doc__.splitlines()[0], "the processed folder the runs were trained on")
     parser.add_argument("--max-users", type=int, default=2000, help="users scored at most (a seeded sample beyond)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the user sample and of the given ratings")
-    parser.add_argument("--out", type=Path, help="also write the numbers here as JSON")
-    args = parser.parse_args(argv)
-    for _, folder in args.run:
-        if not (folder / "best_model.pt").is_file():
-            parser.error(f"{folder} has no best_model.pt (an anime-gnn train --output-dir folder)")
+    args = parse_trained_runs(parser, argv)
     data = load_processed(args.data_dir)
     cases = validation_cases(data, max_users=args.max_users, seed=args.seed)
     print(f"{len(cases)} training users, {sum(len(c[2]) for c in cases):,} validation ratings")
     print("| run | " + " | ".join(f"k={k} RMSE" for k in NEW_USER_KS) + " |")
     print("|---|" + "---:|" * len(NEW_USER_KS))
     results = {}
-    for name, folder in args.run:
+    for name, folder in args.runs:
         model, _ctx, _meta = load_model(folder / "best_model.pt")
         results[name] = evaluate_cases(model, cases, NEW_USER_KS)
-        cells = ["n/a" if r["rmse"] is None else f"{r['rmse']:.4f}" for r in results[name].values()]
+        cells = [fmt_metric(r["rmse"]) for r in results[name].values()]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     if args.out:
         write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "users": len(cases),

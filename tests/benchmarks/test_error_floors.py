@@ -82,9 +82,10 @@ def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
     assert f"{cold['rmse']:.4f}" in lines[2]
 
 
-def test_a_missing_run_is_one_line(cold_run, tmp_path):
-    with pytest.raises(SystemExit, match="no .*best_model.pt"):
+def test_a_missing_run_is_one_line(cold_run, tmp_path, capsys):
+    with pytest.raises(SystemExit):
         main(["--data-dir", str(cold_run[0]), "--run", f"none={tmp_path / 'missing'}"])
+    assert capsys.readouterr().err.splitlines()[-1].endswith("missing has no best_model.pt (an anime-gnn train --output-dir folder)")
 
 
 def test_on_exactly_additive_ratings_the_biases_and_the_known_offset_are_exact():

@@ -33,3 +33,19 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def cold_knn_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
+    """``(processed, run)``: the tiny data with a cold split (20 % of the anime) and held-out users (20 %),
+    and a content-kNN trained on it (closed form, seconds)."""
+    from gnn.processed import load_processed
+    from gnn.train.config import TrainConfig
+    from gnn.train.trainer import train_model
+
+    root = tmp_path_factory.mktemp("cold_knn")
+    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2,
+                                                                cold_anime_frac=0.2))
+    train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
+                log=lambda _: None, progress=False)
+    return root / "processed", root / "knn"

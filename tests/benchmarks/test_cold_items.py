@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from benchmarks.cold_items import main
-from gnn.preprocess import PreprocessConfig, preprocess
-from gnn.processed import load_processed
-from gnn.train.config import TrainConfig
-from gnn.train.trainer import train_model
 
 
-@pytest.fixture(scope="module")
-def cold_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("cold_items")
-    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.0,
-                                                                cold_anime_frac=0.2))
-    train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
-                log=lambda _: None, progress=False)
-    return root / "processed", root / "knn"
-
-
-def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
-    processed, run = cold_run
+def test_one_row_and_json_per_run(cold_knn_run, tmp_path, capsys):
+    processed, run = cold_knn_run
     main(["--data-dir", str(processed), "--run", f"knn={run}", "--k", "5", "--out", str(tmp_path / "c.json")])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| model | cold MAE | cold RMSE | NDCG@5 |") and lines[2].startswith("| knn | ")
@@ -37,6 +22,6 @@ def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
     assert set(r["rated_only"]) == {"ndcg@5", "recall@5", "cold_share@5"}
 
 
-def test_a_run_must_be_name_equals_folder(cold_run):
+def test_a_run_must_be_name_equals_folder(cold_knn_run):
     with pytest.raises(SystemExit):
-        main(["--data-dir", str(cold_run[0]), "--run", "knn"])
+        main(["--data-dir", str(cold_knn_run[0]), "--run", "knn"])

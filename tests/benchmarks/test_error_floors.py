@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from benchmarks.error_floors import all_but_cases, bias_split, item_biases, known_offset_rmse, main
-from gnn.preprocess import PreprocessConfig, preprocess
 from gnn.processed import load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.cold import cold_accuracy
-from gnn.train.config import TrainConfig
 from gnn.train.evaluate import evaluate_cases, new_user_cases
-from gnn.train.trainer import train_model
 
 
 def test_the_split_of_a_hand_computed_error():
@@ -53,18 +49,8 @@ def test_all_but_cases_keeps_the_given_prefix_and_moves_the_other_targets_behind
     assert any(not np.array_equal(all_but_cases(cases, 0.1, s)[0][2], out[0][2]) for s in range(5, 10))
 
 
-@pytest.fixture(scope="module")
-def cold_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("floors")
-    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2,
-                                                                cold_anime_frac=0.2))
-    train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
-                log=lambda _: None, progress=False)
-    return root / "processed", root / "knn"
-
-
-def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
-    processed, run = cold_run
+def test_one_row_and_json_per_run(cold_knn_run, tmp_path, capsys):
+    processed, run = cold_knn_run
     main(["--data-dir", str(processed), "--run", f"knn={run}", "--out", str(tmp_path / "f.json")])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| run | new users k=5 RMSE |") and lines[2].startswith("| knn | ")
@@ -82,9 +68,9 @@ def test_one_row_and_json_per_run(cold_run, tmp_path, capsys):
     assert f"{cold['rmse']:.4f}" in lines[2]
 
 
-def test_a_missing_run_is_one_line(cold_run, tmp_path, capsys):
+def test_a_missing_run_is_one_line(cold_knn_run, tmp_path, capsys):
     with pytest.raises(SystemExit):
-        main(["--data-dir", str(cold_run[0]), "--run", f"none={tmp_path / 'missing'}"])
+        main(["--data-dir", str(cold_knn_run[0]), "--run", f"none={tmp_path / 'missing'}"])
     assert capsys.readouterr().err.splitlines()[-1].endswith("missing has no best_model.pt (an anime-gnn train --output-dir folder)")
 
 

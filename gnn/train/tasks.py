@@ -68,10 +68,11 @@ class TaskSampler:
         for u in self.users.tolist():
             lo, hi = int(self.ptr[u]), int(self.ptr[u + 1])
             perms.append(torch.randperm(hi - lo, generator=gen) + lo)
-            start = torch.arange(lo, hi, self.chunk_size(hi - lo))
+            size = self.chunk_size(hi - lo)
+            start = torch.arange(lo, hi, size)
             users.append(torch.full_like(start, u))
             starts.append(start)
-            stops.append((start + self.chunk_size(hi - lo)).clamp(max=hi))
+            stops.append((start + size).clamp(max=hi))
         order = torch.randperm(sum(len(x) for x in starts), generator=gen)
         cat = lambda parts: torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)  # noqa: E731
         return cat(users)[order], cat(starts)[order], cat(stops)[order], cat(perms).to(self.edge.dtype)

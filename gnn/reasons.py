@@ -10,7 +10,12 @@ Checked in order, first match wins:
    (you rated 8)"). Only the display entry's ``studios`` (animation studios) count: a producer,
    publisher or broadcaster (``producers``: Aniplex, Shueisha, a TV channel) is never called the
    studio, and is no reason on its own (the big ones produce a large share of the catalog).
-3. genre: the candidate's genre the user liked most ("Drama, like Z (you rated 9) and 3 more you liked"),
+3. watched together: the candidate and a liked anime are among each other's most co-rated anime
+   (``corated`` of the display entry, strongest first, from the model's co-rated table,
+   :mod:`gnn.graph.corated`: the same users rated both) ("often watched with W (you rated 9)"); the
+   pair closest to the top of either list wins, then the better-rated anime. The GNN's "will watch"
+   score reads the same table, so this is what often put the candidate in the list.
+4. genre: the candidate's genre the user liked most ("Drama, like Z (you rated 9) and 3 more you liked"),
    else "popular with fans of <genre>" (its first genre), else "predicted from your ratings".
 
 "Liked" is at least two thirds of the way up the rating scale (7 on 1-10).
@@ -48,6 +53,8 @@ class ReasonBuilder:
         self.studio_best: dict[str, tuple[float, int]] = {}
         self.genre_best: dict[str, tuple[float, int]] = {}
         self.genre_count: Counter[str] = Counter()
+        # Candidate -> (place in a liked anime's co-rated list, -rating, that anime), best first.
+        self.listed_by: dict[int, tuple[int, float, int]] = {}
         for a, r in sorted(self.liked.items()):
             entry = display[a] or {}
             for best, field in ((self.studio_best, "studios"), (self.genre_best, "genres")):
@@ -55,6 +62,9 @@ class ReasonBuilder:
                     if r > best.get(key, (float("-inf"), 0))[0]:
                         best[key] = (r, a)
             self.genre_count.update(entry.get("genres", []))
+            for place, c in enumerate(entry.get("corated", [])):
+                if c != a:
+                    self.listed_by[c] = min(self.listed_by.get(c, (place, -r, a)), (place, -r, a))
 
     def title(self, index: int) -> str:
         entry = self.display[index] or {}
@@ -72,6 +82,13 @@ class ReasonBuilder:
         if shared:
             (r, a), studio = max(shared, key=lambda x: x[0][0])
             return f"same studio ({studio}) as {self.title(a)} (you rated {_fmt(r)})"
+        together = [(place, -self.liked[j], j) for place, j in enumerate(entry.get("corated", []))
+                    if j in self.liked and j != candidate]
+        if candidate in self.listed_by:
+            together.append(self.listed_by[candidate])
+        if together:
+            _, neg, j = min(together)
+            return f"often watched with {self.title(j)} (you rated {_fmt(-neg)})"
         genres = entry.get("genres", [])
         liked_genres = [(self.genre_count[g], g) for g in genres if self.genre_count[g]
                         and self.genre_best[g][1] != candidate]

@@ -24,3 +24,34 @@ def test_shared_producer_is_never_called_the_studio():
     reasons = ReasonBuilder(DISPLAY, {1: 9.0}, 1, 10)
     assert reasons(2) == "popular with fans of Drama"      # Aniplex produced both: not "same studio (Aniplex)"
     assert reasons(4) == "predicted from your ratings"     # Shueisha published both
+
+
+# Co-rated lists (strongest first): 5 lists 6 then 7; 7 lists 5; 6 lists nobody; 8 is the studio case.
+TOGETHER = [
+    None,
+    {"id": 1, "title": "Liked Nine", "studios": ["Bones"], "genres": ["Drama"], "relations": [], "corated": [6, 7]},
+    {"id": 2, "title": "Liked Ten", "studios": [], "genres": ["Drama"], "relations": [], "corated": [3]},
+    {"id": 3, "title": "Listed", "studios": [], "genres": ["Drama"], "relations": [], "corated": []},
+    {"id": 4, "title": "Lists Liked", "studios": [], "genres": ["Drama"], "relations": [], "corated": [9, 1]},
+    {"id": 5, "title": "Both Ways", "studios": [], "genres": ["Drama"], "relations": [], "corated": [2]},
+    {"id": 6, "title": "Bones Listed", "studios": ["Bones"], "genres": [], "relations": [], "corated": []},
+    {"id": 7, "title": "Second Place", "studios": [], "genres": ["Drama"], "relations": [], "corated": [1]},
+]
+
+
+def test_an_anime_often_watched_with_a_liked_one_says_so_before_a_genre():
+    reasons = ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0, 9: 9.0}, 1, 10)
+    assert reasons(3) == "often watched with Liked Ten (you rated 10)"   # in a liked anime's list
+    assert reasons(4) == "often watched with Liked Nine (you rated 9)"   # the liked anime is in its list (9 is out of range)
+    assert reasons(5) == "often watched with Liked Ten (you rated 10)"   # first in its own list beats ...
+    assert reasons(7) == "often watched with Liked Nine (you rated 9)"   # ... second in Liked Nine's
+    assert reasons(6) == "same studio (Bones) as Liked Nine (you rated 9)"   # a studio still comes first
+
+
+def test_watched_together_needs_a_liked_anime_and_never_names_the_candidate_itself():
+    assert ReasonBuilder(TOGETHER, {2: 5.0}, 1, 10)(3) == "popular with fans of Drama"   # rated, not liked
+    # Liked Nine is the candidate: its own co-rated list (6, 7) says nothing about it; Liked Ten shares Drama.
+    assert ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0}, 1, 10)(1).startswith("Drama, like Liked Ten (you rated 10)")
+    # Without co-rated lists (a baseline export) the genre reason is unchanged.
+    plain = [e if e is None else {k: v for k, v in e.items() if k != "corated"} for e in TOGETHER]
+    assert ReasonBuilder(plain, {2: 10.0}, 1, 10)(3) == "Drama, like Liked Ten (you rated 10)"

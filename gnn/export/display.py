@@ -4,7 +4,9 @@
   ``null``, the padding anime); each entry
   ``{"id", "idMal", "idAnilist", "title", "title_romaji", "title_english",
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
-  "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``;
+  "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``, and with a
+  GNN export ``"corated": [anime_index, ...]``: the anime most often rated by the same users, strongest
+  first (the model's co-rated table, at most :data:`CORATED_SHOWN`; the reasons read it);
   ``studios`` are the animation studios only, ``producers`` every other company
   credited; ``idMal`` / ``idAnilist`` are the catalog's MyAnimeList / AniList ids
   (null if unknown), used to read people's list exports. A relation ``[j, "PREQUEL"]``
@@ -57,8 +59,12 @@ def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> 
     return meta, mappings, stats
 
 
-def anime_display(meta: list[dict]) -> list[dict[str, Any] | None]:
-    """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers)."""
+CORATED_SHOWN = 5   # co-rated anime per display entry: enough for a reason, ~30 bytes each
+
+
+def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[dict[str, Any] | None]:
+    """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers);
+    ``corated`` ``[n_anime, K]`` (0 = padding, strongest first) adds each entry's first :data:`CORATED_SHOWN`."""
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
         out.append({
@@ -71,6 +77,8 @@ def anime_display(meta: list[dict]) -> list[dict[str, Any] | None]:
                                                   m.get("relationship_types", []))],
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
         })
+        if corated is not None:
+            out[-1]["corated"] = [int(j) for j in corated[len(out) - 1] if j > 0][:CORATED_SHOWN]
     return out
 
 
@@ -105,6 +113,7 @@ def write_binary(path: Path, *arrays: np.ndarray) -> None:
             f.write(np.ascontiguousarray(a).tobytes())
 
 
-def write_display_files(folder: Path, meta: list[dict], mappings: dict, with_users: bool) -> None:
-    write_json(folder / "anime_display.json", anime_display(meta), indent=None)
+def write_display_files(folder: Path, meta: list[dict], mappings: dict, with_users: bool,
+                        corated: np.ndarray | None = None) -> None:
+    write_json(folder / "anime_display.json", anime_display(meta, corated), indent=None)
     write_json(folder / "model_mappings.json", export_mappings(mappings, with_users), indent=None)

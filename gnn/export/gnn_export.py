@@ -81,7 +81,7 @@ def export_gnn(model: GNNRecommender, ctx: ModelContext, model_meta: dict, data_
     with staging(output_dir) as tmp:
         used = write_onnx(scorer, tmp / "model.onnx", H, exporter, inputs=example_inputs(), outputs=OUTPUTS,
                           fold_constants=False, dynamic=DYNAMIC)
-        write_display_files(tmp, anime_meta, mappings, True)
+        write_display_files(tmp, anime_meta, mappings, True, model.tables.co_idx.numpy())
         emb, kept_variance = item_embeddings(dequantize(scorer.h_q, scorer.h_scale), embedding_dim)
         write_binary(tmp / "item_embeddings.bin", emb.numpy().astype("<f4"))
         ratings = user_ratings(data_dir, ctx.n_users)

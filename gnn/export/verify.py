@@ -12,7 +12,7 @@ Checks, each failing with one :class:`~gnn.errors.InputError` naming the file:
 * size and SHA-256 of ``model.onnx``, ``model_mappings.json``,
   ``anime_display.json``, ``item_embeddings.bin`` and ``user_ratings.bin``;
 * ``model_mappings.json``: one id per anime index, indices in range;
-* ``anime_display.json``: one entry per anime index, relations inside the catalog;
+* ``anime_display.json``: one entry per anime index, relations and co-rated anime inside the catalog;
 * ``item_embeddings.bin``: float32 ``[n_anime, D]`` as declared, finite;
 * ``user_ratings.bin``: ``int32 offsets[n_users + 1]``, ``int32 anime[nnz]``,
   ``float32 rating[nnz]`` (offsets from 0 to nnz, never decreasing; anime
@@ -154,16 +154,18 @@ def _mappings(raw: bytes, path: Path, n_anime: int) -> dict:
 
 
 def _entry_ok(entry: Any, n_anime: int) -> bool:
-    """What recommend and its reasons read from one display entry: lists of names, relations inside the catalog."""
+    """What recommend and its reasons read from one display entry: lists of names, relations and co-rated
+    anime inside the catalog."""
     if not isinstance(entry, dict) or not isinstance(entry.get("year"), (int, type(None))):
         return False
     names = [entry.get(k, []) for k in ("genres", "studios", "producers")]
     if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in names):
         return False
-    relations = entry.get("relations", [])
+    relations, corated = entry.get("relations", []), entry.get("corated", [])
     return isinstance(relations, list) and all(
         isinstance(r, list) and len(r) == 2 and isinstance(r[0], int) and 0 < r[0] < n_anime and isinstance(r[1], str)
-        for r in relations)
+        for r in relations) and isinstance(corated, list) and all(
+        isinstance(j, int) and 0 < j < n_anime for j in corated)
 
 
 def _display(raw: bytes, path: Path, n_anime: int) -> list:
@@ -172,7 +174,7 @@ def _display(raw: bytes, path: Path, n_anime: int) -> list:
         raise _fail(path, f"expected a JSON array of {n_anime} entries (one per anime index)")
     for i, entry in enumerate(display):
         if entry is not None and not _entry_ok(entry, n_anime):
-            raise InputError(str(path), "malformed entry (genres, studios, producers, relations or year)", record=i)
+            raise InputError(str(path), "malformed entry (genres, studios, producers, relations, corated or year)", record=i)
     return display
 
 

@@ -2,7 +2,8 @@
 // tests/web/test_e2e.py compares the page's reasons with the Python ones).
 //
 // First match wins: franchise relation to a liked anime, then a shared animation studio (the display
-// entry's `studios`; its `producers` are never called "studio"), then a liked
+// entry's `studios`; its `producers` are never called "studio"), then a liked anime it is often watched
+// with (the display entry's `corated` lists, either direction, nearest the top first), then a liked
 // genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
 
 const PHRASE = {
@@ -41,6 +42,8 @@ export class ReasonBuilder {
     this.studioBest = new Map();
     this.genreBest = new Map();
     this.genreCount = new Map();
+    // Candidate -> [place in a liked anime's co-rated list, -rating, that anime], the smallest kept.
+    this.listedBy = new Map();
     for (const [a, r] of [...this.liked].sort((x, y) => x[0] - y[0])) {
       const entry = display[a] || {};
       for (const [best, field] of [[this.studioBest, 'studios'], [this.genreBest, 'genres']]) {
@@ -49,6 +52,10 @@ export class ReasonBuilder {
         }
       }
       for (const g of entry.genres || []) this.genreCount.set(g, (this.genreCount.get(g) || 0) + 1);
+      (entry.corated || []).forEach((c, place) => {
+        const key = [place, -r, a];
+        if (c !== a && (!this.listedBy.has(c) || cmp(key, this.listedBy.get(c)) < 0)) this.listedBy.set(c, key);
+      });
     }
   }
 
@@ -73,6 +80,14 @@ export class ReasonBuilder {
       // Python's max() keeps the first of equal maxima.
       const [[r, a], studio] = shared.reduce((m, x) => (x[0][0] > m[0][0] ? x : m));
       return `same studio (${studio}) as ${this.title(a)} (you rated ${fmtRating(r)})`;
+    }
+    const together = (entry.corated || [])
+      .map((j, place) => [place, -this.liked.get(j), j])
+      .filter(([, , j]) => this.liked.has(j) && j !== candidate);
+    if (this.listedBy.has(candidate)) together.push(this.listedBy.get(candidate));
+    if (together.length) {
+      const [, neg, j] = together.reduce((m, x) => (cmp(x, m) < 0 ? x : m));
+      return `often watched with ${this.title(j)} (you rated ${fmtRating(-neg)})`;
     }
     const genres = entry.genres || [];
     const liked = genres

@@ -120,9 +120,11 @@ def test_bad_json_files_with_a_rewritten_table(copy, name, content, message):
     refused(copy, name, message)
 
 
-def test_display_relations_must_stay_inside_the_catalog(copy):
+@pytest.mark.parametrize("field, value", [("relations", [[tiny.N_ANIME + 10, "SEQUEL"]]),
+                                          ("corated", [2, tiny.N_ANIME + 1]), ("corated", [0]), ("corated", ["3"])])
+def test_display_relations_and_co_rated_anime_must_stay_inside_the_catalog(copy, field, value):
     display = json.loads((copy / "anime_display.json").read_text())
-    display[1]["relations"] = [[tiny.N_ANIME + 10, "SEQUEL"]]
+    display[1][field] = value
     write(copy, "anime_display.json", json.dumps(display).encode(), fix_table=True)
     assert "record 1" in refused(copy, "anime_display.json", "malformed entry")
 

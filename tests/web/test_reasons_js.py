@@ -1,6 +1,6 @@
 """public/js/reasons.js must say exactly what gnn/reasons.py says (run in Node; no browser needed).
 
-Random catalogs with franchises, shared studios and genres, equal ratings (ties) and odd rating
+Random catalogs with franchises, shared studios, co-rated lists (or none) and genres, equal ratings (ties) and odd rating
 values exercise every branch and tie-break; skips when ``node`` is not installed.
 """
 
@@ -46,6 +46,7 @@ def random_case(rng: random.Random) -> dict:
             "producers": rng.sample(studios, rng.randint(0, len(studios))),  # never a studio reason
             "genres": rng.sample(genres, rng.randint(0, 3)),
             "relations": [[rng.randint(0, n - 1), rng.choice(RELATIONS)] for _ in range(rng.randint(0, 3))],
+            **({"corated": rng.sample(range(1, n + 2), rng.randint(0, min(n, 5)))} if rng.random() < 0.7 else {}),
         })
     low, high = rng.choice([(1, 10), (1, 5), (0, 100)])
     rated = {}

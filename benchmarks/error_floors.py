@@ -14,7 +14,9 @@ on ``--data-dir``. Per run, one Markdown row:
 * **cold anime** (a folder made with ``preprocess --cold-anime``): the cold RMSE split by
   :func:`bias_split` into the error an exact per-anime offset would remove (``item``) and the rest.
   A model whose ``item`` part is large misjudges how good the unseen anime is; the rest is how each
-  user's rating strays from that anime's average, which warm anime have too.
+  user's rating strays from that anime's average, which warm anime have too. ``item_noise`` is the
+  ``item`` part left by finite test ratings alone, and ``exact_item`` the cold RMSE the model would get if
+  it knew each cold anime's true average (its rest unchanged).
 """
 
 from __future__ import annotations
@@ -36,13 +38,25 @@ from gnn.train.evaluate import (NEW_USER_KS, evaluate_cases, fmt_metric, known_h
 
 def bias_split(error: np.ndarray, anime: np.ndarray) -> dict[str, float]:
     """``error`` (truth - prediction) per rating of ``anime``: ``rmse``, ``item`` (the RMS over ratings of
-    their anime's mean error) and ``rest`` (the RMS of what is left), with rmse² = item² + rest²."""
+    their anime's mean error) and ``rest`` (the RMS of what is left), with rmse² = item² + rest².
+
+    An anime's mean error over its n test ratings is noisy even for a model that knows the anime's true
+    average: it varies by s²/n, s² the anime's within-anime error variance (unbiased; the pooled one for
+    an anime rated once). ``item_noise`` is the ``item`` part such a model would still show, sqrt(Σ s² / N)
+    over anime, and ``exact_item`` its RMSE with this model's ``rest``: sqrt(rest² + item_noise²), the
+    best that knowing each anime's average exactly could give this model."""
     error = np.asarray(error, dtype=np.float64)
     _, group, count = np.unique(anime, return_inverse=True, return_counts=True)
     mean = np.bincount(group, weights=error) / count
     item, rest = mean[group], error - mean[group]
+    square = np.bincount(group, weights=rest ** 2)
+    several = count > 1
+    var = square / np.maximum(count - 1, 1)
+    var[~several] = square[several].sum() / max(int((count[several] - 1).sum()), 1)
+    noise = np.sqrt(var.sum() / len(error))
     return {"rmse": float(np.sqrt(np.mean(error ** 2))), "item": float(np.sqrt(np.mean(item ** 2))),
-            "rest": float(np.sqrt(np.mean(rest ** 2)))}
+            "rest": float(np.sqrt(np.mean(rest ** 2))), "item_noise": float(noise),
+            "exact_item": float(np.sqrt(np.mean(rest ** 2) + noise ** 2))}
 
 
 def all_but_cases(cases: list, share: float, seed: int) -> list:
@@ -106,14 +120,16 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     ks = [f"k={k}" for k in NEW_USER_KS]
     print("| run | " + " | ".join(f"new users {k} RMSE" for k in ks) + " | new users, all other ratings | "
-          "biases, known offset | users | cold RMSE | cold item part | cold rest |")
-    print("|---|" + "---:|" * (len(ks) + 6))
+          "biases, known offset | users | cold RMSE | cold item part | cold rest | item part's noise | "
+          "cold RMSE, exact anime averages |")
+    print("|---|" + "---:|" * (len(ks) + 8))
     for name, folder in args.runs:
         r = results[name] = floors(load_model(folder / "best_model.pt")[0], data, args.share, args.seed)
         users, cold = r["new_users"], r["cold"] or {}
         print(f"| {name} | " + " | ".join(fmt_metric(users[k]["rmse"]) for k in [*ks, "all"])
               + f" | {fmt_metric(users['all']['biases_known_offset_rmse'])} | {users['all']['users']} | "
-              + " | ".join(fmt_metric(cold.get(p)) for p in ("rmse", "item", "rest")) + " |", flush=True)
+              + " | ".join(fmt_metric(cold.get(p)) for p in ("rmse", "item", "rest", "item_noise", "exact_item"))
+              + " |", flush=True)
     if args.out:
         write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "share": args.share, "seed": args.seed,
                                              "results": results}))

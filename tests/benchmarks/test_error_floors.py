@@ -24,6 +24,24 @@ def test_the_split_of_a_hand_computed_error():
     assert r["rmse"] ** 2 == pytest.approx(r["item"] ** 2 + r["rest"] ** 2)
 
 
+def test_the_item_part_s_noise_by_hand():
+    # anime 7: errors 1, -1, 3, 1 (mean 1, rest 0, -2, 2, 0: s² = 8/3); anime 9 rated once takes the pooled 8/3
+    r = bias_split(np.array([1.0, -1.0, 3.0, 1.0, 5.0]), np.array([7, 7, 7, 7, 9]))
+    assert r["item_noise"] == pytest.approx(math.sqrt((8 / 3 + 8 / 3) / 5))
+    assert r["exact_item"] == pytest.approx(math.sqrt(8 / 5 + 16 / 15))
+
+
+def test_a_model_that_knows_each_anime_s_average_shows_about_the_noise_as_its_item_part():
+    rng = np.random.default_rng(0)
+    anime = np.repeat(np.arange(400), rng.integers(2, 40, 400))          # 2-39 ratings each
+    sd = rng.uniform(0.5, 1.5, 400)[anime]                               # within-anime spread varies
+    error = rng.normal(0.0, sd)                                          # true averages known: mean error 0
+    r = bias_split(error, anime)
+    assert r["item_noise"] == pytest.approx(r["item"], rel=0.1)
+    assert r["exact_item"] == pytest.approx(r["rmse"], rel=0.02)
+    assert bias_split(error + 0.5, anime)["item_noise"] == pytest.approx(r["item_noise"])   # a shared offset is no noise
+
+
 def test_an_error_that_is_one_offset_per_anime_is_all_item_part():
     r = bias_split(np.array([0.5, 0.5, -1.0]), np.array([7, 7, 3]))
     assert r["rest"] == pytest.approx(0.0) and r["item"] == pytest.approx(r["rmse"])

@@ -6,7 +6,8 @@
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
   "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``, and with a
   GNN export ``"corated": [anime_index, ...]``: the anime most often rated by the same users, strongest
-  first (the model's co-rated table, at most :data:`CORATED_SHOWN`; the reasons read it);
+  first (the model's co-rated table, ``corated_width`` per anime, as its "will watch" score reads it;
+  the reasons read it);
   ``studios`` are the animation studios only, ``producers`` every other company
   credited; ``idMal`` / ``idAnilist`` are the catalog's MyAnimeList / AniList ids
   (null if unknown), used to read people's list exports. A relation ``[j, "PREQUEL"]``
@@ -59,12 +60,9 @@ def read_catalog_side(data_dir: Path, n_anime: int, fingerprint: str | None) -> 
     return meta, mappings, stats
 
 
-CORATED_SHOWN = 5   # co-rated anime per display entry: enough for a reason, ~30 bytes each
-
-
 def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[dict[str, Any] | None]:
     """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers);
-    ``corated`` ``[n_anime, K]`` (0 = padding, strongest first) adds each entry's first :data:`CORATED_SHOWN`."""
+    ``corated`` ``[n_anime, K]`` (0 = padding, strongest first) adds each entry's list, padding dropped."""
     out: list[dict[str, Any] | None] = [None]
     for m in meta:
         out.append({
@@ -78,7 +76,7 @@ def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[d
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
         })
         if corated is not None:
-            out[-1]["corated"] = [int(j) for j in corated[len(out) - 1] if j > 0][:CORATED_SHOWN]
+            out[-1]["corated"] = [int(j) for j in corated[len(out) - 1] if j > 0]
     return out
 
 

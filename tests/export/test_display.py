@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gnn.errors import InputError
-from gnn.export.display import CORATED_SHOWN, anime_display, read_catalog_side
+from gnn.export.display import anime_display, read_catalog_side
 
 
 def entry(**extra) -> dict:
@@ -19,11 +19,11 @@ def test_display_lists_animation_studios_and_producers_apart():
     assert (display[1]["studios"], display[1]["producers"]) == (["Bones"], ["Aniplex"])
 
 
-def test_display_lists_each_anime_s_first_co_rated_anime_without_padding():
+def test_display_lists_each_anime_s_co_rated_anime_without_padding():
     corated = np.array([[0, 0, 0, 0, 0, 0, 0], [2, 0, 0, 0, 0, 0, 0], [5, 1, 4, 6, 3, 7, 0]])
     display = anime_display([entry(studios=[], producers=[]), entry(anime_id=6, studios=[], producers=[])], corated)
     assert display[1]["corated"] == [2]                                   # row 0 is the padding anime's
-    assert CORATED_SHOWN < 6 and display[2]["corated"] == [5, 1, 4, 6, 3, 7][:CORATED_SHOWN]   # strongest first, cut
+    assert display[2]["corated"] == [5, 1, 4, 6, 3, 7]                   # strongest first, as the table holds them
     assert "corated" not in anime_display([entry(studios=[], producers=[])])[1]   # no table (a baseline export)
 
 

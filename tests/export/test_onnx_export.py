@@ -176,6 +176,15 @@ def test_display_relations_and_embeddings(export_dir):
     assert np.allclose(np.linalg.norm(emb[1:], axis=1), 1.0, atol=1e-5)
 
 
+def test_display_carries_the_model_s_co_rated_lists(export_dir, model_dir):
+    """The reasons' "often watched with" reads the very table the model's watch score reads."""
+    display = json.loads((export_dir / "anime_display.json").read_text())
+    table = load_model(model_dir / "best_model.pt")[0].tables.co_idx
+    assert table.shape[1] > 1 and any(e["corated"] for e in display[1:] if e)
+    for a, entry in enumerate(display[1:], start=1):
+        assert entry["corated"] == [int(j) for j in table[a] if j > 0]
+
+
 def test_baseline_exports_without_users_and_fp16(tmp_path_factory):
     """The older architecture keeps its own export (ID table, one output)."""
     baseline = tiny.trained(tmp_path_factory, "baseline")
@@ -185,6 +194,7 @@ def test_baseline_exports_without_users_and_fp16(tmp_path_factory):
     assert r.parity.max_abs_diff <= 1e-4
     assert "user" not in json.loads((out / "model_mappings.json").read_text())
     assert not (out / "user_ratings.bin").exists()
+    assert all("corated" not in e for e in json.loads((out / "anime_display.json").read_text())[1:] if e)
     sess = session(out / "model.onnx")
     # Without a user table, a user index is ignored: the history decides.
     assert np.array_equal(run_baseline(sess, 3, [(2, 8.0)], [5, 6], H=8), run_baseline(sess, 0, [(2, 8.0)], [5, 6], H=8))

@@ -44,6 +44,12 @@ def trained(factory: pytest.TempPathFactory, model_name: str = "gnn") -> Path:
     return _CACHE[model_name]
 
 
+def processed(factory: pytest.TempPathFactory) -> Path:
+    """The preprocess output the tiny models are trained on."""
+    trained(factory)
+    return _CACHE["processed"]
+
+
 def exported(factory: pytest.TempPathFactory) -> Path:
     """The tiny gnn model exported once with the defaults (dynamo exporter); tests must not modify it."""
     if "export" not in _CACHE:

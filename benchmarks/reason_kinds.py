@@ -1,0 +1,69 @@
+"""Which reasons the lists give held-out new users: the share of top-N slots per kind of reason.
+
+    python benchmarks/reason_kinds.py --export <anime-gnn export folder> --data-dir <processed> [--given 10] [--top 10]
+
+Held-out users (the new-user ranking's seeded sample, ``gnn.train.metrics.held_out_cases``, at most
+``--users``) are given their first ``--given`` ratings, as the page would be, and get the grouped list
+of ``anime-gnn recommend`` (:class:`gnn.inference.OnnxRecommender`). Each row's reason is sorted by
+:func:`reason_kind`. Two rows: with the export's display as it is, and with its co-rated lists taken
+out, which is what the reasons said before "often watched with" (``gnn/reasons.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# Checked in order: a franchise reason names a title, which could hold any other phrase.
+KINDS = ((", which you rated", "franchise"), (", which is on your list", "franchise"), ("start of ", "series start"),
+         ("same studio (", "studio"), ("often watched with ", "watched with"), ("popular with fans of ", "genre, none liked"),
+         (", like ", "genre"), ("predicted from your ratings", "none"))
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of one reason string of ``gnn.reasons`` / ``gnn.franchise.card_reason`` ("other" if none fits)."""
+    return next((kind for phrase, kind in KINDS if phrase in reason), "other")
+
+
+def kind_shares(reasons: Iterable[str]) -> dict[str, float]:
+    """Share of the reasons per kind, the most frequent first."""
+    counts = Counter(map(reason_kind, reasons))
+    total = sum(counts.values())
+    return {kind: n / total for kind, n in counts.most_common()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from gnn.inference import OnnxRecommender
+    from gnn.io import dumps_json
+    from gnn.processed import load_processed
+    from gnn.train.metrics import held_out_cases
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--export", required=True, type=Path, help="an `anime-gnn export` folder")
+    parser.add_argument("--data-dir", required=True, type=Path, help="the processed folder it was trained on")
+    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
+    parser.add_argument("--top", type=int, default=10, help="rows of each list counted")
+    parser.add_argument("--users", type=int, default=200, help="held-out users (the first of the seeded sample)")
+    args = parser.parse_args(argv)
+    data = load_processed(args.data_dir)
+    rec = OnnxRecommender.load(args.export)
+    anime_id = rec.anime_ids
+    histories = [[(anime_id[int(a)], float(r)) for a, r in zip(ga[:args.given], gr[:args.given])]
+                 for ga, gr, _, _ in held_out_cases(data)[:args.users]]
+    report = {}
+    for name, display in (("as exported", rec.display),
+                          ("without co-rated lists", [e if e is None else {k: v for k, v in e.items() if k != "corated"}
+                                                      for e in rec.display])):
+        rec.display = display
+        reasons = [row["reason"] for h in histories for row in rec.recommend(history=h, k=args.top)]
+        report[name] = {"slots": len(reasons), "shares": kind_shares(reasons)}
+    print(dumps_json({"given": args.given, "top": args.top, "users": len(histories), **report}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,6 @@ list only.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -42,17 +41,13 @@ def list_hits(rows: Iterable[Sequence[tuple[int, float]]], others: Iterable[Mapp
 
 
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.harness import export_users_parser
     from gnn.inference import OnnxRecommender
     from gnn.io import dumps_json
     from gnn.processed import load_processed
     from gnn.train.metrics import held_out_cases
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--export", required=True, type=Path, help="an `anime-gnn export` folder")
-    parser.add_argument("--data-dir", required=True, type=Path, help="the processed folder it was trained on")
-    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
-    parser.add_argument("--top", type=int, default=5, help="rows of each list counted")
-    args = parser.parse_args(argv)
+    args = export_users_parser(__doc__.splitlines()[0], top=5).parse_args(argv)
     data = load_processed(args.data_dir)
     rec = OnnxRecommender.load(args.export)
     anime_id = dict(zip(data.holdout["anime_idx"].tolist(), data.holdout["anime_id"].astype(str).tolist()))

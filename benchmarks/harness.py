@@ -91,6 +91,17 @@ def trained_runs_parser(description: str, data_help: str) -> argparse.ArgumentPa
     return parser
 
 
+def export_users_parser(description: str, top: int) -> argparse.ArgumentParser:
+    """Options of the scripts that give held-out users' first ratings to an export, as the page would:
+    ``--export``, ``--data-dir`` (what it was trained on), ``--given`` and ``--top`` (rows counted)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--export", required=True, type=Path, help="an `anime-gnn export` folder")
+    parser.add_argument("--data-dir", required=True, type=Path, help="the processed folder it was trained on")
+    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
+    parser.add_argument("--top", type=int, default=top, help="rows of each list counted")
+    return parser
+
+
 def parse_trained_runs(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """``parser.parse_args(argv)``; a ``--run`` folder without a best_model.pt is a one-line usage error."""
     args = parser.parse_args(argv)

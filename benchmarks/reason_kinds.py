@@ -11,7 +11,6 @@ out, which is what the reasons said before "often watched with" (``gnn/reasons.p
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -38,16 +37,13 @@ def kind_shares(reasons: Iterable[str]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from benchmarks.harness import export_users_parser
     from gnn.inference import OnnxRecommender
     from gnn.io import dumps_json
     from gnn.processed import load_processed
     from gnn.train.metrics import held_out_cases
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--export", required=True, type=Path, help="an `anime-gnn export` folder")
-    parser.add_argument("--data-dir", required=True, type=Path, help="the processed folder it was trained on")
-    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
-    parser.add_argument("--top", type=int, default=10, help="rows of each list counted")
+    parser = export_users_parser(__doc__.splitlines()[0], top=10)
     parser.add_argument("--users", type=int, default=200, help="held-out users (the first of the seeded sample)")
     args = parser.parse_args(argv)
     data = load_processed(args.data_dir)

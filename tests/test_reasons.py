@@ -26,7 +26,8 @@ def test_shared_producer_is_never_called_the_studio():
     assert reasons(4) == "predicted from your ratings"     # Shueisha published both
 
 
-# Co-rated lists (strongest first): 5 lists 6 then 7; 7 lists 5; 6 lists nobody; 8 is the studio case.
+# Co-rated lists (strongest first): Liked Nine lists 6 then 7, Liked Ten lists 3; 4, 5 and 7 list liked
+# anime themselves (4's first entry, 9, is outside the catalog); 6 shares Liked Nine's studio.
 TOGETHER = [
     None,
     {"id": 1, "title": "Liked Nine", "studios": ["Bones"], "genres": ["Drama"], "relations": [], "corated": [6, 7]},
@@ -43,8 +44,8 @@ def test_an_anime_often_watched_with_a_liked_one_says_so_before_a_genre():
     reasons = ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0, 9: 9.0}, 1, 10)
     assert reasons(3) == "often watched with Liked Ten (you rated 10)"   # in a liked anime's list
     assert reasons(4) == "often watched with Liked Nine (you rated 9)"   # the liked anime is in its list (9 is out of range)
-    assert reasons(5) == "often watched with Liked Ten (you rated 10)"   # first in its own list beats ...
-    assert reasons(7) == "often watched with Liked Nine (you rated 9)"   # ... second in Liked Nine's
+    assert reasons(5) == "often watched with Liked Ten (you rated 10)"   # the liked anime first in its list
+    assert reasons(7) == "often watched with Liked Nine (you rated 9)"   # listed both ways: one anime named
     assert reasons(6) == "same studio (Bones) as Liked Nine (you rated 9)"   # a studio still comes first
 
 
@@ -55,3 +56,14 @@ def test_watched_together_needs_a_liked_anime_and_never_names_the_candidate_itse
     # Without co-rated lists (a baseline export) the genre reason is unchanged.
     plain = [e if e is None else {k: v for k, v in e.items() if k != "corated"} for e in TOGETHER]
     assert ReasonBuilder(plain, {2: 10.0}, 1, 10)(3) == "Drama, like Liked Ten (you rated 10)"
+
+
+def test_the_place_in_a_co_rated_list_comes_before_the_rating_then_the_better_rating_wins():
+    display = [None, *({"id": i, "title": f"Show {i}", "studios": [], "genres": [], "relations": [], "corated": c}
+                       for i, c in ((1, []), (2, []), (3, [1, 2]), (4, []), (5, [2]), (6, [])))]
+    display[1]["corated"], display[2]["corated"] = [4], [4, 6]
+    reasons = ReasonBuilder(display, {1: 8.0, 2: 10.0}, 1, 10)
+    assert reasons(3) == "often watched with Show 1 (you rated 8)"    # first in its list beats a 10 second
+    assert reasons(4) == "often watched with Show 2 (you rated 10)"   # first in both lists: the better rating
+    assert reasons(6) == "often watched with Show 2 (you rated 10)"   # second in Show 2's list still counts
+    assert reasons(5) == "often watched with Show 2 (you rated 10)"

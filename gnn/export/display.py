@@ -64,7 +64,7 @@ def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[d
     """``anime_display.json`` from ``anime_metadata.json`` (format 2: every entry names its studios and producers);
     ``corated`` ``[n_anime, K]`` (0 = padding, strongest first) adds each entry's list, padding dropped."""
     out: list[dict[str, Any] | None] = [None]
-    for m in meta:
+    for index, m in enumerate(meta, start=1):
         out.append({
             "id": m["anime_id"], "idMal": m.get("id_mal"), "idAnilist": m.get("id_anilist"), "title": m["title"], "title_romaji": m.get("title_romaji"),
             "title_english": m.get("title_english"), "title_native": m.get("title_native"),
@@ -76,7 +76,7 @@ def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[d
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
         })
         if corated is not None:
-            out[-1]["corated"] = [int(j) for j in corated[len(out) - 1] if j > 0]
+            out[-1]["corated"] = [int(j) for j in corated[index] if j > 0]
     return out
 
 

@@ -25,7 +25,7 @@ KINDS = ((", which you rated", "franchise"), (", which is on your list", "franch
 
 
 def reason_kind(reason: str) -> str:
-    """The kind of one reason string of ``gnn.reasons`` / ``gnn.franchise.card_reason`` ("other" if none fits)."""
+    """The kind of one reason string of ``gnn.reasons`` / ``gnn.reasons.card_reason`` ("other" if none fits)."""
     return next((kind for phrase, kind in KINDS if phrase in reason), "other")
 
 

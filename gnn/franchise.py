@@ -59,8 +59,6 @@ import numpy as np
 CONTINUITY = frozenset({"SEQUEL", "PREQUEL", "PARENT", "SIDE_STORY"})
 _BEFORE = ("PREQUEL", "PARENT")   # [j, T] on i: j comes before i
 _SEQUEL = ("PREQUEL", "SEQUEL")  # the main line; PARENT / SIDE_STORY are side stories
-# How a card's anime relates to the rated anime before it, by the type stated on either side.
-_PHRASE = {"PREQUEL": "sequel of", "PARENT": "side story of", "SEQUEL": "sequel of", "SIDE_STORY": "side story of"}
 
 
 @dataclass(frozen=True)
@@ -298,34 +296,3 @@ def _make_card(c: int, f: int, scores: np.ndarray, rated: Mapping[int, Any], fr:
         if not allowed[anime]:
             anime, kind, via = c, "candidate", None
     return {"anime": anime, "kind": kind, "candidate": c, "via": via, "others": [] if anime == c else [c]}
-
-
-def _fmt(rating: float) -> str:
-    return f"{rating:g}" if float(rating).is_integer() else f"{rating:.1f}"
-
-
-def card_reason(card: Card, fr: Franchises, title: Any, rated: Mapping[int, float | None], base: str) -> str:
-    """The card's "why": a franchise reason for "entry"/"next" cards, else ``base`` (gnn.reasons).
-
-    ``title(index) -> str``. "next": "sequel of X, which you rated 9" ("..., which is on your list" when
-    X has no rating); "entry": "start of the <title> series (N entries)"; "candidate" of a franchise the
-    user started: "in the series of X, which you rated 9", X the furthest-along anime they rated.
-    """
-    def said(a: int) -> str:
-        r = rated.get(a)
-        return f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
-
-    if card.kind == "next" and card.via is not None:
-        phrase = _PHRASE.get(fr.via_type.get((card.anime, card.via), ""), "next after")
-        return f"{phrase} {title(card.via)}, {said(card.via)}"
-    started = [m for m in fr.members.get(int(fr.franchise[card.anime]), ()) if m in rated] \
-        if card.kind == "candidate" else []
-    if started:
-        furthest = fr.furthest(started)
-        return f"in the series of {title(furthest)}, {said(furthest)}"
-    if card.kind == "entry":
-        name = title(card.anime)
-        the = "" if name.lower().startswith("the ") else "the "  # not "the The Hollow Blade series"
-        return f"start of {the}{name} series ({card.size} entries)"
-    return base
-

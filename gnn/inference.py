@@ -26,8 +26,8 @@ import onnxruntime as ort
 from gnn.errors import UsageError
 from gnn.export.verify import load_verified, open_session
 from gnn.filters import CatalogColumns, Filters
-from gnn.franchise import Franchises, card_reason, continue_list, franchise_list, next_candidates
-from gnn.reasons import ReasonBuilder
+from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
+from gnn.reasons import ReasonBuilder, card_reason
 
 
 def _number(x: float) -> float | None:

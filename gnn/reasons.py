@@ -19,12 +19,17 @@ Checked in order, first match wins:
    else "popular with fans of <genre>" (its first genre), else "predicted from your ratings".
 
 "Liked" is at least two thirds of the way up the rating scale (7 on 1-10).
+
+A series-aware list's card (:mod:`gnn.franchise`) says its franchise first (:func:`card_reason`: "start of
+the X series", "sequel of X, which you rated 9") and falls back to the reason above.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+from gnn.franchise import Card, Franchises
 
 # How the candidate relates to the anime it points at, by the relation TYPE it stores.
 PHRASE = {
@@ -33,6 +38,9 @@ PHRASE = {
     "SUMMARY": "full story of the summary", "CHARACTER": "shares characters with", "OTHER": "related to",
 }
 _PRIORITY = {"PREQUEL": 0, "SEQUEL": 1, "PARENT": 2, "SIDE_STORY": 2}
+# How a franchise card's anime relates to the rated anime before it (``Franchises.via_type``: the
+# continuity type stated on either side).
+_CARD_PHRASE = {"PREQUEL": "sequel of", "PARENT": "side story of", "SEQUEL": "sequel of", "SIDE_STORY": "side story of"}
 
 
 def _fmt(rating: float) -> str:
@@ -100,3 +108,31 @@ class ReasonBuilder:
         if genres:
             return f"popular with fans of {genres[0]}"
         return "predicted from your ratings"
+
+
+def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: Mapping[int, float | None],
+                base: str) -> str:
+    """A series-aware card's "why" (:func:`gnn.franchise.franchise_list`): a franchise reason for
+    "entry"/"next" cards, else ``base`` (a :class:`ReasonBuilder` reason).
+
+    "next": "sequel of X, which you rated 9" ("..., which is on your list" when X has no rating);
+    "entry": "start of the <title> series (N entries)"; "candidate" of a franchise the user started:
+    "in the series of X, which you rated 9", X the furthest-along anime they rated.
+    """
+    def said(a: int) -> str:
+        r = rated.get(a)
+        return f"which you rated {_fmt(r)}" if r is not None else "which is on your list"
+
+    if card.kind == "next" and card.via is not None:
+        phrase = _CARD_PHRASE.get(fr.via_type.get((card.anime, card.via), ""), "next after")
+        return f"{phrase} {title(card.via)}, {said(card.via)}"
+    started = [m for m in fr.members.get(int(fr.franchise[card.anime]), ()) if m in rated] \
+        if card.kind == "candidate" else []
+    if started:
+        furthest = fr.furthest(started)
+        return f"in the series of {title(furthest)}, {said(furthest)}"
+    if card.kind == "entry":
+        name = title(card.anime)
+        the = "" if name.lower().startswith("the ") else "the "  # not "the The Hollow Blade series"
+        return f"start of {the}{name} series ({card.size} entries)"
+    return base

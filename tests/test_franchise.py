@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gnn.franchise import Card, Franchises, card_reason, continue_list, franchise_list, next_candidates, next_entry
+from gnn.franchise import Card, Franchises, continue_list, franchise_list, next_candidates, next_entry
+from gnn.reasons import card_reason
 
 
 def show(title: str, relations=(), year=2000, fmt="TV") -> dict:

@@ -8,7 +8,6 @@
 const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
 const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
 const SEQUEL = new Set(['PREQUEL', 'SEQUEL']); // the main line; PARENT / SIDE_STORY are side stories
-const PHRASE = { PREQUEL: 'sequel of', PARENT: 'side story of', SEQUEL: 'sequel of', SIDE_STORY: 'side story of' };
 
 // Python's tuple ordering on number keys.
 function cmp(a, b) {
@@ -225,35 +224,4 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
     cards.set(f, makeCard(c, f, orderScore, rated, fr, allowed));
   }
   return [...cards].map(([f, d]) => ({ ...d, size: fr.size(f) }));
-}
-
-// Python's f"{r:g}" for whole numbers, else one decimal (as reasons.js's fmtRating).
-function fmt(r) {
-  if (Number.isInteger(r)) return String(r);
-  if (r > 0 && Number.isInteger(r * 4) && (r * 4) % 4 === 1) return (r - 0.05).toFixed(1);
-  return r.toFixed(1);
-}
-
-/** gnn.franchise.card_reason: a franchise reason for "entry" / "next" cards and candidates of a started franchise, else base. */
-export function cardReason(card, fr, title, rated, base) {
-  const said = (a) => {
-    const r = rated.get(a);
-    return r !== null && r !== undefined ? `which you rated ${fmt(r)}` : 'which is on your list';
-  };
-  if (card.kind === 'next' && card.via !== null) {
-    const phrase = PHRASE[fr.viaType.get(`${card.anime},${card.via}`)] ?? 'next after';
-    return `${phrase} ${title(card.via)}, ${said(card.via)}`;
-  }
-  const started = card.kind === 'candidate'
-    ? (fr.members.get(fr.franchise[card.anime]) || []).filter((m) => rated.has(m)) : [];
-  if (started.length) {
-    const furthest = fr.furthest(started);
-    return `in the series of ${title(furthest)}, ${said(furthest)}`;
-  }
-  if (card.kind === 'entry') {
-    const name = title(card.anime);
-    const the = name.toLowerCase().startsWith('the ') ? '' : 'the '; // not "the The Hollow Blade series"
-    return `start of ${the}${name} series (${card.size} entries)`;
-  }
-  return base;
 }

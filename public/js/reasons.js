@@ -5,6 +5,7 @@
 // entry's `studios`; its `producers` are never called "studio"), then a liked anime it is often watched
 // with (the display entry's `corated` lists, either direction, nearest the top first), then a liked
 // genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
+// cardReason: a series-aware card's franchise reason, else the one above (tests/web/test_franchise_js.py).
 
 const PHRASE = {
   PREQUEL: 'sequel of', SEQUEL: 'prequel of', PARENT: 'side story of',
@@ -12,6 +13,8 @@ const PHRASE = {
   SUMMARY: 'full story of the summary', CHARACTER: 'shares characters with', OTHER: 'related to',
 };
 const PRIORITY = { PREQUEL: 0, SEQUEL: 1, PARENT: 2, SIDE_STORY: 2 };
+// How a franchise card's anime relates to the rated anime before it (the type stated on either side).
+const CARD_PHRASE = { PREQUEL: 'sequel of', PARENT: 'side story of', SEQUEL: 'sequel of', SIDE_STORY: 'side story of' };
 
 // Python's f"{r:g}" for whole numbers, f"{r:.1f}" otherwise. The only exact decimal ties a
 // double can hold at one decimal are x.25 and x.75; Python rounds them half to even, toFixed up,
@@ -102,4 +105,28 @@ export class ReasonBuilder {
     if (genres.length) return `popular with fans of ${genres[0]}`;
     return 'predicted from your ratings';
   }
+}
+
+/** gnn.reasons.card_reason: a franchise reason for "entry" / "next" cards and candidates of a started franchise, else base. */
+export function cardReason(card, fr, title, rated, base) {
+  const said = (a) => {
+    const r = rated.get(a);
+    return r !== null && r !== undefined ? `which you rated ${fmtRating(r)}` : 'which is on your list';
+  };
+  if (card.kind === 'next' && card.via !== null) {
+    const phrase = CARD_PHRASE[fr.viaType.get(`${card.anime},${card.via}`)] ?? 'next after';
+    return `${phrase} ${title(card.via)}, ${said(card.via)}`;
+  }
+  const started = card.kind === 'candidate'
+    ? (fr.members.get(fr.franchise[card.anime]) || []).filter((m) => rated.has(m)) : [];
+  if (started.length) {
+    const furthest = fr.furthest(started);
+    return `in the series of ${title(furthest)}, ${said(furthest)}`;
+  }
+  if (card.kind === 'entry') {
+    const name = title(card.anime);
+    const the = name.toLowerCase().startsWith('the ') ? '' : 'the '; // not "the The Hollow Blade series"
+    return `start of ${the}${name} series (${card.size} entries)`;
+  }
+  return base;
 }

@@ -2,8 +2,8 @@
 // decide what may be shown, the order score ranks, gnn/franchise.py's policy (franchise.js)
 // makes one card per franchise, reasons come from reasons.js or the franchise.
 
-import { cardReason, continueList, franchiseList, nextCandidates } from './franchise.js';
-import { ReasonBuilder } from './reasons.js';
+import { continueList, franchiseList, nextCandidates } from './franchise.js';
+import { cardReason, ReasonBuilder } from './reasons.js';
 
 /** gnn.filters.ADULT_GENRES: genres that mark a title as adult (18+). */
 export const ADULT_GENRES = new Set(['Hentai', 'Erotica']);

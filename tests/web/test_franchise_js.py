@@ -1,4 +1,5 @@
-"""public/js/franchise.js must build the same franchises and cards as gnn/franchise.py (run in Node).
+"""public/js/franchise.js must build the same franchises and cards as gnn/franchise.py, and reasons.js's
+cardReason say what gnn.reasons.card_reason says (run in Node).
 
 The hand-written catalogs of tests/test_franchise.py plus random ones (franchises, side stories,
 spin-offs, cycles, one-ended relations, bad indices, null entries, tied scores, filters, rated
@@ -15,14 +16,16 @@ import subprocess
 import numpy as np
 import pytest
 
-from gnn.franchise import Franchises, card_reason, continue_list, franchise_list, next_candidates
+from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
+from gnn.reasons import card_reason
 from tests.test_franchise import three_seasons
 from tests.web.harness import PUBLIC
 
 RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
              "OTHER", None]
 RUNNER = """
-import { Franchises, franchiseList, cardReason, continueList, nextCandidates } from %s;
+import { Franchises, franchiseList, continueList, nextCandidates } from %s;
+import { cardReason } from %s;
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
 const out = JSON.parse(input).map(({display, scores, rating, rated, allowed, k}) => {
@@ -95,7 +98,8 @@ def test_franchise_js_matches_python():
     cases += [{**cases[1], "display": the}]
     cases += [random_case(rng) for _ in range(400)]
     module = json.dumps((PUBLIC / "js" / "franchise.js").as_uri())
-    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % module], input=json.dumps(cases),
+    reasons = json.dumps((PUBLIC / "js" / "reasons.js").as_uri())
+    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % (module, reasons)], input=json.dumps(cases),
                             capture_output=True, text=True, timeout=60, check=True)
     got = json.loads(result.stdout)
     assert got[0]["cards"][0]["anime"] == 2 and got[1]["cards"][0]["anime"] == 1  # season 2; the first entry

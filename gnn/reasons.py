@@ -117,7 +117,10 @@ def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: 
 
     "next": "sequel of X, which you rated 9" ("..., which is on your list" when X has no rating);
     "entry": "start of the <title> series (N entries)"; "candidate" of a franchise the user started:
-    "in the series of X, which you rated 9", X the furthest-along anime they rated.
+    "in the series of X, which you rated 9", X the furthest-along anime they rated; "candidate" of one
+    they did not start (a filter left its entry point out, e.g. a later season under ``--year-min``):
+    "in the <entry point> series (N entries), which you have not started", so that a later entry
+    never passes for a place to begin.
     """
     def said(a: int) -> str:
         r = rated.get(a)
@@ -132,7 +135,12 @@ def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: 
         furthest = fr.furthest(started)
         return f"in the series of {title(furthest)}, {said(furthest)}"
     if card.kind == "entry":
-        name = title(card.anime)
-        the = "" if name.lower().startswith("the ") else "the "  # not "the The Hollow Blade series"
-        return f"start of {the}{name} series ({card.size} entries)"
+        return f"start of {_series(title(card.anime))} ({card.size} entries)"
+    if card.kind == "candidate" and card.size > 1:   # a franchise not started whose entry point a filter left out
+        entry = fr.entry[int(fr.franchise[card.anime])]
+        return f"in {_series(title(entry))} ({card.size} entries), which you have not started"
     return base
+
+
+def _series(name: str) -> str:
+    return f"{'' if name.lower().startswith('the ') else 'the '}{name} series"   # not "the The Hollow Blade series"

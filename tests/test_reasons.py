@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from gnn.reasons import ReasonBuilder
+import numpy as np
+
+from gnn.franchise import Franchises, franchise_list
+from gnn.reasons import ReasonBuilder, card_reason
+from tests.test_franchise import three_seasons
 
 DISPLAY = [
     None,
@@ -67,3 +71,24 @@ def test_the_place_in_a_co_rated_list_comes_before_the_rating_then_the_better_ra
     assert reasons(4) == "often watched with Show 2 (you rated 10)"   # first in both lists: the better rating
     assert reasons(6) == "often watched with Show 2 (you rated 10)"   # second in Show 2's list still counts
     assert reasons(5) == "often watched with Show 2 (you rated 10)"
+
+
+def test_a_later_entry_left_alone_by_a_filter_says_its_series_was_not_started():
+    # S1 is filtered out (say --year-min 2003): the best-scored anime, S3, makes the card, and the reason
+    # says that it belongs to a series the user has not started, never a genre reason that could pass
+    # a third season for a place to begin.
+    display = three_seasons()
+    fr = Franchises.from_display(display)
+    cards = franchise_list(np.array([0, 9.0, 5.0, 8.0, 1.0, 2.0]), {}, fr,
+                           np.array([False, False, True, True, True, True]), 10)
+    assert (cards[0].anime, cards[0].kind) == (3, "candidate")
+    title = lambda i: display[i]["title"]  # noqa: E731
+    assert card_reason(cards[0], fr, title, {}, "Drama, like Z") == "in the S1 series (4 entries), which you have not started"
+    assert card_reason(cards[0], fr, lambda i: "The Hollow Blade", {}, "b") == \
+        "in The Hollow Blade series (4 entries), which you have not started"
+    # Started (S1 seen, the sequel S2 filtered out too): the started reason, as before.
+    cards = franchise_list(np.array([0, 9.0, 5.0, 8.0, 1.0, 2.0]), {1: 8.0}, fr,
+                           np.array([False, False, False, True, True, True]), 10)
+    assert card_reason(cards[0], fr, title, {1: 8.0}, "b") == "in the series of S1, which you rated 8"
+    # A standalone work keeps the base reason.
+    assert card_reason(cards[-1], fr, title, {}, "base") == "base" and cards[-1].kind == "standalone"

@@ -107,7 +107,7 @@ export class ReasonBuilder {
   }
 }
 
-/** gnn.reasons.card_reason: a franchise reason for "entry" / "next" cards and candidates of a started franchise, else base. */
+/** gnn.reasons.card_reason: a franchise reason for "entry" / "next" / "candidate" cards, else base. */
 export function cardReason(card, fr, title, rated, base) {
   const said = (a) => {
     const r = rated.get(a);
@@ -123,10 +123,14 @@ export function cardReason(card, fr, title, rated, base) {
     const furthest = fr.furthest(started);
     return `in the series of ${title(furthest)}, ${said(furthest)}`;
   }
-  if (card.kind === 'entry') {
-    const name = title(card.anime);
-    const the = name.toLowerCase().startsWith('the ') ? '' : 'the '; // not "the The Hollow Blade series"
-    return `start of ${the}${name} series (${card.size} entries)`;
+  if (card.kind === 'entry') return `start of ${series(title(card.anime))} (${card.size} entries)`;
+  if (card.kind === 'candidate' && card.size > 1) { // a franchise not started whose entry point a filter left out
+    const entry = fr.entry.get(fr.franchise[card.anime]);
+    return `in ${series(title(entry))} (${card.size} entries), which you have not started`;
   }
   return base;
+}
+
+function series(name) {
+  return `${name.toLowerCase().startsWith('the ') ? '' : 'the '}${name} series`; // not "the The Hollow Blade series"
 }

@@ -111,3 +111,4 @@ def test_franchise_js_matches_python():
         continued += len(js["continue"]) > 1
     assert kinds == {"standalone", "entry", "next", "candidate"} and continued >= 5   # lists long enough to order
     assert any(c["reason"].startswith("in the series of") for js in got for c in js["cards"])   # a started candidate
+    assert any(c["reason"].endswith("which you have not started") for js in got for c in js["cards"])  # and one not

@@ -157,12 +157,14 @@ def _cold(summary: Summary, models: list[str], k: int) -> list[str]:
     """The cold-item section (``preprocess --cold-anime``: every rating of the held-out anime)."""
     return ["## Cold anime (no rating of them reached training; `gnn/train/cold.py`)", "",
             "Accuracy on every rating of the held-out anime; ranking: the held-out anime a user rated "
-            f">= the threshold, found among all anime (and among anime someone rated); cold share = "
+            f">= the threshold, found among all anime (and among anime someone rated, and among anime "
+            f"with no training rating: what a status or year filter shows); cold share = "
             f"share of the top {k} that are held-out anime.", ""] + table(summary, models, [
         ("cold MAE", "cold.mae", "low", 4), ("cold RMSE", "cold.rmse", "low", 4),
         (f"NDCG@{k}", f"cold.ndcg@{k}", "high", 4), (f"Recall@{k}", f"cold.recall@{k}", "high", 4),
         (f"cold share@{k}", f"cold.cold_share@{k}", None, 3),
         (f"NDCG@{k} rated only", f"cold.rated_only.ndcg@{k}", "high", 4),
+        (f"NDCG@{k} unrated only", f"cold.unrated_only.ndcg@{k}", "high", 4),
         ("users", "cold.users", None, 0)])
 
 

@@ -16,7 +16,10 @@ of them is in ``data.cold`` (none in train, val or test), all by training users.
   candidate and counts as not relevant. The same three, under ``rated_only``, with the
   candidates narrowed to anime someone rated (train, val, test or cold): a model that puts
   never-rated anime first (obscure titles with a high catalog score) loses the cold anime
-  among all anime but not there.
+  among all anime but not there. And under ``unrated_only``, with the candidates narrowed to
+  anime without a training rating (the cold anime among the never-rated and rarely rated ones):
+  the order a status or year filter shows, where every candidate is new to the model, and
+  where a model that rates unknown titles (no popularity, no year) above known ones loses.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
 
     ``rated_only`` repeats them with the candidates narrowed to anime someone rated in the
     train, val, test or cold split (no never-rated anime): how the cold anime fare against
-    the warm ones alone. With ``max_users`` set, a seeded sample of that many eligible users is ranked.
+    the warm ones alone; ``unrated_only`` with the candidates narrowed to anime with no
+    training rating: how they fare against the other anime the model never saw rated. With ``max_users`` set, a seeded sample of that many eligible users is ranked.
     ``max_history``: the training ratings a user's history holds (default: the model's ``scoring_history``).
     """
     max_history = model.scoring_history if max_history is None else max_history
@@ -88,16 +92,24 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
     rated = torch.zeros(n_anime, dtype=torch.bool)
     for part in (data.train, data.val, data.test, cold):
         rated[part.anime] = True
-    parts: dict[str, list[list[torch.Tensor]]] = {"all": [[], [], []], "rated_only": [[], [], []]}
+    unrated = torch.ones(n_anime, dtype=torch.bool)
+    unrated[data.train.anime] = False
+    views = {"all": None, "rated_only": ~rated, "unrated_only": ~unrated}    # name -> what is left out
+    parts: dict[str, list[list[torch.Tensor]]] = {name: [[], [], []] for name in views}
     for start in range(0, len(users), users_per_call):
         u = users[start:start + users_per_call]
-        query = UserQuery(*(t.to(model.device) for t in (u, *histories.full(u, max_history))))
-        scores = model.score_catalog(query).cpu()
+        user, hist_anime, hist_rating = (t.to(model.device) for t in (u, *histories.full(u, max_history)))
         keys = u[:, None] * n_anime + torch.arange(n_anime)[None, :]
-        scores[torch.isin(keys, train_keys)] = -math.inf                    # known, not recommendations
-        scores[:, 0] = -math.inf
         n_rel = torch.isin(keys, rel_keys).sum(1).double()
-        for name, view in (("all", scores), ("rated_only", scores.masked_fill(~rated, -math.inf))):
+        for name, out in views.items():
+            # The left-out anime are no candidates at all, as under the page's filters: a model that
+            # rates only its best candidates (the GNN's two stages) picks them among what is left.
+            exclude = None if out is None else torch.nonzero(out).flatten().to(model.device).expand(len(u), -1)
+            view = model.score_catalog(UserQuery(user, hist_anime, hist_rating, exclude)).cpu()
+            view[torch.isin(keys, train_keys)] = -math.inf                  # known, not recommendations
+            view[:, 0] = -math.inf
+            if out is not None:
+                view = view.masked_fill(out, -math.inf)
             for acc, value in zip(parts[name], _top_metrics(view, u, n_rel, rel_keys, is_cold, k)):
                 acc.append(value)
 
@@ -106,7 +118,7 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
         return dict(zip((f"ndcg@{k}", f"recall@{k}", f"cold_share@{k}"), out))
 
     return {**means(parts["all"]), "rated_only": means(parts["rated_only"]),
-            "users": len(users), "relevant_threshold": threshold}
+            "unrated_only": means(parts["unrated_only"]), "users": len(users), "relevant_threshold": threshold}
 
 
 def evaluate_cold(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,

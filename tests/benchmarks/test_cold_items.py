@@ -19,7 +19,9 @@ def test_one_row_and_json_per_run(cold_knn_run, tmp_path, capsys):
     assert saved["cold_ratings"] == r["n"] > 0 and r["anime"] == 6
     meta = json.loads((run / "model_metadata.json").read_text())
     assert r["warm_test_rmse"] == meta["metrics"]["test"]["rmse"]
-    assert set(r["rated_only"]) == {"ndcg@5", "recall@5", "cold_share@5"}
+    assert set(r["rated_only"]) == set(r["unrated_only"]) == {"ndcg@5", "recall@5", "cold_share@5"}
+    header, row = lines[0].split(" | "), lines[2].split(" | ")
+    assert len(header) == len(row) == 15 and "NDCG@5 unrated only" in header   # a cell for every column
 
 
 def test_a_run_must_be_name_equals_folder(cold_knn_run):

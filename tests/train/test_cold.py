@@ -99,8 +99,17 @@ def test_cold_ranking_by_hand(ctx):
     assert got["cold_share@2"] == pytest.approx(0.5)                    # one cold anime in each top 2
     # Rated anime only (1, 2, 3 in train; 5, 6 cold; 4 never rated): user 1's top 2 = 5, 6.
     assert got["rated_only"] == pytest.approx({"ndcg@2": (1.0 + d2) / 2, "recall@2": 1.0, "cold_share@2": 0.75})
-    (query,) = model.queries                                           # known users with their train anime
-    assert query.user.tolist() == [1, 2]
+    # Unrated anime only (no training rating: 4, 5, 6 and the unscored 7, 8): user 1's top 2 = 4, 5 as
+    # among all; user 2's = 6, 5 (3 is rated): a hit at rank 1 of 1 relevant, both cold.
+    assert got["unrated_only"] == pytest.approx({"ndcg@2": (d2 / (1 + d2) + 1.0) / 2, "recall@2": 0.75,
+                                                 "cold_share@2": 0.75})
+    # One query per view; a narrowed view leaves its anime out of the candidates themselves (a two-stage
+    # model picks its best among what is left), the same for every user.
+    query, rated_only, unrated_only = model.queries
+    assert query.exclude is None
+    assert [sorted(set(row) - {0}) for row in rated_only.exclude.tolist()] == [[4, 7, 8]] * 2
+    assert [sorted(row) for row in unrated_only.exclude.tolist()] == [[1, 2, 3]] * 2
+    assert query.user.tolist() == [1, 2]                               # known users with their train anime
     assert [sorted(a for a in row if a) for row in query.hist_anime.tolist()] == [[1, 2], [1]]
     assert query.hist_rating[0, :2].tolist() == [7.0, 5.0]             # normalized (mean 0, std 1 here)
 
@@ -109,7 +118,7 @@ def test_cold_ranking_samples_users_and_reports_null_without_any(ctx):
     assert cold_ranking(Table(ctx), data(ctx), k=2, max_users=1)["users"] == 1
     none = cold_ranking(Table(ctx), data(ctx), k=2, threshold=11.0)
     empty = {"ndcg@2": None, "recall@2": None, "cold_share@2": None}
-    assert none == {**empty, "rated_only": empty, "users": 0, "relevant_threshold": 11.0}
+    assert none == {**empty, "rated_only": empty, "unrated_only": empty, "users": 0, "relevant_threshold": 11.0}
 
 
 def test_without_cold_ratings_the_error_says_how_to_get_them(ctx):

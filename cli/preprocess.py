@@ -28,12 +28,15 @@ STEPS = 6
 @click.option("--cold-anime", default=0.0, show_default=True, type=click.FloatRange(0, 1, max_open=True),
               help="Share of rated anime held out entirely (all their ratings form the cold split, the "
                    "cold-item test); 0 for a model you deploy.")
+@click.option("--cold-after", "cold_after", default=None, type=int, metavar="YEAR",
+              help="Also hold out every rated anime that came out after YEAR (the new-season test: anime "
+                   "newer than all the model trained on); not for a model you deploy.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the splits.")
 @click.option("--scale", default="1-10", show_default=True, metavar="LOW-HIGH",
               help="Declared rating scale; ratings outside it are dropped and counted.")
 @friendly_errors
 def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: float, test_frac: float,
-               holdout_users: float, cold_anime: float, seed: int, scale: str) -> None:
+               holdout_users: float, cold_anime: float, cold_after: int | None, seed: int, scale: str) -> None:
     """Turn a catalog and ratings into indexed splits, the catalog graph and a report."""
     from gnn.data.ratings import RatingScale  # torch/pandas load only when the command runs
     from gnn.preprocess import PreprocessConfig, preprocess as run_preprocess
@@ -47,7 +50,7 @@ def preprocess(input_dir: str, output_dir: str, min_ratings: int, val_frac: floa
     try:
         config = PreprocessConfig(min_ratings=min_ratings, val_frac=val_frac, test_frac=test_frac,
                                   seed=seed, holdout_user_frac=holdout_users, scale=rating_scale,
-                                  cold_anime_frac=cold_anime)
+                                  cold_anime_frac=cold_anime, cold_after_year=cold_after)
     except ValueError as err:
         hint = ("'--holdout-users'" if "holdout" in str(err) else "'--cold-anime'" if "cold" in str(err)
                 else "'--val-frac' / '--test-frac'")

@@ -3,7 +3,7 @@
 Outputs (all written atomically into ``output_dir``):
 
 * the rating splits train, val, test and cold (every training-side rating of the anime
-  held out as cold by ``--cold-anime``, empty by default: the cold-item test) as
+  held out as cold by ``--cold-anime`` and ``--cold-after``, empty by default: the cold-item test) as
   memory-mappable ``.npy`` files, one per split and column: ``{split}_user.npy`` (int32
   user index), ``{split}_anime.npy`` (int32 anime index), ``{split}_rating.npy``
   (float32), rows sorted by user then anime index (see :func:`gnn.processed.load_split`;
@@ -40,7 +40,7 @@ from gnn.data.catalog import read_catalog
 from gnn.data.ratings import RatingScale, find_ratings_file, read_ratings
 from gnn.data.schema import RELATION_TYPES
 from gnn.data.split import (filter_min_ratings, honour_split_column, pick_cold_anime, pick_holdout_users,
-                            split_per_user)
+                            pick_new_anime, split_per_user)
 from gnn.data.tally import Tally
 from gnn.data.vocab import CatalogVocab, Vocab
 from gnn.errors import InputError
@@ -62,6 +62,7 @@ class PreprocessConfig:
     holdout_user_frac: float = 0.05      # users kept out of training for the new-user evaluation
     holdout_min_ratings: int = 25        # so that k = 5, 10, 20 given ratings leave some to predict
     cold_anime_frac: float = 0.0         # share of rated anime whose ratings all go to the cold test
+    cold_after_year: int | None = None   # and every rated anime that came out after this year
     scale: RatingScale = field(default_factory=RatingScale)
     graph: GraphConfig = field(default_factory=GraphConfig)
 
@@ -150,6 +151,7 @@ def _filter_ratings(ratings: pd.DataFrame, tally: Tally, catalog, config: Prepro
     holdout = pick_holdout_users(ratings, config.holdout_user_frac,
                                  max(config.holdout_min_ratings, config.min_ratings), config.seed)
     cold = pick_cold_anime(ratings, config.cold_anime_frac, config.seed)
+    cold |= pick_new_anime(ratings, {a.id: a.year for a in catalog.anime}, config.cold_after_year)
     return _Ratings(ratings, tally, path, holdout, cold)
 
 
@@ -292,7 +294,8 @@ def _report(input_dir: Path, ratings_path: Path, config: PreprocessConfig, catal
         "inputs": {"catalog": str(input_dir / "anime_catalog.json"), "ratings": str(ratings_path)},
         "config": {"min_ratings": config.min_ratings, "val_frac": config.val_frac,
                    "test_frac": config.test_frac, "seed": config.seed,
-                   "holdout_user_frac": config.holdout_user_frac, "cold_anime_frac": config.cold_anime_frac},
+                   "holdout_user_frac": config.holdout_user_frac, "cold_anime_frac": config.cold_anime_frac,
+                   "cold_after_year": config.cold_after_year},
         "anime": _anime_tally(catalog, ever_rated, r).as_dict(),
         "ratings": r.tally.as_dict(),
         "relations": graph.relations.as_dict(),

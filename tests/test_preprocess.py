@@ -469,3 +469,18 @@ def test_cold_anime_are_held_out_entirely(input_dir, tmp_path):
     source.sample(frac=1.0, random_state=3).to_csv(shuffled / "ratings.csv", index=False)
     assert run(shuffled, tmp_path / "out2", cold_anime_frac=0.34).report["splits"] == report["splits"]
     assert set(load_processed(tmp_path / "out2").cold.anime.tolist()) == cold
+
+
+def test_anime_after_a_year_are_held_out_entirely(input_dir, tmp_path):
+    # --cold-after 2018: the rated anime of 2019, 2021 and 2024 (104, 105, 106) form the cold split; 107
+    # (no year) and the earlier ones stay; with --cold-anime too, both kinds are held out.
+    out = tmp_path / "out"
+    report = run(input_dir, out, cold_after_year=2018).report
+    data = load_processed(out)
+    index_to_id = load(out, "mappings.json")["anime"]["index_to_id"]
+    cold = {index_to_id[a] for a in set(data.cold.anime.tolist())}
+    assert cold == {104, 105, 106} and report["cold_anime"] == 3 and report["config"]["cold_after_year"] == 2018
+    for split in (data.train, data.val, data.test):
+        assert not {index_to_id[a] for a in split.anime.tolist()} & cold
+    both = run(input_dir, tmp_path / "both", cold_anime_frac=0.34, cold_after_year=2018).report
+    assert both["cold_anime"] > 3 and sum(both["splits"].values()) == both["ratings"]["kept"]

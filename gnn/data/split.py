@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -116,6 +118,15 @@ def pick_holdout_users(ratings: pd.DataFrame, frac: float, min_ratings: int, see
     n = min(n, len(eligible))
     rng = np.random.default_rng(seed + 1)
     return set(rng.choice(eligible, size=n, replace=False).tolist()) if n else set()
+
+
+def pick_new_anime(ratings: pd.DataFrame, year: Mapping[Any, int | None], after: int | None) -> set:
+    """Anime set aside as cold because they came out after the year ``after`` (``year[anime_id]``; an
+    unknown year is never "after"): the new-season test, where the model meets anime newer than every
+    anime it was trained on. Only anime that still have ratings after filtering; none for ``after=None``."""
+    if after is None:
+        return set()
+    return {a for a in ratings["anime_id"].unique().tolist() if (y := year.get(a)) is not None and y > after}
 
 
 def pick_cold_anime(ratings: pd.DataFrame, frac: float, seed: int) -> set:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gnn.data.split import filter_min_ratings, honour_split_column, pick_holdout_users, split_per_user
+from gnn.data.split import filter_min_ratings, honour_split_column, pick_holdout_users, pick_new_anime, split_per_user
 from gnn.data.tally import Tally
 
 
@@ -183,3 +183,11 @@ def test_holdout_users_are_eligible_and_deterministic():
     assert chosen == pick_holdout_users(df.sample(frac=1.0, random_state=0), 0.25, 15, seed=0)
     assert pick_holdout_users(df, 0.0, 15, 0) == set()
     assert len(pick_holdout_users(df, 0.9, 22, 0)) == 3  # capped at the eligible users
+
+
+def test_new_anime_are_those_after_the_year_among_the_rated_ones():
+    ratings = pd.DataFrame({"user_id": ["a", "a", "b", "b"], "anime_id": [1, 2, 3, 4], "rating": [5, 6, 7, 8]})
+    year = {1: 2018, 2: 2019, 3: None, 4: 2024, 5: 2025}     # 3: unknown year, never "after"; 5: nobody rated it
+    assert pick_new_anime(ratings, year, 2018) == {2, 4}
+    assert pick_new_anime(ratings, year, 2019) == {4}
+    assert pick_new_anime(ratings, year, None) == set()

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from gnn.graph.features import supported_features
 from gnn.data.schema import RELATION_TYPES, Relation, Studio, Tag
 from gnn.graph.hops import two_hop_table
 from gnn.models import registry
@@ -361,3 +362,14 @@ def test_scoring_reads_up_to_score_history_while_training_tasks_hold_max_history
     assert (got_wide - got_narrow).abs().max() > 1e-4                          # the wide cap reads all 7
     with pytest.raises(ValueError, match="score_history"):
         GNNConfig(max_history=8, score_history=4)
+
+
+def test_catalog_support_reads_unrated_anime_numbers_within_what_training_saw(ctx) -> None:
+    """catalog_support (default): the encoder reads the catalog numbers through supported_features (anime 8,
+    with no training rating, could only differ there); off, the graph's own; a checkpoint written before
+    the option existed is read with it off."""
+    x, warm = ctx.graph["anime"].x.float(), ctx.train_count > 0
+    assert not torch.equal(supported_features(x, warm), x)     # this catalog has something to change
+    assert torch.equal(_model(ctx).encoder.anime_x, supported_features(x, warm))
+    assert torch.equal(_model(ctx, catalog_support=False).encoder.anime_x, x)
+    assert registry.stored_config("gnn", {"hidden": [8]})["catalog_support"] is False

@@ -1,0 +1,41 @@
+"""gnn.graph.features.supported_features: what a model reads of the catalog numbers of anime nobody rated."""
+
+from __future__ import annotations
+
+import torch
+
+from gnn.data.schema import Anime
+from gnn.graph.features import FEATURE_NAMES, anime_features, supported_features
+
+COL = {n: j for j, n in enumerate(FEATURE_NAMES)}
+
+
+def catalog() -> list[Anime]:
+    """Rated: 1 (2000, popular), 2 (2010, less so). Not rated: 3 (2024, popular, announced), 4 (no
+    popularity, no year), 5 (1990, 10 members: below every rated anime)."""
+    return [Anime(id=1, title_romaji="A", year=2000, popularity=100_000), Anime(id=2, title_romaji="B", year=2010, popularity=1_000),
+            Anime(id=3, title_romaji="C", year=2024, popularity=50_000), Anime(id=4, title_romaji="D"),
+            Anime(id=5, title_romaji="E", year=1990, popularity=10)]
+
+
+def test_unknown_popularity_is_the_lowest_known_and_years_stay_within_the_rated_ones():
+    x = anime_features(catalog())
+    warm = torch.tensor([False, True, True, False, False, False])
+    got = supported_features(x, warm)
+    pop, year = got[:, COL["popularity"]], got[:, COL["year"]]
+    assert pop[4] == x[5, COL["popularity"]] == x[1:, COL["popularity"]].min()   # the 10-member anime's value
+    assert got[4, COL["popularity_missing"]] == 1                                  # still flagged unknown
+    assert year[3] == x[2, COL["year"]]         # 2024 read as 2010, the last rated year
+    assert year[5] == x[1, COL["year"]]         # 1990 read as 2000, the first
+    assert year[4] == 0 and got[4, COL["year_missing"]] == 1                       # unknown year: as before
+    # Rated anime, the padding row and every other column are untouched; the input is not modified.
+    others = [j for n, j in COL.items() if n not in ("popularity", "year")]
+    assert torch.equal(got[:3], x[:3]) and torch.equal(got[:, others], x[:, others])
+    assert x[4, COL["popularity"]] == 0 and x[3, COL["year"]] > x[2, COL["year"]]
+
+
+def test_without_rated_anime_or_known_numbers_nothing_moves():
+    x = anime_features(catalog())
+    assert torch.equal(supported_features(x, torch.zeros(6, dtype=torch.bool))[:, COL["year"]], x[:, COL["year"]])
+    bare = anime_features([Anime(id=1, title_romaji="A"), Anime(id=2, title_romaji="B")])
+    assert torch.equal(supported_features(bare, torch.ones(3, dtype=torch.bool)), bare)

@@ -35,17 +35,20 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def cold_knn_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
-    """``(processed, run)``: the tiny data with a cold split (20 % of the anime) and held-out users (20 %),
-    and a content-kNN trained on it (closed form, seconds)."""
+def content_knn_run(tiny_input: Path, root: Path, **split) -> tuple[Path, Path]:
+    """``(processed, run)`` under ``root``: the tiny data with held-out users (20 %) and the ``split``
+    (:class:`PreprocessConfig` fields), and a content-kNN trained on it (closed form, seconds)."""
     from gnn.processed import load_processed
     from gnn.train.config import TrainConfig
     from gnn.train.trainer import train_model
 
-    root = tmp_path_factory.mktemp("cold_knn")
-    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2,
-                                                                cold_anime_frac=0.2))
+    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2, **split))
     train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
                 log=lambda _: None, progress=False)
     return root / "processed", root / "knn"
+
+
+@pytest.fixture(scope="session")
+def cold_knn_run(tiny_input, tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny data with a cold split (20 % of the anime): :func:`content_knn_run`."""
+    return content_knn_run(tiny_input, tmp_path_factory.mktemp("cold_knn"), cold_anime_frac=0.2)

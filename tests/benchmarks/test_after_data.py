@@ -8,10 +8,8 @@ import pytest
 import torch
 
 from benchmarks.after_data import anime_sets, list_stats, main
-from gnn.preprocess import PreprocessConfig, preprocess
 from gnn.processed import load_processed
-from gnn.train.config import TrainConfig
-from gnn.train.trainer import train_model
+from tests.benchmarks.conftest import content_knn_run
 
 
 def test_list_stats_by_hand():
@@ -30,12 +28,7 @@ def test_list_stats_by_hand():
 @pytest.fixture(scope="module")
 def new_season_run(tiny_input, tmp_path_factory):
     """The tiny data with its anime after 2007 held out (--cold-after 2007), and a content-kNN trained on it."""
-    root = tmp_path_factory.mktemp("after_data")
-    preprocess(tiny_input, root / "processed", PreprocessConfig(min_ratings=1, holdout_user_frac=0.2,
-                                                                cold_after_year=2007))
-    train_model("content_knn", load_processed(root / "processed"), root / "knn", TrainConfig(),
-                log=lambda _: None, progress=False)
-    return root / "processed", root / "knn"
+    return content_knn_run(tiny_input, tmp_path_factory.mktemp("after_data"), cold_after_year=2007)
 
 
 def test_sets_and_one_row_per_run_and_set(new_season_run, tmp_path, capsys):

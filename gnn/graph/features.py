@@ -75,9 +75,9 @@ def supported_features(x: torch.Tensor, warm: torch.Tensor) -> torch.Tensor:
       rated anime), so "unknown" means obscure. At the mean, such anime were scored as if of middling
       popularity, and with a flag that almost no rated anime trains, the announced anime shown to a
       fan of Attack on Titan were nearly all of unknown popularity (85 % of the top 20).
-    * **a year past the warm anime's years is clamped to them**: the model learns what a year means only
-      from rated anime (MAL: up to 2022), so an anime announced for 2026 is read as one from the last
-      rated year rather than extrapolated four years on.
+    * **a year outside the warm anime's years is clamped to them**: the model learns what a year means
+      only from rated anime (MAL: up to 2022), so an anime announced for 2026 is read as one from the
+      last rated year rather than extrapolated four years on (and one older than all, as the first).
 
     Row 0 (padding) and the anime's other columns are left as they are; without warm anime, ``x`` itself.
     """

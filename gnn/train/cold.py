@@ -76,7 +76,8 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
     ``rated_only`` repeats them with the candidates narrowed to anime someone rated in the
     train, val, test or cold split (no never-rated anime): how the cold anime fare against
     the warm ones alone; ``unrated_only`` with the candidates narrowed to anime with no
-    training rating: how they fare against the other anime the model never saw rated. With ``max_users`` set, a seeded sample of that many eligible users is ranked.
+    training rating: how they fare against the other anime the model never saw rated. With ``max_users``
+    set, a seeded sample of that many eligible users is ranked.
     ``max_history``: the training ratings a user's history holds (default: the model's ``scoring_history``).
     """
     max_history = model.scoring_history if max_history is None else max_history
@@ -92,9 +93,9 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
     rated = torch.zeros(n_anime, dtype=torch.bool)
     for part in (data.train, data.val, data.test, cold):
         rated[part.anime] = True
-    unrated = torch.ones(n_anime, dtype=torch.bool)
-    unrated[data.train.anime] = False
-    views = {"all": None, "rated_only": ~rated, "unrated_only": ~unrated}    # name -> what is left out
+    trained = torch.zeros(n_anime, dtype=torch.bool)
+    trained[data.train.anime] = True
+    views = {"all": None, "rated_only": ~rated, "unrated_only": trained}    # name -> what is left out
     parts: dict[str, list[list[torch.Tensor]]] = {name: [[], [], []] for name in views}
     for start in range(0, len(users), users_per_call):
         u = users[start:start + users_per_call]

@@ -32,6 +32,7 @@ from gnn.io import finite_or_null, read_json, write_json  # noqa: E402
 from gnn.models.base import UserQuery  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
+from gnn.train.cold import narrowed_scores  # noqa: E402
 from gnn.train.metrics import held_out_cases, new_user_query  # noqa: E402
 
 
@@ -63,12 +64,8 @@ def list_stats(top: torch.Tensor, in_set: torch.Tensor, popularity: torch.Tensor
 def top_lists(model, query: UserQuery, in_set: torch.Tensor, k: int = 10, chunk: int = 64) -> torch.Tensor:
     """``[U, k]`` each user's best ``k`` of the set (-1 where fewer are ranked), the rest no candidates."""
     out = []
-    outside = torch.nonzero(~in_set).flatten()
     for i in range(0, len(query), chunk):
-        q = query.rows(i, i + chunk)
-        scores = model.score_catalog(UserQuery(q.user, q.hist_anime, q.hist_rating,
-                                               outside.expand(len(q), -1))).masked_fill(~in_set, -math.inf)
-        best = scores.topk(k, dim=1)
+        best = narrowed_scores(model, query.rows(i, i + chunk), ~in_set).topk(k, dim=1)
         out.append(torch.where(torch.isfinite(best.values), best.indices, torch.full_like(best.indices, -1)))
     return torch.cat(out)
 

@@ -68,6 +68,18 @@ def _top_metrics(scores: torch.Tensor, u: torch.Tensor, n_rel: torch.Tensor, rel
 
 
 @torch.no_grad()
+def narrowed_scores(model: RatingModel, query: UserQuery, left_out: torch.Tensor | None = None) -> torch.Tensor:
+    """``model.score_catalog`` ``[U, n_anime]`` (on the CPU) with the ``left_out [n_anime]`` anime (bool) no
+    candidates at all, as under the page's filters: passed as ``query.exclude``, so a model that rates only
+    its best candidates (the GNN's two stages) picks them among what is left, and set to -inf."""
+    if left_out is None:
+        return model.score_catalog(query).cpu()
+    exclude = torch.nonzero(left_out).flatten().to(query.user.device).expand(len(query), -1)
+    scores = model.score_catalog(UserQuery(query.user, query.hist_anime, query.hist_rating, exclude)).cpu()
+    return scores.masked_fill(left_out, -math.inf)
+
+
+@torch.no_grad()
 def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold: float = 8.0,
                  max_users: int | None = 2000, seed: int = 0, max_history: int | None = None,
                  users_per_call: int = 64) -> dict:
@@ -99,18 +111,13 @@ def cold_ranking(model: RatingModel, data: ProcessedData, k: int = 10, threshold
     parts: dict[str, list[list[torch.Tensor]]] = {name: [[], [], []] for name in views}
     for start in range(0, len(users), users_per_call):
         u = users[start:start + users_per_call]
-        user, hist_anime, hist_rating = (t.to(model.device) for t in (u, *histories.full(u, max_history)))
+        query = UserQuery(*(t.to(model.device) for t in (u, *histories.full(u, max_history))))
         keys = u[:, None] * n_anime + torch.arange(n_anime)[None, :]
         n_rel = torch.isin(keys, rel_keys).sum(1).double()
+        known = torch.isin(keys, train_keys)                                # known, not recommendations
+        known[:, 0] = True
         for name, out in views.items():
-            # The left-out anime are no candidates at all, as under the page's filters: a model that
-            # rates only its best candidates (the GNN's two stages) picks them among what is left.
-            exclude = None if out is None else torch.nonzero(out).flatten().to(model.device).expand(len(u), -1)
-            view = model.score_catalog(UserQuery(user, hist_anime, hist_rating, exclude)).cpu()
-            view[torch.isin(keys, train_keys)] = -math.inf                  # known, not recommendations
-            view[:, 0] = -math.inf
-            if out is not None:
-                view = view.masked_fill(out, -math.inf)
+            view = narrowed_scores(model, query, out).masked_fill(known, -math.inf)
             for acc, value in zip(parts[name], _top_metrics(view, u, n_rel, rel_keys, is_cold, k)):
                 acc.append(value)
 

@@ -98,7 +98,8 @@ class ReasonBuilder:
             _, neg, j = min(together)
             return f"often watched with {self.title(j)} (you rated {_fmt(-neg)})"
         genres = entry.get("genres", [])
-        liked_genres = [(self.genre_count[g], g) for g in genres if self.genre_count[g]
+        itself = int(candidate in self.liked)   # a liked candidate is in its own genres' counts: never "1 more"
+        liked_genres = [(self.genre_count[g] - itself, g) for g in genres if self.genre_count[g]
                         and self.genre_best[g][1] != candidate]
         if liked_genres:
             n, g = max(liked_genres)

@@ -56,7 +56,10 @@ def test_an_anime_often_watched_with_a_liked_one_says_so_before_a_genre():
 def test_watched_together_needs_a_liked_anime_and_never_names_the_candidate_itself():
     assert ReasonBuilder(TOGETHER, {2: 5.0}, 1, 10)(3) == "popular with fans of Drama"   # rated, not liked
     # Liked Nine is the candidate: its own co-rated list (6, 7) says nothing about it; Liked Ten shares Drama.
-    assert ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0}, 1, 10)(1).startswith("Drama, like Liked Ten (you rated 10)")
+    # Nor does it count itself among the other anime liked for that genre (was "... and 1 more you liked").
+    assert ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0}, 1, 10)(1) == "Drama, like Liked Ten (you rated 10)"
+    assert ReasonBuilder(TOGETHER, {1: 9.0, 2: 10.0, 3: 8.0}, 1, 10)(1) == \
+        "Drama, like Liked Ten (you rated 10) and 1 more you liked"
     # Without co-rated lists (a baseline export) the genre reason is unchanged.
     plain = [e if e is None else {k: v for k, v in e.items() if k != "corated"} for e in TOGETHER]
     assert ReasonBuilder(plain, {2: 10.0}, 1, 10)(3) == "Drama, like Liked Ten (you rated 10)"

@@ -93,9 +93,10 @@ export class ReasonBuilder {
       return `often watched with ${this.title(j)} (you rated ${fmtRating(-neg)})`;
     }
     const genres = entry.genres || [];
+    const itself = this.liked.has(candidate) ? 1 : 0; // a liked candidate is in its own genres' counts
     const liked = genres
       .filter((g) => this.genreCount.get(g) && this.genreBest.get(g)[1] !== candidate)
-      .map((g) => [this.genreCount.get(g), g]);
+      .map((g) => [this.genreCount.get(g) - itself, g]);
     if (liked.length) {
       const [n, g] = liked.reduce((m, x) => (cmp(x, m) > 0 ? x : m));
       const [r, a] = this.genreBest.get(g);

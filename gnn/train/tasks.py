@@ -109,8 +109,7 @@ class TaskSampler:
               ) -> Iterator[TaskBatch]:
         """One epoch of batches; under DDP each rank takes every ``world``-th batch (equal counts)."""
         user, start, stop, positions = self._tasks(gen)
-        n_batches = -(-len(user) // tasks_per_batch)
-        n_batches = (n_batches // world) * world if world > 1 else n_batches
+        n_batches = self.n_batches(tasks_per_batch, world) * world   # all ranks' batches together
         # One seed per batch, drawn for all of them: every rank's generator advances alike.
         seeds = torch.randint(0, 2**62, (n_batches,), generator=gen).tolist()
         for b in range(rank, n_batches, world):
@@ -119,6 +118,8 @@ class TaskSampler:
             yield self.batch(tasks, torch.Generator().manual_seed(seeds[b]))
 
     def n_batches(self, tasks_per_batch: int, world: int = 1) -> int:
+        """Batches per epoch for one of ``world`` ranks (a partial last batch counts; under DDP the
+        batches left over after an equal share each are dropped)."""
         counts = (self.ptr[1:] - self.ptr[:-1])[self.users].tolist()
         n = sum(-(-c // self.chunk_size(c)) for c in counts)
         batches = (n + tasks_per_batch - 1) // tasks_per_batch

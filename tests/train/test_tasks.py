@@ -56,7 +56,7 @@ def test_the_same_seed_gives_the_same_batches_on_every_rank() -> None:
     again = [b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3))]
     assert all(torch.equal(a, b) for a, b in zip(one, again))
     ranks = [[b.target for b in sampler.epoch(2, torch.Generator().manual_seed(3), rank=r, world=2)] for r in (0, 1)]
-    assert len(ranks[0]) == len(ranks[1]) == len(one) // 2
+    assert len(ranks[0]) == len(ranks[1]) == len(one) // 2 == sampler.n_batches(2, world=2)
     assert all(torch.equal(a, b) for a, b in zip(ranks[0] + ranks[1], one[0::2][:len(ranks[0])] + one[1::2]))
 
 

@@ -10,7 +10,7 @@ are no candidates at all):
 * ``announced``: anime whose status is NOT_YET_RELEASED.
 
 Over the top 10 of every user, per set and run: the share of the slots taken by anime whose catalog
-popularity is unknown (beside their share of the set), the median popularity percentile of the rest among the set's anime of known
+popularity is unknown, and by anime whose year is unknown (each beside its share of the set), the median popularity percentile of the rest among the set's anime of known
 popularity (100 = the most popular), and coverage (distinct anime listed / the set's size). Nobody rated
 these anime, so there is no relevance here; ``preprocess --cold-after YEAR`` and ``cold_items.py`` (its
 "unrated only" columns) measure the same kind of order against ratings.
@@ -46,15 +46,20 @@ def anime_sets(data: ProcessedData) -> dict[str, torch.Tensor]:
     return {"after": year > last, "announced": torch.tensor([s == "NOT_YET_RELEASED" for s in status])}
 
 
-def list_stats(top: torch.Tensor, in_set: torch.Tensor, popularity: torch.Tensor, unknown: torch.Tensor) -> dict:
-    """Stats of the lists ``top [U, k]`` (anime indices, -1 = empty) over the set ``in_set [n]``."""
+def list_stats(top: torch.Tensor, in_set: torch.Tensor, popularity: torch.Tensor, unknown: torch.Tensor,
+               undated: torch.Tensor | None = None) -> dict:
+    """Stats of the lists ``top [U, k]`` (anime indices, -1 = empty) over the set ``in_set [n]``; ``unknown``
+    and ``undated`` mark the anime of unknown popularity and year (``undated`` None: no year shares)."""
     slots = top[top >= 0]
     known = in_set & ~unknown
     order = popularity[known].argsort().argsort().double()
     percentile = torch.full_like(popularity, math.nan, dtype=torch.float64)
     percentile[known] = 100.0 * (order + 1) / max(1, int(known.sum()))
     listed = percentile[slots][~unknown[slots]]
-    return {"unknown_popularity_share": float(unknown[slots].double().mean()) if len(slots) else None,
+    dates = {} if undated is None else {
+        "unknown_year_share": float(undated[slots].double().mean()) if len(slots) else None,
+        "set_unknown_year_share": float(undated[in_set].double().mean()) if in_set.any() else None}
+    return {**dates, "unknown_popularity_share": float(unknown[slots].double().mean()) if len(slots) else None,
             "median_popularity_percentile": float(listed.median()) if len(listed) else None,
             "coverage": len(torch.unique(slots)) / max(1, int(in_set.sum())), "set_size": int(in_set.sum()),
             "set_unknown_share": float(unknown[in_set].double().mean()) if in_set.any() else None}
@@ -78,22 +83,25 @@ def main(argv: list[str] | None = None) -> None:
     data = load_processed(args.data_dir)
     x = data.graph["anime"].x
     popularity, unknown = x[:, FEATURE_NAMES.index("popularity")], x[:, FEATURE_NAMES.index("popularity_missing")] > 0
+    undated = x[:, FEATURE_NAMES.index("year_missing")] > 0
     sets = anime_sets(data)
     cases = held_out_cases(data, seed=args.seed)
     query, _ = new_user_query(data, cases, args.given)
     print(f"{len(cases)} held-out users given {args.given} ratings; top 10 of each set")
-    print("| run | set | anime (unknown popularity) | unknown popularity share of the lists | "
-          "median popularity percentile | coverage |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| run | set | anime (unknown popularity, unknown year) | unknown popularity share of the lists | "
+          "unknown year share | median popularity percentile | coverage |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     results: dict = {}
     for name, folder in args.runs:
         model = load_model(folder / "best_model.pt")[0].eval()
         for label, in_set in sets.items():
-            s = list_stats(top_lists(model, query, in_set), in_set, popularity, unknown)
+            s = list_stats(top_lists(model, query, in_set), in_set, popularity, unknown, undated)
             results.setdefault(name, {})[label] = s
             cells = [f"{v:.3f}" if isinstance(v, float) else "–" for v in
-                     (s["unknown_popularity_share"], s["median_popularity_percentile"], s["coverage"])]
-            print(f"| {name} | {label} | {s['set_size']:,} ({s['set_unknown_share'] or 0:.3f}) | " + " | ".join(cells)
+                     (s["unknown_popularity_share"], s["unknown_year_share"], s["median_popularity_percentile"],
+                      s["coverage"])]
+            print(f"| {name} | {label} | {s['set_size']:,} ({s['set_unknown_share'] or 0:.3f}, "
+                  f"{s['set_unknown_year_share'] or 0:.3f}) | " + " | ".join(cells)
                   + " |", flush=True)
     if args.out:
         write_json(args.out, finite_or_null({"data_dir": str(args.data_dir), "given": args.given,

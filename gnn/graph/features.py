@@ -5,7 +5,10 @@ log-popularity z-score, average-score z-score, year z-score, log-episodes
 z-score, one "missing" flag for each of those four, then a one-hot of the
 format (one column per :data:`FORMATS`, plus "unknown"). A missing number is
 set to the mean (0 after z-scoring) and its flag to 1, so the encoder can tell
-"average" from "unknown". Statistics come from the anime in the graph only.
+"average" from "unknown", except the unknown year of an announced anime (status
+NOT_YET_RELEASED), which is the newest year of the catalog (flag still 1): it is
+not out yet, so it is no anime of an average year. Statistics come from the
+anime in the graph only.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def anime_features(anime: Sequence[Anime]) -> torch.Tensor:
     raw = _raw_numbers(anime)
     numbers = zscore_columns(raw)
     missing = np.isnan(raw).astype(np.float64)
+    year = FEATURE_NAMES.index("year")
+    announced = np.array([a.status == "NOT_YET_RELEASED" and a.year is None for a in anime], dtype=bool)
+    if announced.any() and (missing[:, year] == 0).any():
+        numbers[announced, year] = numbers[missing[:, year] == 0, year].max()
     fmt = np.zeros((len(anime), len(FORMATS) + 1))
     for i, a in enumerate(anime):
         fmt[i, FORMATS.index(a.format) if a.format in FORMATS else len(FORMATS)] = 1.0
@@ -77,7 +84,8 @@ def supported_features(x: torch.Tensor, warm: torch.Tensor) -> torch.Tensor:
       fan of Attack on Titan were nearly all of unknown popularity (85 % of the top 20).
     * **a year outside the warm anime's years is clamped to them**: the model learns what a year means
       only from rated anime (MAL: up to 2022), so an anime announced for 2026 is read as one from the
-      last rated year rather than extrapolated four years on (and one older than all, as the first).
+      last rated year rather than extrapolated four years on (and one older than all, as the first);
+      so is an announced anime without a year, which :func:`anime_features` reads as the newest.
 
     Row 0 (padding) and the anime's other columns are left as they are; without warm anime, ``x`` itself.
     """
@@ -89,7 +97,7 @@ def supported_features(x: torch.Tensor, warm: torch.Tensor) -> torch.Tensor:
     if known.any():
         x[rows & ~known, pop] = x[known, pop].min()
     seen = rows & warm.bool() & (x[:, year_missing] == 0)
-    if seen.any():
-        dated = rows & (x[:, year_missing] == 0)
-        x[dated, year] = x[dated, year].clamp(x[seen, year].min(), x[seen, year].max())
+    if seen.any():   # rated anime with a year lie within the range; an undated one keeps its mean
+        cold = rows & ~warm.bool()
+        x[cold, year] = x[cold, year].clamp(x[seen, year].min(), x[seen, year].max())
     return x

@@ -21,8 +21,13 @@ def test_list_stats_by_hand():
     assert s["unknown_popularity_share"] == pytest.approx(2 / 3)      # slots 1, 3, 3
     assert s["median_popularity_percentile"] == pytest.approx(100.0)  # 1 is the top of the set's known two
     assert s["coverage"] == pytest.approx(2 / 3) and s["set_size"] == 3 and s["set_unknown_share"] == pytest.approx(1 / 3)
-    empty = list_stats(torch.full((2, 2), -1), in_set, popularity, unknown)
+    assert "unknown_year_share" not in s
+    undated = torch.tensor([False, True, False, False, True])   # 4 is undated but outside the set
+    dated = list_stats(torch.tensor([[1, 3], [1, -1]]), in_set, popularity, unknown, undated)
+    assert dated["unknown_year_share"] == pytest.approx(2 / 3) and dated["set_unknown_year_share"] == pytest.approx(1 / 3)
+    empty = list_stats(torch.full((2, 2), -1), in_set, popularity, unknown, undated)
     assert empty["unknown_popularity_share"] is None and empty["median_popularity_percentile"] is None
+    assert empty["unknown_year_share"] is None
 
 
 @pytest.fixture(scope="module")

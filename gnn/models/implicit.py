@@ -5,8 +5,9 @@ Both rank the whole catalog (:meth:`RatingModel.score_catalog`) and predict no r
 Both are fitted in closed form (:meth:`RatingModel.fit_closed_form`) and need no user ID
 parameter: a user is the set of anime they rated, whatever the ratings.
 
-* ``most_popular``: every user gets the catalog ordered by training-rating count, ties by
-  the lower anime index; anime without training ratings come last (still ranked).
+* ``most_popular``: every user gets the catalog ordered by training-rating count, ties by the
+  catalog's own popularity (members; unknown counts as the least), then the lower anime index; so
+  anime without training ratings come last, as a popularity chart of what nobody rated yet.
 * ``ease``: Steck, "Embarrassingly Shallow Autoencoders for Sparse Data" (WWW 2019). On the
   binary user x anime training matrix ``X`` (anime with >= 1 training rating only),
   ``P = (X^T X + reg I)^-1`` and ``B = I - P diagMat(1 / diag(P))`` (so ``diag(B) = 0``); a user
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gnn.graph.features import FEATURE_NAMES
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import register
 
@@ -37,6 +39,15 @@ class RankingOnly(RatingModel):
                                   "(use score_catalog)")
 
 
+def catalog_popularity(graph) -> torch.Tensor:
+    """``[n_anime]`` the anime features' popularity column (z-scored log members), unknown -> below every known."""
+    x = graph["anime"].x
+    pop = x[:, FEATURE_NAMES.index("popularity")].clone()
+    unknown = x[:, FEATURE_NAMES.index("popularity_missing")] > 0
+    pop[unknown] = (pop[~unknown].min() - 1.0) if (~unknown).any() else 0.0
+    return pop
+
+
 @dataclass(frozen=True)
 class MostPopularConfig:
     pass
@@ -44,20 +55,23 @@ class MostPopularConfig:
 
 @register("most_popular", MostPopularConfig)
 class MostPopular(RankingOnly):
-    """``score[a] = n_anime - position of a`` in the order (training count desc, index asc): exact ties broken."""
+    """``score[a] = n_anime - position of a`` in the order (training count desc, catalog popularity desc,
+    index asc): exact ties broken."""
 
     def __init__(self, ctx: ModelContext, config: MostPopularConfig) -> None:
         super().__init__(ctx)
         self.config = config
         self.register_buffer("count", torch.zeros(self.n_anime, dtype=torch.long))
         self.register_buffer("score", torch.zeros(self.n_anime))
+        self.register_buffer("members", catalog_popularity(ctx.graph), persistent=False)   # the tie-break
 
     @torch.no_grad()
     def fit_closed_form(self, train) -> bool:
         self.count = torch.bincount(train.anime.long(), minlength=self.n_anime)[: self.n_anime].to(self.count)
         self.count[0] = 0
         anime = torch.arange(1, self.n_anime)
-        order = anime[torch.sort(-self.count[1:], stable=True).indices]   # count desc, index asc
+        order = anime[torch.sort(-self.members[1:], stable=True).indices]                        # members desc, index asc
+        order = order[torch.sort(-self.count[order], stable=True).indices]              # count first
         score = torch.full((self.n_anime,), -math.inf)
         score[order] = torch.arange(len(order), 0, -1, dtype=torch.float32)
         self.score = score.to(self.score.device)

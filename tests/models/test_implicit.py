@@ -79,14 +79,19 @@ def test_gram_counts_co_occurrences_across_user_blocks():
     assert g.tolist() == [[2, 2, 1], [2, 3, 1], [1, 1, 1]]
 
 
-def test_most_popular_orders_by_count_then_index(ctx):
+def test_most_popular_orders_by_count_then_catalog_popularity_then_index(ctx, make_ctx):
     model = build_model("most_popular", ctx)
-    # counts: anime 1: 3, anime 2: 3 (tie, lower index first), anime 3: 2; 4..8: 0, by index.
+    # counts: anime 1: 3, anime 2: 3 (tie: 2 has more catalog members, 200 against 100), anime 3: 2;
+    # 4..8: 0, by members (anime i has 100 i; 8's are unknown: last).
     model.fit_closed_form(train_split())
     scores = model.score_catalog(query([(2, [1]), (0, [5])]))
     assert torch.equal(scores[0], scores[1])  # nobody's history changes the chart
     order = torch.sort(scores[0], descending=True, stable=True).indices.tolist()
-    assert order == [1, 2, 3, 4, 5, 6, 7, 8, 0]
+    assert order == [2, 1, 3, 7, 6, 5, 4, 8, 0]
+    # Equal members: the lower index first (8 given anime 7's 700 members).
+    tied = build_model("most_popular", make_ctx(bare={"popularity": 700.0}))
+    tied.fit_closed_form(train_split())
+    assert torch.sort(tied.score, descending=True, stable=True).indices.tolist()[3:5] == [7, 8]
     assert len(set(scores[0, 1:].tolist())) == 8 and scores[0, 0] == -math.inf  # no exact ties left
 
 

@@ -83,13 +83,20 @@ class PreprocessResult:
     report: dict
 
 
+# Options added after results were committed, with the value that means "as before": left out of the
+# fingerprint at that value, so data preprocessed before the option existed keeps its fingerprint and
+# benchmark runs on it still join (``compare.py --merge``) runs made since.
+_BEFORE_ADDED = {"cold_after_year": None}
+
+
 def _fingerprint(paths: list[Path], config: PreprocessConfig) -> str:
     digest = hashlib.sha256()
     for p in paths:
         with open(p, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
-    digest.update(repr(asdict(config)).encode())
+    options = {k: v for k, v in asdict(config).items() if k not in _BEFORE_ADDED or v != _BEFORE_ADDED[k]}
+    digest.update(repr(options).encode())
     return digest.hexdigest()[:16]
 
 

@@ -16,7 +16,7 @@ from gnn.data.schema import RELATION_TYPES
 from gnn.errors import InputError
 from gnn.graph.config import DEFAULT_RELATION_WEIGHTS
 from gnn.graph.features import FEATURE_NAMES
-from gnn.preprocess import PreprocessConfig, preprocess
+from gnn.preprocess import PreprocessConfig, _fingerprint, preprocess
 from gnn.export.display import read_catalog_side
 from gnn.processed import load_processed, load_split, split_frame
 from tests.builders import make_dataset, write_csv
@@ -385,6 +385,21 @@ def test_same_seed_same_bytes_other_seed_other_split(input_dir, tmp_path):
     assert load(tmp_path / "a", "data_stats.json")["data_fingerprint"] != \
         load(tmp_path / "d", "data_stats.json")["data_fingerprint"]
     assert any((tmp_path / "a" / n).read_bytes() != (tmp_path / "d" / n).read_bytes() for n in SPLIT_NPY)
+
+
+
+def test_an_option_added_later_leaves_the_fingerprint_as_before_at_its_old_meaning(tmp_path):
+    # The digest of the files and of the options as they were before cold_after_year existed: data
+    # preprocessed then (and the benchmark results on it) keeps matching data preprocessed now.
+    import hashlib
+    from dataclasses import asdict
+    files = [tmp_path / "a.json", tmp_path / "b.csv"]
+    files[0].write_text("[]")
+    files[1].write_text("user_id,anime_id,rating\n")
+    before = {k: v for k, v in asdict(PreprocessConfig(cold_anime_frac=0.1)).items() if k != "cold_after_year"}
+    old = hashlib.sha256(b"[]" + b"user_id,anime_id,rating\n" + repr(before).encode()).hexdigest()[:16]
+    assert _fingerprint(files, PreprocessConfig(cold_anime_frac=0.1)) == old
+    assert _fingerprint(files, PreprocessConfig(cold_anime_frac=0.1, cold_after_year=2020)) != old
 
 
 # ------------------------------------------------------------------ atomic writes

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -391,8 +393,6 @@ def test_same_seed_same_bytes_other_seed_other_split(input_dir, tmp_path):
 def test_an_option_added_later_leaves_the_fingerprint_as_before_at_its_old_meaning(tmp_path):
     # The digest of the files and of the options as they were before cold_after_year existed: data
     # preprocessed then (and the benchmark results on it) keeps matching data preprocessed now.
-    import hashlib
-    from dataclasses import asdict
     files = [tmp_path / "a.json", tmp_path / "b.csv"]
     files[0].write_text("[]")
     files[1].write_text("user_id,anime_id,rating\n")

@@ -97,7 +97,7 @@ def supported_features(x: torch.Tensor, warm: torch.Tensor) -> torch.Tensor:
     if known.any():
         x[rows & ~known, pop] = x[known, pop].min()
     seen = rows & warm.bool() & (x[:, year_missing] == 0)
-    if seen.any():   # rated anime with a year lie within the range; an undated one keeps its mean
+    if seen.any():   # only anime without a training rating move (rated ones, undated too, keep their value)
         cold = rows & ~warm.bool()
         x[cold, year] = x[cold, year].clamp(x[seen, year].min(), x[seen, year].max())
     return x

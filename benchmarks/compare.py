@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-ratings", type=int, default=10, help="preprocess filter for an input folder")
     parser.add_argument("--cold-anime", type=float, default=0.0,
                         help="share of rated anime held out entirely as the cold-item test (input folder only)")
+    parser.add_argument("--cold-after", type=int, default=None, metavar="YEAR",
+                        help="also hold out every rated anime released after YEAR: the new-season cold test "
+                             "(input folder only)")
     parser.add_argument("--strip", default="", metavar="FIELDS",
                         help="catalog fields to empty first, comma-separated (relations,studios,tags,genres): "
                              "e.g. a genres-only variant of a dataset")
@@ -128,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         grids=override_grids(QUICK_GRIDS if args.quick else GRIDS, args.grid), selection=SELECTION,
         train_config=QUICK_TRAIN if args.quick else {},
         min_ratings=args.min_ratings, ranking_users=args.ranking_users or None, cold_anime=args.cold_anime,
+        cold_after=args.cold_after,
         strip=tuple(f.strip() for f in args.strip.split(",") if f.strip()),
         latency_repeats=args.latency_repeats or (20 if args.quick else 100), export=not args.no_export,
         quick=args.quick, reuse=args.reuse_trained)

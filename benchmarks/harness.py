@@ -61,6 +61,7 @@ class BenchmarkConfig:
     train_config: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides for every model
     min_ratings: int = 10                # when data_dir is an input folder
     cold_anime: float = 0.0              # share of rated anime held out as the cold-item test (preprocess)
+    cold_after: int | None = None        # and every rated anime after this year (the new-season split)
     strip: tuple[str, ...] = ()          # catalog fields emptied first (e.g. relations, studios, tags)
     k: int = 10
     relevant: float = 8.0                # test rating >= this is relevant for NDCG/Recall
@@ -196,6 +197,11 @@ def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path
     """The processed folder to benchmark on: ``data_dir`` itself, or ``out_dir/processed`` preprocessed from it."""
     data_dir = cfg.data_dir.resolve()
     if (data_dir / DATA_STATS).exists():
+        asked = [name for name, on in (("cold_anime", cfg.cold_anime), ("cold_after", cfg.cold_after is not None),
+                                       ("strip", cfg.strip)) if on]
+        if asked:
+            raise ValueError(f"{data_dir} is already processed: {', '.join(asked)} applies to an input folder "
+                             "(anime_catalog.json + ratings.csv)")
         return data_dir, {"preprocessed": False}
     if (data_dir / "model_config.json").exists():  # gnn.processed refuses it too (torch-free here)
         raise FileNotFoundError(f"{data_dir}: a processed folder written by an older anime-gnn (model_config.json, "
@@ -207,12 +213,14 @@ def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path
         data_dir = strip_catalog(data_dir, (cfg.out_dir / "input_stripped").resolve(), cfg.strip)
         log(f"catalog fields emptied: {', '.join(cfg.strip)} (copy in {data_dir})")
     processed = (cfg.out_dir / "processed").resolve()
-    log(f"preprocessing {data_dir} -> {processed} (min ratings {cfg.min_ratings}, cold anime {cfg.cold_anime})")
+    log(f"preprocessing {data_dir} -> {processed} (min ratings {cfg.min_ratings}, cold anime {cfg.cold_anime}"
+        + (f", cold after {cfg.cold_after})" if cfg.cold_after is not None else ")"))
     res = run_child({"task": "preprocess", "input_dir": str(data_dir), "output_dir": str(processed),
-                     "min_ratings": cfg.min_ratings, "cold_anime": cfg.cold_anime},
+                     "min_ratings": cfg.min_ratings, "cold_anime": cfg.cold_anime, "cold_after": cfg.cold_after},
                     cfg.out_dir / "tmp" / "logs", "preprocess")
+    after = {} if cfg.cold_after is None else {"cold_after": cfg.cold_after}   # absent at None: older results merge
     return processed, {"preprocessed": True, "input_dir": str(cfg.data_dir), "min_ratings": cfg.min_ratings,
-                       "cold_anime": cfg.cold_anime, "stripped": list(cfg.strip),
+                       "cold_anime": cfg.cold_anime, **after, "stripped": list(cfg.strip),
                        "preprocess_seconds": res["seconds"], "preprocess_peak_mb": res["peak_mb"]}
 
 

@@ -279,7 +279,8 @@ def preprocess(spec: dict) -> dict:
 
     start, rss_start = time.perf_counter(), peak_rss_mb()
     result = run(spec["input_dir"], spec["output_dir"],
-                 PreprocessConfig(min_ratings=spec["min_ratings"], cold_anime_frac=spec.get("cold_anime", 0.0)))
+                 PreprocessConfig(min_ratings=spec["min_ratings"], cold_anime_frac=spec.get("cold_anime", 0.0),
+                                  cold_after_year=spec.get("cold_after")))
     return {"seconds": round(time.perf_counter() - start, 3), "rss_start_mb": rss_start, "peak_mb": peak_rss_mb(),
             "splits": result.report["splits"], "users": result.report["users"],
             "ratings_read": result.report["ratings"].get("total")}

@@ -133,6 +133,23 @@ def test_a_processed_folder_is_used_as_it_is_and_an_old_one_refused(tmp_path):
         prepare_data(BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path / "out"), print)
 
 
+def test_split_options_apply_to_an_input_folder_only(tiny_processed, tmp_path):
+    with pytest.raises(ValueError, match=r"is already processed: cold_after, strip applies to an input folder"):
+        prepare_data(BenchmarkConfig(data_dir=tiny_processed, out_dir=tmp_path, cold_after=2005,
+                                     strip=("tags",)), print)
+
+
+def test_cold_after_holds_out_the_anime_after_that_year(tiny_input, tmp_path):
+    # The tiny catalog's franchise f came out in 2000 + f (3 anime each): after 2006, franchises 7 to 9.
+    processed, info = prepare_data(BenchmarkConfig(data_dir=tiny_input, out_dir=tmp_path, min_ratings=1,
+                                                   cold_after=2006), print)
+    report = json.loads((processed / "preprocess_report.json").read_text())
+    assert info["cold_after"] == 2006 and report["config"]["cold_after_year"] == 2006
+    assert report["cold_anime"] == 9 and report["splits"]["cold"] > 0
+    plain = prepare_data(BenchmarkConfig(data_dir=tiny_input, out_dir=tmp_path / "plain", min_ratings=1), print)[1]
+    assert "cold_after" not in plain   # absent, not None: results measured before the option still merge
+
+
 def test_summary_mean_and_sample_std():
     runs = [{"model": "m", "accuracy": {"test": {"rmse": r}}, "ranking": {}, "series": {}, "new_users": {},
              "cost": {"closed_form": False}, "export": None} for r in (1.0, 2.0, 3.0)]

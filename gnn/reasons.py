@@ -21,7 +21,8 @@ Checked in order, first match wins:
 "Liked" is at least two thirds of the way up the rating scale (7 on 1-10).
 
 A series-aware list's card (:mod:`gnn.franchise`) says its franchise first (:func:`card_reason`: "start of
-the X series", "sequel of X, which you rated 9") and falls back to the reason above.
+the X series", "sequel of X, which you rated 9", or rule 1's link to a liked anime of another franchise
+for an entry point) and falls back to the reason above.
 """
 
 from __future__ import annotations
@@ -78,13 +79,21 @@ class ReasonBuilder:
         entry = self.display[index] or {}
         return str(entry.get("title") or f"anime {entry.get('id', index)}")
 
-    def __call__(self, candidate: int) -> str:
+    def relation(self, candidate: int) -> str | None:
+        """The franchise reason (rule 1), or None when the candidate has no relation to a liked anime."""
         entry = self.display[candidate] or {}
         related = [(_PRIORITY.get(t, 3), -self.liked[j], j, t) for j, t in entry.get("relations", [])
                    if j in self.liked]
-        if related:
-            _, neg, j, t = min(related)
-            return f"{PHRASE.get(t, 'related to')} {self.title(j)}, which you rated {_fmt(-neg)}"
+        if not related:
+            return None
+        _, neg, j, t = min(related)
+        return f"{PHRASE.get(t, 'related to')} {self.title(j)}, which you rated {_fmt(-neg)}"
+
+    def __call__(self, candidate: int) -> str:
+        entry = self.display[candidate] or {}
+        related = self.relation(candidate)
+        if related is not None:
+            return related
         shared = [(self.studio_best[s], s) for s in entry.get("studios", []) if s in self.studio_best]
         shared = [x for x in shared if x[0][1] != candidate]
         if shared:
@@ -112,12 +121,15 @@ class ReasonBuilder:
 
 
 def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: Mapping[int, float | None],
-                base: str) -> str:
+                base: str, related: str | None = None) -> str:
     """A series-aware card's "why" (:func:`gnn.franchise.franchise_list`): a franchise reason for
     "entry"/"next" cards, else ``base`` (a :class:`ReasonBuilder` reason).
 
     "next": "sequel of X, which you rated 9" ("..., which is on your list" when X has no rating);
-    "entry": "start of the <title> series (N entries)"; "candidate" of a franchise the user started:
+    "entry": ``related`` (:meth:`ReasonBuilder.relation`) where the entry point is linked to a liked
+    anime of another franchise ("alternative version of Fullmetal Alchemist: Brotherhood, which you
+    rated 9" says more than "start of the Fullmetal Alchemist series"), else "start of the <title>
+    series (N entries)"; "candidate" of a franchise the user started:
     "in the series of X, which you rated 9", X the furthest-along anime they rated; "candidate" of one
     they did not start (a filter left its entry point out, e.g. a later season under ``--year-min``):
     "in the <entry point> series (N entries), which you have not started", so that a later entry
@@ -136,7 +148,7 @@ def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: 
         furthest = fr.furthest(started)
         return f"in the series of {title(furthest)}, {said(furthest)}"
     if card.kind == "entry":
-        return f"start of {_series(title(card.anime))} ({card.size} entries)"
+        return related or f"start of {_series(title(card.anime))} ({card.size} entries)"
     if card.kind == "candidate" and card.size > 1:   # a franchise not started whose entry point a filter left out
         entry = fr.entry[int(fr.franchise[card.anime])]
         return f"in {_series(title(entry))} ({card.size} entries), which you have not started"

@@ -6,7 +6,7 @@ import numpy as np
 
 from gnn.franchise import Franchises, franchise_list
 from gnn.reasons import ReasonBuilder, card_reason
-from tests.test_franchise import three_seasons
+from tests.test_franchise import show, three_seasons
 
 DISPLAY = [
     None,
@@ -95,3 +95,27 @@ def test_a_later_entry_left_alone_by_a_filter_says_its_series_was_not_started():
     assert card_reason(cards[0], fr, title, {1: 8.0}, "b") == "in the series of S1, which you rated 8"
     # A standalone work keeps the base reason.
     assert card_reason(cards[-1], fr, title, {}, "base") == "base" and cards[-1].kind == "standalone"
+
+
+def test_an_entry_point_linked_to_a_liked_anime_of_another_franchise_says_that_link():
+    # 6 remakes Lone (ALTERNATIVE, one end only) and starts a two-entry franchise of its own with 7.
+    # A fan of Lone is told why the remake's card is there, not only that it starts a series; a user
+    # who liked nothing it links to, or rated Lone low, gets the series reason.
+    display = three_seasons() + [show("Lone Remake", [(5, "ALTERNATIVE"), (7, "SEQUEL")], 2010),
+                                 show("Lone Remake 2", [(6, "PREQUEL")], 2012)]
+    fr = Franchises.from_display(display)
+    title = lambda i: display[i]["title"]  # noqa: E731
+    for rated, said in (({5: 9.0}, "alternative version of Lone, which you rated 9"),
+                        ({5: 3.0}, "start of the Lone Remake series (2 entries)"),
+                        ({}, "start of the Lone Remake series (2 entries)")):
+        allowed = np.array([i > 0 and i not in rated for i in range(len(display))])
+        cards = franchise_list(np.array([0, 1, 1, 1, 1, 1, 9.0, 1], dtype=np.float32), rated, fr, allowed, 10)
+        assert (cards[0].anime, cards[0].kind) == (6, "entry")
+        reasons = ReasonBuilder(display, rated, 1, 10)
+        assert card_reason(cards[0], fr, title, rated, reasons(6), reasons.relation(6)) == said
+    # A next entry keeps its own reason whatever the entry point's links: the franchise was started.
+    cards = franchise_list(np.array([0, 1, 1, 1, 1, 1, 1, 9.0], dtype=np.float32), {6: 8.0, 5: 9.0}, fr,
+                           np.array([False, True, True, True, True, False, False, True]), 10)
+    assert (cards[0].anime, cards[0].kind) == (7, "next")
+    assert card_reason(cards[0], fr, title, {6: 8.0}, "b", "alternative version of Lone, which you rated 9") == \
+        "sequel of Lone Remake, which you rated 8"

@@ -5,7 +5,8 @@
 // entry's `studios`; its `producers` are never called "studio"), then a liked anime it is often watched
 // with (the display entry's `corated` lists, either direction, nearest the top first), then a liked
 // genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
-// cardReason: a series-aware card's franchise reason, else the one above (tests/web/test_franchise_js.py).
+// cardReason: a series-aware card's franchise reason (an entry point linked to a liked anime of another
+// franchise: that link), else the one above (tests/web/test_franchise_js.py).
 
 const PHRASE = {
   PREQUEL: 'sequel of', SEQUEL: 'prequel of', PARENT: 'side story of',
@@ -67,15 +68,21 @@ export class ReasonBuilder {
     return String(entry.title || `anime ${entry.id ?? index}`);
   }
 
-  reason(candidate) {
+  /** The franchise reason (the first rule), or null when the candidate has no relation to a liked anime. */
+  relation(candidate) {
     const entry = this.display[candidate] || {};
     const related = (entry.relations || [])
       .filter(([j]) => this.liked.has(j))
       .map(([j, t]) => [PRIORITY[t] ?? 3, -this.liked.get(j), j, t]);
-    if (related.length) {
-      const [, neg, j, t] = related.reduce((m, x) => (cmp(x, m) < 0 ? x : m));
-      return `${PHRASE[t] ?? 'related to'} ${this.title(j)}, which you rated ${fmtRating(-neg)}`;
-    }
+    if (!related.length) return null;
+    const [, neg, j, t] = related.reduce((m, x) => (cmp(x, m) < 0 ? x : m));
+    return `${PHRASE[t] ?? 'related to'} ${this.title(j)}, which you rated ${fmtRating(-neg)}`;
+  }
+
+  reason(candidate) {
+    const entry = this.display[candidate] || {};
+    const related = this.relation(candidate);
+    if (related !== null) return related;
     const shared = (entry.studios || [])
       .filter((s) => this.studioBest.has(s) && this.studioBest.get(s)[1] !== candidate)
       .map((s) => [this.studioBest.get(s), s]);
@@ -108,8 +115,11 @@ export class ReasonBuilder {
   }
 }
 
-/** gnn.reasons.card_reason: a franchise reason for "entry" / "next" / "candidate" cards, else base. */
-export function cardReason(card, fr, title, rated, base) {
+/**
+ * gnn.reasons.card_reason: a franchise reason for "entry" / "next" / "candidate" cards, else base; an
+ * entry card linked to a liked anime of another franchise says that link (related: ReasonBuilder.relation).
+ */
+export function cardReason(card, fr, title, rated, base, related = null) {
   const said = (a) => {
     const r = rated.get(a);
     return r !== null && r !== undefined ? `which you rated ${fmtRating(r)}` : 'which is on your list';
@@ -124,7 +134,7 @@ export function cardReason(card, fr, title, rated, base) {
     const furthest = fr.furthest(started);
     return `in the series of ${title(furthest)}, ${said(furthest)}`;
   }
-  if (card.kind === 'entry') return `start of ${series(title(card.anime))} (${card.size} entries)`;
+  if (card.kind === 'entry') return related || `start of ${series(title(card.anime))} (${card.size} entries)`;
   if (card.kind === 'candidate' && card.size > 1) { // a franchise not started whose entry point a filter left out
     const entry = fr.entry.get(fr.franchise[card.anime]);
     return `in ${series(title(entry))} (${card.size} entries), which you have not started`;

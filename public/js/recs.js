@@ -49,7 +49,10 @@ export function buildList({ model, franchises, orderScore, rated, filters, k, ke
   const reasons = new ReasonBuilder(display, scored, model.low, model.high);
   const title = (i) => reasons.title(i);
   return franchiseList(orderScore, rated, franchises, allowed, k)
-    .map((card) => ({ ...card, reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime)) }));
+    .map((card) => ({
+      ...card,
+      reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime), reasons.relation(card.anime)),
+    }));
 }
 
 /**

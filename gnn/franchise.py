@@ -41,8 +41,11 @@ List policy (:func:`franchise_list`)
     ``"next"``), or the anime itself (a standalone work: ``"standalone"``). Filters win: if that
     entry is not allowed (filtered out, or excluded) or the user has no next entry, the card shows
     the walked anime itself (``"candidate"``). Every later allowed anime of the same franchise is
-    attached to its card as an *other entry*, in walk order. ``rated`` is every anime the user rated
-    or otherwise marked as seen (rating ``None``): it decides "started" and "next".
+    attached to its card as an *other entry*, in walk order. A candidate that is a later entry of a
+    franchise the user has not started (a filter left its entry point out: an announced sequel, a
+    recent season under ``--year-min``) comes after every card that can be started or continued, in
+    walk order: such anime fill the list only where nothing else is left. ``rated`` is every anime
+    the user rated or otherwise marked as seen (rating ``None``): it decides "started" and "next".
 Scores
     ``order_score`` ranks; the predicted rating is only shown. Exports with one output use the
     predicted rating for both.
@@ -238,27 +241,35 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
                    k: int, complete: bool = True) -> list[Card]:
     """The top ``k`` cards (module docstring). ``allowed`` bool [n]: may be shown (filters, exclusion).
 
-    ``complete=False`` stops the walk at the ``k``-th card: the cards are the same, but their ``others``
-    hold only what was walked before it (for metrics over many users; the page and the CLI walk on).
+    ``complete=False`` stops the walk once the ``k`` cards are known: the cards are the same, but their
+    ``others`` hold only what was walked before (for metrics over many users; the page and the CLI walk on).
     """
     scores = np.asarray(order_score, dtype=np.float64)
     candidates = np.flatnonzero(np.asarray(allowed, dtype=bool))
     candidates = candidates[candidates > 0]
     walk = candidates[np.lexsort((candidates, -scores[candidates]))].tolist()
     cards: dict[int, dict[str, Any]] = {}
+    first = 0   # cards that can be started or continued (the others wait: module docstring)
     for c in walk:
         f = int(fr.franchise[c])
         if f in cards:
             if c != cards[f]["anime"]:
                 cards[f]["others"].append(c)
             continue
-        if len(cards) >= k:
+        if first >= k:
             if not complete:
                 break
             continue
         cards[f] = _make_card(c, f, scores, rated, fr, allowed)
-    return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"]))
-            for f, d in cards.items()]
+        first += not _unstarted_later(cards[f], f, rated, fr)
+    ordered = sorted(cards.items(), key=lambda item: _unstarted_later(item[1], item[0], rated, fr))[:max(0, k)]
+    return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"])) for f, d in ordered]
+
+
+def _unstarted_later(card: Mapping[str, Any], f: int, rated: Mapping[int, Any], fr: Franchises) -> bool:
+    """A candidate card showing a later entry of a franchise the user rated nothing of."""
+    return card["kind"] == "candidate" and bool(fr.later[card["anime"]]) and \
+        not any(m in rated for m in fr.members[f])
 
 
 def next_candidates(rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray) -> list[int]:

@@ -228,3 +228,33 @@ def test_a_prequel_made_afterwards_does_not_come_first():
     assert fr.entry == {1: 1, 5: 5}  # the series, not its prequel; an undated prequel still counts
     cards = cards_of(display, [0, 1, 9, 2, 3, 0, 0])
     assert (cards[0].anime, cards[0].kind, cards[0].others) == (1, "entry", (2, 4, 3))
+
+
+def test_a_later_entry_of_a_franchise_not_started_waits_for_every_card_that_can_be_started():
+    # S1 filtered out (say the announced-only filter): S3 and S2 can only be later entries for someone
+    # who never started the franchise, so the standalone work scored below them comes first; S3 still
+    # fills the list when nothing else is left (k = 2), and is left out before Lone when k = 1.
+    display = three_seasons()
+    allowed = [True, False, True, True, True, True]
+    cards = cards_of(display, [0, 9.0, 8.0, 7.0, 1.0, 2.0], allowed=allowed)
+    assert [(c.anime, c.kind) for c in cards] == [(5, "standalone"), (2, "candidate")]
+    assert cards[1].others == (3, 4)
+    assert [c.anime for c in cards_of(display, [0, 9.0, 8.0, 7.0, 1.0, 2.0], allowed=allowed, k=1)] == [5]
+    # Started (S1 rated): S2 is the next entry and keeps its place by score.
+    cards = cards_of(display, [0, 9.0, 8.0, 7.0, 1.0, 2.0], rated={1: 8.0})
+    assert [(c.anime, c.kind) for c in cards] == [(2, "next"), (5, "standalone")]
+    # S1 OVA, a side story of S1 (the link stated on S1's side only), is a later entry too: with S1..S3
+    # filtered out it waits as well.
+    cards = cards_of(display, [0, 9.0, 8.0, 7.0, 6.0, 2.0], allowed=[True, False, False, False, True, True])
+    assert [(c.anime, c.kind) for c in cards] == [(5, "standalone"), (4, "candidate")]
+
+
+def test_the_metrics_walk_stops_early_with_the_same_cards():
+    display = three_seasons()
+    scores = [0, 9.0, 8.0, 7.0, 1.0, 2.0]
+    allowed = np.array([False, False, True, True, True, True])
+    fr = Franchises.from_display(display)
+    for k in (1, 2, 3):
+        full = franchise_list(np.asarray(scores, dtype=np.float32), {}, fr, allowed, k)
+        short = franchise_list(np.asarray(scores, dtype=np.float32), {}, fr, allowed, k, complete=False)
+        assert [(c.anime, c.kind) for c in short] == [(c.anime, c.kind) for c in full]

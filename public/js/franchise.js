@@ -3,7 +3,8 @@
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
 // calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year) not counted as before, entry point =
 // earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
-// deepest rated one (sequels before side stories), one card per franchise, filters win.
+// deepest rated one (sequels before side stories), one card per franchise, filters win, a later entry
+// of a franchise not started (its entry point filtered out) after every card that can be started.
 
 const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
 const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
@@ -214,14 +215,24 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
   for (let a = 1; a < allowed.length; a += 1) if (allowed[a]) walk.push(a);
   walk.sort((x, y) => (orderScore[y] - orderScore[x]) || (x - y));
   const cards = new Map();
+  let first = 0; // cards that can be started or continued (a later entry of an unstarted franchise waits)
   for (const c of walk) {
     const f = fr.franchise[c];
     if (cards.has(f)) {
       if (c !== cards.get(f).anime) cards.get(f).others.push(c);
       continue;
     }
-    if (cards.size >= k) continue;
+    if (first >= k) continue;
     cards.set(f, makeCard(c, f, orderScore, rated, fr, allowed));
+    if (!unstartedLater(cards.get(f), f, rated, fr)) first += 1;
   }
-  return [...cards].map(([f, d]) => ({ ...d, size: fr.size(f) }));
+  const all = [...cards];
+  const ordered = [...all.filter(([f, d]) => !unstartedLater(d, f, rated, fr)),
+    ...all.filter(([f, d]) => unstartedLater(d, f, rated, fr))].slice(0, Math.max(0, k));
+  return ordered.map(([f, d]) => ({ ...d, size: fr.size(f) }));
+}
+
+// A candidate card showing a later entry of a franchise the user rated nothing of (gnn.franchise._unstarted_later).
+function unstartedLater(card, f, rated, fr) {
+  return card.kind === 'candidate' && fr.later[card.anime] && !fr.members.get(f).some((m) => rated.has(m));
 }

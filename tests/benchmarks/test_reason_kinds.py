@@ -27,6 +27,7 @@ def test_each_reason_the_builder_writes_has_its_kind():
     # The liked anime's title holds ", like ": a franchise reason naming it is still a franchise reason.
     assert reason_kind("sequel of Liked, like me, which you rated 9") == "franchise"
     assert reason_kind("start of the Show series (3 entries)") == "series start"
+    assert reason_kind("in the Show series (3 entries), which you have not started") == "series not started"
     assert reason_kind("something new") == "other"
 
 
@@ -43,3 +44,13 @@ def test_the_script_reports_both_displays(tmp_path_factory, capsys):
     for name in ("as exported", "without co-rated lists"):
         assert report[name]["slots"] > 0 and sum(report[name]["shares"].values()) == pytest.approx(1.0)
     assert "watched with" not in report["without co-rated lists"]["shares"]
+
+
+def test_a_filter_narrows_the_lists(tmp_path_factory, capsys):
+    # The tiny catalog's anime 27 is RELEASING and 30 NOT_YET_RELEASED: at most one card each.
+    export = tiny.exported(tmp_path_factory)
+    args = ["--export", str(export), "--data-dir", str(tiny.processed(tmp_path_factory)), "--given", "3", "--top", "5"]
+    main([*args, "--status", "not_yet_released", "--status", "RELEASING"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["status"] == ["not_yet_released", "RELEASING"]
+    assert 0 < report["as exported"]["slots"] <= 2 * report["users"]

@@ -41,10 +41,10 @@ List policy (:func:`franchise_list`)
     ``"next"``), or the anime itself (a standalone work: ``"standalone"``). Filters win: if that
     entry is not allowed (filtered out, or excluded) or the user has no next entry, the card shows
     the walked anime itself (``"candidate"``). Every later allowed anime of the same franchise is
-    attached to its card as an *other entry*, in walk order. A candidate that is a later entry of a
-    franchise the user has not started (a filter left its entry point out: an announced sequel, a
-    recent season under ``--year-min``) comes after every card that can be started or continued, in
-    walk order: such anime fill the list only where nothing else is left. ``rated`` is every anime
+    attached to its card as an *other entry*, in walk order. A candidate of a franchise the user has
+    not started (a filter left its entry point out: an announced sequel, a recent season under
+    ``--year-min``; its reason says "which you have not started") comes after every card that can be
+    started or continued, in walk order: such anime fill the list only where nothing else is left. ``rated`` is every anime
     the user rated or otherwise marked as seen (rating ``None``): it decides "started" and "next".
 Scores
     ``order_score`` ranks; the predicted rating is only shown. Exports with one output use the
@@ -267,9 +267,9 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
 
 
 def _unstarted_later(card: Mapping[str, Any], f: int, rated: Mapping[int, Any], fr: Franchises) -> bool:
-    """A candidate card showing a later entry of a franchise the user rated nothing of."""
-    return card["kind"] == "candidate" and bool(fr.later[card["anime"]]) and \
-        not any(m in rated for m in fr.members[f])
+    """A candidate card of a franchise the user rated nothing of: not its entry point, so a later entry
+    (or another root: a prequel made later, a root that a same-year special cut off)."""
+    return card["kind"] == "candidate" and not any(m in rated for m in fr.members[f])
 
 
 def next_candidates(rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray) -> list[int]:

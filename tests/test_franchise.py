@@ -247,6 +247,12 @@ def test_a_later_entry_of_a_franchise_not_started_waits_for_every_card_that_can_
     # filtered out it waits as well.
     cards = cards_of(display, [0, 9.0, 8.0, 7.0, 6.0, 2.0], allowed=[True, False, False, False, True, True])
     assert [(c.anime, c.kind) for c in cards] == [(5, "standalone"), (4, "candidate")]
+    # So does a root that is not the entry point: a prequel made later (2005, of the 2001 S1).
+    display = [None, show("S1", [(2, "PREQUEL")], 2001), show("Prequel OVA", [(1, "SEQUEL")], 2005, "OVA"),
+               show("Lone", [], 1999)]
+    assert Franchises.from_display(display).later.tolist() == [False, False, False, False]
+    cards = cards_of(display, [0, 9.0, 8.0, 2.0], allowed=[True, False, True, True])
+    assert [(c.anime, c.kind) for c in cards] == [(3, "standalone"), (2, "candidate")]
 
 
 def test_the_metrics_walk_stops_early_with_the_same_cards():

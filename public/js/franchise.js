@@ -3,8 +3,8 @@
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
 // calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year) not counted as before, entry point =
 // earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
-// deepest rated one (sequels before side stories), one card per franchise, filters win, a later entry
-// of a franchise not started (its entry point filtered out) after every card that can be started.
+// deepest rated one (sequels before side stories), one card per franchise, filters win, a card of a
+// franchise not started whose entry point was filtered out after every card that can be started.
 
 const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
 const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
@@ -232,7 +232,7 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
   return ordered.map(([f, d]) => ({ ...d, size: fr.size(f) }));
 }
 
-// A candidate card showing a later entry of a franchise the user rated nothing of (gnn.franchise._unstarted_later).
+// A candidate card of a franchise the user rated nothing of: not its entry point (gnn.franchise._unstarted_later).
 function unstartedLater(card, f, rated, fr) {
-  return card.kind === 'candidate' && fr.later[card.anime] && !fr.members.get(f).some((m) => rated.has(m));
+  return card.kind === 'candidate' && !fr.members.get(f).some((m) => rated.has(m));
 }

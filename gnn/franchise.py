@@ -44,8 +44,9 @@ List policy (:func:`franchise_list`)
     attached to its card as an *other entry*, in walk order. A candidate of a franchise the user has
     not started (a filter left its entry point out: an announced sequel, a recent season under
     ``--year-min``; its reason says "which you have not started") comes after every card that can be
-    started or continued, in walk order: such anime fill the list only where nothing else is left. ``rated`` is every anime
-    the user rated or otherwise marked as seen (rating ``None``): it decides "started" and "next".
+    started or continued, in walk order: such anime fill the list only where nothing else is left.
+    ``rated`` is every anime the user rated or otherwise marked as seen (rating ``None``): it decides
+    "started" and "next".
 Scores
     ``order_score`` ranks; the predicted rating is only shown. Exports with one output use the
     predicted rating for both.
@@ -261,12 +262,12 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
                 break
             continue
         cards[f] = _make_card(c, f, scores, rated, fr, allowed)
-        first += not _unstarted_later(cards[f], f, rated, fr)
-    ordered = sorted(cards.items(), key=lambda item: _unstarted_later(item[1], item[0], rated, fr))[:max(0, k)]
+        first += not _unstarted_candidate(cards[f], f, rated, fr)
+    ordered = sorted(cards.items(), key=lambda item: _unstarted_candidate(item[1], item[0], rated, fr))[:max(0, k)]
     return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"])) for f, d in ordered]
 
 
-def _unstarted_later(card: Mapping[str, Any], f: int, rated: Mapping[int, Any], fr: Franchises) -> bool:
+def _unstarted_candidate(card: Mapping[str, Any], f: int, rated: Mapping[int, Any], fr: Franchises) -> bool:
     """A candidate card of a franchise the user rated nothing of: not its entry point, so a later entry
     (or another root: a prequel made later, a root that a same-year special cut off)."""
     return card["kind"] == "candidate" and not any(m in rated for m in fr.members[f])

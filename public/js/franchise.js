@@ -215,7 +215,7 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
   for (let a = 1; a < allowed.length; a += 1) if (allowed[a]) walk.push(a);
   walk.sort((x, y) => (orderScore[y] - orderScore[x]) || (x - y));
   const cards = new Map();
-  let first = 0; // cards that can be started or continued (a later entry of an unstarted franchise waits)
+  let first = 0; // cards that can be started or continued (a candidate of an unstarted franchise waits)
   for (const c of walk) {
     const f = fr.franchise[c];
     if (cards.has(f)) {
@@ -224,15 +224,15 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
     }
     if (first >= k) continue;
     cards.set(f, makeCard(c, f, orderScore, rated, fr, allowed));
-    if (!unstartedLater(cards.get(f), f, rated, fr)) first += 1;
+    if (!unstartedCandidate(cards.get(f), f, rated, fr)) first += 1;
   }
   const all = [...cards];
-  const ordered = [...all.filter(([f, d]) => !unstartedLater(d, f, rated, fr)),
-    ...all.filter(([f, d]) => unstartedLater(d, f, rated, fr))].slice(0, Math.max(0, k));
+  const ordered = [...all.filter(([f, d]) => !unstartedCandidate(d, f, rated, fr)),
+    ...all.filter(([f, d]) => unstartedCandidate(d, f, rated, fr))].slice(0, Math.max(0, k));
   return ordered.map(([f, d]) => ({ ...d, size: fr.size(f) }));
 }
 
-// A candidate card of a franchise the user rated nothing of: not its entry point (gnn.franchise._unstarted_later).
-function unstartedLater(card, f, rated, fr) {
+// A candidate card of a franchise the user rated nothing of: not its entry point (gnn.franchise._unstarted_candidate).
+function unstartedCandidate(card, f, rated, fr) {
   return card.kind === 'candidate' && !fr.members.get(f).some((m) => rated.has(m));
 }

@@ -129,7 +129,8 @@ def _header(results: dict[str, Any]) -> list[str]:
     prep = (f"preprocessed from `{d['input_dir']}` with `--min-ratings {d['min_ratings']}` in "
             f"{d['preprocess_seconds']:.1f} s" if d.get("preprocessed") else "an already processed folder")
     parts = results.get("merged_from")
-    where = ([f"* Joined (`compare.py --merge`) from {len(parts)} run{'s' if len(parts) != 1 else ''} on the same data: " + "; ".join(
+    runs = f"{len(parts)} run{'s' if len(parts) != 1 else ''}" if parts else ""
+    where = ([f"* Joined (`compare.py --merge`) from {runs} on the same data: " + "; ".join(
         f"`{' '.join(p['models'])}` at `{p['git']['commit'][:7]}`{' (uncommitted changes)' if p['git']['dirty'] else ''}"
         f" in {p['wall_seconds'] / 60:.1f} min" for p in parts) + "."] if parts else [
         f"* Command: `{results['command']}`",

@@ -262,15 +262,9 @@ def franchise_list(order_score: np.ndarray, rated: Mapping[int, Any], fr: Franch
                 break
             continue
         cards[f] = _make_card(c, f, scores, rated, fr, allowed)
-        first += not _unstarted_candidate(cards[f], f, rated, fr)
-    ordered = sorted(cards.items(), key=lambda item: _unstarted_candidate(item[1], item[0], rated, fr))[:max(0, k)]
+        first += not cards[f]["waits"]
+    ordered = sorted(cards.items(), key=lambda item: item[1]["waits"])[:max(0, k)]
     return [Card(d["anime"], d["kind"], d["candidate"], d["via"], fr.size(f), tuple(d["others"])) for f, d in ordered]
-
-
-def _unstarted_candidate(card: Mapping[str, Any], f: int, rated: Mapping[int, Any], fr: Franchises) -> bool:
-    """A candidate card of a franchise the user rated nothing of: not its entry point, so a later entry
-    (or another root: a prequel made later, a root that a same-year special cut off)."""
-    return card["kind"] == "candidate" and not any(m in rated for m in fr.members[f])
 
 
 def next_candidates(rated: Mapping[int, Any], fr: Franchises, allowed: np.ndarray) -> list[int]:
@@ -299,12 +293,17 @@ def continue_list(rating: np.ndarray, rated: Mapping[int, Any], fr: Franchises, 
 def _make_card(c: int, f: int, scores: np.ndarray, rated: Mapping[int, Any], fr: Franchises,
                allowed: np.ndarray) -> dict[str, Any]:
     anime, kind, via = c, "standalone", None
+    started = True
     if fr.size(f) > 1:
-        if not any(m in rated for m in fr.members[f]):
+        started = any(m in rated for m in fr.members[f])
+        if not started:
             anime, kind = fr.entry[f], "entry"
         else:
             found = next_entry(fr, f, rated, scores)
             anime, kind, via = (found[0], "next", found[1]) if found else (c, "candidate", None)
         if not allowed[anime]:
             anime, kind, via = c, "candidate", None
-    return {"anime": anime, "kind": kind, "candidate": c, "via": via, "others": [] if anime == c else [c]}
+    # "waits": a candidate of a franchise the user rated nothing of (not its entry point, so a later
+    # entry, or another root: a prequel made later, a root that a same-year special cut off).
+    return {"anime": anime, "kind": kind, "candidate": c, "via": via, "others": [] if anime == c else [c],
+            "waits": kind == "candidate" and not started}

@@ -193,8 +193,10 @@ export function continueList(rating, rated, fr, allowed, k) {
 
 function makeCard(c, f, scores, rated, fr, allowed) {
   let [anime, kind, via] = [c, 'standalone', null];
+  let started = true;
   if (fr.size(f) > 1) {
-    if (!fr.members.get(f).some((m) => rated.has(m))) {
+    started = fr.members.get(f).some((m) => rated.has(m));
+    if (!started) {
       [anime, kind] = [fr.entry.get(f), 'entry'];
     } else {
       const found = fr.nextEntry(f, rated, scores);
@@ -202,7 +204,8 @@ function makeCard(c, f, scores, rated, fr, allowed) {
     }
     if (!allowed[anime]) [anime, kind, via] = [c, 'candidate', null];
   }
-  return { anime, kind, candidate: c, via, others: anime === c ? [] : [c] };
+  // waits: a candidate of a franchise the user rated nothing of (gnn.franchise._make_card).
+  return { anime, kind, candidate: c, via, others: anime === c ? [] : [c], waits: kind === 'candidate' && !started };
 }
 
 /**
@@ -224,15 +227,9 @@ export function franchiseList(orderScore, rated, fr, allowed, k) {
     }
     if (first >= k) continue;
     cards.set(f, makeCard(c, f, orderScore, rated, fr, allowed));
-    if (!unstartedCandidate(cards.get(f), f, rated, fr)) first += 1;
+    if (!cards.get(f).waits) first += 1;
   }
   const all = [...cards];
-  const ordered = [...all.filter(([f, d]) => !unstartedCandidate(d, f, rated, fr)),
-    ...all.filter(([f, d]) => unstartedCandidate(d, f, rated, fr))].slice(0, Math.max(0, k));
-  return ordered.map(([f, d]) => ({ ...d, size: fr.size(f) }));
-}
-
-// A candidate card of a franchise the user rated nothing of: not its entry point (gnn.franchise._unstarted_candidate).
-function unstartedCandidate(card, f, rated, fr) {
-  return card.kind === 'candidate' && !fr.members.get(f).some((m) => rated.has(m));
+  const ordered = [...all.filter(([, d]) => !d.waits), ...all.filter(([, d]) => d.waits)].slice(0, Math.max(0, k));
+  return ordered.map(([f, { waits, ...d }]) => ({ ...d, size: fr.size(f) }));
 }

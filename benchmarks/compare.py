@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import DEFAULT_MODELS, BenchmarkConfig, run_benchmark  # noqa: E402
+from benchmarks.harness import DEFAULT_MODELS, BenchmarkConfig, DataFolderError, run_benchmark  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.registry import model_names  # noqa: E402
 
@@ -78,7 +78,7 @@ def _value(text: str) -> object:
         return text
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="processed folder or input folder (not with --merge / --render-only)")
     parser.add_argument("--out", required=True, type=Path, help="results folder, e.g. benchmarks/results/<name>")
@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> None:
                              "model groups run as two processes) into <out>, then render")
     parser.add_argument("--render-only", action="store_true",
                         help="only rewrite results.md and the charts from an existing <out>/results.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.merge:
         merged = merge_results([json.loads((d / "results.json").read_text()) for d in args.merge])
@@ -135,7 +140,10 @@ def main(argv: list[str] | None = None) -> None:
         strip=tuple(f.strip() for f in args.strip.split(",") if f.strip()),
         latency_repeats=args.latency_repeats or (20 if args.quick else 100), export=not args.no_export,
         quick=args.quick, reuse=args.reuse_trained)
-    results = run_benchmark(cfg)
+    try:
+        results = run_benchmark(cfg)
+    except DataFolderError as e:   # a user's mistake: one line, no traceback
+        parser.error(str(e))
     write_outputs(results, args.out)
     print(f"wrote {args.out}/results.json, results.md and charts in {results['wall_seconds'] / 60:.1f} min")
     if any("error" in r for r in results["runs"]):

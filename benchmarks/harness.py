@@ -193,21 +193,28 @@ def run_child(spec: dict[str, Any], work_dir: Path, label: str) -> dict[str, Any
     return {**json.loads(result_path.read_text()), "process_seconds": round(time.perf_counter() - start, 2)}
 
 
+class DataFolderError(ValueError):
+    """``--data-dir`` cannot be benchmarked as given (a user's mistake: compare.py says it in one line)."""
+
+
 def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path, dict[str, Any]]:
-    """The processed folder to benchmark on: ``data_dir`` itself, or ``out_dir/processed`` preprocessed from it."""
+    """The processed folder to benchmark on: ``data_dir`` itself, or ``out_dir/processed`` preprocessed from it.
+
+    Raises :class:`DataFolderError` for a folder that is neither, an older processed one, or split
+    options given with a processed one."""
     data_dir = cfg.data_dir.resolve()
     if (data_dir / DATA_STATS).exists():
         asked = [name for name, on in (("cold_anime", cfg.cold_anime), ("cold_after", cfg.cold_after is not None),
                                        ("strip", cfg.strip)) if on]
         if asked:
-            raise ValueError(f"{data_dir} is already processed: {', '.join(asked)} applies to an input folder "
+            raise DataFolderError(f"{data_dir} is already processed: {', '.join(asked)} applies to an input folder "
                              "(anime_catalog.json + ratings.csv)")
         return data_dir, {"preprocessed": False}
     if (data_dir / "model_config.json").exists():  # gnn.processed refuses it too (torch-free here)
-        raise FileNotFoundError(f"{data_dir}: a processed folder written by an older anime-gnn (model_config.json, "
+        raise DataFolderError(f"{data_dir}: a processed folder written by an older anime-gnn (model_config.json, "
                                 f"now {DATA_STATS}); preprocess it again, or pass its input folder")
     if not (data_dir / "anime_catalog.json").exists():
-        raise FileNotFoundError(f"{data_dir}: neither a processed folder ({DATA_STATS}) nor an input "
+        raise DataFolderError(f"{data_dir}: neither a processed folder ({DATA_STATS}) nor an input "
                                 "folder (anime_catalog.json + ratings.csv)")
     if cfg.strip:
         data_dir = strip_catalog(data_dir, (cfg.out_dir / "input_stripped").resolve(), cfg.strip)

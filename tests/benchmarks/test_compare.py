@@ -150,3 +150,20 @@ def test_no_charts_when_every_run_failed(tmp_path):
     results = {"summary": {}, "settings": {"models": ["gnn"], "k": 10, "seeds": [0]}, "name": "failed"}
     assert write_charts(results, tmp_path) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_it_cannot_benchmark_is_a_one_line_error_not_a_traceback(tmp_path, capsys):
+    """A split option with a processed folder (or a folder of neither kind) stops with exit 2 and one line."""
+    from benchmarks.compare import main
+
+    (tmp_path / "data_stats.json").write_text("{}")
+    with pytest.raises(SystemExit) as stop:
+        main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out"), "--cold-anime", "0.1", "--models", "biases"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].endswith("is already processed: cold_anime applies to an input folder "
+                                         "(anime_catalog.json + ratings.csv)")
+    assert "Traceback" not in err
+    with pytest.raises(SystemExit):
+        main(["--data-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "out"), "--models", "biases"])
+    assert "neither a processed folder" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from benchmarks.compare import write_outputs
-from benchmarks.harness import DATA_STATS, BenchmarkConfig, prepare_data, run_benchmark, summarize
+from benchmarks.harness import DATA_STATS, BenchmarkConfig, DataFolderError, prepare_data, run_benchmark, summarize
 from benchmarks.report import fmt, markdown
 from benchmarks.worker import grid_points
 from gnn import processed
@@ -128,13 +128,13 @@ def test_a_processed_folder_is_used_as_it_is_and_an_old_one_refused(tmp_path):
     assert prepare_data(BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path / "out"), print) == \
         (tmp_path.resolve(), {"preprocessed": False})
     (tmp_path / DATA_STATS).rename(tmp_path / "model_config.json")
-    with pytest.raises(FileNotFoundError, match=r"a processed folder written by an older anime-gnn "
+    with pytest.raises(DataFolderError, match=r"a processed folder written by an older anime-gnn "
                                                 r"\(model_config.json, now data_stats.json\); preprocess it again"):
         prepare_data(BenchmarkConfig(data_dir=tmp_path, out_dir=tmp_path / "out"), print)
 
 
 def test_split_options_apply_to_an_input_folder_only(tiny_processed, tmp_path):
-    with pytest.raises(ValueError, match=r"is already processed: cold_after, strip applies to an input folder"):
+    with pytest.raises(DataFolderError, match=r"is already processed: cold_after, strip applies to an input folder"):
         prepare_data(BenchmarkConfig(data_dir=tiny_processed, out_dir=tmp_path, cold_after=2005,
                                      strip=("tags",)), print)
 

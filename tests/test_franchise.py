@@ -213,6 +213,33 @@ def test_a_non_tv_prequel_of_the_series_year_does_not_come_first():
     assert (cards[0].anime, cards[0].kind) == (2, "entry")
 
 
+def episode_zeros() -> list:
+    """S1 (2011 TV) -> S2 (2012 TV) -> Summer OVA (2015) -> Summer special (2015) -> S3 (2015 TV): MAL's
+    chain into Yuru Yuri's third season. 6 "Road to Hero" (2015 OVA) opens 7 (2015 TV) -> 8 (2019 TV)."""
+    return [None,
+            show("S1", [(2, "SEQUEL")], 2011),
+            show("S2", [(1, "PREQUEL"), (3, "SEQUEL")], 2012),
+            show("Summer OVA", [(2, "PREQUEL"), (4, "SEQUEL")], 2015, "OVA"),
+            show("Summer special", [(3, "PREQUEL"), (5, "SEQUEL")], 2015, "SPECIAL"),
+            show("S3", [(4, "PREQUEL")], 2015),
+            show("Road to Hero", [(7, "SEQUEL")], 2015, "OVA"),
+            show("Series", [(6, "PREQUEL"), (8, "SEQUEL")], 2015),
+            show("Season 2", [(7, "PREQUEL")], 2019)]
+
+
+def test_an_episode_0_between_seasons_keeps_its_place_before_the_next_season():
+    """A same-year non-TV prequel that continues a chain comes before its TV sequel; one that opens the
+    franchise still comes after it (the summer OVA and special placed, not "Road to Hero")."""
+    fr = Franchises.from_display(episode_zeros())
+    assert fr.depth.tolist() == [0, 0, 1, 2, 3, 4, 0, 0, 1]   # S3 after the chain, not a second root
+    assert fr.later.tolist() == [False, False, True, True, True, True, False, False, True]
+    assert fr.entry == {1: 1, 6: 7}
+    # Whoever watched everything up to the special is offered S3 (it used to have nothing before it).
+    assert next_candidates({1: 8.0, 2: 8.0, 3: 7.0, 4: 7.0}, fr, np.ones(9, dtype=bool)) == [5]
+    cards = cards_of(episode_zeros(), [0, 1, 1, 1, 1, 9.0, 1, 1, 1], rated={1: 8.0, 2: 8.0, 3: 7.0, 4: 7.0})
+    assert (cards[0].anime, cards[0].kind) == (5, "next")
+
+
 def test_a_prequel_made_afterwards_does_not_come_first():
     """MAL's PREQUEL is story order: a 2014 prequel OVA of a 2013 series is not its entry point."""
     display = [None,

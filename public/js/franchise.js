@@ -1,7 +1,8 @@
 // Series-aware lists: a line-by-line port of gnn/franchise.py (keep them in step;
 // tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
-// calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year) not counted as before, entry point =
+// calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year, unless an episode 0 between
+// seasons) not counted as before, entry point =
 // earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
 // deepest rated one (sequels before side stories), one card per franchise, filters win, a card of a
 // franchise not started whose entry point was filtered out after every card that can be started.
@@ -26,11 +27,28 @@ function year(entry) {
 
 const isTV = (entry) => String(entry?.format || '').toUpperCase() === 'TV';
 
-// The story's prequel came out after its sequel: a later year, or the same year as a TV sequel while it
-// is not TV itself. Needs both years.
+// Whether the story's prequel came out after its sequel: 'later year'; 'same year' as a TV sequel while
+// it is not TV itself (keepEpisodeZeros decides); else ''. Needs both years.
 function madeAfter(prequel, sequel) {
   const [p, s] = [year(prequel), year(sequel)];
-  return p > 0 && s > 0 && (p > s || (p === s && isTV(sequel) && !isTV(prequel)));
+  if (p > 0 && s > 0 && p > s) return 'later year';
+  return p > 0 && p === s && isTV(sequel) && !isTV(prequel) ? 'same year' : '';
+}
+
+// Place each same-year non-TV prequel whose story has an earlier entry (other than the series itself)
+// before its TV series: an episode 0 between seasons. Repeated until nothing changes.
+function keepEpisodeZeros(sameYear, preds, viaType) {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [later, earlier, t] of sameYear) {
+      const before = preds[earlier];
+      if (preds[later]?.has(earlier) || !before || ![...before].some((x) => x !== later)) continue;
+      (preds[later] ??= new Set()).add(earlier);
+      if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
+      changed = true;
+    }
+  }
 }
 
 // Per-anime lists are allocated only where there is something (most anime are in no franchise):
@@ -105,6 +123,7 @@ export class Franchises {
     const preds = new Array(n).fill(null);
     this.viaType = new Map(); // "i,j" -> the type that places j before i
     const neighbours = new Array(n).fill(null);
+    const sameYear = []; // [TV series, its non-TV prequel of the same year, type]
     for (const key of [...stated.keys()].sort((x, y) => x - y)) { // (a, b) order, as Python's sorted()
       const [a, b] = [Math.floor(key / n), key % n];
       const types = stated.get(key);
@@ -114,11 +133,16 @@ export class Franchises {
       for (const t of types) {
         const [src, dst] = t[0] === '<' ? [a, b] : [b, a];
         const [later, earlier] = BEFORE.has(t.slice(1)) ? [src, dst] : [dst, src];
-        if (SEQUEL.has(t.slice(1)) && madeAfter(display[earlier], display[later])) continue; // a prequel made afterwards
-        (preds[later] ??= new Set()).add(earlier);
-        if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
+        const after = SEQUEL.has(t.slice(1)) ? madeAfter(display[earlier], display[later]) : '';
+        if (after === 'same year') {
+          sameYear.push([later, earlier, t.slice(1)]); // decided below
+        } else if (!after) { // else a prequel made afterwards: release order wins
+          (preds[later] ??= new Set()).add(earlier);
+          if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
+        }
       }
     }
+    keepEpisodeZeros(sameYear, preds, this.viaType);
     this.franchise = components(neighbours);
     this.depth = depths(preds);
     this.members = new Map();

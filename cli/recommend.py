@@ -86,6 +86,18 @@ def _table(rows: list[dict], shown_others: int = 3) -> str:
     return "\n".join(lines)
 
 
+def _continue_hint(rows: list[dict], next_rows: list[dict], shown: int = 3) -> str:
+    """One line naming the series the user started whose next entry the list above does not show
+    (``next_rows``: ``continue_series``'s), else ``""``."""
+    listed = {r["anime_id"] for r in rows} | {o["anime_id"] for r in rows for o in r.get("other_entries") or []}
+    left = [r for r in next_rows if r["anime_id"] not in listed]
+    if not left:
+        return ""
+    named = ", ".join(_clip(r["title"], 40) for r in left[:shown])
+    more = f" and {len(left) - shown} more" if len(left) > shown else ""
+    return f"\nnext in series you started: {named}{more} (--continue lists them)"
+
+
 def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list, list]:
     """``(history, seen, planned)`` of catalog ids from a list export; prints the counts report."""
     from gnn.listimport import ListFormatError, parse_list
@@ -193,3 +205,8 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                    "(--include-rated lists them anyway)")
     else:
         echo(_table(rows))
+        if not (continue_series or no_group):
+            hint = _continue_hint(rows, model.continue_series(user_id=user_id, history=history, k=model.n_anime,
+                                                              filters=filters, seen=seen))
+            if hint:
+                echo(hint)

@@ -64,7 +64,7 @@ def test_export_failure_is_one_line(tmp_path_factory, tmp_path, monkeypatch):
 def test_recommend_table_and_json(export_dir, tmp_path):
     table = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10, 8:2", "--top-k", "3")
     assert table.exit_code == 0, table.output
-    lines = table.stdout.splitlines()
+    lines = table.stdout.split("\n\n")[0].splitlines()   # the table, without the series-to-continue line
     assert lines[0].split()[:3] == ["rank", "title", "rating"]
     assert [line.split()[0] for line in lines[1:] if not line.startswith(" " * 6)] == ["1", "2", "3"]
     # Show 0 S1 rated 10: its franchise's card is season 2, season 3 listed under it.
@@ -114,6 +114,28 @@ def test_recommend_continue_lists_next_entries_and_says_when_there_are_none(expo
     assert adult.exit_code == 0 and json.loads(adult.stdout)["recommendations"] == rows
     filtered = invoke(*base, "--continue", "--year-min", "3000")
     assert filtered.stdout.endswith("next entry that passes these filters\n")
+
+
+def test_the_list_names_the_series_to_continue_that_it_does_not_show(export_dir):
+    base = ("recommend", "--model-dir", str(export_dir), "--ratings", "1:9,5:4")
+    nexts = {r["anime_id"]: r["title"] for r in json.loads(invoke(*base, "--continue", "--json").stdout)["recommendations"]}
+    one = json.loads(invoke(*base, "--top-k", "1", "--json").stdout)["recommendations"]
+    left = [title for a, title in nexts.items() if a not in {r["anime_id"] for r in one}]
+    table = invoke(*base, "--top-k", "1").stdout
+    assert left and table.endswith(f"\nnext in series you started: {', '.join(left)} (--continue lists them)\n")
+    everything = invoke(*base, "--top-k", "50").stdout     # every franchise has its card: nothing to add
+    assert set(nexts.values()) <= set(re.findall(r"^ +\d+  (.+?) +\d+\.\d\d  ", everything, flags=re.M))
+    assert "next in series" not in everything
+    assert "next in series" not in invoke(*base, "--top-k", "1", "--no-group").stdout
+
+
+def test_the_continue_hint_counts_what_it_does_not_name():
+    from cli.recommend import _continue_hint
+
+    rows = [{"anime_id": 1, "other_entries": [{"anime_id": 2}]}]
+    nexts = [{"anime_id": a, "title": f"T{a}"} for a in (2, 3, 4, 5, 6, 7)]
+    assert _continue_hint(rows, nexts) == "\nnext in series you started: T3, T4, T5 and 2 more (--continue lists them)"
+    assert _continue_hint(rows, nexts[:1]) == ""
 
 
 LISTS = Path(__file__).resolve().parents[1] / "fixtures" / "lists"

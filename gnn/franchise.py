@@ -26,9 +26,11 @@ Order
     prequel has an earlier entry of its own: an episode 0 between seasons (Yuru Yuri's summer
     specials before its third season, Free!'s "Episode 0") keeps its place, or the next season would
     be cut off from the seasons before it (in the MAL catalog 41 of 98 such prequels; 18 of their
-    seasons, Spice and Wolf II among them, had nothing else before them). A side story stays after its parent
-    whatever the years (pilots and promotional specials often come first). A *later entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier entries (a root is 0). Anime on
-    a cycle (contradictory data) keep the depth their acyclic predecessors give (0 if none).
+    seasons, Spice and Wolf II among them, had nothing else before them). A side story stays after
+    its parent whatever the years (pilots and promotional specials often come first). A *later
+    entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier
+    entries (a root is 0). Anime on a cycle (contradictory data) keep the depth their acyclic
+    predecessors give (0 if none).
 Entry point (for someone who rated none of the franchise)
     The root with the earliest year (unknown year last), then a TV one before other formats, then
     the lowest index. A franchise without a root (a cycle) picks among all its members the same way.

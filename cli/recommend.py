@@ -119,6 +119,21 @@ def _list_history(path: str, model, report_to_stderr: bool) -> tuple[list, list,
             [ids[a] for a in imported.planned])
 
 
+def _check_options(users: dict[str, str | None], continue_series: bool, no_group: bool, include_rated: bool,
+                   year_min: int | None, year_max: int | None) -> None:
+    """A one-line UsageError for options that do not go together (``users``: option -> value)."""
+    given = [name for name, v in users.items() if v is not None]
+    if len(given) > 1:
+        raise UsageError(f"give one of --user-id, --ratings, --ratings-file, --list-file (got {' and '.join(given)})")
+    if not given:
+        raise UsageError("give --user-id for a known user, or --ratings / --ratings-file / --list-file for a new user")
+    if continue_series and (no_group or include_rated):
+        raise UsageError(f"--continue lists unrated next entries, one per franchise: it does not go with "
+                         f"{'--no-group' if no_group else '--include-rated'}")
+    if year_min is not None and year_max is not None and year_min > year_max:
+        raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
+
+
 @click.command()
 @click.option("--model-dir", default=DEFAULT_OUTPUT, show_default=True, type=click.Path(file_okay=False),
               help="ONNX export folder written by `anime-gnn export`.")
@@ -160,17 +175,8 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     from gnn.filters import Filters
     from gnn.inference import OnnxRecommender
 
-    given = [name for name, v in (("--user-id", user_id), ("--ratings", ratings),
-                                  ("--ratings-file", ratings_file), ("--list-file", list_file)) if v is not None]
-    if len(given) > 1:
-        raise UsageError(f"give one of --user-id, --ratings, --ratings-file, --list-file (got {' and '.join(given)})")
-    if not given:
-        raise UsageError("give --user-id for a known user, or --ratings / --ratings-file / --list-file for a new user")
-    if continue_series and (no_group or include_rated):
-        raise UsageError(f"--continue lists unrated next entries, one per franchise: it does not go with "
-                         f"{'--no-group' if no_group else '--include-rated'}")
-    if year_min is not None and year_max is not None and year_min > year_max:
-        raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
+    _check_options({"--user-id": user_id, "--ratings": ratings, "--ratings-file": ratings_file,
+                    "--list-file": list_file}, continue_series, no_group, include_rated, year_min, year_max)
     history = None
     if ratings is not None:
         history = parse_ratings(ratings)

@@ -1,7 +1,7 @@
 """Series-aware lists: one card per franchise, at its entry point or at the next entry (numpy only, no torch).
 
-``public/js/franchise.js`` is a line-by-line port; ``tests/web/test_franchise_js.py`` checks that
-both give the same cards on the same input.
+``public/js/franchise.js`` is a line-by-line port (with :mod:`gnn.franchise_order`, the order rules);
+``tests/web/test_franchise_js.py`` checks that both give the same cards on the same input.
 
 Input: the export's ``anime_display.json`` (entry 0 is the padding ``null``). Entry ``i`` has
 ``"relations": [[j, TYPE], ...]``: anime ``j`` is anime ``i``'s TYPE (``[j, "PREQUEL"]`` = ``j`` is
@@ -26,7 +26,10 @@ Order
     prequel has an earlier entry of its own: an episode 0 between seasons (Yuru Yuri's summer
     specials before its third season, Free!'s "Episode 0") keeps its place, or the next season would
     be cut off from the seasons before it (in the MAL catalog 41 of 98 such prequels; 18 of their
-    seasons, Spice and Wolf II among them, had nothing else before them). A side story stays after
+    seasons, Spice and Wolf II among them, had nothing else before them). A sequel left with nothing
+    before it by these rules (its only prequel was made afterwards) follows the latest entries before
+    that prequel that may come before it (12 MAL seasons: Darker than Black's second follows the
+    first season's 2008 special, Psycho-Pass 3 the 2019 films). A side story stays after
     its parent whatever the years (pilots and promotional specials often come first). A *later
     entry* has something before it; a *root* has nothing. ``depth``: the longest chain of earlier
     entries (a root is 0). Anime on a cycle (contradictory data) keep the depth their acyclic
@@ -59,11 +62,13 @@ Scores
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+
+from gnn.franchise_order import (bridge_later_prequels, components, depths, entry_point, is_int,
+                                  keep_episode_zeros, made_after)
 
 CONTINUITY = frozenset({"SEQUEL", "PREQUEL", "PARENT", "SIDE_STORY"})
 _BEFORE = ("PREQUEL", "PARENT")   # [j, T] on i: j comes before i
@@ -95,13 +100,14 @@ class Franchises:
         for i, e in enumerate(display):
             for rel in (e or {}).get("relations") or []:
                 j, t = rel[0], str(rel[1])
-                if _is_int(j) and 0 < i < n and 0 < j < n and i != j and display[int(j)] is not None:
+                if is_int(j) and 0 < i < n and 0 < j < n and i != j and display[int(j)] is not None:
                     j = int(j)
                     stated.setdefault((min(i, j), max(i, j)), []).append(f"{'<' if i < j else '>'}{t}")
         preds: list[set[int]] = [set() for _ in range(n)]
         via_type: dict[tuple[int, int], str] = {}
         neighbours: list[list[int]] = [[] for _ in range(n)]
         same_year: list[tuple[int, int, str]] = []   # (TV series, its non-TV prequel of the same year, type)
+        later_year: list[tuple[int, int, str]] = []  # (sequel, its prequel made in a later year, type)
         for (a, b), types in sorted(stated.items()):
             if not all(t[1:] in CONTINUITY for t in types):
                 continue
@@ -110,22 +116,23 @@ class Franchises:
             for t in types:  # "<T": a states [b, T]; ">T": b states [a, T]
                 src, dst = (a, b) if t[0] == "<" else (b, a)
                 later, earlier = (src, dst) if t[1:] in _BEFORE else (dst, src)
-                made_after = _made_after(display[earlier], display[later]) if t[1:] in _SEQUEL else ""
-                if made_after == "same year":
-                    same_year.append((later, earlier, t[1:]))   # decided below
-                elif not made_after:  # else a prequel made afterwards: release order wins
+                after = made_after(display[earlier], display[later]) if t[1:] in _SEQUEL else ""
+                if after:   # decided below; a prequel made afterwards: release order wins
+                    (same_year if after == "same year" else later_year).append((later, earlier, t[1:]))
+                else:
                     preds[later].add(earlier)
                     via_type.setdefault((later, earlier), t[1:])
-        _keep_episode_zeros(same_year, preds, via_type)
-        franchise = _components(neighbours)
-        depth = _depths(preds)
+        keep_episode_zeros(same_year, preds, via_type)
+        bridge_later_prequels(later_year, preds, via_type, display)
+        franchise = components(neighbours)
+        depth = depths(preds)
         members: dict[int, list[int]] = {}
         for i in range(1, n):
             if display[i] is None:
                 franchise[i] = 0  # a missing entry belongs to nothing (the padding's 0)
             else:
                 members.setdefault(int(franchise[i]), []).append(i)
-        entry = {f: ms[0] if len(ms) == 1 else _entry_point(ms, preds, display) for f, ms in members.items()}
+        entry = {f: ms[0] if len(ms) == 1 else entry_point(ms, preds, display) for f, ms in members.items()}
         later = np.array([bool(p) for p in preds], dtype=bool)
         return cls(np.array(franchise, dtype=np.int64), np.array(depth, dtype=np.int64), later,
                    tuple(tuple(sorted(p)) if p else () for p in preds), via_type,
@@ -141,94 +148,6 @@ class Franchises:
     def furthest(self, anime: Iterable[int]) -> int:
         """The furthest along of ``anime`` (non-empty): the deepest, then the lowest index."""
         return max(anime, key=lambda a: (int(self.depth[a]), -a))
-
-
-def _is_int(x: Any) -> bool:
-    """An integral JSON number (JavaScript's Number.isInteger)."""
-    if type(x) is int:
-        return True
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and float(x).is_integer()
-
-
-def _year(entry: Mapping[str, Any] | None) -> float:
-    """The entry's year, or 0 if unknown (so "came out later" needs both years)."""
-    year = (entry or {}).get("year")
-    return float(year) if _is_int(year) else 0.0
-
-
-def _is_tv(entry: Mapping[str, Any] | None) -> bool:
-    return str((entry or {}).get("format") or "").upper() == "TV"
-
-
-def _made_after(prequel: Mapping[str, Any] | None, sequel: Mapping[str, Any] | None) -> str:
-    """Whether the story's prequel came out after its sequel: ``"later year"``; ``"same year"`` as a TV
-    sequel while it is not TV itself (the OVA or film of a series' year: One-Punch Man's "Road to
-    Hero"; :func:`_keep_episode_zeros` decides); else ``""``. Needs both years."""
-    p, s = _year(prequel), _year(sequel)
-    if p > 0 and s > 0 and p > s:
-        return "later year"
-    return "same year" if p > 0 and p == s and _is_tv(sequel) and not _is_tv(prequel) else ""
-
-
-def _keep_episode_zeros(same_year: list[tuple[int, int, str]], preds: list[set[int]],
-                        via_type: dict[tuple[int, int], str]) -> None:
-    """Place each same-year non-TV prequel whose story has an earlier entry (other than the series
-    itself) before its TV series: an episode 0 between seasons. One that opens the franchise stays
-    after it. Repeated until nothing changes, as a placed prequel can give another one its earlier entry."""
-    changed = True
-    while changed:
-        changed = False
-        for later, earlier, t in same_year:
-            if earlier not in preds[later] and preds[earlier] - {later}:
-                preds[later].add(earlier)
-                via_type.setdefault((later, earlier), t)
-                changed = True
-
-
-def _components(neighbours: list[list[int]]) -> list[int]:
-    out = [0] * len(neighbours)
-    for start in range(1, len(neighbours)):
-        if out[start]:
-            continue
-        out[start], stack = start, [start]
-        while stack:
-            for b in neighbours[stack.pop()]:
-                if not out[b]:
-                    out[b] = start
-                    stack.append(b)
-    return out
-
-
-def _depths(preds: list[set[int]]) -> list[int]:
-    """Longest chain of predecessors (Kahn's order); nodes on a cycle keep what finished nodes gave."""
-    n = len(preds)
-    succ: list[list[int]] = [[] for _ in range(n)]
-    for i, ps in enumerate(preds):
-        for p in ps:
-            succ[p].append(i)
-    indeg = [len(p) for p in preds]
-    depth = [0] * n
-    queue = [i for i in range(n) if indeg[i] == 0]
-    while queue:
-        i = queue.pop()
-        for s in succ[i]:
-            depth[s] = max(depth[s], depth[i] + 1)
-            indeg[s] -= 1
-            if indeg[s] == 0:
-                queue.append(s)
-    return depth
-
-
-def _entry_point(members: list[int], preds: list[set[int]], display: Sequence[Mapping[str, Any] | None]) -> int:
-    roots = [m for m in members if not preds[m]] or members
-
-    def key(m: int) -> tuple:
-        e = display[m] or {}
-        year = e.get("year")
-        known = _is_int(year)
-        return (not known, year if known else 0, not _is_tv(e), m)
-
-    return min(roots, key=key)
 
 
 def next_entry(fr: Franchises, f: int, rated: Mapping[int, Any], order_score: np.ndarray,

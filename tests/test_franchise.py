@@ -240,6 +240,30 @@ def test_an_episode_0_between_seasons_keeps_its_place_before_the_next_season():
     assert (cards[0].anime, cards[0].kind) == (5, "next")
 
 
+def moved_prequel() -> list:
+    """S1 (2007) -> Special (2008) -> S2 (2009) -> S3 (2012), but S2's only PREQUEL is the OVAs made in
+    2010 (set between the seasons, after the special): MAL's Darker than Black."""
+    return [None,
+            show("S1", [(2, "SEQUEL")], 2007),
+            show("Special", [(1, "PREQUEL"), (4, "SEQUEL")], 2008, "SPECIAL"),
+            show("S2", [(4, "PREQUEL"), (5, "SEQUEL")], 2009),
+            show("OVAs", [(2, "PREQUEL"), (3, "SEQUEL")], 2010, "OVA"),
+            show("S3", [(3, "PREQUEL")], 2012)]
+
+
+def test_a_season_whose_prequel_came_out_later_follows_what_came_before_that_prequel():
+    fr = Franchises.from_display(moved_prequel())
+    assert fr.preds[3] == (2,)                           # the special, the latest entry before the OVAs
+    assert fr.depth.tolist() == [0, 0, 1, 2, 2, 3]       # S2 no longer a second root (depth 0)
+    assert fr.entry == {1: 1}
+    everything = np.ones(6, dtype=bool)
+    assert 3 in next_candidates({1: 8.0, 2: 8.0}, fr, everything)   # S2 offered after the special
+    # A season with another link before it is left as it is, and nothing is placed before S1 (2007).
+    display = moved_prequel()
+    display[3] = show("S2", [(4, "PREQUEL"), (5, "SEQUEL"), (1, "PREQUEL")], 2009)
+    assert Franchises.from_display(display).preds[3] == (1,)
+
+
 def test_a_prequel_made_afterwards_does_not_come_first():
     """MAL's PREQUEL is story order: a 2014 prequel OVA of a 2013 series is not its entry point."""
     display = [None,

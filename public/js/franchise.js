@@ -1,11 +1,12 @@
-// Series-aware lists: a line-by-line port of gnn/franchise.py (keep them in step;
-// tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
+// Series-aware lists: a line-by-line port of gnn/franchise.py and gnn/franchise_order.py (keep them in
+// step; tests/web/test_franchise_js.py checks that both give the same cards). The semantics are in
 // gnn/franchise.py's docstring: franchises over SEQUEL/PREQUEL/PARENT/SIDE_STORY pairs that no end
-// calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year, unless an episode 0 between
-// seasons) not counted as before, entry point =
-// earliest root (unknown year last, TV first, lowest index), next entry = unrated anime after the
-// deepest rated one (sequels before side stories), one card per franchise, filters win, a card of a
-// franchise not started whose entry point was filtered out after every card that can be started.
+// calls anything else, a prequel made in a later year (or a non-TV one in a TV series' year, unless
+// an episode 0 between seasons) not counted as before (a sequel this leaves with nothing before it
+// follows what came before that prequel), entry point = earliest root (unknown year last, TV first,
+// lowest index), next entry = unrated anime after the deepest rated one (sequels before side
+// stories), one card per franchise, filters win, a card of a franchise not started whose entry point
+// was filtered out after every card that can be started.
 
 const CONTINUITY = new Set(['SEQUEL', 'PREQUEL', 'PARENT', 'SIDE_STORY']);
 const BEFORE = new Set(['PREQUEL', 'PARENT']); // [j, T] on i: j comes before i
@@ -47,6 +48,46 @@ function keepEpisodeZeros(sameYear, preds, viaType) {
       (preds[later] ??= new Set()).add(earlier);
       if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
       changed = true;
+    }
+  }
+}
+
+// gnn.franchise_order.reaches: target is among start's earlier entries (any number of links up).
+function reaches(direct, start, target) {
+  const stack = [start];
+  const seen = new Set([start]);
+  while (stack.length) {
+    for (const a of direct[stack.pop()] ?? []) {
+      if (a === target) return true;
+      if (!seen.has(a)) { seen.add(a); stack.push(a); }
+    }
+  }
+  return false;
+}
+
+// gnn.franchise_order.bridge_later_prequels: a sequel left with nothing before it because its story prequel
+// came out in a later year follows the latest entries before that prequel that may come before it.
+function bridgeLaterPrequels(dropped, preds, viaType, display) {
+  const direct = preds.map((p) => (p ? new Set(p) : null));
+  for (const [later, earlier, t] of dropped) {
+    if (direct[later]?.size) continue; // placed by another link: not cut off
+    const found = [];
+    const stack = [earlier];
+    const seen = new Set([earlier, later]);
+    while (stack.length) {
+      for (const a of [...(direct[stack.pop()] ?? [])].sort((x, y) => x - y)) {
+        if (seen.has(a)) continue;
+        seen.add(a);
+        const after = madeAfter(display[a], display[later]);
+        const own = [...(direct[a] ?? [])].some((x) => x !== later);
+        if (after === 'later year' || (after && !own)) stack.push(a); // released after the sequel too
+        else if (!reaches(direct, a, later)) found.push(a);
+      }
+    }
+    for (const a of found) { // the latest of them: not one that is before another one found
+      if (found.some((b) => b !== a && reaches(direct, b, a))) continue;
+      (preds[later] ??= new Set()).add(a);
+      if (!viaType.has(`${later},${a}`)) viaType.set(`${later},${a}`, t);
     }
   }
 }
@@ -124,6 +165,7 @@ export class Franchises {
     this.viaType = new Map(); // "i,j" -> the type that places j before i
     const neighbours = new Array(n).fill(null);
     const sameYear = []; // [TV series, its non-TV prequel of the same year, type]
+    const laterYear = []; // [sequel, its prequel made in a later year, type]
     for (const key of [...stated.keys()].sort((x, y) => x - y)) { // (a, b) order, as Python's sorted()
       const [a, b] = [Math.floor(key / n), key % n];
       const types = stated.get(key);
@@ -134,15 +176,16 @@ export class Franchises {
         const [src, dst] = t[0] === '<' ? [a, b] : [b, a];
         const [later, earlier] = BEFORE.has(t.slice(1)) ? [src, dst] : [dst, src];
         const after = SEQUEL.has(t.slice(1)) ? madeAfter(display[earlier], display[later]) : '';
-        if (after === 'same year') {
-          sameYear.push([later, earlier, t.slice(1)]); // decided below
-        } else if (!after) { // else a prequel made afterwards: release order wins
+        if (after) { // decided below; a prequel made afterwards: release order wins
+          (after === 'same year' ? sameYear : laterYear).push([later, earlier, t.slice(1)]);
+        } else {
           (preds[later] ??= new Set()).add(earlier);
           if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
         }
       }
     }
     keepEpisodeZeros(sameYear, preds, this.viaType);
+    bridgeLaterPrequels(laterYear, preds, this.viaType, display);
     this.franchise = components(neighbours);
     this.depth = depths(preds);
     this.members = new Map();

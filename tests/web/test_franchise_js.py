@@ -18,7 +18,7 @@ import pytest
 
 from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
 from gnn.reasons import card_reason
-from tests.test_franchise import episode_zeros, three_seasons
+from tests.test_franchise import episode_zeros, moved_prequel, three_seasons
 from tests.web.harness import PUBLIC
 
 RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
@@ -100,6 +100,8 @@ def test_franchise_js_matches_python():
     cases += [{"display": episode_zeros(), "scores": [0, 1.0, 1.0, 1.0, 1.0, 9.0, 3.0, 2.0, 1.0],
                "rating": [None] * 9, "rated": [[1, 8.0], [2, 8.0], [3, 7.0], [4, 7.0]],
                "allowed": [False] * 5 + [True] * 4, "k": 10}]
+    cases += [{"display": moved_prequel(), "scores": [0, 1.0, 1.0, 9.0, 2.0, 3.0], "rating": [None] * 6,
+               "rated": [[1, 8.0], [2, 8.0]], "allowed": [False] * 3 + [True] * 3, "k": 10}]
     cases += [random_case(rng) for _ in range(400)]
     module = json.dumps((PUBLIC / "js" / "franchise.js").as_uri())
     reasons = json.dumps((PUBLIC / "js" / "reasons.js").as_uri())
@@ -109,6 +111,7 @@ def test_franchise_js_matches_python():
     assert got[0]["cards"][0]["anime"] == 2 and got[1]["cards"][0]["anime"] == 1  # season 2; the first entry
     assert [c["anime"] for c in got[0]["continue"]] == [2]                         # the sequel, not the OVA
     assert got[3]["depth"][5] == 4 and got[3]["cards"][0]["kind"] == "next"      # the episode 0 before S3 kept
+    assert got[4]["depth"][3] == 2 and got[4]["cards"][0]["anime"] == 3          # S2 after the special
     kinds, continued = set(), 0
     for case, js in zip(cases, got):
         assert js == python_result(case), case

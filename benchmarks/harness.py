@@ -207,15 +207,15 @@ def prepare_data(cfg: BenchmarkConfig, log: Callable[[str], None]) -> tuple[Path
         asked = [name for name, on in (("cold_anime", cfg.cold_anime), ("cold_after", cfg.cold_after is not None),
                                        ("strip", cfg.strip)) if on]
         if asked:
-            raise DataFolderError(f"{data_dir} is already processed: {', '.join(asked)} applies to an input folder "
-                             "(anime_catalog.json + ratings.csv)")
+            raise DataFolderError(f"{data_dir} is already processed: {', '.join(asked)} applies to an input "
+                                  "folder (anime_catalog.json + ratings.csv)")
         return data_dir, {"preprocessed": False}
     if (data_dir / "model_config.json").exists():  # gnn.processed refuses it too (torch-free here)
         raise DataFolderError(f"{data_dir}: a processed folder written by an older anime-gnn (model_config.json, "
-                                f"now {DATA_STATS}); preprocess it again, or pass its input folder")
+                              f"now {DATA_STATS}); preprocess it again, or pass its input folder")
     if not (data_dir / "anime_catalog.json").exists():
         raise DataFolderError(f"{data_dir}: neither a processed folder ({DATA_STATS}) nor an input "
-                                "folder (anime_catalog.json + ratings.csv)")
+                              "folder (anime_catalog.json + ratings.csv)")
     if cfg.strip:
         data_dir = strip_catalog(data_dir, (cfg.out_dir / "input_stripped").resolve(), cfg.strip)
         log(f"catalog fields emptied: {', '.join(cfg.strip)} (copy in {data_dir})")

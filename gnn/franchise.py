@@ -250,6 +250,6 @@ def _make_card(c: int, f: int, scores: np.ndarray, rated: Mapping[int, Any], fr:
         if not allowed[anime]:
             anime, kind, via = c, "candidate", None
     # "waits": a candidate of a franchise the user rated nothing of (not its entry point, so a later
-    # entry, or another root: a prequel made later, a root that a same-year special cut off).
+    # entry, or another root: a prequel made later, a same-year film or OVA that opens the franchise).
     return {"anime": anime, "kind": kind, "candidate": c, "via": via, "others": [] if anime == c else [c],
             "waits": kind == "candidate" and not started}

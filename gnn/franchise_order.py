@@ -38,18 +38,14 @@ def made_after(prequel: Mapping[str, Any] | None, sequel: Mapping[str, Any] | No
 
 
 def keep_episode_zeros(same_year: list[tuple[int, int, str]], preds: list[set[int]],
-                        via_type: dict[tuple[int, int], str]) -> None:
+                       via_type: dict[tuple[int, int], str]) -> None:
     """Place each same-year non-TV prequel whose story has an earlier entry (other than the series
     itself) before its TV series: an episode 0 between seasons. One that opens the franchise stays
-    after it. Repeated until nothing changes, as a placed prequel can give another one its earlier entry."""
-    changed = True
-    while changed:
-        changed = False
-        for later, earlier, t in same_year:
-            if earlier not in preds[later] and preds[earlier] - {later}:
-                preds[later].add(earlier)
-                via_type.setdefault((later, earlier), t)
-                changed = True
+    after it. One pass: a placed link gives a TV series an earlier entry, never a non-TV prequel."""
+    for later, earlier, t in same_year:
+        if preds[earlier] - {later}:
+            preds[later].add(earlier)
+            via_type.setdefault((later, earlier), t)
 
 
 def bridge_later_prequels(dropped: list[tuple[int, int, str]], preds: list[set[int]],

@@ -37,18 +37,13 @@ function madeAfter(prequel, sequel) {
 }
 
 // Place each same-year non-TV prequel whose story has an earlier entry (other than the series itself)
-// before its TV series: an episode 0 between seasons. Repeated until nothing changes.
+// before its TV series: an episode 0 between seasons. One pass: a placed link gives a TV series an
+// earlier entry, never a non-TV prequel.
 function keepEpisodeZeros(sameYear, preds, viaType) {
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const [later, earlier, t] of sameYear) {
-      const before = preds[earlier];
-      if (preds[later]?.has(earlier) || !before || ![...before].some((x) => x !== later)) continue;
-      (preds[later] ??= new Set()).add(earlier);
-      if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
-      changed = true;
-    }
+  for (const [later, earlier, t] of sameYear) {
+    if (![...(preds[earlier] ?? [])].some((x) => x !== later)) continue;
+    (preds[later] ??= new Set()).add(earlier);
+    if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
   }
 }
 

@@ -86,15 +86,13 @@ def _table(rows: list[dict], shown_others: int = 3) -> str:
     return "\n".join(lines)
 
 
-def _continue_hint(rows: list[dict], next_rows: list[dict], shown: int = 3) -> str:
+def _continue_hint(next_rows: list[dict], shown: int = 3) -> str:
     """One line naming the series the user started whose next entry the list above does not show
-    (``next_rows``: ``continue_series``'s), else ``""``."""
-    listed = {r["anime_id"] for r in rows} | {o["anime_id"] for r in rows for o in r.get("other_entries") or []}
-    left = [r for r in next_rows if r["anime_id"] not in listed]
-    if not left:
+    (``next_rows``: ``recommend_with_next``'s), else ``""``."""
+    if not next_rows:
         return ""
-    named = ", ".join(_clip(r["title"], 40) for r in left[:shown])
-    more = f" and {len(left) - shown} more" if len(left) > shown else ""
+    named = ", ".join(_clip(r["title"], 40) for r in next_rows[:shown])
+    more = f" and {len(next_rows) - shown} more" if len(next_rows) > shown else ""
     return f"\nnext in series you started: {named}{more} (--continue lists them)"
 
 
@@ -193,12 +191,17 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
     if list_file is not None:
         history, seen, planned = _list_history(list_file, model, report_to_stderr=as_json)
     filters = Filters(formats=wanted, statuses=status_set, year_min=year_min, year_max=year_max, adult=adult)
+    next_rows: list[dict] = []   # the grouped table's series-to-continue line
     if continue_series:
         rows = model.continue_series(user_id=user_id, history=history, k=top_k, filters=filters, seen=seen,
                                      planned=planned)
-    else:
+    elif no_group or as_json:
         rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
                                filters=filters, group=not no_group, seen=seen, planned=planned)
+    else:
+        rows, next_rows = model.recommend_with_next(user_id=user_id, history=history, k=top_k,
+                                                    exclude_rated=not include_rated, filters=filters, seen=seen,
+                                                    planned=planned)
     filtered = filters != Filters(adult=adult)    # a format, status or year filter was given
     if as_json:
         echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))
@@ -211,8 +214,5 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                    "(--include-rated lists them anyway)")
     else:
         echo(_table(rows))
-        if not (continue_series or no_group):
-            hint = _continue_hint(rows, model.continue_series(user_id=user_id, history=history, k=model.n_anime,
-                                                              filters=filters, seen=seen))
-            if hint:
-                echo(hint)
+        if next_rows:
+            echo(_continue_hint(next_rows))

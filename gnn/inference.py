@@ -229,15 +229,20 @@ class OnnxRecommender:
         list without a rating (left out like rated ones, and they start their franchise); ``planned``:
         plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
         """
-        user, pairs, rated, on_list, keep = self._request(user_id, history, seen, filters, exclude_rated)
-        rating, order = self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep))
+        request = self._request(user_id, history, seen, filters, exclude_rated)
+        rating, order = self.scores(user=request[0], history=request[1], candidates=np.flatnonzero(request[4]))
+        return self._mark_planned(self._ranked(request, rating, order, k, group), planned)
+
+    def _ranked(self, request: tuple, rating: np.ndarray, order: np.ndarray, k: int, group: bool) -> list[dict]:
+        """:meth:`recommend`'s rows from one request's scores (``rating`` gains the shown anime it lacked)."""
+        user, pairs, rated, on_list, keep = request
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
         ranking = order if self.order_output is not None else None
         if not group:
             candidates = np.flatnonzero(keep & np.isfinite(order))
             # Highest score first; ties by anime index, so the order is reproducible.
             top = candidates[np.lexsort((candidates, -order[candidates]))][:max(0, k)]
-            return self._mark_planned(self._rows(top, rating, "predicted_rating", map(reason, top), ranking), planned)
+            return self._rows(top, rating, "predicted_rating", map(reason, top), ranking)
         cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
         # An entry point or next entry may lie outside the candidates the model rated: rate it now.
         self.rate_missing(rating, [a for c in cards for a in (c.anime, *c.others)], user, pairs)
@@ -248,7 +253,7 @@ class OnnxRecommender:
             others = self._rows(card.others, rating, "predicted_rating", None, ranking)
             row.update(kind=card.kind, series_size=card.size,
                        other_entries=[{k: v for k, v in o.items() if k != "rank"} for o in others])
-        return self._mark_planned(rows, planned)
+        return rows
 
     def continue_series(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
                         k: int = 10, filters: Filters | None = None, seen: Iterable[Any] = (),
@@ -256,8 +261,13 @@ class OnnxRecommender:
         """"Continue your series": the next entry of each franchise the user started (rated or seen), the
         ``k`` with the best predicted rating (:func:`gnn.franchise.continue_list`). Arguments and rows as
         :meth:`recommend`'s (grouped, without ``other_entries``); ``kind`` is always ``"next"``."""
-        user, pairs, rated, on_list, keep = self._request(user_id, history, seen, filters, True)
+        request = self._request(user_id, history, seen, filters, True)
         rating = np.full(self.n_anime, np.nan, dtype=np.float32)
+        return self._mark_planned(self._next_rows(request, rating, k), planned)
+
+    def _next_rows(self, request: tuple, rating: np.ndarray, k: int) -> list[dict]:
+        """:meth:`continue_series`' rows; ``rating`` gains the next entries it lacked (NaN)."""
+        user, pairs, rated, on_list, keep = request
         self.rate_missing(rating, next_candidates(on_list, self.franchises, keep), user, pairs)
         cards = continue_list(rating, on_list, self.franchises, keep, k)
         reason = ReasonBuilder(self.display, rated, self.low, self.high)
@@ -265,7 +275,22 @@ class OnnxRecommender:
         rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why)
         for row, card in zip(rows, cards):
             row.update(kind=card.kind, series_size=card.size)
-        return self._mark_planned(rows, planned)
+        return rows
+
+    def recommend_with_next(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
+                            k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
+                            seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> tuple[list[dict], list[dict]]:
+        """``(rows, next_rows)`` from one scoring of the catalog: :meth:`recommend`'s grouped list, and the
+        next entries (:meth:`continue_series`' rows, best predicted rating first) of every started franchise
+        that the list shows neither as a card nor as a card's other entry."""
+        request = self._request(user_id, history, seen, filters, exclude_rated)
+        rating, order = self.scores(user=request[0], history=request[1], candidates=np.flatnonzero(request[4]))
+        rows = self._ranked(request, rating, order, k, True)
+        listed = {r["anime_index"] for r in rows} | {o["anime_index"] for r in rows for o in r["other_entries"]}
+        next_rows = [r for r in self._next_rows(request, rating, self.n_anime) if r["anime_index"] not in listed]
+        for rank, row in enumerate(next_rows, start=1):
+            row["rank"] = rank
+        return self._mark_planned(rows, planned), self._mark_planned(next_rows, planned)
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
         """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin`` (adult titles only

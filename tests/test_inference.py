@@ -192,6 +192,26 @@ def test_continue_series_lists_the_next_entry_of_each_started_franchise_by_predi
     assert rec.continue_series(history=history, filters=Filters(year_min=3000)) == []
 
 
+def test_recommend_with_next_is_the_list_plus_the_next_entries_it_does_not_show(rec, monkeypatch):
+    """One scoring of the catalog gives recommend's grouped rows and continue_series' rows minus what the
+    list shows (as a card or a card's other entry), ranked 1.. in continue order."""
+    history, seen = [(1, 9), (5, 4)], [7]
+    calls = []
+    scores = rec.scores
+    monkeypatch.setattr(rec, "scores", lambda *a, **kw: calls.append(kw.get("candidates")) or scores(*a, **kw))
+    rows, next_rows = rec.recommend_with_next(history=history, k=5, seen=seen)
+    assert len(calls) == 1   # the tiny export rates every candidate: nothing is rated a second time
+    assert rows == rec.recommend(history=history, k=5, seen=seen)
+    listed = {r["anime_id"] for r in rows} | {o["anime_id"] for r in rows for o in r["other_entries"]}
+    expected = [r for r in rec.continue_series(history=history, k=10, seen=seen) if r["anime_id"] not in listed]
+    assert 0 < len(expected) < 3   # the list shows some next entries, not all
+    assert [r["anime_id"] for r in next_rows] == [r["anime_id"] for r in expected]
+    assert [r["rank"] for r in next_rows] == list(range(1, len(expected) + 1))
+    assert [r["predicted_rating"] for r in next_rows] == pytest.approx([r["predicted_rating"] for r in expected], abs=1e-5)
+    everything, nothing = rec.recommend_with_next(history=history, k=100, seen=seen)
+    assert nothing == [] and everything == rec.recommend(history=history, k=100, seen=seen)
+
+
 def test_order_score_ranks_and_rating_is_shown(rec, monkeypatch):
     """An export with a ranking output: the list follows it, the rows still show the predicted rating."""
     rating = rec.score(history=[])

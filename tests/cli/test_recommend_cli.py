@@ -132,10 +132,10 @@ def test_the_list_names_the_series_to_continue_that_it_does_not_show(export_dir)
 def test_the_continue_hint_counts_what_it_does_not_name():
     from cli.recommend import _continue_hint
 
-    rows = [{"anime_id": 1, "other_entries": [{"anime_id": 2}]}]
-    nexts = [{"anime_id": a, "title": f"T{a}"} for a in (2, 3, 4, 5, 6, 7)]
-    assert _continue_hint(rows, nexts) == "\nnext in series you started: T3, T4, T5 and 2 more (--continue lists them)"
-    assert _continue_hint(rows, nexts[:1]) == ""
+    nexts = [{"anime_id": a, "title": f"T{a}"} for a in (3, 4, 5, 6, 7)]
+    assert _continue_hint(nexts) == "\nnext in series you started: T3, T4, T5 and 2 more (--continue lists them)"
+    assert _continue_hint(nexts[:3]) == "\nnext in series you started: T3, T4, T5 (--continue lists them)"
+    assert _continue_hint([]) == ""
 
 
 LISTS = Path(__file__).resolve().parents[1] / "fixtures" / "lists"

@@ -68,7 +68,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from gnn.franchise_order import (bridge_later_prequels, components, depths, entry_point, is_int,
-                                  keep_episode_zeros, made_after)
+                                  keep_episode_zeros, made_after, place)
 
 CONTINUITY = frozenset({"SEQUEL", "PREQUEL", "PARENT", "SIDE_STORY"})
 _BEFORE = ("PREQUEL", "PARENT")   # [j, T] on i: j comes before i
@@ -120,8 +120,7 @@ class Franchises:
                 if after:   # decided below; a prequel made afterwards: release order wins
                     (same_year if after == "same year" else later_year).append((later, earlier, t[1:]))
                 else:
-                    preds[later].add(earlier)
-                    via_type.setdefault((later, earlier), t[1:])
+                    place(preds, via_type, later, earlier, t[1:])
         keep_episode_zeros(same_year, preds, via_type)
         bridge_later_prequels(later_year, preds, via_type, display)
         franchise = components(neighbours)

@@ -37,6 +37,12 @@ def made_after(prequel: Mapping[str, Any] | None, sequel: Mapping[str, Any] | No
     return "same year" if p > 0 and p == s and is_tv(sequel) and not is_tv(prequel) else ""
 
 
+def place(preds: list[set[int]], via_type: dict[tuple[int, int], str], later: int, earlier: int, t: str) -> None:
+    """Put ``earlier`` before ``later``; the first continuity type that placed them names the link."""
+    preds[later].add(earlier)
+    via_type.setdefault((later, earlier), t)
+
+
 def keep_episode_zeros(same_year: list[tuple[int, int, str]], preds: list[set[int]],
                        via_type: dict[tuple[int, int], str]) -> None:
     """Place each same-year non-TV prequel whose story has an earlier entry (other than the series
@@ -44,8 +50,7 @@ def keep_episode_zeros(same_year: list[tuple[int, int, str]], preds: list[set[in
     after it. One pass: a placed link gives a TV series an earlier entry, never a non-TV prequel."""
     for later, earlier, t in same_year:
         if preds[earlier] - {later}:
-            preds[later].add(earlier)
-            via_type.setdefault((later, earlier), t)
+            place(preds, via_type, later, earlier, t)
 
 
 def bridge_later_prequels(dropped: list[tuple[int, int, str]], preds: list[set[int]],
@@ -74,8 +79,7 @@ def bridge_later_prequels(dropped: list[tuple[int, int, str]], preds: list[set[i
                     found.append(a)
         for a in found:   # the latest of them: not one that is before another one found
             if not any(reaches(direct, b, a) for b in found if b != a):
-                preds[later].add(a)
-                via_type.setdefault((later, a), t)
+                place(preds, via_type, later, a, t)
 
 
 def reaches(direct: list[set[int]], start: int, target: int) -> bool:

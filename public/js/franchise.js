@@ -36,14 +36,19 @@ function madeAfter(prequel, sequel) {
   return p > 0 && p === s && isTV(sequel) && !isTV(prequel) ? 'same year' : '';
 }
 
+// gnn.franchise_order.place: earlier before later; the first continuity type that placed them names the link.
+function place(preds, viaType, later, earlier, t) {
+  (preds[later] ??= new Set()).add(earlier);
+  if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
+}
+
 // Place each same-year non-TV prequel whose story has an earlier entry (other than the series itself)
 // before its TV series: an episode 0 between seasons. One pass: a placed link gives a TV series an
 // earlier entry, never a non-TV prequel.
 function keepEpisodeZeros(sameYear, preds, viaType) {
   for (const [later, earlier, t] of sameYear) {
     if (![...(preds[earlier] ?? [])].some((x) => x !== later)) continue;
-    (preds[later] ??= new Set()).add(earlier);
-    if (!viaType.has(`${later},${earlier}`)) viaType.set(`${later},${earlier}`, t);
+    place(preds, viaType, later, earlier, t);
   }
 }
 
@@ -81,8 +86,7 @@ function bridgeLaterPrequels(dropped, preds, viaType, display) {
     }
     for (const a of found) { // the latest of them: not one that is before another one found
       if (found.some((b) => b !== a && reaches(direct, b, a))) continue;
-      (preds[later] ??= new Set()).add(a);
-      if (!viaType.has(`${later},${a}`)) viaType.set(`${later},${a}`, t);
+      place(preds, viaType, later, a, t);
     }
   }
 }
@@ -174,8 +178,7 @@ export class Franchises {
         if (after) { // decided below; a prequel made afterwards: release order wins
           (after === 'same year' ? sameYear : laterYear).push([later, earlier, t.slice(1)]);
         } else {
-          (preds[later] ??= new Set()).add(earlier);
-          if (!this.viaType.has(`${later},${earlier}`)) this.viaType.set(`${later},${earlier}`, t.slice(1));
+          place(preds, this.viaType, later, earlier, t.slice(1));
         }
       }
     }

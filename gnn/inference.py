@@ -229,9 +229,15 @@ class OnnxRecommender:
         list without a rating (left out like rated ones, and they start their franchise); ``planned``:
         plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
         """
-        request = self._request(user_id, history, seen, filters, exclude_rated)
-        rating, order = self.scores(user=request[0], history=request[1], candidates=np.flatnonzero(request[4]))
+        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated)
         return self._mark_planned(self._ranked(request, rating, order, k, group), planned)
+
+    def _scored(self, user_id: str | None, history: Iterable[tuple[Any, float]] | None, seen: Iterable[Any],
+                filters: Filters | None, exclude_rated: bool) -> tuple[tuple, np.ndarray, np.ndarray]:
+        """``(request, rating, order)``: :meth:`_request`'s tuple and :meth:`scores` of its allowed anime."""
+        request = self._request(user_id, history, seen, filters, exclude_rated)
+        user, pairs, _, _, keep = request
+        return (request, *self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep)))
 
     def _ranked(self, request: tuple, rating: np.ndarray, order: np.ndarray, k: int, group: bool) -> list[dict]:
         """:meth:`recommend`'s rows from one request's scores (``rating`` gains the shown anime it lacked)."""
@@ -283,8 +289,7 @@ class OnnxRecommender:
         """``(rows, next_rows)`` from one scoring of the catalog: :meth:`recommend`'s grouped list, and the
         next entries (:meth:`continue_series`' rows, best predicted rating first) of every started franchise
         that the list shows neither as a card nor as a card's other entry."""
-        request = self._request(user_id, history, seen, filters, exclude_rated)
-        rating, order = self.scores(user=request[0], history=request[1], candidates=np.flatnonzero(request[4]))
+        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated)
         rows = self._ranked(request, rating, order, k, True)
         listed = {r["anime_index"] for r in rows} | {o["anime_index"] for r in rows for o in r["other_entries"]}
         next_rows = [r for r in self._next_rows(request, rating, self.n_anime) if r["anime_index"] not in listed]

@@ -158,12 +158,16 @@ def _check_options(users: dict[str, str | None], continue_series: bool, no_group
 @click.option("--continue", "continue_series", is_flag=True,
               help="Continue your series instead: the next entry of each franchise you started, best predicted "
                    "rating first.")
+@click.option("--discover", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="WEIGHT",
+              help="Lean the list away from what everybody watches: the ranking score less WEIGHT x log(1 + the "
+                   "anime's training ratings); 0 = the model's order, 0.5 a mix, 1 = how much more likely you are "
+                   "than the average user to watch it. It reorders the anime the model scored.")
 @click.option("--json", "as_json", is_flag=True, help="Print the recommendations as JSON.")
 @friendly_errors
 def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_file: str | None,
               list_file: str | None, top_k: int,
               formats: tuple[str, ...], statuses: tuple[str, ...], year_min: int | None, year_max: int | None, include_rated: bool,
-              adult: bool, no_group: bool, continue_series: bool, as_json: bool) -> None:
+              adult: bool, no_group: bool, continue_series: bool, discover: float, as_json: bool) -> None:
     """Recommend anime for a known user (--user-id) or a new user (--ratings / --ratings-file / --list-file).
 
     One card per franchise: its first entry if you rated none of it, else the entry after the
@@ -175,6 +179,8 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
 
     _check_options({"--user-id": user_id, "--ratings": ratings, "--ratings-file": ratings_file,
                     "--list-file": list_file}, continue_series, no_group, include_rated, year_min, year_max)
+    if continue_series and discover:
+        raise UsageError("--continue lists the next entries by predicted rating: --discover does not apply to it")
     history = None
     if ratings is not None:
         history = parse_ratings(ratings)
@@ -197,11 +203,11 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                                      planned=planned)
     elif no_group or as_json:
         rows = model.recommend(user_id=user_id, history=history, k=top_k, exclude_rated=not include_rated,
-                               filters=filters, group=not no_group, seen=seen, planned=planned)
+                               filters=filters, group=not no_group, seen=seen, planned=planned, discover=discover)
     else:
         rows, next_rows = model.recommend_with_next(user_id=user_id, history=history, k=top_k,
                                                     exclude_rated=not include_rated, filters=filters, seen=seen,
-                                                    planned=planned)
+                                                    planned=planned, discover=discover)
     filtered = filters != Filters(adult=adult)    # a format, status or year filter was given
     if as_json:
         echo(dumps_json({"model_version": model.version, "recommendations": rows}, indent=2))

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import onnxruntime as ort
 
+from gnn.discover import check_weight, discounted, log_ratings
 from gnn.errors import UsageError
 from gnn.export.verify import load_verified, open_session
 from gnn.filters import CatalogColumns, Filters
@@ -51,6 +52,7 @@ class OnnxRecommender:
         self.high = float(metadata["rating_scale"]["high"])
         self.version = str(metadata["model_version"])
         self._columns = CatalogColumns(display)   # what the filters read (gnn.filters)
+        self._log_ratings = log_ratings(display)   # what discover discounts (gnn.discover)
         # The ranking output, when the export has one (else the predicted rating ranks); an export
         # without a "user" input scores every user, known or new, from their ratings.
         self.order_output = "score" if "score" in {o.name for o in session.get_outputs()} else None
@@ -218,7 +220,8 @@ class OnnxRecommender:
 
     def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
                   k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
-                  group: bool = True, seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> list[dict]:
+                  group: bool = True, seen: Iterable[Any] = (), planned: Iterable[Any] = (),
+                  discover: float = 0.0) -> list[dict]:
         """Top ``k`` anime for a known user (``user_id``) or a new user (``history`` of ``(anime_id, rating)``).
 
         Each row: rank, anime_id, anime_index, title, predicted_rating (ranking_score too when the
@@ -227,17 +230,21 @@ class OnnxRecommender:
         ``other_entries`` (the franchise's other listed anime, as rows without rank and reason);
         ``group=False``: the raw list, highest order score first. ``seen``: anime ids on the person's
         list without a rating (left out like rated ones, and they start their franchise); ``planned``:
-        plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows.
+        plan-to-watch anime ids, not ratings, marked ``"planned": true`` on their rows. ``discover`` > 0
+        leans the order away from much-rated anime (:mod:`gnn.discover`; ``ranking_score`` is then the discounted one).
         """
-        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated)
+        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated, discover)
         return self._mark_planned(self._ranked(request, rating, order, k, group), planned)
 
     def _scored(self, user_id: str | None, history: Iterable[tuple[Any, float]] | None, seen: Iterable[Any],
-                filters: Filters | None, exclude_rated: bool) -> tuple[tuple, np.ndarray, np.ndarray]:
-        """``(request, rating, order)``: :meth:`_request`'s tuple and :meth:`scores` of its allowed anime."""
+                filters: Filters | None, exclude_rated: bool, discover: float = 0.0) -> tuple[tuple, np.ndarray, np.ndarray]:
+        """``(request, rating, order)``: :meth:`_request`'s tuple and :meth:`scores` of its allowed anime, the
+        order discounted by ``discover`` (:func:`gnn.discover.discounted`)."""
+        check_weight(discover)   # a bad weight fails before the scoring
         request = self._request(user_id, history, seen, filters, exclude_rated)
         user, pairs, _, _, keep = request
-        return (request, *self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep)))
+        rating, order = self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep))
+        return request, rating, discounted(order, self._log_ratings, discover)
 
     def _ranked(self, request: tuple, rating: np.ndarray, order: np.ndarray, k: int, group: bool) -> list[dict]:
         """:meth:`recommend`'s rows from one request's scores (``rating`` gains the shown anime it lacked)."""
@@ -285,11 +292,12 @@ class OnnxRecommender:
 
     def recommend_with_next(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
                             k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,
-                            seen: Iterable[Any] = (), planned: Iterable[Any] = ()) -> tuple[list[dict], list[dict]]:
+                            seen: Iterable[Any] = (), planned: Iterable[Any] = (),
+                            discover: float = 0.0) -> tuple[list[dict], list[dict]]:
         """``(rows, next_rows)`` from one scoring of the catalog: :meth:`recommend`'s grouped list, and the
         next entries (:meth:`continue_series`' rows, best predicted rating first) of every started franchise
         that the list shows neither as a card nor as a card's other entry."""
-        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated)
+        request, rating, order = self._scored(user_id, history, seen, filters, exclude_rated, discover)
         rows = self._ranked(request, rating, order, k, True)
         listed = {r["anime_index"] for r in rows} | {o["anime_index"] for r in rows for o in r["other_entries"]}
         next_rows = [r for r in self._next_rows(request, rating, self.n_anime) if r["anime_index"] not in listed]

@@ -9,7 +9,7 @@ import { Franchises } from './js/franchise.js';
 import { downloadRatings, importList } from './js/importer.js';
 import { loadModel, LoadError } from './js/model.js';
 import { RatingStore, StatusStore } from './js/ratings.js';
-import { allowedAnime, buildContinue, buildList, recentYear, today } from './js/recs.js';
+import { allowedAnime, buildContinue, buildList, discounted, logRatings, recentYear, today } from './js/recs.js';
 import { TitleIndex } from './js/search.js';
 import { cover, el, facts, ratingSelect, show, subtitle } from './js/ui.js';
 
@@ -60,6 +60,7 @@ class App {
     this.store = new RatingStore(model.low, model.high);
     this.statuses = new StatusStore(); // imported list entries without a rating: "seen" / "planned"
     this.newYear = recentYear(model.display, today()); // the "new" row's year in the starting list
+    this.logN = logRatings(model.display); // what "discover" discounts; null: an export without rating counts
     this.scoring = null; // the running recommendation, so that runs never overlap
     this.dirty = false;
     this.cache = { key: null, scores: null, order: null, ms: null };
@@ -80,6 +81,7 @@ class App {
       }
     });
     renderFilters(this.display);
+    show($('discover-box'), this.logN !== null);
     this.renderInfo();
     this.renderRated();
     this.recommend();
@@ -239,7 +241,9 @@ class App {
     if (this.cache.key !== key) {
       this.cache = { key, ...await this.model.score(pairs, candidates) };
     }
-    const { scores, order, ms } = this.cache;
+    const { scores, ms } = this.cache;
+    const lean = Number($('discover').value);   // "discover": less weight on what everybody watches (js/recs.js)
+    const order = discounted(this.cache.order, this.logN, lean);
     const common = { model: this.model, franchises: this.franchises, orderScore: order, rated, filters };
     const top = buildList({ ...common, k: Number($('top-n').value) });
     // An entry point or next entry may lie outside the candidates the model rated: rate it now.
@@ -261,7 +265,7 @@ class App {
       const [, newOnes] = allowedAnime({ model: this.model, rated, filters, keep: isNew });
       const run = newOnes.length ? await this.model.score(pairs, newOnes) : null;
       if (run) {
-        fresh = buildList({ ...common, orderScore: run.order, k: 12, keep: isNew });
+        fresh = buildList({ ...common, orderScore: discounted(run.order, this.logN, lean), k: 12, keep: isNew });
         await this.model.rateMissing(pairs, run.scores, fresh.flatMap((c) => [c.anime, ...c.others]));
         for (const c of fresh) for (const a of [c.anime, ...c.others]) scores[a] = run.scores[a];
       }

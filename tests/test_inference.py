@@ -257,3 +257,27 @@ def test_history_feed_has_one_slot_per_entry_and_keeps_the_last_max_history(rec,
     assert [f["hist_anime"].tolist() for f in fed] == [[[0]], [[3, 5]], [[3, 5]]]
     assert fed[1]["hist_rating"].tolist() == [[7.0, 9.0]] and fed[0]["hist_rating"].tolist() == [[0.0]]
     assert np.array_equal(long, rec.score(history=[(3, 7.0), (5, 9.0)]), equal_nan=True)
+
+
+def test_discover_reorders_the_scored_anime_by_the_score_less_a_share_of_log_ratings(rec):
+    """--discover: the same anime, each ranking score less weight x log(1 + training ratings), the shown
+    predicted rating unchanged; the grouped list and recommend_with_next's rows follow the same order."""
+    history = [(1, 9)]
+    count = {e["id"]: e["ratings"] for e in json.loads((rec.folder / "anime_display.json").read_text()) if e}
+    assert len(set(count.values())) > 2                  # counts differ, so the discount can reorder
+    plain = rec.recommend(history=history, k=100, group=False)
+    leaned = rec.recommend(history=history, k=100, group=False, discover=2.0)
+    by_id = {r["anime_id"]: r for r in plain}
+    assert sorted(by_id) == sorted(r["anime_id"] for r in leaned)
+    for r in leaned:
+        was = by_id[r["anime_id"]]
+        assert r["ranking_score"] == pytest.approx(was["ranking_score"] - 2.0 * np.log1p(count[r["anime_id"]]), abs=1e-3)
+        assert r["predicted_rating"] == was["predicted_rating"]
+    assert [r["ranking_score"] for r in leaned] == sorted((r["ranking_score"] for r in leaned), reverse=True)
+    assert [r["anime_id"] for r in leaned] != [r["anime_id"] for r in plain]
+    assert rec.recommend(history=history, k=100, group=False, discover=0.0) == plain
+    grouped = rec.recommend(history=history, k=5, discover=2.0)
+    assert rec.recommend_with_next(history=history, k=5, discover=2.0)[0] == grouped
+    assert [r["anime_id"] for r in grouped] != [r["anime_id"] for r in rec.recommend(history=history, k=5)]
+    with pytest.raises(UsageError, match="discover must be a number >= 0"):
+        rec.recommend(history=history, discover=-1)

@@ -4,7 +4,7 @@
   ``null``, the padding anime); each entry
   ``{"id", "idMal", "idAnilist", "title", "title_romaji", "title_english",
   "title_native", "cover", "year", "format", "genres": [str], "studios": [str],
-  "producers": [str], "relations": [[related_index, TYPE], ...], "popularity"}``, and with a
+  "producers": [str], "relations": [[related_index, TYPE], ...], "popularity", "ratings"}``, and with a
   GNN export ``"corated": [anime_index, ...]``: the anime most often rated by the same users, strongest
   first (the model's co-rated table, ``corated_width`` per anime, as its "will watch" score reads it;
   the reasons read it);
@@ -12,7 +12,8 @@
   credited; ``idMal`` / ``idAnilist`` are the catalog's MyAnimeList / AniList ids
   (null if unknown), used to read people's list exports. A relation ``[j, "PREQUEL"]``
   on anime ``i`` means anime ``j`` is ``i``'s prequel (so ``i`` is ``j``'s
-  sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown).
+  sequel); ``popularity`` is the z-scored log popularity of preprocess (0 if unknown), ``ratings`` the
+  anime's training ratings (what ``discover`` discounts, :mod:`gnn.discover`).
 * ``model_mappings.json``: ``{"padding_index": 0, "anime": {"index_to_id",
   "id_to_index"}, "user": {...}}`` (``user`` only when the user table is exported).
 * ``user_ratings.bin`` (only with the user table): every rating of every known
@@ -74,6 +75,7 @@ def anime_display(meta: list[dict], corated: np.ndarray | None = None) -> list[d
             "relations": [[i, t] for i, t in zip(m.get("relationship_indices", []),
                                                   m.get("relationship_types", []))],
             "popularity": round(float(m.get("popularity_score") or 0.0), 4),
+            "ratings": int(m.get("n_train_ratings") or 0),
         })
         if corated is not None:
             out[-1]["corated"] = [int(j) for j in corated[index] if j > 0]

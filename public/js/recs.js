@@ -26,6 +26,30 @@ export function passes(entry, f) {
 }
 
 /**
+ * gnn.discover.log_ratings: log(1 + training ratings) per anime index (0 for the padding entry), or null
+ * when an entry does not say (an export written before the counts were exported).
+ */
+export function logRatings(display) {
+  const out = new Float32Array(display.length);
+  for (let a = 1; a < display.length; a += 1) {
+    const n = display[a]?.ratings;
+    if (typeof n !== 'number') return null;
+    out[a] = Math.log1p(n);
+  }
+  return out;
+}
+
+/**
+ * gnn.discover.discounted: the order score less weight x log(1 + training ratings) ("discover"; -Infinity,
+ * not scored, stays so); weight 0 or no counts: the order itself.
+ */
+export function discounted(order, logN, weight) {
+  if (!(weight > 0) || logN === null) return order;
+  const w = Math.fround(weight);
+  return order.map((s, a) => Math.fround(s - Math.fround(w * logN[a])));
+}
+
+/**
  * The top k cards [{anime, kind, others, size, reason}].
  * rated: Map anime index -> rating (null = on the person's list without a score), excluded and
  * counting as "started"; filters as passes(); orderScore ranks (the predicted rating when the

@@ -226,3 +226,18 @@ def test_export_names_a_damaged_preprocess_file(tmp_path_factory, tmp_path, cont
                     "--data-dir", str(data), "--exporter", "torchscript", "--max-history", "4")
     assert result.exit_code == 2 and message in one_error_line(result)
     assert not (tmp_path / "m").exists()
+
+
+def test_recommend_discover_reorders_the_list_and_refuses_what_it_cannot_mean(export_dir):
+    base = ("recommend", "--model-dir", str(export_dir), "--ratings", "1:9", "--top-k", "50", "--json", "--no-group")
+    plain = json.loads(invoke(*base).stdout)["recommendations"]
+    leaned = json.loads(invoke(*base, "--discover", "2").stdout)["recommendations"]
+    assert sorted(r["anime_id"] for r in leaned) == sorted(r["anime_id"] for r in plain)
+    assert [r["anime_id"] for r in leaned] != [r["anime_id"] for r in plain]
+    below = invoke(*base, "--discover", "-1")
+    assert below.exit_code == 2 and "Invalid value for '--discover': -1.0 is not in the range x>=0." in below.output
+    assert one_error_line(invoke(*base, "--discover", "nan")) == \
+        "error: discover must be a number >= 0 (0 = the model's order), got nan"
+    with_continue = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:9", "--continue", "--discover", "1")
+    assert one_error_line(with_continue) == \
+        "error: --continue lists the next entries by predicted rating: --discover does not apply to it"

@@ -27,6 +27,11 @@ def test_display_lists_each_anime_s_co_rated_anime_without_padding():
     assert "corated" not in anime_display([entry(studios=[], producers=[])])[1]   # no table (a baseline export)
 
 
+def test_display_carries_each_anime_s_training_rating_count():
+    display = anime_display([entry(studios=[], producers=[], n_train_ratings=42), entry(studios=[], producers=[])])
+    assert [e["ratings"] for e in display[1:]] == [42, 0]   # what discover discounts; none recorded = 0
+
+
 def test_an_export_from_a_folder_of_the_older_preprocess_is_refused(tmp_path):
     for name in ("anime_metadata.json", "mappings.json", "model_config.json"):  # format 1: no data_stats.json
         (tmp_path / name).write_text("{}")

@@ -95,6 +95,14 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     assert [c["index"] for c in got] == [r["anime_index"] for r in finished]
     assert {model.display[c["index"]]["status"] for c in got} == {"FINISHED"} and statuses
     page.select_option("#status", "")
+    # Lean "discover": the list recommend(..., discover=1) gives (js/recs.js's discounted order).
+    page.select_option("#discover", "1")
+    page.wait_for_selector("#recs[data-state=done]")
+    leaned = model.recommend(history=history, k=24, discover=1.0)
+    got = harness.cards(page)
+    assert [c["index"] for c in got] == [r["anime_index"] for r in leaned]
+    assert [c["index"] for c in got] != [c["index"] for c in shown]
+    page.select_option("#discover", "0")
 
     # More like this: cosine neighbours as gnn.inference.similar.
     page.click(f'#rated li[data-index="{min(rated)}"] button:has-text("More like this")')

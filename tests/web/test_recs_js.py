@@ -45,3 +45,40 @@ def test_filters_leave_out_adult_titles_unless_asked_and_match_python():
                              [True, False, True, True, False],
                              [True, False, False, False, False],     # unknown status fails a status filter
                              [False, False, True, False, False]]     # unknown year fails a year filter
+
+
+DISCOVER_RUNNER = """
+import { discounted, logRatings } from %s;
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const { display, order, weights } = JSON.parse(input);
+const logN = logRatings(display);
+const scores = Float32Array.from(order.map((s) => (s === null ? -Infinity : s)));
+const out = (a) => Array.from(a, (s) => (Number.isFinite(s) ? s : null));
+process.stdout.write(JSON.stringify({ logN: out(logN), without: logRatings([null, { title: 'no count' }]),
+                                      discounted: weights.map((w) => out(discounted(scores, logN, w))) }));
+"""
+
+
+def test_discounted_order_matches_gnn_discover_bit_for_bit():
+    """The page's "discover" (js/recs.js) gives the float32 scores gnn.discover gives, -inf kept."""
+    import numpy as np
+
+    from gnn.discover import discounted, log_ratings
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    display = [None, {"ratings": 0}, {"ratings": 7}, {"ratings": 1234}, {"ratings": 55}]
+    order = [None, 3.25, -1.5, 7.125, None]
+    weights = [0, 0.5, 1, 1.7]
+    module = json.dumps((PUBLIC / "js" / "recs.js").as_uri())
+    out = json.loads(subprocess.run([node, "--input-type=module", "-e", DISCOVER_RUNNER % module],
+                                    input=json.dumps({"display": display, "order": order, "weights": weights}),
+                                    capture_output=True, text=True, timeout=60, check=True).stdout)
+    log_n = log_ratings(display)
+    assert out["logN"] == log_n.tolist() and out["without"] is None
+    py_order = np.array([-np.inf if s is None else s for s in order], dtype=np.float32)
+    for w, got in zip(weights, out["discounted"]):
+        want = discounted(py_order, log_n, w)
+        assert got == [float(s) if np.isfinite(s) else None for s in want], w

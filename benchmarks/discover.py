@@ -1,0 +1,108 @@
+"""What ``--discover`` (gnn.discover) does to the lists: accuracy against popularity, by weight.
+
+    python benchmarks/discover.py --results <compare.py --out folder> --data-dir <processed> --seed 0 \\
+        --weights 0 0.25 0.5 1 --out benchmarks/results/mal_discover
+
+The GNN of that run (its checkpoint of ``--seed``) ranks as in the ``mal`` rows, each order score less
+``weight x log(1 + training ratings)``, the discount ``recommend --discover`` and the page's "Lean"
+apply to the export's scores. Measured for known users (``--splits``: validation, test) and for
+held-out new users given k = 5, 10, 20 ratings (the run's seeded order): NDCG@10, Recall@10, coverage,
+the top-1 % share and the orphan share of the ranked top 10. Writes ``discover.json``,
+``discover.md`` and ``discover.png`` (NDCG@10 against the top-1 % share) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import command_line, finished_run_parser, git_commit, run_dir  # noqa: E402
+
+METRICS = ("ndcg@10", "recall@10", "coverage@10", "popular_share@10", "orphan_share@10")
+
+
+def with_discount(model, log_n, weight: float):
+    """``model`` whose ``score_catalog`` gives its order score less ``weight * log_n`` (``[n_anime]``)."""
+    score = model.score_catalog
+    model.score_catalog = lambda query: score(query) - weight * log_n.to(model.device)
+    return model
+
+
+def measure(path: Path, data, weights: list[float], splits: list[str], seed: int) -> dict:
+    import torch
+
+    from gnn.train.checkpoint import load_model
+    from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics
+
+    fr, out = franchises_of(data), {}
+    log_n = torch.log1p(data.anime_train_count.float())
+    for w in weights:
+        model = with_discount(load_model(path)[0], log_n, w)
+        row = {f"new k={k}": v for k, v in ((key[2:], v) for key, v in
+                                            new_user_ranking(model, data, seed=seed, franchises=fr).items())}
+        for split in splits:
+            row[f"known {split}"] = ranking_metrics(model, data, split=split, seed=seed, franchises=fr)
+        out[str(w)] = {kind: {m: r[m] for m in METRICS} for kind, r in row.items()}
+        print(w, json.dumps(out[str(w)]), flush=True)
+    return out
+
+
+def table(result: dict) -> str:
+    kinds = list(next(iter(result.values())))
+    lines = ["| weight | " + " | ".join(f"{k}: NDCG@10 / top-1 % share / coverage / orphan share" for k in kinds) + " |",
+             "|---:|" + "---|" * len(kinds)]
+    for w, row in result.items():
+        cells = [f"{r['ndcg@10']:.4f} / {r['popular_share@10']:.3f} / {r['coverage@10']:.4f} / {r['orphan_share@10']:.3f}"
+                 for r in row.values()]
+        lines.append(f"| {w} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(result: dict, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for kind in next(iter(result.values())):
+        xs = [row[kind]["popular_share@10"] for row in result.values()]
+        ys = [row[kind]["ndcg@10"] for row in result.values()]
+        ax.plot(xs, ys, marker="o", label=kind)
+        for w, x, y in zip(result, xs, ys):
+            ax.annotate(w, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set(xlabel="share of top-10 slots taken by the most-rated 1 % of anime", ylabel="NDCG@10",
+           title="discover weight: accuracy against popularity (labels: weight)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from gnn.processed import load_processed
+
+    parser = finished_run_parser(__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="processed folder (default: <results>/processed)")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed: its checkpoint and held-out order")
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0], help="discover weights")
+    parser.add_argument("--splits", nargs="*", default=["val", "test"], choices=("val", "test"),
+                        help="known users' splits to rank against (none: new users only)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for discover.json/.md/.png")
+    args = parser.parse_args(argv)
+    data = load_processed(args.data_dir or args.results / "processed")
+    path = run_dir(args.results, "gnn", args.seed) / "best_model.pt"
+    if not path.exists():
+        raise SystemExit(f"no GNN checkpoint of seed {args.seed}: {path}")
+    result = measure(path, data, args.weights, args.splits, args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "discover.json").write_text(json.dumps(
+        {"command": command_line(), "git": git_commit(), "seed": args.seed, "results": result}, indent=2) + "\n")
+    (args.out / "discover.md").write_text(f"`{command_line()}`\n\n" + table(result))
+    chart(result, args.out / "discover.png")
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""benchmarks/discover.py: the model's order score less weight x log(1 + training ratings), and its table."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+def test_with_discount_takes_weight_x_log_ratings_off_every_scored_anime(tiny_processed):
+    from benchmarks.discover import with_discount
+    from gnn.models.base import ModelContext
+    from gnn.models.registry import build_model
+    from gnn.processed import load_processed
+    from gnn.train.metrics import known_user_query
+
+    data = load_processed(tiny_processed)
+    log_n = torch.log1p(data.anime_train_count.float())
+    assert len(torch.unique(log_n[1:])) > 2        # counts differ, so a discount reorders
+    query = known_user_query(data, torch.tensor([1, 2, 3]), 64)
+
+    def fitted():
+        model = build_model("most_popular", ModelContext.from_processed(data), None)
+        assert model.fit_closed_form(data.train)
+        return model
+
+    plain = fitted().score_catalog(query)
+    leaned = with_discount(fitted(), log_n, 0.75).score_catalog(query)
+    finite = torch.isfinite(plain)
+    assert torch.equal(finite, torch.isfinite(leaned))
+    assert torch.allclose((plain - leaned)[finite], (0.75 * log_n).expand_as(plain)[finite], atol=1e-5)
+    assert torch.equal(with_discount(fitted(), log_n, 0.0).score_catalog(query), plain)
+
+
+def test_table_has_one_row_per_weight_and_a_cell_per_list_kind():
+    from benchmarks.discover import table
+
+    cell = {"ndcg@10": 0.5, "recall@10": 0.1, "coverage@10": 0.01, "popular_share@10": 0.9, "orphan_share@10": 0.2}
+    lines = table({"0.0": {"new k=5": cell, "known val": cell}, "1.0": {"new k=5": cell, "known val": cell}}).splitlines()
+    assert len(lines) == 4 and lines[0].count("NDCG@10") == 2
+    assert lines[2] == "| 0.0 | 0.5000 / 0.900 / 0.0100 / 0.200 | 0.5000 / 0.900 / 0.0100 / 0.200 |"
+    assert lines[3].startswith("| 1.0 | 0.5000 / ")

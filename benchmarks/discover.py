@@ -13,7 +13,6 @@ the top-1 % share and the orphan share of the ranked top 10. Writes ``discover.j
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -34,6 +33,7 @@ def with_discount(model, log_n, weight: float):
 def measure(path: Path, data, weights: list[float], splits: list[str], seed: int) -> dict:
     import torch
 
+    from gnn.io import dumps_json
     from gnn.train.checkpoint import load_model
     from gnn.train.metrics import franchises_of, new_user_ranking, ranking_metrics
 
@@ -46,7 +46,7 @@ def measure(path: Path, data, weights: list[float], splits: list[str], seed: int
         for split in splits:
             row[f"known {split}"] = ranking_metrics(model, data, split=split, seed=seed, franchises=fr)
         out[str(w)] = {kind: {m: r[m] for m in METRICS} for kind, r in row.items()}
-        print(w, json.dumps(out[str(w)]), flush=True)
+        print(w, dumps_json(out[str(w)], indent=None), flush=True)
     return out
 
 
@@ -81,6 +81,7 @@ def chart(result: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from gnn.io import write_json
     from gnn.processed import load_processed
 
     parser = finished_run_parser(__doc__.splitlines()[0])
@@ -97,8 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no GNN checkpoint of seed {args.seed}: {path}")
     result = measure(path, data, args.weights, args.splits, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "discover.json").write_text(json.dumps(
-        {"command": command_line(), "git": git_commit(), "seed": args.seed, "results": result}, indent=2) + "\n")
+    write_json(args.out / "discover.json",
+               {"command": command_line(), "git": git_commit(), "seed": args.seed, "results": result})
     (args.out / "discover.md").write_text(f"`{command_line()}`\n\n" + table(result))
     chart(result, args.out / "discover.png")
     print(table(result))

@@ -7,7 +7,8 @@ is close to the popularity chart (benchmarks/README "Discover"). ``discover`` ta
 grows with ``log n`` like the chart does, so weight 1 ranks by how much more likely this user is than
 the average one to watch an anime (a lift), and weights between 0 and 1 mix the two. It reorders the
 anime the model scored (the export rates its ``rank_candidates`` best by "will watch"), so it never
-lists an anime the model did not consider. Weight 0 is the model's own order.
+lists an anime the model did not consider. Weight 0 is the model's own order. Only an export with a
+ranking score (the GNN's) takes a weight above 0 (:meth:`gnn.inference.OnnxRecommender.recommend`).
 
 ``public/js/recs.js``'s ``discounted`` does the same in the page (``tests/web/test_recs_js.py``).
 """

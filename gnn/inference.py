@@ -240,7 +240,9 @@ class OnnxRecommender:
                 filters: Filters | None, exclude_rated: bool, discover: float = 0.0) -> tuple[tuple, np.ndarray, np.ndarray]:
         """``(request, rating, order)``: :meth:`_request`'s tuple and :meth:`scores` of its allowed anime, the
         order discounted by ``discover`` (:func:`gnn.discover.discounted`)."""
-        check_weight(discover)   # a bad weight fails before the scoring
+        if check_weight(discover) and self.order_output is None:   # a bad weight fails before the scoring
+            raise UsageError("discover reorders the ranking score, and this export has none (it ranks by the "
+                             "predicted rating): use a GNN export")
         request = self._request(user_id, history, seen, filters, exclude_rated)
         user, pairs, _, _, keep = request
         rating, order = self.scores(user=user, history=pairs, candidates=np.flatnonzero(keep))

@@ -81,7 +81,7 @@ class App {
       }
     });
     renderFilters(this.display);
-    show($('discover-box'), this.logN !== null);
+    show($('discover-box'), this.logN !== null && this.model.orderOutput !== null);   // a GNN export: a ranking score
     this.renderInfo();
     this.renderRated();
     this.recommend();

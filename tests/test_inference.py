@@ -281,3 +281,11 @@ def test_discover_reorders_the_scored_anime_by_the_score_less_a_share_of_log_rat
     assert [r["anime_id"] for r in grouped] != [r["anime_id"] for r in rec.recommend(history=history, k=5)]
     with pytest.raises(UsageError, match="discover must be a number >= 0"):
         rec.recommend(history=history, discover=-1)
+
+
+def test_discover_needs_a_ranking_score(rec, monkeypatch):
+    """An export that ranks by the predicted rating (the baseline's) has no score to discount in log units."""
+    monkeypatch.setattr(rec, "order_output", None)
+    assert rec.recommend(history=[(1, 9)], k=3, discover=0) == rec.recommend(history=[(1, 9)], k=3)
+    with pytest.raises(UsageError, match=r"this export has none \(it ranks by the predicted rating\)"):
+        rec.recommend(history=[(1, 9)], k=3, discover=0.5)

@@ -5,8 +5,10 @@
 
 The GNN of that run (its checkpoint of ``--seed``) ranks as in the ``mal`` rows, each order score less
 ``weight x log(1 + training ratings)``, the discount ``recommend --discover`` and the page's "Lean"
-apply to the export's scores. Measured for known users (``--splits``: validation, test) and for
-held-out new users given k = 5, 10, 20 ratings (the run's seeded order): NDCG@10, Recall@10, coverage,
+apply to the export's scores. Measured for known users (``--splits``: validation, test), for
+held-out new users given k = 5, 10, 20 ratings (the run's seeded order) and, with ``--short-validation``,
+for training users given k of their ratings and ranked against their validation ratings (the page's
+case on validation data, where a weight is to be chosen): NDCG@10, Recall@10, coverage,
 the top-1 % share and the orphan share of the ranked top 10. Writes ``discover.json``,
 ``discover.md`` and ``discover.png`` (NDCG@10 against the top-1 % share) to ``--out``.
 """
@@ -30,7 +32,37 @@ def with_discount(model, log_n, weight: float):
     return model
 
 
-def measure(path: Path, data, weights: list[float], splits: list[str], seed: int) -> dict:
+def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0) -> dict:
+    """The page's case on validation data, to choose a weight without the held-out users: training users
+    given k = 5 / 10 / 20 of their training ratings (``short_history.validation_cases``), relevant = their
+    validation ratings >= ``threshold``, every training rating of theirs excluded (users with none relevant
+    left out)."""
+    import numpy as np
+    import torch
+
+    from benchmarks.short_history import validation_cases
+    from gnn.train.evaluate import NEW_USER_KS
+    from gnn.train.metrics import list_metrics, new_user_query, popular_mask, rank_lists
+
+    users: list[int] = []
+    cases = validation_cases(data, seed=seed, users_out=users)
+    kept = [i for i, c in enumerate(cases) if (c[3] >= threshold).any()]
+    cases, users, n = [cases[i] for i in kept], [users[i] for i in kept], data.n_anime
+    row_of = np.full(data.n_users, -1)
+    row_of[users] = np.arange(len(users))
+    rows, anime = row_of[data.train.user.numpy()], data.train.anime.numpy()
+    seen = torch.unique(torch.as_tensor(rows[rows >= 0] * n + anime[rows >= 0]))
+    rel = torch.unique(torch.tensor([i * n + int(a) for i, c in enumerate(cases)
+                                     for a, r in zip(c[2], c[3]) if r >= threshold], dtype=torch.long))
+    out = {}
+    for k in NEW_USER_KS:
+        top, series = rank_lists(model, new_user_query(data, cases, k)[0], seen, fr, 10)
+        out[f"short val k={k}"] = list_metrics(top, series, seen, rel, popular_mask(data), fr, n, 10)
+    return out
+
+
+def measure(path: Path, data, weights: list[float], splits: list[str], seed: int,
+            short_validation: bool = False) -> dict:
     import torch
 
     from gnn.io import dumps_json
@@ -45,6 +77,8 @@ def measure(path: Path, data, weights: list[float], splits: list[str], seed: int
                                             new_user_ranking(model, data, seed=seed, franchises=fr).items())}
         for split in splits:
             row[f"known {split}"] = ranking_metrics(model, data, split=split, seed=seed, franchises=fr)
+        if short_validation:
+            row.update(short_history_ranking(model, data, fr, seed))
         out[str(w)] = {kind: {m: r[m] for m in METRICS} for kind, r in row.items()}
         print(w, dumps_json(out[str(w)], indent=None), flush=True)
     return out
@@ -90,13 +124,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 1.0], help="discover weights")
     parser.add_argument("--splits", nargs="*", default=["val", "test"], choices=("val", "test"),
                         help="known users' splits to rank against (none: new users only)")
+    parser.add_argument("--short-validation", action="store_true",
+                        help="also the page's case on validation data: training users given k of their ratings")
     parser.add_argument("--out", type=Path, required=True, help="folder for discover.json/.md/.png")
     args = parser.parse_args(argv)
     data = load_processed(args.data_dir or args.results / "processed")
     path = run_dir(args.results, "gnn", args.seed) / "best_model.pt"
     if not path.exists():
         raise SystemExit(f"no GNN checkpoint of seed {args.seed}: {path}")
-    result = measure(path, data, args.weights, args.splits, args.seed)
+    result = measure(path, data, args.weights, args.splits, args.seed, args.short_validation)
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "discover.json",
                {"command": command_line(), "git": git_commit(), "seed": args.seed, "results": result})

@@ -29,10 +29,12 @@ from gnn.train.evaluate import NEW_USER_KS, evaluate_cases, fmt_metric  # noqa: 
 
 
 def validation_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), max_users: int | None = 2000,
-                     seed: int = 0) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+                     seed: int = 0, users_out: list[int] | None = None
+                     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """``(given anime, given ratings, target anime, target ratings)`` per sampled user, as
     :func:`gnn.train.evaluate.new_user_cases`: the given ones are ``max_k`` of the user's training
-    ratings in a seeded order, the targets all of their validation ratings."""
+    ratings in a seeded order, the targets all of their validation ratings. ``users_out``: gets each
+    case's user index, in order."""
     rng = np.random.default_rng(seed)
 
     def by_user(split) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -50,6 +52,8 @@ def validation_cases(data: ProcessedData, max_k: int = max(NEW_USER_KS), max_use
     for u in users:
         order = rng.permutation(len(train[u][0]))[:max_k]
         cases.append((train[u][0][order], train[u][1][order].astype(np.float32), *val[u]))
+    if users_out is not None:
+        users_out.extend(users)
     return cases
 
 

@@ -33,6 +33,9 @@ def test_given_ratings_come_from_training_and_targets_are_all_validation(tiny_pr
     again = validation_cases(data, max_k=6, max_users=None, seed=3)
     assert all(np.array_equal(a[0], b[0]) for a, b in zip(cases, again))           # seeded
     assert len(validation_cases(data, max_k=6, max_users=2, seed=3)) == 2
+    users: list[int] = []
+    assert len(validation_cases(data, max_k=6, max_users=None, seed=3, users_out=users)) == len(users)
+    assert users == eligible                                                      # each case's user, in order
 
 
 def test_one_row_per_run_and_the_json(tiny_processed, tmp_path, capsys):

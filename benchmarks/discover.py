@@ -48,7 +48,7 @@ def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0
     cases = validation_cases(data, seed=seed, users_out=users)
     kept = [i for i, c in enumerate(cases) if (c[3] >= threshold).any()]
     cases, users, n = [cases[i] for i in kept], [users[i] for i in kept], data.n_anime
-    row_of = np.full(data.n_users, -1)
+    row_of = np.full(int(data.train.user.max()) + 1, -1)
     row_of[users] = np.arange(len(users))
     rows, anime = row_of[data.train.user.numpy()], data.train.anime.numpy()
     seen = torch.unique(torch.as_tensor(rows[rows >= 0] * n + anime[rows >= 0]))

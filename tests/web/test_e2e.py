@@ -236,6 +236,25 @@ def test_hostile_catalog_text_broken_covers_synthetic_note(browser, tmp_path, ex
         server.shutdown()
 
 
+def test_an_export_without_rating_counts_hides_the_lean_menu_and_still_recommends(browser, tmp_path, export_dir):
+    """An export written before the display carried rating counts: no "Lean" menu (nothing to discount),
+    the model's own order as before."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(export_dir, model_dir)
+    display = json.loads((model_dir / "anime_display.json").read_text())
+    for e in display[1:]:
+        e.pop("ratings")
+    harness.rewrite_export_file(model_dir, "anime_display.json", json.dumps(display).encode())
+    server, url = harness.served(tmp_path, model_dir)
+    try:
+        page = harness.open_page(browser, url)
+        page.wait_for_selector("#recs[data-state=done] li.card")
+        assert not page.is_visible("#discover-box") and page.is_visible("#top-n")
+        assert page.console_errors == []
+    finally:
+        server.shutdown()
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt", "mismatch"])
 def test_model_load_failure_is_explained(browser, tmp_path, export_dir, damage):
     model_dir = None

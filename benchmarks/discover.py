@@ -25,11 +25,12 @@ from benchmarks.harness import command_line, finished_run_parser, git_commit, ru
 METRICS = ("ndcg@10", "recall@10", "coverage@10", "popular_share@10", "orphan_share@10")
 
 
-def with_discount(model, log_n, weight: float):
-    """``model`` whose ``score_catalog`` gives its order score less ``weight * log_n`` (``[n_anime]``)."""
-    score = model.score_catalog
-    model.score_catalog = lambda query: score(query) - weight * log_n.to(model.device)
-    return model
+def discounted_scorer(score, log_n, weight: float):
+    """``score`` (a model's ``score_catalog``) giving its order score less ``weight * log_n`` (``[n_anime]``)."""
+    def scored(query):
+        s = score(query)
+        return s - weight * log_n.to(s.device)
+    return scored
 
 
 def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0) -> dict:
@@ -54,10 +55,10 @@ def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0
     seen = torch.unique(torch.as_tensor(rows[rows >= 0] * n + anime[rows >= 0]))
     rel = torch.unique(torch.tensor([i * n + int(a) for i, c in enumerate(cases)
                                      for a, r in zip(c[2], c[3]) if r >= threshold], dtype=torch.long))
-    out = {}
+    out, popular = {}, popular_mask(data)
     for k in NEW_USER_KS:
         top, series = rank_lists(model, new_user_query(data, cases, k)[0], seen, fr, 10)
-        out[f"short val k={k}"] = list_metrics(top, series, seen, rel, popular_mask(data), fr, n, 10)
+        out[f"short val k={k}"] = list_metrics(top, series, seen, rel, popular, fr, n, 10)
     return out
 
 
@@ -71,10 +72,11 @@ def measure(path: Path, data, weights: list[float], splits: list[str], seed: int
 
     fr, out = franchises_of(data), {}
     log_n = torch.log1p(data.anime_train_count.float())
+    model = load_model(path)[0]
+    score = model.score_catalog          # the model's own order; each weight discounts it afresh
     for w in weights:
-        model = with_discount(load_model(path)[0], log_n, w)
-        row = {f"new k={k}": v for k, v in ((key[2:], v) for key, v in
-                                            new_user_ranking(model, data, seed=seed, franchises=fr).items())}
+        model.score_catalog = discounted_scorer(score, log_n, w)
+        row = {f"new {key}": v for key, v in new_user_ranking(model, data, seed=seed, franchises=fr).items()}
         for split in splits:
             row[f"known {split}"] = ranking_metrics(model, data, split=split, seed=seed, franchises=fr)
         if short_validation:

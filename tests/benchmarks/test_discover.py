@@ -6,8 +6,8 @@ import pytest
 import torch
 
 
-def test_with_discount_takes_weight_x_log_ratings_off_every_scored_anime(tiny_processed):
-    from benchmarks.discover import with_discount
+def test_discounted_scorer_takes_weight_x_log_ratings_off_every_scored_anime(tiny_processed):
+    from benchmarks.discover import discounted_scorer
     from gnn.models.base import ModelContext
     from gnn.models.registry import build_model
     from gnn.processed import load_processed
@@ -17,18 +17,15 @@ def test_with_discount_takes_weight_x_log_ratings_off_every_scored_anime(tiny_pr
     log_n = torch.log1p(data.anime_train_count.float())
     assert len(torch.unique(log_n[1:])) > 2        # counts differ, so a discount reorders
     query = known_user_query(data, torch.tensor([1, 2, 3]), 64)
+    model = build_model("most_popular", ModelContext.from_processed(data), None)
+    assert model.fit_closed_form(data.train)
 
-    def fitted():
-        model = build_model("most_popular", ModelContext.from_processed(data), None)
-        assert model.fit_closed_form(data.train)
-        return model
-
-    plain = fitted().score_catalog(query)
-    leaned = with_discount(fitted(), log_n, 0.75).score_catalog(query)
+    plain = model.score_catalog(query)
+    leaned = discounted_scorer(model.score_catalog, log_n, 0.75)(query)
     finite = torch.isfinite(plain)
     assert torch.equal(finite, torch.isfinite(leaned))
     assert torch.allclose((plain - leaned)[finite], (0.75 * log_n).expand_as(plain)[finite], atol=1e-5)
-    assert torch.equal(with_discount(fitted(), log_n, 0.0).score_catalog(query), plain)
+    assert torch.equal(discounted_scorer(model.score_catalog, log_n, 0.0)(query), plain)
 
 
 def test_table_has_one_row_per_weight_and_a_cell_per_list_kind():

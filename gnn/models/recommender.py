@@ -87,7 +87,8 @@ class GNNRecommender(RatingModel):
             else torch.zeros(ctx.n_anime, dtype=torch.long))
         self.register_buffer("train_count", count.float(), persistent=False)
         corated = (corated_table(ctx.ratings.user, ctx.ratings.anime, ctx.n_anime, c.corated_width,
-                                 c.corated_min_common) if ctx.ratings is not None and c.corated_width > 0
+                                 c.corated_min_common, c.corated_shrink)
+                   if ctx.ratings is not None and c.corated_width > 0
                    else (torch.zeros(ctx.n_anime, 1, dtype=torch.long), torch.zeros(ctx.n_anime, 1)))  # none listed
         tables = AnimeTables.build(t, two_hop_table(t.rel_idx.long(), t.rel_w.float(), c.two_hop_width), corated)
         for f in fields(AnimeTables):  # buffers, so that .to(device) moves them

@@ -55,3 +55,14 @@ def test_without_own_takes_one_user_out_of_the_pair():
     n_a, n_b = torch.tensor([2.0, 2.0, 2.0]), torch.tensor([3.0, 1.0, 3.0])
     # (1, 2) without user 1: one shared user of 1 and 2 rating counts -> 1 / sqrt(1 * 2); (1, 3): nobody left.
     assert without_own(w, n_a, n_b).tolist() == pytest.approx([1 / math.sqrt(2), 0.0, 0.0])
+
+
+def test_shrink_lists_by_share_of_the_other_anime_raters_and_keeps_cosine_weights():
+    """Anime 1: c_12 / (n_2 + 0.5) = 2 / 3.5 < c_13 / (n_3 + 0.5) = 1 / 1.5, so 3 comes before 2 (cosine: 2
+    first); with a large shrink the share follows c, and 2 is first again."""
+    idx, w = corated_table(USER, ANIME, n_anime=6, width=2, min_common=1, shrink=0.5)
+    assert idx[1].tolist() == [3, 2]
+    assert w[1].tolist() == pytest.approx([1 / math.sqrt(2), 2 / math.sqrt(6)])       # the pairs' cosines
+    assert corated_table(USER, ANIME, n_anime=6, width=2, min_common=1, shrink=100.0)[0][1].tolist() == [2, 3]
+    # min_common still decides who is listed at all
+    assert corated_table(USER, ANIME, n_anime=6, width=2, min_common=2, shrink=0.5)[0][1].tolist() == [2, 0]

@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from gnn.errors import ModelConfigError
 from gnn.graph.features import supported_features
 from gnn.data.schema import RELATION_TYPES, Relation, Studio, Tag
 from gnn.graph.hops import two_hop_table
@@ -373,3 +374,24 @@ def test_catalog_support_reads_unrated_anime_numbers_within_what_training_saw(ct
     assert torch.equal(_model(ctx).encoder.anime_x, supported_features(x, warm))
     assert torch.equal(_model(ctx, catalog_support=False).encoder.anime_x, x)
     assert registry.stored_config("gnn", {"hidden": [8]})["catalog_support"] is False
+
+
+def test_corated_shrink_reaches_the_models_table(ctx) -> None:
+    """Anime 1 shares 2 raters with anime 2 (3 raters) and 1 with anime 3 (1 rater): by cosine 2 comes first,
+    by share with shrink 0.5 (1 / 1.5 > 2 / 3.5) anime 3 does (tests/graph/test_corated.py's graph)."""
+    import dataclasses
+
+    from gnn.models.base import RatingEdges
+
+    user, anime = torch.tensor([1, 1, 1, 2, 2, 3, 3]), torch.tensor([1, 2, 3, 1, 2, 2, 4])
+    ratings = RatingEdges(user, anime, torch.zeros(len(user)), ctx.n_users)
+    small = dataclasses.replace(ctx, ratings=ratings, train_count=torch.bincount(anime, minlength=ctx.n_anime))
+    config = {"corated_min_common": 1, "corated_width": 2}
+    assert _model(small, **config).tables.co_idx[1].tolist() == [2, 3]
+    assert _model(small, **config, corated_shrink=0.5).tables.co_idx[1].tolist() == [3, 2]
+
+
+@pytest.mark.parametrize("shrink", [-1.0, float("nan")])
+def test_corated_shrink_must_be_a_number_at_least_0(ctx, shrink) -> None:
+    with pytest.raises(ModelConfigError, match="model 'gnn': corated_shrink must be a number >= 0"):
+        _model(ctx, corated_shrink=shrink)

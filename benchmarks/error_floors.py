@@ -11,6 +11,8 @@ on ``--data-dir``. Per run, one Markdown row:
   small k the model would lose if it knew the user as well as their whole list tells. Beside it, a bias
   model (mean + item bias from the training split + the user's mean residual over all their other
   ratings, :func:`known_offset_rmse`): the error left when a user's offset is known and nothing else.
+  And how much of the k given ratings' own offset the model leaves unused (:func:`offset_response`): the
+  slope of its error on the given ratings' shrunk mean residual, and its RMSE with that slope taken out.
 * **cold anime** (a folder made with ``preprocess --cold-anime``): the cold RMSE split by
   :func:`bias_split` into the error an exact per-anime offset would remove (``item``) and the rest.
   A model whose ``item`` part is large misjudges how good the unseen anime is; the rest is how each
@@ -25,6 +27,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,7 +36,9 @@ from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.evaluate import (NEW_USER_KS, evaluate_cases, fmt_metric, known_histories,  # noqa: E402
-                                 new_user_cases, predict_split)
+                                 new_user_cases, predict_from_history, predict_split)
+
+OFFSET_SHRINK = 2.0   # the given ratings' offset: their residuals' sum over (k + this)
 
 
 def bias_split(error: np.ndarray, anime: np.ndarray) -> dict[str, float]:
@@ -96,19 +101,56 @@ def known_offset_rmse(cases: list, mean: float, i_bias: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.concatenate(errors) ** 2))) if errors else float("nan")
 
 
+def offset_response(error: np.ndarray, offset: np.ndarray) -> dict[str, float]:
+    """``error`` (truth - prediction) and ``offset`` (the user's offset as their given ratings tell it) per
+    target: ``slope``, the least-squares b in error ~ b x offset (0 = the model follows the given offset
+    as well as a linear fix could; > 0 = it follows it too little), and ``rmse_after``, the RMSE of
+    error - slope x offset (one parameter fitted on the same targets: a bound, not a held-out number)."""
+    error, offset = np.asarray(error, dtype=np.float64), np.asarray(offset, dtype=np.float64)
+    norm = float(offset @ offset)
+    slope = float(error @ offset) / norm if norm > 0 else 0.0
+    return {"slope": slope, "rmse_after": float(np.sqrt(np.mean((error - slope * offset) ** 2)))}
+
+
+def given_offset_errors(model, cases: list, k: int, mean: float, i_bias: np.ndarray,
+                        shrink: float = OFFSET_SHRINK) -> tuple[np.ndarray, np.ndarray]:
+    """``(error, offset)`` per target of ``cases`` when each user is given their first ``k`` ratings: the
+    model's error and the given ratings' offset, sum(rating - mean - item bias) / (k + ``shrink``)."""
+    errors, offsets = [], []
+    for given_a, given_r, target_a, target_r in cases:
+        pred = predict_from_history(model, torch.as_tensor(given_a[:k]), torch.as_tensor(given_r[:k]),
+                                    torch.as_tensor(target_a)).double().numpy()
+        errors.append(target_r - pred)
+        residual = given_r[:k] - mean - i_bias[given_a[:k]]
+        offsets.append(np.full(len(target_a), residual.sum() / (len(residual) + shrink)))
+    return np.concatenate(errors), np.concatenate(offsets)
+
+
 def floors(model, data: ProcessedData, share: float = 0.1, seed: int = 0) -> dict:
     """The new-user RMSE at each k and from all other ratings, and the cold split's :func:`bias_split`."""
     cases = all_but_cases(new_user_cases(data.holdout, max(NEW_USER_KS), seed), share, seed)
     users = evaluate_cases(model, cases, NEW_USER_KS)
     longest = max((len(c[0]) for c in cases), default=1)
     users["all"] = evaluate_cases(model, cases, (longest,))[f"k={longest}"]
-    users["all"]["biases_known_offset_rmse"] = known_offset_rmse(cases, *item_biases(data.train, data.n_anime))
+    biases = item_biases(data.train, data.n_anime)
+    users["all"]["biases_known_offset_rmse"] = known_offset_rmse(cases, *biases)
+    if model.predicts_ratings and cases:
+        for k in NEW_USER_KS:
+            users[f"k={k}"]["given_offset"] = offset_response(*given_offset_errors(model, cases, k, *biases))
     result = {"new_users": users, "cold": None}
     if data.cold is not None and len(data.cold):
         histories = known_histories(model, data) if model.inductive else None
         pred = predict_split(model, data.cold, histories=histories).double().numpy()
         result["cold"] = bias_split(data.cold.rating.double().numpy() - pred, data.cold.anime.numpy())
     return result
+
+
+def _unused(users: dict, ks: list[str]) -> str:
+    """The table cell of :func:`offset_response` per k: ``slope (rmse_after)``, "–" where not measured."""
+    parts = [users[k].get("given_offset") for k in ks]
+    if not all(parts):
+        return "–"
+    return " / ".join(f"{p['slope']:.2f} ({p['rmse_after']:.4f})" for p in parts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -120,14 +162,16 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     ks = [f"k={k}" for k in NEW_USER_KS]
     print("| run | " + " | ".join(f"new users {k} RMSE" for k in ks) + " | new users, all other ratings | "
-          "biases, known offset | users | cold RMSE | cold item part | cold rest | item part's noise | "
+          "biases, known offset | given offset unused, k = " + " / ".join(str(k) for k in NEW_USER_KS)
+          + ": slope (RMSE without it) | users | cold RMSE | cold item part | cold rest | item part's noise | "
           "cold RMSE, exact anime averages |")
-    print("|---|" + "---:|" * (len(ks) + 8))
+    print("|---|" + "---:|" * (len(ks) + 9))
     for name, folder in args.runs:
         r = results[name] = floors(load_model(folder / "best_model.pt")[0], data, args.share, args.seed)
         users, cold = r["new_users"], r["cold"] or {}
         print(f"| {name} | " + " | ".join(fmt_metric(users[k]["rmse"]) for k in [*ks, "all"])
-              + f" | {fmt_metric(users['all']['biases_known_offset_rmse'])} | {users['all']['users']} | "
+              + f" | {fmt_metric(users['all']['biases_known_offset_rmse'])} | {_unused(users, ks)}"
+              + f" | {users['all']['users']} | "
               + " | ".join(fmt_metric(cold.get(p)) for p in ("rmse", "item", "rest", "item_noise", "exact_item"))
               + " |", flush=True)
     if args.out:

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks.error_floors import all_but_cases, bias_split, item_biases, known_offset_rmse, main
+from benchmarks.error_floors import (all_but_cases, bias_split, given_offset_errors, item_biases, known_offset_rmse,
+                                    main, offset_response)
 from gnn.processed import load_processed
 from gnn.train.checkpoint import load_model
 from gnn.train.cold import cold_accuracy
@@ -47,6 +48,17 @@ def test_an_error_that_is_one_offset_per_anime_is_all_item_part():
     assert r["rest"] == pytest.approx(0.0) and r["item"] == pytest.approx(r["rmse"])
 
 
+def test_offset_response_by_hand():
+    # error = 0.5 x offset + (1, -1) noise orthogonal to the offset: slope 0.5, and the noise is left
+    offset = np.array([1.0, 1.0, -2.0, -2.0])
+    error = 0.5 * offset + np.array([1.0, -1.0, 1.0, -1.0])
+    r = offset_response(error, offset)
+    assert r["slope"] == pytest.approx(0.5) and r["rmse_after"] == pytest.approx(1.0)
+    nothing = offset_response(error, np.zeros(4))                                      # no offset to follow
+    assert nothing == {"slope": 0.0, "rmse_after": pytest.approx(math.sqrt(np.mean(error ** 2)))}
+    assert offset_response(-offset, offset)["slope"] == pytest.approx(-1.0)                # follows it too much
+
+
 def _case(n_given: int, n_target: int, first: int) -> tuple:
     given = np.arange(first, first + n_given)
     target = np.arange(first + n_given, first + n_given + n_target)
@@ -78,6 +90,15 @@ def test_one_row_and_json_per_run(cold_knn_run, tmp_path, capsys):
     assert len(cases) > 0 and r["new_users"]["all"]["users"] == len(cases)
     model = load_model(run / "best_model.pt")[0]
     assert r["new_users"]["k=5"]["rmse"] == pytest.approx(evaluate_cases(model, cases, (5,))["k=5"]["rmse"])
+    # the offset columns: the model's own errors (same RMSE as the row), the offset of each user's first 5
+    mean, i_bias = item_biases(data.train, data.n_anime)
+    error, offset = given_offset_errors(model, cases, 5, mean, i_bias)
+    assert len(error) == sum(len(c[2]) for c in cases)
+    assert math.sqrt(np.mean(error ** 2)) == pytest.approx(r["new_users"]["k=5"]["rmse"], rel=1e-5)
+    ga, gr = cases[0][0][:5], cases[0][1][:5]
+    assert offset[0] == pytest.approx((gr - mean - i_bias[ga]).sum() / (5 + 2.0))
+    assert r["new_users"]["k=5"]["given_offset"] == pytest.approx(offset_response(error, offset))
+    assert lines[2].count(" / ") >= 2 and "(" in lines[2]
     longest = max(len(c[0]) for c in cases)
     assert r["new_users"]["all"]["rmse"] == pytest.approx(evaluate_cases(model, cases, (longest,))[f"k={longest}"]["rmse"])
     cold = r["cold"]

@@ -29,11 +29,7 @@ from gnn.export.verify import load_verified, open_session
 from gnn.filters import CatalogColumns, Filters
 from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
 from gnn.reasons import ReasonBuilder, card_reason
-
-
-def _number(x: float) -> float | None:
-    """Rounded for output; None (JSON null) where the model gave no number."""
-    return round(float(x), 4) if math.isfinite(float(x)) else None
+from gnn.result_rows import anime_rows, mark_planned
 
 
 class OnnxRecommender:
@@ -169,16 +165,7 @@ class OnnxRecommender:
 
     def _rows(self, order: Iterable[int], values: np.ndarray, key: str, reasons: Iterable[str] | None = None,
               ranking: np.ndarray | None = None) -> list[dict]:
-        rows = []
-        reasons = iter(reasons) if reasons is not None else None
-        for rank, i in enumerate(order, start=1):
-            entry = self.display[i] or {}
-            rows.append({"rank": rank, "anime_id": self.anime_ids[i], "anime_index": int(i),
-                         "title": entry.get("title"), key: _number(values[i]),
-                         **({"ranking_score": _number(ranking[i])} if ranking is not None else {}),
-                         "format": entry.get("format"), "year": entry.get("year"),
-                         **({"reason": next(reasons)} if reasons is not None else {})})
-        return rows
+        return anime_rows(order, values, key, self.display, self.anime_ids, reasons, ranking)
 
     def _known_ids(self, ids: Iterable[Any], what: str) -> list[int]:
         index = [(a, self.anime_index.get(str(a))) for a in ids]
@@ -211,12 +198,7 @@ class OnnxRecommender:
         return user, pairs, rated, on_list, keep
 
     def _mark_planned(self, rows: list[dict], planned: Iterable[Any]) -> list[dict]:
-        """``"planned": true/false`` on every row and other entry once a plan-to-watch list is given."""
-        marked = set(self._known_ids(planned, "the plan-to-watch list"))
-        for row in (rows if marked else []):
-            for r in [row, *row.get("other_entries", [])]:
-                r["planned"] = r["anime_index"] in marked
-        return rows
+        return mark_planned(rows, set(self._known_ids(planned, "the plan-to-watch list")))
 
     def recommend(self, user_id: str | None = None, history: Iterable[tuple[Any, float]] | None = None,
                   k: int = 10, exclude_rated: bool = True, filters: Filters | None = None,

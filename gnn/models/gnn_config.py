@@ -96,14 +96,19 @@ class GNNConfig:
     # The encoder reads an unknown popularity as the lowest known one and clamps years to the rated anime's
     # (gnn.graph.features.supported_features): with the unknown at the mean and 2023-2026 years
     # extrapolated, the MAL model's announced anime for a new user were 85 % of unknown popularity in the
-    # top 20. Changes only the inputs of anime with no training rating (14 of MAL's 5,903 rated anime
-    # have no popularity; none has a year past 2022). benchmarks/README "Anime after the rating data".
+    # top 20. Changes only the inputs of anime with no training rating. benchmarks/README "Anime after the
+    # rating data".
     catalog_support: bool = True
+    # With catalog_support, a *rated* anime's unknown popularity is read as the lowest known too (the rule
+    # until 2026-12-06; 14 of MAL's 5,903 rated anime). Off: on the synthetic sample, whose popularity is
+    # missing at random (58 of its 1,318 rated anime), it cost 0.8 % test RMSE (benchmarks/README "Genres
+    # only"). Checkpoints written before the option read it on.
+    rated_popularity: bool = False
 
     # Options added after checkpoints were already written, with the value those checkpoints were made with
     # (a stored config without the key is read with it, not with today's default).
     BEFORE_ADDED: ClassVar[dict] = {"corated_scale": False, "score_history": 0, "unrated_watch_offset": False,
-                                     "catalog_support": False}
+                                     "catalog_support": False, "rated_popularity": True}
     # Options that change only how a trained model scores (gnn.models.registry.scoring_only).
     SCORING_ONLY: ClassVar[frozenset] = frozenset({"score_history"})
 

@@ -76,7 +76,7 @@ class GNNRecommender(RatingModel):
         warm = ctx.train_count > 0 if ctx.train_count is not None else torch.ones(ctx.n_anime, dtype=torch.bool)
         self.encoder = GraphEncoder(ctx.graph, ctx.ratings, warm, ctx.n_relation_types, c.encoder_hidden,
                                     c.anime_dim, c.encoder_layers, c.encoder_dropout, c.id_dim, c.negative_slope,
-                                    c.catalog_support)
+                                    c.catalog_support, c.rated_popularity)
         self.item = ItemVectors(
             c.anime_dim, {"genres": ctx.n_genres, "tags": ctx.n_tags, "studios": ctx.n_studios,
                           "relation_types": ctx.n_relation_types},

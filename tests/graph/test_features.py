@@ -34,6 +34,16 @@ def test_unknown_popularity_is_the_lowest_known_and_years_stay_within_the_rated_
     assert x[4, COL["popularity"]] == 0 and x[3, COL["year"]] > x[2, COL["year"]]
 
 
+def test_a_rated_anime_keeps_its_unknown_popularity_unless_asked():
+    """Anime 4 (no popularity) rated: its ratings say how watched it is, so it is not read as the most
+    obscure; ``rated_popularity`` (checkpoints from before the rule) moves it as an unrated one."""
+    x = anime_features(catalog())
+    warm = torch.tensor([False, True, True, False, True, False])
+    assert torch.equal(supported_features(x, warm)[4], x[4])
+    moved = supported_features(x, warm, rated_popularity=True)
+    assert moved[4, COL["popularity"]] == x[1:, COL["popularity"]].min() and moved[4, COL["popularity_missing"]] == 1
+
+
 def test_without_rated_anime_or_known_numbers_nothing_moves():
     x = anime_features(catalog())
     assert torch.equal(supported_features(x, torch.zeros(6, dtype=torch.bool))[:, COL["year"]], x[:, COL["year"]])

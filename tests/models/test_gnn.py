@@ -376,6 +376,24 @@ def test_catalog_support_reads_unrated_anime_numbers_within_what_training_saw(ct
     assert registry.stored_config("gnn", {"hidden": [8]})["catalog_support"] is False
 
 
+def test_rated_popularity_moves_a_rated_anime_of_unknown_popularity_only_when_on(ctx) -> None:
+    """Anime 1 (rated) given an unknown popularity: read as it is by default, as the lowest known with
+    rated_popularity, which a checkpoint written before the option is read with."""
+    import dataclasses
+
+    from gnn.graph.features import FEATURE_NAMES
+
+    graph = ctx.graph.clone()
+    pop, missing = FEATURE_NAMES.index("popularity"), FEATURE_NAMES.index("popularity_missing")
+    graph["anime"].x[1, pop], graph["anime"].x[1, missing] = 0.0, 1.0
+    small = dataclasses.replace(ctx, graph=graph)
+    x = graph["anime"].x.float()
+    assert _model(small).encoder.anime_x[1, pop] == 0.0
+    lowest = x[1:, pop][x[1:, missing] == 0].min()
+    assert lowest != 0.0 and _model(small, rated_popularity=True).encoder.anime_x[1, pop] == lowest
+    assert registry.stored_config("gnn", {"hidden": [8]})["rated_popularity"] is True
+
+
 def test_corated_shrink_reaches_the_models_table(ctx) -> None:
     """Anime 1 shares 2 raters with anime 2 (3 raters) and 1 with anime 3 (1 rater): by cosine 2 comes first,
     by share with shrink 0.5 (1 / 1.5 > 2 / 3.5) anime 3 does (tests/graph/test_corated.py's graph)."""

@@ -101,8 +101,8 @@ class GNNConfig:
     catalog_support: bool = True
     # With catalog_support, a *rated* anime's unknown popularity is read as the lowest known too (the rule
     # until 2026-12-06; 14 of MAL's 5,903 rated anime). Off: on the synthetic sample, whose popularity is
-    # missing at random (58 of its 1,318 rated anime), it cost 0.8 % test RMSE (benchmarks/README "Genres
-    # only"). Checkpoints written before the option read it on.
+    # missing at random (58 of its 1,318 rated anime), it cost 0.8 % test RMSE (3 seeds; benchmarks/README
+    # "Results on the embedded sample"). Checkpoints written before the option read it on.
     rated_popularity: bool = False
 
     # Options added after checkpoints were already written, with the value those checkpoints were made with

@@ -83,8 +83,8 @@ class GraphEncoder(nn.Module):
     learned positive scale per layer (initialised to 1, so the configured type weights are the
     prior). Residual connections throughout. After two layers an anime's vector reflects its
     catalog neighbourhood and who rated it how. ``catalog_support``: the catalog facts are read as
-    :func:`gnn.graph.features.supported_features` gives them (an unrated anime's unknown popularity as
-    the lowest known, years clamped to the rated anime's; ``rated_popularity``: a rated anime's too).
+    :func:`gnn.graph.features.supported_features` gives them (an unknown popularity as the lowest known,
+    a rated anime's too unless ``rated_popularity`` is off; years clamped to the rated anime's).
 
     Shapes:
         - **input:** ``edge_keep`` :math:`[E]` bool (rating edges used this step; None = all) or
@@ -100,7 +100,7 @@ class GraphEncoder(nn.Module):
     def __init__(self, graph: HeteroData, ratings: RatingEdges | None, warm: torch.Tensor, n_relation_types: int,
                  hidden: int = 64, out_dim: int = 128, num_layers: int = 2, dropout: float = 0.0, id_dim: int = 64,
                  negative_slope: float = 0.01, catalog_support: bool = True,
-                 rated_popularity: bool = False) -> None:
+                 rated_popularity: bool = True) -> None:
         super().__init__()
         self.num_nodes = {t: int(graph[t].num_nodes) for t in graph.node_types}
         n_anime, n_features = graph["anime"].x.shape

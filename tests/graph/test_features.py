@@ -34,32 +34,12 @@ def test_unknown_popularity_is_the_lowest_known_and_years_stay_within_the_rated_
     assert x[4, COL["popularity"]] == 0 and x[3, COL["year"]] > x[2, COL["year"]]
 
 
-def test_a_rated_anime_keeps_its_unknown_popularity_unless_asked():
-    """Anime 4 (no popularity) rated: its ratings say how watched it is, so it is not read as the most
-    obscure; ``rated_popularity`` (checkpoints from before the rule) moves it as an unrated one."""
+def test_a_rated_anime_of_unknown_popularity_moves_too_unless_told_not_to():
+    """Anime 4 (no popularity) rated: read as the lowest known like an unrated one (on real catalogs an
+    unknown popularity means obscure, rated or not); ``rated_popularity=False`` (a catalog whose popularity
+    is missing at random) leaves it as it is."""
     x = anime_features(catalog())
     warm = torch.tensor([False, True, True, False, True, False])
-    assert torch.equal(supported_features(x, warm)[4], x[4])
-    moved = supported_features(x, warm, rated_popularity=True)
+    moved = supported_features(x, warm)
     assert moved[4, COL["popularity"]] == x[1:, COL["popularity"]].min() and moved[4, COL["popularity_missing"]] == 1
-
-
-def test_without_rated_anime_or_known_numbers_nothing_moves():
-    x = anime_features(catalog())
-    assert torch.equal(supported_features(x, torch.zeros(6, dtype=torch.bool))[:, COL["year"]], x[:, COL["year"]])
-    bare = anime_features([Anime(id=1, title_romaji="A"), Anime(id=2, title_romaji="B")])
-    assert torch.equal(supported_features(bare, torch.ones(3, dtype=torch.bool)), bare)
-
-
-def test_an_announced_anime_without_a_year_is_read_as_the_newest_not_the_average_year():
-    # 6: announced, no year; 4: no year and no status (an old record with a gap): still the mean.
-    x = anime_features([*catalog(), Anime(id=6, title_romaji="F", status="NOT_YET_RELEASED")])
-    year = x[:, COL["year"]]
-    assert year[6] == year[1:6].max() == year[3]             # the 2024 anime's value, the newest dated one
-    assert x[6, COL["year_missing"]] == 1                    # still "not stated"
-    assert year[4] == 0 and x[4, COL["year_missing"]] == 1
-    # A model trained on the rated anime (2000, 2010) reads it as the last rated year, like the dated 2024 one.
-    got = supported_features(x, torch.tensor([False, True, True, False, False, False, False]))
-    assert got[6, COL["year"]] == got[3, COL["year"]] == x[2, COL["year"]]
-    # The other anime's numbers are the same as in a catalog without it (it does not enter the statistics).
-    assert torch.equal(x[:6], anime_features(catalog()))
+    assert torch.equal(supported_features(x, warm, rated_popularity=False)[4], x[4])

@@ -43,3 +43,24 @@ def test_a_rated_anime_of_unknown_popularity_moves_too_unless_told_not_to():
     moved = supported_features(x, warm)
     assert moved[4, COL["popularity"]] == x[1:, COL["popularity"]].min() and moved[4, COL["popularity_missing"]] == 1
     assert torch.equal(supported_features(x, warm, rated_popularity=False)[4], x[4])
+
+
+def test_without_rated_anime_or_known_numbers_nothing_moves():
+    x = anime_features(catalog())
+    assert torch.equal(supported_features(x, torch.zeros(6, dtype=torch.bool))[:, COL["year"]], x[:, COL["year"]])
+    bare = anime_features([Anime(id=1, title_romaji="A"), Anime(id=2, title_romaji="B")])
+    assert torch.equal(supported_features(bare, torch.ones(3, dtype=torch.bool)), bare)
+
+
+def test_an_announced_anime_without_a_year_is_read_as_the_newest_not_the_average_year():
+    # 6: announced, no year; 4: no year and no status (an old record with a gap): still the mean.
+    x = anime_features([*catalog(), Anime(id=6, title_romaji="F", status="NOT_YET_RELEASED")])
+    year = x[:, COL["year"]]
+    assert year[6] == year[1:6].max() == year[3]             # the 2024 anime's value, the newest dated one
+    assert x[6, COL["year_missing"]] == 1                    # still "not stated"
+    assert year[4] == 0 and x[4, COL["year_missing"]] == 1
+    # A model trained on the rated anime (2000, 2010) reads it as the last rated year, like the dated 2024 one.
+    got = supported_features(x, torch.tensor([False, True, True, False, False, False, False]))
+    assert got[6, COL["year"]] == got[3, COL["year"]] == x[2, COL["year"]]
+    # The other anime's numbers are the same as in a catalog without it (it does not enter the statistics).
+    assert torch.equal(x[:6], anime_features(catalog()))

@@ -33,17 +33,17 @@ def discounted_scorer(score, log_n, weight: float):
     return scored
 
 
-def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0) -> dict:
-    """The page's case on validation data, to choose a weight without the held-out users: training users
-    given k = 5 / 10 / 20 of their training ratings (``short_history.validation_cases``), relevant = their
-    validation ratings >= ``threshold``, every training rating of theirs excluded (users with none relevant
-    left out)."""
+def short_validation_cases(data, seed: int = 0, threshold: float = 8.0) -> tuple:
+    """The weight-independent part of :func:`short_history_ranking`: ``(query by k, seen keys, relevant
+    keys)`` for training users given k = 5 / 10 / 20 of their training ratings
+    (``short_history.validation_cases``), relevant = their validation ratings >= ``threshold``, every
+    training rating of theirs seen (users with none relevant left out)."""
     import numpy as np
     import torch
 
     from benchmarks.short_history import validation_cases
     from gnn.train.evaluate import NEW_USER_KS
-    from gnn.train.metrics import list_metrics, new_user_query, popular_mask, rank_lists
+    from gnn.train.metrics import new_user_query
 
     users: list[int] = []
     cases = validation_cases(data, seed=seed, users_out=users)
@@ -55,11 +55,19 @@ def short_history_ranking(model, data, fr, seed: int = 0, threshold: float = 8.0
     seen = torch.unique(torch.as_tensor(rows[rows >= 0] * n + anime[rows >= 0]))
     rel = torch.unique(torch.tensor([i * n + int(a) for i, c in enumerate(cases)
                                      for a, r in zip(c[2], c[3]) if r >= threshold], dtype=torch.long))
-    out, popular = {}, popular_mask(data)
-    for k in NEW_USER_KS:
-        top, series = rank_lists(model, new_user_query(data, cases, k)[0], seen, fr, 10)
-        out[f"short val k={k}"] = list_metrics(top, series, seen, rel, popular, fr, n, 10)
-    return out
+    return {k: new_user_query(data, cases, k)[0] for k in NEW_USER_KS}, seen, rel
+
+
+def short_history_ranking(model, data, fr, prepared: tuple) -> dict:
+    """The page's case on validation data, to choose a weight without the held-out users: the ranking
+    metrics of the top 10 for each k of ``prepared`` (:func:`short_validation_cases`)."""
+    from gnn.train.metrics import list_metrics, popular_mask, rank_lists
+
+    queries, seen, rel = prepared
+    popular = popular_mask(data)
+    return {f"short val k={k}": list_metrics(*rank_lists(model, query, seen, fr, 10), seen, rel, popular, fr,
+                                             data.n_anime, 10)
+            for k, query in queries.items()}
 
 
 def measure(path: Path, data, weights: list[float], splits: list[str], seed: int,
@@ -72,6 +80,7 @@ def measure(path: Path, data, weights: list[float], splits: list[str], seed: int
 
     fr, out = franchises_of(data), {}
     log_n = torch.log1p(data.anime_train_count.float())
+    short = short_validation_cases(data, seed) if short_validation else None   # the same for every weight
     model = load_model(path)[0]
     score = model.score_catalog          # the model's own order; each weight discounts it afresh
     for w in weights:
@@ -79,8 +88,8 @@ def measure(path: Path, data, weights: list[float], splits: list[str], seed: int
         row = {f"new {key}": v for key, v in new_user_ranking(model, data, seed=seed, franchises=fr).items()}
         for split in splits:
             row[f"known {split}"] = ranking_metrics(model, data, split=split, seed=seed, franchises=fr)
-        if short_validation:
-            row.update(short_history_ranking(model, data, fr, seed))
+        if short is not None:
+            row.update(short_history_ranking(model, data, fr, short))
         out[str(w)] = {kind: {m: r[m] for m in METRICS} for kind, r in row.items()}
         print(w, dumps_json(out[str(w)], indent=None), flush=True)
     return out

@@ -43,7 +43,7 @@ def test_short_history_ranking_excludes_every_training_rating_and_ranks_against_
     """The page's case on validation data: a user given k ratings is never offered the rest of their
     training list (those are seen, not candidates), and only validation ratings >= 8 count as hits."""
     import gnn.train.metrics as metrics
-    from benchmarks.discover import short_history_ranking
+    from benchmarks.discover import short_history_ranking, short_validation_cases
     from benchmarks.short_history import validation_cases
     from gnn.models.base import ModelContext
     from gnn.models.registry import build_model
@@ -55,7 +55,7 @@ def test_short_history_ranking_excludes_every_training_rating_and_ranks_against_
     lists, rank_lists = [], metrics.rank_lists
     monkeypatch.setattr(metrics, "rank_lists", lambda *a, **kw: lists.append(rank_lists(*a, **kw)[0]) or (lists[-1], None))
     monkeypatch.setattr(metrics, "list_metrics", lambda top, series, seen, rel, *a: {"ndcg@10": len(rel)})
-    out = short_history_ranking(model, data, metrics.franchises_of(data), seed=0)
+    out = short_history_ranking(model, data, metrics.franchises_of(data), short_validation_cases(data, seed=0))
     users: list[int] = []
     cases = validation_cases(data, users_out=users)
     kept = [(u, c) for u, c in zip(users, cases) if (c[3] >= 8).any()]

@@ -83,6 +83,10 @@ class GNNConfig:
     # lowered test RMSE 1.1464 -> 1.1291 (3 seeds; tuned item-kNN 1.1405) with NDCG@10 unchanged, but on MAL it
     # left RMSE as it was (1.1113) and cut NDCG@10 0.2750 -> 0.1845 (the joint watch score trained worse).
     user_skip: bool = False
+    # The user's offset over the anime's biases, shrunk by a learned prior count, added to the rating
+    # (gnn.models.user.ShrunkOffset): given 5 ratings the model followed how high or low a user rates too
+    # little (benchmarks/error_floors.py: the error's slope on that offset 0.27 at k = 5).
+    history_offset: bool = False
     # A learned offset on the watch logit of every anime with no training rating (starting at -10). Those
     # anime are negatives of the watch softmax in every step and never a positive; without the offset
     # the softmax ranks them down by moving their graph vectors, which the rating head reads too: the
@@ -109,7 +113,8 @@ class GNNConfig:
     # Options added after checkpoints were already written, with the value those checkpoints were made with
     # (a stored config without the key is read with it, not with today's default).
     BEFORE_ADDED: ClassVar[dict] = {"corated_scale": False, "score_history": 0, "unrated_watch_offset": False,
-                                     "catalog_support": False, "rated_popularity": True}
+                                     "catalog_support": False, "rated_popularity": True,
+                                     "history_offset": False}
     # Options that change only how a trained model scores (gnn.models.registry.scoring_only).
     SCORING_ONLY: ClassVar[frozenset] = frozenset({"score_history"})
 

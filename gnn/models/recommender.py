@@ -12,10 +12,11 @@ Named stages (as in PyG's ``bipartite_sage`` example):
    biased by how the catalog relates each rated anime to it (:mod:`gnn.models.pairs`). The same
    computation serves a training user (the target masked out), a held-out user, ``recommend`` and the
    web page; there is no user ID anywhere.
-3. **decoders**: the rating head ``b(h_a) + w . u + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
+3. **decoders**: the rating head ``b(h_a) + w . u + o + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
    ``[user 64 || item 240]`` ("will like"; ``b`` is the anime's bias, which the user encoder also
    subtracts from each rated anime to see where the user differs from everyone; ``w . u`` an optional
-   linear path from the user vector, ``user_skip``, off by default) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
+   linear path from the user vector, ``user_skip``, off by default; ``o`` the optional shrunk offset of
+   the user's ratings over those biases, ``history_offset``, :class:`gnn.models.user.ShrunkOffset`) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
    ordered by ``watch + like_weight * log P(rating >= like_threshold)`` (:meth:`GNNRecommender.rank_score`), the
    predicted rating is shown.
 
@@ -43,7 +44,7 @@ from gnn.models.item import ItemVectors
 from gnn.models.layers import make_mlp, rows_of
 from gnn.models.pairs import N_PAIR_FEATURES, AnimeTables, PairFeatures
 from gnn.models.registry import register
-from gnn.models.user import HistoryEntries, TargetAttention, TasteVector
+from gnn.models.user import HistoryEntries, ShrunkOffset, TargetAttention, TasteVector
 from gnn.models.watch import WatchScore, catalog_softmax_loss
 
 
@@ -105,6 +106,7 @@ class GNNRecommender(RatingModel):
         self.user_skip = nn.Linear(c.user_dim, 1, bias=False) if c.user_skip else None
         if self.user_skip is not None:
             nn.init.zeros_(self.user_skip.weight)
+        self.offset = ShrunkOffset() if c.history_offset else None
         # LayerNorm: the head computes the same in training and evaluation (measured: BatchNorm's running
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")
@@ -168,6 +170,8 @@ class GNNRecommender(RatingModel):
         bias = self.item_bias(h_target).squeeze(-1)                                     # [B, T]
         if self.user_skip is not None:
             bias = bias + self.user_skip(user).squeeze(-1)
+        if self.offset is not None:
+            bias = bias + self.offset(dev, mask)
         x = torch.cat([user, self.item_vectors(target, h, t)], dim=-1).reshape(-1, user.shape[-1] + self.item_dim)
         if not self.training:
             return bias + self.mlp(x).view(target.shape)

@@ -9,6 +9,9 @@
   logits add the query-key product of the two anime's graph vectors to learned per-head biases
   for how the catalog relates them (relation type, two-hop weight, shared studio, tags, genres;
   :mod:`gnn.models.pairs`), so the prequel a user rated weighs most when scoring the sequel.
+* :class:`ShrunkOffset`: the user's offset over the anime's biases, shrunk toward 0 by a learned
+  prior count (:math:`\sum_j d_j / (n + \lambda)`), added to the rating as a classic model adds a
+  user bias: 5 ratings say less about how high a user rates than 200 do.
 
 Every pool has a learned null entry that is never masked, so an empty history gives a finite vector
 (a fully masked softmax is NaN in ONNX Runtime).
@@ -43,6 +46,33 @@ def history_stats(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.to(z.dtype)
     n = m.sum(-1, keepdim=True)
     return torch.cat([(z * m).sum(-1, keepdim=True) / n.clamp_min(1.0), torch.log1p(n)], dim=-1)
+
+
+class ShrunkOffset(nn.Module):
+    r"""``w * sum_j dev_j / (n + lambda)`` over the unmasked entries of each target: the user's bias.
+
+    ``lambda = softplus(c)`` is learned (starting at 4, the prior count of a user whose offsets spread
+    half as far as their ratings around it), and so is ``w`` (starting at 1). The mean deviation that
+    :class:`TargetAttention` hands the MLP says how far a user is off, not how sure 5 ratings make it.
+
+    Shapes:
+        - **input:** ``dev`` :math:`[B, H]` (rating minus the anime's bias, 0 at padding), ``mask``
+          :math:`[B, T, H]` bool
+        - **output:** :math:`[B, T]`
+    """
+
+    def __init__(self, prior: float = 4.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(()))
+        self.log_prior = nn.Parameter(torch.tensor(math.log(math.expm1(prior))))   # softplus^-1(prior)
+
+    @property
+    def prior(self) -> torch.Tensor:
+        return nn.functional.softplus(self.log_prior)
+
+    def forward(self, dev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask.to(dev.dtype)
+        return self.weight * (m * dev.unsqueeze(1)).sum(-1) / (m.sum(-1) + self.prior)
 
 
 class TasteVector(nn.Module):

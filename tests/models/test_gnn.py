@@ -148,6 +148,27 @@ def test_user_skip_is_a_linear_path_from_the_user_vector_to_the_rating(ctx) -> N
     assert moved.abs().min() > 0 and torch.allclose(moved, expected, atol=1e-5)
 
 
+def test_history_offset_adds_the_shrunk_offset_of_the_entries_other_than_the_target(ctx) -> None:
+    """Off: no weights; on: rate() moves by w * sum(dev) / (n + lambda) over each target's own unmasked
+    entries (dev = rating minus the entry anime's bias), so 1 rating moves it less than 4 alike do."""
+    plain, shrunk = _model(ctx).eval(), _model(ctx, history_offset=True).eval()
+    assert plain.offset is None and shrunk.offset.prior.item() == pytest.approx(4.0)
+    shrunk.load_state_dict(plain.state_dict(), strict=False)
+    hist, z = _hist([[(1, 1.0), (3, -0.5), (2, 2.0)], [(4, 2.0)]])
+    target = torch.tensor([[2, 5], [6, 7]])
+    with torch.no_grad():
+        h = plain.item_state()
+        b = plain.item_bias(h).squeeze(-1)
+        moved = shrunk.rate(target, hist, z, h) - plain.rate(target, hist, z, h)
+        dev = {1: 1.0 - b[1], 3: -0.5 - b[3], 2: 2.0 - b[2], 4: 2.0 - b[4]}
+        expected = torch.tensor([[(dev[1] + dev[3]) / 6, (dev[1] + dev[3] + dev[2]) / 7],   # target 2 left out
+                                 [dev[4] / 5, dev[4] / 5]])
+        assert torch.allclose(moved, expected, atol=1e-5)
+        shrunk.offset.weight.fill_(0.0)
+        assert torch.allclose(shrunk.rate(target, hist, z, h), plain.rate(target, hist, z, h), atol=1e-6)
+    assert registry.stored_config("gnn", {"hidden": [8]})["history_offset"] is False   # older checkpoints
+
+
 def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:
     model = _model(ctx).eval()
     with_target, z1 = _hist([[(1, 1.0), (2, 2.0), (3, -0.5)]])

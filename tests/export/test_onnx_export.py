@@ -226,32 +226,44 @@ def test_baseline_parity_runs_every_check_and_catches_a_changed_model(tmp_path_f
         check_parity(model, out / "model.onnx", ctx.n_anime, 8, True)
 
 
-def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
-    """unrated_watch_offset: the ONNX model adds the learned offset to the anime with no training rating,
-    as the PyTorch model does (parity), and only to them."""
+def _with_option(model_dir, **option):
+    """The tiny trained gnn model rebuilt with a model option changed (weights it lacks keep their init)."""
     from dataclasses import asdict
 
+    from gnn.models import registry
+
+    trained, ctx, _ = load_model(model_dir / "best_model.pt")
+    model = registry.build_model("gnn", ctx, {**asdict(trained.config), **option})
+    model.load_state_dict(trained.state_dict(), strict=False)
+    return model
+
+
+def _export_checked(model, path: Path):
+    """``model`` exported to ``path`` as ``export`` writes it, parity with PyTorch checked; its session."""
     from gnn.export.gnn_export import DYNAMIC, OUTPUTS, example_inputs
     from gnn.export.gnn_parity import check_gnn_parity
     from gnn.export.gnn_scorer import GNNScorer
     from gnn.export.onnx_export import write_onnx
-    from gnn.models import registry
 
-    trained, ctx, _ = load_model(model_dir / "best_model.pt")
-    model = registry.build_model("gnn", ctx, {**asdict(trained.config), "unrated_watch_offset": True})
-    model.load_state_dict(trained.state_dict(), strict=False)
+    with torch.no_grad():
+        scorer = GNNScorer(model.eval(), model.item_state()).eval()
+    write_onnx(scorer, path, model.scoring_history, inputs=example_inputs(), outputs=OUTPUTS,
+               fold_constants=False, dynamic=DYNAMIC)
+    assert check_gnn_parity(scorer, model, path, model.scoring_history).max_abs_diff <= 1e-4
+    return session(path)
+
+
+def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
+    """unrated_watch_offset: the ONNX model adds the learned offset to the anime with no training rating,
+    as the PyTorch model does (parity), and only to them."""
+    model = _with_option(model_dir, unrated_watch_offset=True)
     model.watch.unrated[[3, 7]] = True                 # as if nobody had rated anime 3 and 7
     few = np.array([2, 3, 4, 7])
     scores = {}
     for offset in (0.0, -3.0):
         with torch.no_grad():
             model.watch.unrated_offset.fill_(offset)
-            scorer = GNNScorer(model.eval(), model.item_state()).eval()
-        path = tmp_path / f"offset{offset}.onnx"
-        write_onnx(scorer, path, model.scoring_history, inputs=example_inputs(), outputs=OUTPUTS,
-                   fold_constants=False, dynamic=DYNAMIC)
-        assert check_gnn_parity(scorer, model, path, model.scoring_history).max_abs_diff <= 1e-4
-        sess = session(path)
+        sess = _export_checked(model, tmp_path / f"offset{offset}.onnx")
         scores[offset] = np.stack([run(sess, [(1, 9.0)], [a])[0] for a in few]).ravel()   # one candidate: rated
     assert np.allclose(scores[-3.0] - scores[0.0], [0.0, -3.0, 0.0, -3.0], atol=1e-4)
 
@@ -259,27 +271,13 @@ def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
 def test_the_history_offset_is_exported(model_dir, tmp_path):
     """history_offset: the ONNX model adds the user's shrunk offset (parity with PyTorch), one shift for
     every candidate outside the history, none when its weight is 0."""
-    from dataclasses import asdict
-
-    from gnn.export.gnn_export import DYNAMIC, OUTPUTS, example_inputs
-    from gnn.export.gnn_parity import check_gnn_parity
-    from gnn.export.gnn_scorer import GNNScorer
-    from gnn.export.onnx_export import write_onnx
-    from gnn.models import registry
-
-    trained, ctx, _ = load_model(model_dir / "best_model.pt")
-    model = registry.build_model("gnn", ctx, {**asdict(trained.config), "history_offset": True})
-    model.load_state_dict(trained.state_dict(), strict=False)
+    model = _with_option(model_dir, history_offset=True)
     few, hist = np.array([4, 5, 6]), [(1, 10.0), (2, 9.0)]
     ratings = {}
     for weight in (0.0, 1.0):
         with torch.no_grad():
             model.offset.weight.fill_(weight)
-            scorer = GNNScorer(model.eval(), model.item_state()).eval()
-        path = tmp_path / f"offset{weight}.onnx"
-        write_onnx(scorer, path, model.scoring_history, inputs=example_inputs(), outputs=OUTPUTS,
-                   fold_constants=False, dynamic=DYNAMIC)
-        assert check_gnn_parity(scorer, model, path, model.scoring_history).max_abs_diff <= 1e-4
-        ratings[weight] = np.stack([run(session(path), hist, [a])[1] for a in few]).ravel()
+        sess = _export_checked(model, tmp_path / f"offset{weight}.onnx")
+        ratings[weight] = np.stack([run(sess, hist, [a])[1] for a in few]).ravel()
     shift = ratings[1.0] - ratings[0.0]
     assert abs(shift[0]) > 1e-3 and np.allclose(shift, shift[0], atol=1e-4)

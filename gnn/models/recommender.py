@@ -16,9 +16,10 @@ Named stages (as in PyG's ``bipartite_sage`` example):
    ``[user 64 || item 240]`` ("will like"; ``b`` is the anime's bias, which the user encoder also
    subtracts from each rated anime to see where the user differs from everyone; ``w . u`` an optional
    linear path from the user vector, ``user_skip``, off by default; ``o`` the optional shrunk offset of
-   the user's ratings over those biases, ``history_offset``, :class:`gnn.models.user.ShrunkOffset`) and :class:`gnn.models.watch.WatchScore` over the catalog ("will watch"). The list is
-   ordered by ``watch + like_weight * log P(rating >= like_threshold)`` (:meth:`GNNRecommender.rank_score`), the
-   predicted rating is shown.
+   the user's ratings over those biases, ``history_offset``, off by default,
+   :class:`gnn.models.user.ShrunkOffset`) and :class:`gnn.models.watch.WatchScore` over the catalog
+   ("will watch"). The list is ordered by ``watch + like_weight * log P(rating >= like_threshold)``
+   (:meth:`GNNRecommender.rank_score`), the predicted rating is shown.
 
 Training (:meth:`GNNRecommender.loss` on :class:`TaskBatch` es from :mod:`gnn.train.tasks`): squared error
 of the held-out ratings of each task plus ``watch_weight`` times the softmax cross-entropy of which

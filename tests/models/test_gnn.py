@@ -150,7 +150,7 @@ def test_user_skip_is_a_linear_path_from_the_user_vector_to_the_rating(ctx) -> N
 
 def test_history_offset_adds_the_shrunk_offset_of_the_entries_other_than_the_target(ctx) -> None:
     """Off: no weights; on: rate() moves by w * sum(dev) / (n + lambda) over each target's own unmasked
-    entries (dev = rating minus the entry anime's bias), so 1 rating moves it less than 4 alike do."""
+    entries (dev = rating minus the entry anime's bias, lambda 4 at the start); at weight 0 it is the plain model."""
     plain, shrunk = _model(ctx, history_offset=False).eval(), _model(ctx, history_offset=True).eval()
     assert plain.offset is None and shrunk.offset.prior.item() == pytest.approx(4.0)
     shrunk.load_state_dict(plain.state_dict(), strict=False)

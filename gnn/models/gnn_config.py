@@ -90,6 +90,9 @@ class GNNConfig:
     # 1.2381 vs 1.3568 / 1.2881 / 1.2472; but the synthetic sample, 3 seeds: validation RMSE 1.1640 vs
     # 1.1323, genres only 1.1512 vs 1.1302 (benchmarks/README "The user's offset"): off.
     history_offset: bool = False
+    # With history_offset, the offset scaled by kappa / (n + kappa) (kappa learned from 16): for short
+    # histories only (benchmarks/README "The user's offset").
+    offset_fade: bool = False
     # A learned offset on the watch logit of every anime with no training rating (starting at -10). Those
     # anime are negatives of the watch softmax in every step and never a positive; without the offset
     # the softmax ranks them down by moving their graph vectors, which the rating head reads too: the
@@ -117,7 +120,7 @@ class GNNConfig:
     # (a stored config without the key is read with it, not with today's default).
     BEFORE_ADDED: ClassVar[dict] = {"corated_scale": False, "score_history": 0, "unrated_watch_offset": False,
                                      "catalog_support": False, "rated_popularity": True,
-                                     "history_offset": False}
+                                     "history_offset": False, "offset_fade": False}
     # Options that change only how a trained model scores (gnn.models.registry.scoring_only).
     SCORING_ONLY: ClassVar[frozenset] = frozenset({"score_history"})
 

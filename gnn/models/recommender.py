@@ -107,7 +107,7 @@ class GNNRecommender(RatingModel):
         self.user_skip = nn.Linear(c.user_dim, 1, bias=False) if c.user_skip else None
         if self.user_skip is not None:
             nn.init.zeros_(self.user_skip.weight)
-        self.offset = ShrunkOffset() if c.history_offset else None
+        self.offset = ShrunkOffset(fade=c.offset_fade) if c.history_offset else None
         # LayerNorm: the head computes the same in training and evaluation (measured: BatchNorm's running
         # statistics, gathered under dropout and hidden anime, put the eval RMSE 0.05 above batch statistics).
         self.mlp = make_mlp(c.user_dim + self.item_dim, c.hidden, c.dropout, c.negative_slope, norm="layer")

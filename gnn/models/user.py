@@ -54,6 +54,8 @@ class ShrunkOffset(nn.Module):
     ``lambda = softplus(c)`` is learned (starting at 4, the prior count of a user whose offsets spread
     half as far as their ratings around it), and so is ``w`` (starting at 1). The mean deviation that
     :class:`TargetAttention` hands the MLP says how far a user is off, not how sure 5 ratings make it.
+    With ``fade``, the offset is also scaled by ``kappa / (n + kappa)`` (``kappa`` learned, starting at
+    16): it speaks for short histories and leaves long ones to the rest of the model.
 
     Shapes:
         - **input:** ``dev`` :math:`[B, H]` (rating minus the anime's bias, 0 at padding), ``mask``
@@ -61,10 +63,11 @@ class ShrunkOffset(nn.Module):
         - **output:** :math:`[B, T]`
     """
 
-    def __init__(self, prior: float = 4.0) -> None:
+    def __init__(self, prior: float = 4.0, fade: bool = False, horizon: float = 16.0) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(()))
         self.log_prior = nn.Parameter(torch.tensor(math.log(math.expm1(prior))))   # softplus^-1(prior)
+        self.log_horizon = nn.Parameter(torch.tensor(math.log(math.expm1(horizon)))) if fade else None
 
     @property
     def prior(self) -> torch.Tensor:
@@ -72,7 +75,12 @@ class ShrunkOffset(nn.Module):
 
     def forward(self, dev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask.to(dev.dtype)
-        return self.weight * (m * dev.unsqueeze(1)).sum(-1) / (m.sum(-1) + self.prior)
+        n = m.sum(-1)
+        out = self.weight * (m * dev.unsqueeze(1)).sum(-1) / (n + self.prior)
+        if self.log_horizon is not None:
+            kappa = nn.functional.softplus(self.log_horizon)
+            out = out * kappa / (n + kappa)
+        return out
 
 
 class TasteVector(nn.Module):

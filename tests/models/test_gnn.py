@@ -166,7 +166,24 @@ def test_history_offset_adds_the_shrunk_offset_of_the_entries_other_than_the_tar
         assert torch.allclose(moved, expected, atol=1e-5)
         shrunk.offset.weight.fill_(0.0)
         assert torch.allclose(shrunk.rate(target, hist, z, h), plain.rate(target, hist, z, h), atol=1e-6)
-    assert registry.stored_config("gnn", {"hidden": [8]})["history_offset"] is False   # older checkpoints
+    stored = registry.stored_config("gnn", {"hidden": [8]})                   # a checkpoint from before
+    assert stored["history_offset"] is False and stored["offset_fade"] is False
+
+
+def test_offset_fade_scales_the_offset_down_with_the_history_length() -> None:
+    """offset_fade: the offset times kappa / (n + kappa), kappa 16 at the start: a history of 1 keeps
+    16/17 of its offset, one of 48 a quarter; without it nothing is scaled."""
+    from gnn.models.user import ShrunkOffset
+
+    dev = torch.tensor([[2.0] + [0.0] * 47, [1.0] * 48])
+    mask = torch.stack([torch.arange(48) < 1, torch.ones(48, dtype=torch.bool)]).unsqueeze(1)   # n = 1, 48
+    plain, faded = ShrunkOffset(), ShrunkOffset(fade=True)
+    assert plain.log_horizon is None
+    with torch.no_grad():
+        assert torch.allclose(plain(dev, mask), torch.tensor([[2 / 5], [48 / 52]]))
+        assert torch.allclose(faded(dev, mask), torch.tensor([[2 / 5 * 16 / 17], [48 / 52 * 16 / 64]]))
+    faded(dev, mask).sum().backward()
+    assert faded.log_horizon.grad is not None and faded.log_horizon.grad != 0
 
 
 def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:

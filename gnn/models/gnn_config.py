@@ -133,6 +133,8 @@ class GNNConfig:
             raise ValueError(f"encoder_rating_edges must be at least 1, got {self.encoder_rating_edges}")
         if not self.corated_shrink >= 0:   # also refuses NaN
             raise ValueError(f"corated_shrink must be a number >= 0, got {self.corated_shrink}")
+        if self.offset_fade and not self.history_offset:
+            raise ValueError("offset_fade scales the history offset: it needs history_offset on")
 
     @property
     def scoring_history(self) -> int:

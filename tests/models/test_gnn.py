@@ -186,6 +186,13 @@ def test_offset_fade_scales_the_offset_down_with_the_history_length() -> None:
     assert faded.log_horizon.grad is not None and faded.log_horizon.grad != 0
 
 
+
+def test_offset_fade_without_the_offset_is_refused(ctx) -> None:
+    with pytest.raises(ModelConfigError, match="offset_fade .* needs history_offset"):
+        _model(ctx, offset_fade=True)
+    assert _model(ctx, history_offset=True, offset_fade=True).offset.log_horizon is not None
+
+
 def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:
     model = _model(ctx).eval()
     with_target, z1 = _hist([[(1, 1.0), (2, 2.0), (3, -0.5)]])

@@ -15,8 +15,8 @@ Named stages (as in PyG's ``bipartite_sage`` example):
 3. **decoders**: the rating head ``b(h_a) + w . u + o + MLP(304 -> 256 -> 128 -> 64 -> 32 -> 1)`` on
    ``[user 64 || item 240]`` ("will like"; ``b`` is the anime's bias, which the user encoder also
    subtracts from each rated anime to see where the user differs from everyone; ``w . u`` an optional
-   linear path from the user vector, ``user_skip``, off by default; ``o`` the optional shrunk offset of
-   the user's ratings over those biases, ``history_offset``, off by default,
+   linear path from the user vector, ``user_skip``, off by default; ``o`` the shrunk offset of the
+   user's ratings over those biases, faded for long histories, ``history_offset`` and ``offset_fade``,
    :class:`gnn.models.user.ShrunkOffset`) and :class:`gnn.models.watch.WatchScore` over the catalog
    ("will watch"). The list is ordered by ``watch + like_weight * log P(rating >= like_threshold)``
    (:meth:`GNNRecommender.rank_score`), the predicted rating is shown.

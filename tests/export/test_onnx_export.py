@@ -269,9 +269,9 @@ def test_the_unrated_watch_offset_is_exported(model_dir, tmp_path):
 
 
 def test_the_history_offset_is_exported(model_dir, tmp_path):
-    """history_offset: the ONNX model adds the user's shrunk offset (parity with PyTorch), one shift for
-    every candidate outside the history, none when its weight is 0."""
-    model = _with_option(model_dir, history_offset=True)
+    """history_offset (faded, the default): the ONNX model adds the user's shrunk offset (parity with
+    PyTorch), one shift for every candidate outside the history, none when its weight is 0."""
+    model = _with_option(model_dir, history_offset=True, offset_fade=True)
     few, hist = np.array([4, 5, 6]), [(1, 10.0), (2, 9.0)]
     ratings = {}
     for weight in (0.0, 1.0):

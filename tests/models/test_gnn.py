@@ -151,7 +151,8 @@ def test_user_skip_is_a_linear_path_from_the_user_vector_to_the_rating(ctx) -> N
 def test_history_offset_adds_the_shrunk_offset_of_the_entries_other_than_the_target(ctx) -> None:
     """Off: no weights; on: rate() moves by w * sum(dev) / (n + lambda) over each target's own unmasked
     entries (dev = rating minus the entry anime's bias, lambda 4 at the start); at weight 0 it is the plain model."""
-    plain, shrunk = _model(ctx, history_offset=False).eval(), _model(ctx, history_offset=True).eval()
+    plain = _model(ctx, history_offset=False, offset_fade=False).eval()
+    shrunk = _model(ctx, history_offset=True, offset_fade=False).eval()
     assert plain.offset is None and shrunk.offset.prior.item() == pytest.approx(4.0)
     shrunk.load_state_dict(plain.state_dict(), strict=False)
     hist, z = _hist([[(1, 1.0), (3, -0.5), (2, 2.0)], [(4, 2.0)]])
@@ -187,10 +188,11 @@ def test_offset_fade_scales_the_offset_down_with_the_history_length() -> None:
 
 
 
-def test_offset_fade_without_the_offset_is_refused(ctx) -> None:
-    with pytest.raises(ModelConfigError, match="offset_fade .* needs history_offset"):
-        _model(ctx, offset_fade=True)
-    assert _model(ctx, history_offset=True, offset_fade=True).offset.log_horizon is not None
+def test_the_faded_offset_is_the_default_and_needs_the_offset(ctx) -> None:
+    assert _model(ctx).offset.log_horizon is not None
+    with pytest.raises(ModelConfigError, match="with history_offset off, set offset_fade off too"):
+        _model(ctx, history_offset=False)
+    assert _model(ctx, history_offset=False, offset_fade=False).offset is None
 
 
 def test_the_target_is_masked_out_of_its_own_history(ctx) -> None:

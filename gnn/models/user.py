@@ -10,7 +10,7 @@
   for how the catalog relates them (relation type, two-hop weight, shared studio, tags, genres;
   :mod:`gnn.models.pairs`), so the prequel a user rated weighs most when scoring the sequel.
 * :class:`ShrunkOffset`: the user's offset over the anime's biases, shrunk toward 0 by a learned
-  prior count (:math:`\sum_j d_j / (n + \lambda)`), added to the rating as a classic model adds a
+  prior count (:math:`\\sum_j d_j / (n + \\lambda)`), added to the rating as a classic model adds a
   user bias: 5 ratings say less about how high a user rates than 200 do.
 
 Every pool has a learned null entry that is never masked, so an empty history gives a finite vector

@@ -66,21 +66,30 @@ class ShrunkOffset(nn.Module):
     def __init__(self, prior: float = 4.0, fade: bool = False, horizon: float = 16.0) -> None:
         super().__init__()
         self.weight = nn.Parameter(torch.ones(()))
-        self.log_prior = nn.Parameter(torch.tensor(math.log(math.expm1(prior))))   # softplus^-1(prior)
-        self.log_horizon = nn.Parameter(torch.tensor(math.log(math.expm1(horizon)))) if fade else None
+        self.log_prior = _positive_parameter(prior)
+        self.log_horizon = _positive_parameter(horizon) if fade else None
 
     @property
     def prior(self) -> torch.Tensor:
         return nn.functional.softplus(self.log_prior)
+
+    @property
+    def horizon(self) -> torch.Tensor:
+        """``kappa`` (only with ``fade``)."""
+        return nn.functional.softplus(self.log_horizon)
 
     def forward(self, dev: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         m = mask.to(dev.dtype)
         n = m.sum(-1)
         out = self.weight * (m * dev.unsqueeze(1)).sum(-1) / (n + self.prior)
         if self.log_horizon is not None:
-            kappa = nn.functional.softplus(self.log_horizon)
-            out = out * kappa / (n + kappa)
+            out = out * self.horizon / (n + self.horizon)
         return out
+
+
+def _positive_parameter(start: float) -> nn.Parameter:
+    """A scalar read through softplus, starting at ``start`` (> 0): softplus^-1(start)."""
+    return nn.Parameter(torch.tensor(math.log(math.expm1(start))))
 
 
 class TasteVector(nn.Module):

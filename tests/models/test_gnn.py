@@ -187,7 +187,6 @@ def test_offset_fade_scales_the_offset_down_with_the_history_length() -> None:
     assert faded.log_horizon.grad is not None and faded.log_horizon.grad != 0
 
 
-
 def test_the_faded_offset_is_the_default_and_needs_the_offset(ctx) -> None:
     assert _model(ctx).offset.log_horizon is not None
     with pytest.raises(ModelConfigError, match="with history_offset off, set offset_fade off too"):

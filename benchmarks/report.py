@@ -123,11 +123,20 @@ def train_settings(results: dict[str, Any]) -> str:
             f"{c['weight_decay']:g}), loss {c['loss']}, history_frac {c['history_frac']:g}")
 
 
+def preparation(d: dict[str, Any]) -> str:
+    """How a run's data was made (``results["data"]``): the input it was preprocessed from, with the catalog
+    fields ``--strip`` emptied first, or an already processed folder."""
+    if not d.get("preprocessed"):
+        return "an already processed folder"
+    stripped = f", its catalog's {', '.join(d['stripped'])} emptied first (`--strip`)," if d.get("stripped") else ""
+    return (f"preprocessed from `{d['input_dir']}`{stripped} with `--min-ratings {d['min_ratings']}` in "
+            f"{d['preprocess_seconds']:.1f} s")
+
+
 def _header(results: dict[str, Any]) -> list[str]:
     m, d, s, g = results["machine"], results["data"], results["settings"], results["git"]
     splits = d.get("splits") or {}
-    prep = (f"preprocessed from `{d['input_dir']}` with `--min-ratings {d['min_ratings']}` in "
-            f"{d['preprocess_seconds']:.1f} s" if d.get("preprocessed") else "an already processed folder")
+    prep = preparation(d)
     parts = results.get("merged_from")
     runs = f"{len(parts)} run{'s' if len(parts) != 1 else ''}" if parts else ""
     where = ([f"* Joined (`compare.py --merge`) from {runs} on the same data: " + "; ".join(

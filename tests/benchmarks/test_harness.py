@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks.compare import write_outputs
 from benchmarks.harness import DATA_STATS, BenchmarkConfig, DataFolderError, prepare_data, run_benchmark, summarize
-from benchmarks.report import fmt, markdown
+from benchmarks.report import fmt, markdown, preparation
 from benchmarks.worker import grid_points
 from gnn import processed
 
@@ -120,6 +120,16 @@ def test_results_files_render(results):
     for png in ("accuracy", "ranking", "lists", "new_users_ranking", "series", "new_users", "latency", "cost"):
         assert (out / f"{png}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert markdown(res) + "\n" == md
+
+
+def test_the_data_line_says_which_catalog_fields_were_emptied():
+    made = {"preprocessed": True, "input_dir": "data/sample", "min_ratings": 5, "preprocess_seconds": 1.25}
+    assert preparation(made) == "preprocessed from `data/sample` with `--min-ratings 5` in 1.2 s"
+    assert preparation({**made, "stripped": ["relations", "tags"]}) == (
+        "preprocessed from `data/sample`, its catalog's relations, tags emptied first (`--strip`), with "
+        "`--min-ratings 5` in 1.2 s")
+    assert preparation({**made, "stripped": []}) == preparation(made)
+    assert preparation({"preprocessed": False, "stripped": ["tags"]}) == "an already processed folder"
 
 
 def test_a_processed_folder_is_used_as_it_is_and_an_old_one_refused(tmp_path):

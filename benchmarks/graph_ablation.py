@@ -24,7 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import command_line, git_commit, parse_trained_runs, trained_runs_parser  # noqa: E402
+from benchmarks.harness import (command_line, git_commit, key_stats, numeric_leaves, parse_trained_runs,  # noqa: E402
+                                trained_runs_parser)
+from benchmarks.report import fmt  # noqa: E402
 from gnn.io import write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
@@ -74,27 +76,20 @@ def score_run(folder: Path, reference: ProcessedData, related: torch.Tensor, def
 
 
 def summarize(rows: list[tuple[str, dict]]) -> dict[str, dict]:
-    """Per NAME: each part's RMSE and MAE as mean and std over its runs, and n."""
-    out: dict[str, dict] = {}
-    for name in dict.fromkeys(n for n, _ in rows):
-        runs = [r for n, r in rows if n == name]
-        out[name] = {"runs": len(runs)}
-        for part in PARTS:
-            out[name][part] = {"n": runs[0][part]["n"]}
-            for metric in ("rmse", "mae"):
-                values = np.array([r[part][metric] for r in runs], dtype=np.float64)
-                out[name][part][metric] = float(values.mean())
-                out[name][part][f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-    return out
+    """Per NAME: ``runs`` and, per metric path (``related.rmse``, ``other.n``, ...), mean, std and n over
+    its runs (:func:`benchmarks.harness.key_stats`, as ``results.json``'s summary)."""
+    names = dict.fromkeys(n for n, _ in rows)
+    return {name: {"runs": sum(n == name for n, _ in rows),
+                   **key_stats([numeric_leaves(r) for n, r in rows if n == name])} for name in names}
 
 
 def table(summary: dict[str, dict]) -> str:
     lines = ["| run | runs | related RMSE | other RMSE | test RMSE | related MAE | other MAE | n related / other |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, s in summary.items():
-        cells = [f"{s[p]['rmse']:.4f} ± {s[p]['rmse_std']:.4f}" for p in PARTS]
-        lines.append(f"| {name} | {s['runs']} | " + " | ".join(cells) + f" | {s['related']['mae']:.4f} | "
-                     f"{s['other']['mae']:.4f} | {s['related']['n']:,} / {s['other']['n']:,} |")
+        cells = [fmt(s[f"{p}.rmse"]) for p in PARTS] + [fmt(s[f"{p}.mae"]) for p in ("related", "other")]
+        lines.append(f"| {name} | {s['runs']} | " + " | ".join(cells) +
+                     f" | {s['related.n']['mean']:,.0f} / {s['other.n']['mean']:,.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -107,10 +102,11 @@ def chart(summary: dict[str, dict], path: Path) -> None:
     width = 0.8 / max(len(summary), 1)
     for i, (name, s) in enumerate(summary.items()):
         xs = np.arange(len(PARTS)) + i * width
-        ax.bar(xs, [s[p]["rmse"] for p in PARTS], width, yerr=[s[p]["rmse_std"] for p in PARTS], label=name)
+        ax.bar(xs, [s[f"{p}.rmse"]["mean"] for p in PARTS], width, yerr=[s[f"{p}.rmse"]["std"] for p in PARTS],
+               label=name)
     ax.set_xticks(np.arange(len(PARTS)) + width * (len(summary) - 1) / 2,
                   ["related to a rated anime", "other", "all test ratings"])
-    low = min(s[p]["rmse"] for s in summary.values() for p in PARTS)
+    low = min(s[f"{p}.rmse"]["mean"] for s in summary.values() for p in PARTS)
     ax.set_ylim(low * 0.9, None)
     ax.set(ylabel="test RMSE (lower is better)", title="the same test ratings, with and without the catalog graph")
     ax.legend(fontsize=8)

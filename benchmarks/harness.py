@@ -281,16 +281,19 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
         if "error" not in run:
             keep = {k: run.get(k) for k in GROUPS}
             by_model.setdefault(run["model"], []).append(numeric_leaves(keep))
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for model, rows in by_model.items():
-        out[model] = {}
-        for key in dict.fromkeys(k for r in rows for k in r):  # every metric any seed measured, in order
-            vals = [r[key] for r in rows if key in r and not math.isnan(r[key])]
-            if not vals:
-                continue
-            mean = sum(vals) / len(vals)
-            std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
-            out[model][key] = {"mean": mean, "std": std, "n": len(vals)}
+    return {model: key_stats(rows) for model, rows in by_model.items()}
+
+
+def key_stats(rows: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per key any row has (in order; NaN skipped): mean, sample standard deviation (0 for one value), n."""
+    out: dict[str, dict[str, float]] = {}
+    for key in dict.fromkeys(k for r in rows for k in r):
+        vals = [r[key] for r in rows if key in r and not math.isnan(r[key])]
+        if not vals:
+            continue
+        mean = sum(vals) / len(vals)
+        std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
+        out[key] = {"mean": mean, "std": std, "n": len(vals)}
     return out
 
 

@@ -30,9 +30,9 @@ def test_a_repeated_name_is_averaged_over_its_runs():
                 "all": {"rmse": other, "mae": other, "n": 8}}
     s = summarize([("full", row(1.0, 2.0)), ("genres", row(1.5, 2.0)), ("full", row(3.0, 2.0))])
     assert list(s) == ["full", "genres"] and s["full"]["runs"] == 2 and s["genres"]["runs"] == 1
-    assert s["full"]["related"]["rmse"] == pytest.approx(2.0)
-    assert s["full"]["related"]["rmse_std"] == pytest.approx(math.sqrt(2.0))     # sample std of 1 and 3
-    assert s["genres"]["related"]["rmse_std"] == 0.0 and s["full"]["other"]["n"] == 5
+    assert s["full"]["related.rmse"]["mean"] == pytest.approx(2.0)
+    assert s["full"]["related.rmse"]["std"] == pytest.approx(math.sqrt(2.0))     # sample std of 1 and 3
+    assert s["genres"]["related.rmse"]["std"] == 0.0 and s["full"]["other.n"]["mean"] == 5
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +55,10 @@ def test_both_runs_are_judged_on_the_full_catalog_s_franchise_anime(two_catalogs
     s = main(["--data-dir", str(full), "--run", f"full={full_run}", "--run", f"genres_only={stripped_run}",
               "--out", str(out)])
     for name, run in (("full", full_run), ("genres_only", stripped_run)):
-        assert s[name]["related"]["n"] == related and s[name]["other"]["n"] == len(data.test) - related
+        assert s[name]["related.n"]["mean"] == related and s[name]["other.n"]["mean"] == len(data.test) - related
         own = json.loads((run / "model_metadata.json").read_text())["metrics"]["test"]["rmse"]
-        assert s[name]["all"]["rmse"] == pytest.approx(own)                 # scored on its own data
-    assert s["full"]["related"]["rmse"] != pytest.approx(s["genres_only"]["related"]["rmse"])
+        assert s[name]["all.rmse"]["mean"] == pytest.approx(own)            # scored on its own data
+    assert s["full"]["related.rmse"]["mean"] != pytest.approx(s["genres_only"]["related.rmse"]["mean"])
     written = json.loads(out.read_text())
     assert written["summary"] == s and [r["name"] for r in written["runs"]] == ["full", "genres_only"]
     assert out.with_suffix(".md").read_text().count("| full |") == 1 and out.with_suffix(".png").stat().st_size > 0

@@ -34,6 +34,20 @@ def parse_ratings(text: str) -> list[tuple[str, float]]:
     return pairs
 
 
+def repeated_note(history: list[tuple[str, float]], shown: int = 5) -> str:
+    """One line naming the anime given more than once (the last rating of each is the one used), else ``""``."""
+    given: dict[str, list[float]] = {}
+    for anime_id, rating in history:
+        given.setdefault(anime_id, []).append(rating)
+    repeated = [(a, rs) for a, rs in given.items() if len(rs) > 1]
+    if not repeated:
+        return ""
+    named = ", ".join(f"{a} ({', '.join(f'{r:g}' for r in rs)})" for a, rs in repeated[:shown])
+    more = f" and {len(repeated) - shown} more" if len(repeated) > shown else ""
+    return (f"note: {len(repeated)} anime given more than once, the last rating of each is used: "
+            f"{named}{more}")
+
+
 def _short(value: str, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -188,6 +202,8 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         if not Path(ratings_file).exists():
             raise UsageError(f"--ratings-file {ratings_file}: no such file")
         history = read_ratings_file(ratings_file)
+    if history and (note := repeated_note(history)):
+        echo(note, err=True)
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
     status_set = frozenset(s.strip().upper() for item in statuses for s in item.split(",") if s.strip()) or None
     if status_set and status_set - set(STATUSES):

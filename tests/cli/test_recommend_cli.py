@@ -241,3 +241,18 @@ def test_recommend_discover_reorders_the_list_and_refuses_what_it_cannot_mean(ex
     with_continue = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:9", "--continue", "--discover", "1")
     assert one_error_line(with_continue) == \
         "error: --continue lists the next entries by predicted rating: --discover does not apply to it"
+
+
+def test_an_anime_given_twice_is_named_and_its_last_rating_used(export_dir, tmp_path):
+    twice = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10,8:2,1:3", "--json")
+    assert twice.exit_code == 0, twice.output
+    assert twice.stderr.strip() == "note: 1 anime given more than once, the last rating of each is used: 1 (10, 3)"
+    last = invoke("recommend", "--model-dir", str(export_dir), "--ratings", "8:2,1:3", "--json")
+    assert json.loads(twice.stdout)["recommendations"] == json.loads(last.stdout)["recommendations"]
+    assert invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:10,8:2", "--json").stderr == ""
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text("anime_id,rating\n" + "".join(f"{a},{r}\n" for a in range(1, 8) for r in (9, 7)))
+    from_file = invoke("recommend", "--model-dir", str(export_dir), "--ratings-file", str(csv_file), "--top-k", "1")
+    assert from_file.exit_code == 0
+    assert from_file.stderr.strip() == ("note: 7 anime given more than once, the last rating of each is used: "
+                                        "1 (9, 7), 2 (9, 7), 3 (9, 7), 4 (9, 7), 5 (9, 7) and 2 more")

@@ -1,7 +1,7 @@
 """What the "orphans" of the top-10 lists are, for new users (a diagnostic for issue 15's series rows).
 
     python benchmarks/orphan_kinds.py --results <compare.py --out folder> --models gnn most_popular [--data-dir <processed>]
-    python benchmarks/orphan_kinds.py ... --list raw --given 5 --seed 1
+    python benchmarks/orphan_kinds.py ... --list raw --given 5 --seed 1 [--name 10]   # also the 10 anime in most orphan slots
 
 The orphan share (``gnn.train.metrics``) counts a top-10 slot whose anime has a PREQUEL or PARENT
 relation, in a franchise the user rated nothing of. The series-aware list shows such a franchise
@@ -33,16 +33,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
 from gnn.data.schema import RELATION_TYPES  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
+from gnn.io import read_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 
 KINDS = ("later entry", "prequel made later", "parent link")
 
 
 def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]], by_relation: Franchises,
-                 by_order: Franchises, types: Sequence[set[str]]) -> dict[str, float]:
+                 by_order: Franchises, types: Sequence[set[str]], named: Counter | None = None) -> dict[str, float]:
     """Shares of all filled slots: ``orphan_share`` (as :func:`gnn.train.metrics.orphan_sequel_share` with
     ``by_relation``) and its split into :data:`KINDS`. ``by_order``: the list's own franchises (release
-    order); ``types[a]``: the relation types anime ``a`` states. 0 entries are empty slots."""
+    order); ``types[a]``: the relation types anime ``a`` states. 0 entries are empty slots. ``named``, if
+    given, counts the orphan slots per ``(anime, kind)``."""
     kinds, slots = Counter(), 0
     for row, seen in zip(lists, rated):
         started = by_relation.started(seen)
@@ -52,7 +54,10 @@ def orphan_kinds(lists: Sequence[Sequence[int]], rated: Sequence[Sequence[int]],
             slots += 1
             if not by_relation.later[a] or int(by_relation.franchise[a]) in started:
                 continue
-            kinds[KINDS[0] if by_order.later[a] else KINDS[1] if "PREQUEL" in types[a] else KINDS[2]] += 1
+            kind = KINDS[0] if by_order.later[a] else KINDS[1] if "PREQUEL" in types[a] else KINDS[2]
+            kinds[kind] += 1
+            if named is not None:
+                named[a, kind] += 1
     share = {k: kinds[k] / slots if slots else 0.0 for k in KINDS}
     return {"orphan_share": sum(share.values()), **share, "slots": slots}
 
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--list", choices=("series", "raw"), default="series",
                         help="the series-aware list (one card per franchise) or the ranked top 10")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed: its checkpoint and held-out order")
+    parser.add_argument("--name", type=int, default=0, metavar="N",
+                        help="also name the N anime that fill the most orphan slots of each model (printed only)")
     args = parser.parse_args(argv)
     data = load_processed(args.data_dir or args.results / "processed")
     by_relation, by_order = franchises_of(data), franchises_of(data, later_by_relation=False)
@@ -92,11 +99,26 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(cases)} held-out users given {args.given} ratings (seed {args.seed}); shares of the {which} top-10 slots")
     print("| model | orphan share | " + " | ".join(KINDS) + " |")
     print("|---|---:|" + "---:|" * len(KINDS))
+    tops = {}
     for name in args.models:
         top, series = rank_lists(_model(args.results, name, data, args.seed), query, seen, by_relation, 10)
         lists = series if args.list == "series" else top[:, :10]
-        r = orphan_kinds(lists.tolist(), rated, by_relation, by_order, types)
+        named = Counter()
+        r = orphan_kinds(lists.tolist(), rated, by_relation, by_order, types, named)
         print(f"| {name} | {r['orphan_share']:.3f} | " + " | ".join(f"{r[k]:.3f}" for k in KINDS) + " |")
+        tops[name] = named.most_common(args.name), r["slots"]
+    titles = _titles(data) if args.name else {}
+    for name, (top, slots) in tops.items():
+        if top:
+            print(f"\n{name}: the anime in most orphan slots (share of all slots, kind)")
+            for (a, kind), n in top:
+                print(f"  {titles.get(a) or f'anime index {a}'}: {n / slots:.3f} ({kind})")
+
+
+def _titles(data: ProcessedData) -> dict[int, str]:
+    """Anime index -> title, from the processed folder's ``anime_metadata.json`` (empty without one)."""
+    path = Path(data.data_dir or "") / "anime_metadata.json"
+    return {int(m["anime_index"]): m.get("title") for m in read_json(path)} if path.is_file() else {}
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
@@ -45,9 +47,28 @@ def test_the_raw_lists_split_sums_to_the_new_user_rows_orphan_share(tiny_process
     assert model.fit_closed_form(data.train)
     for seed in (0, 1):
         main(["--results", str(tmp_path), "--data-dir", str(tiny_processed), "--models", "most_popular",
-              "--list", "raw", "--given", "5", "--seed", str(seed)])
+              "--list", "raw", "--given", "5", "--seed", str(seed), "--name", "2"])
         out = capsys.readouterr().out.splitlines()
         assert "ranked top-10" in out[0] and f"(seed {seed})" in out[0]
         share = float(out[3].split("|")[2])
         expected = new_user_ranking(model, data, seed=seed)["k=5"]["orphan_share@10"]
         assert share == pytest.approx(expected, abs=5e-4)
+        # --name 2: the two anime in most orphan slots, by title, each at most the whole orphan share.
+        assert out[5] == "most_popular: the anime in most orphan slots (share of all slots, kind)"
+        named = [re.fullmatch(r"  (Show \d+ S\d): (\d\.\d{3}) \((later entry|prequel made later|parent link)\)", line)
+                 for line in out[6:]]
+        assert len(named) == 2 and all(named) and sum(float(m[2]) for m in named) <= share + 1e-9
+
+
+def test_named_counts_each_orphan_slot_by_anime_and_kind():
+    # 1 A -> 2 B (a sequel); 3 C, a spin-off, states a PARENT 1 A. Both are orphans for a user who rated nothing.
+    display = [None, {"relations": [[2, "SEQUEL"], [3, "SPIN_OFF"]], "year": 2010},
+               {"relations": [[1, "PREQUEL"]], "year": 2012}, {"relations": [[1, "PARENT"]], "year": 2013}]
+    by_order = Franchises.from_display(display)
+    types = [set()] + [{t for _, t in e["relations"]} for e in display[1:]]
+    by_relation = replace(by_order, later=np.array([bool(t & {"PREQUEL", "PARENT"}) for t in types]))
+    named = Counter()
+    r = orphan_kinds([[2, 3, 1], [2, 0, 0], [3, 2, 0]], [[], [], [1]], by_relation, by_order, types, named)
+    # User 3 rated A: B continues their franchise; C is a franchise of its own, still an orphan.
+    assert named == Counter({(2, "later entry"): 2, (3, "parent link"): 2})
+    assert sum(named.values()) / r["slots"] == pytest.approx(r["orphan_share"])

@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import parse_trained_runs, trained_runs_parser  # noqa: E402
+from benchmarks.run_args import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.graph.features import FEATURE_NAMES  # noqa: E402
 from gnn.io import finite_or_null, read_json, write_json  # noqa: E402
 from gnn.models.base import UserQuery  # noqa: E402

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import parse_trained_runs, trained_runs_parser  # noqa: E402
+from benchmarks.run_args import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402

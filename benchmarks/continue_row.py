@@ -41,7 +41,7 @@ def list_hits(rows: Iterable[Sequence[tuple[int, float]]], others: Iterable[Mapp
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.harness import export_users_parser
+    from benchmarks.run_args import export_users_parser
     from gnn.inference import OnnxRecommender
     from gnn.io import dumps_json
     from gnn.processed import load_processed

@@ -20,7 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import command_line, finished_run_parser, git_commit, run_dir  # noqa: E402
+from benchmarks.harness import run_dir  # noqa: E402
+from benchmarks.provenance import command_line, git_commit  # noqa: E402
+from benchmarks.run_args import finished_run_parser  # noqa: E402
 
 METRICS = ("ndcg@10", "recall@10", "coverage@10", "popular_share@10", "orphan_share@10")
 

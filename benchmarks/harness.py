@@ -18,28 +18,24 @@ The parent never imports torch: it only writes specs, starts children and reads 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import platform
-import shlex
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
+from benchmarks.provenance import REPO, command_line, git_commit, machine_info
 from gnn.io import finite_or_null, write_json  # torch-free, as is the model table
 from gnn.models.registry import model_names  # the model table only: no torch in this process
 
 DATA_STATS = "data_stats.json"  # gnn.processed.DATA_STATS (not imported: that module loads torch)
 
-REPO = Path(__file__).resolve().parents[1]
 NEURAL = model_names("neural")
 DEFAULT_MODELS = model_names("reference") + NEURAL  # the cold-item references run in benchmarks/cold_items.py
 GROUPS = ("accuracy", "ranking", "ranking_new_users", "series", "new_users", "cost", "export", "cold")
@@ -73,45 +69,6 @@ class BenchmarkConfig:
     command: str = ""
 
 
-def named_run(text: str) -> tuple[str, Path]:
-    """``NAME=DIR`` (an argparse type for the scripts' ``--run``): the name and the training output folder."""
-    name, sep, folder = text.partition("=")
-    if not sep or not name or not folder:
-        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
-    return name, Path(folder)
-
-
-def trained_runs_parser(description: str, data_help: str) -> argparse.ArgumentParser:
-    """Options of the scripts that evaluate training output folders: ``--data-dir`` (``data_help``), ``--run
-    NAME=DIR`` (repeatable, as ``args.runs``) and ``--out``; read them with :func:`parse_trained_runs`."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--data-dir", required=True, type=Path, help=data_help)
-    parser.add_argument("--run", dest="runs", action="append", type=named_run, required=True, metavar="NAME=DIR",
-                        help="an `anime-gnn train --output-dir` folder (its best_model.pt), repeatable")
-    parser.add_argument("--out", type=Path, help="also write the numbers here as JSON")
-    return parser
-
-
-def export_users_parser(description: str, top: int) -> argparse.ArgumentParser:
-    """Options of the scripts that give held-out users' first ratings to an export, as the page would:
-    ``--export``, ``--data-dir`` (what it was trained on), ``--given`` and ``--top`` (rows counted)."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--export", required=True, type=Path, help="an `anime-gnn export` folder")
-    parser.add_argument("--data-dir", required=True, type=Path, help="the processed folder it was trained on")
-    parser.add_argument("--given", type=int, default=10, help="ratings given per held-out user")
-    parser.add_argument("--top", type=int, default=top, help="rows of each list counted")
-    return parser
-
-
-def parse_trained_runs(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """``parser.parse_args(argv)``; a ``--run`` folder without a best_model.pt is a one-line usage error."""
-    args = parser.parse_args(argv)
-    for _, folder in args.runs:
-        if not (folder / "best_model.pt").is_file():
-            parser.error(f"{folder} has no best_model.pt (an anime-gnn train --output-dir folder)")
-    return args
-
-
 def run_dir(out_dir: Path, model: str, seed: int) -> Path:
     """Where ``model`` trains with ``seed``; its checkpoints stay there for later diagnostics."""
     return out_dir / "tmp" / "runs" / f"{model}_s{seed}"
@@ -135,46 +92,6 @@ def reuse_chosen_trial(tuning: dict[str, Any], tune_root: Path, target: Path) ->
         return False
     shutil.copytree(source, target, dirs_exist_ok=True)
     return True
-
-
-def finished_run_parser(description: str) -> argparse.ArgumentParser:
-    """Options of the scripts that read a finished compare.py run (its data and seed-0 checkpoints)."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--results", required=True, type=Path, help="a compare.py --out folder")
-    parser.add_argument("--models", nargs="+", default=list(NEURAL), choices=model_names(),
-                        help="models with a run of seed 0")
-    return parser
-
-
-def command_line() -> str:
-    """The command as typed (``python <script> <args>``), shell-quoted."""
-    return " ".join(["python", *(shlex.quote(a) for a in sys.argv)])
-
-
-def git_commit() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
-        return out.stdout.strip()
-
-    return {"commit": git("rev-parse", "HEAD") or None,
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-
-
-def machine_info() -> dict[str, Any]:
-    """Where the numbers come from (the parent's view; children inherit the environment)."""
-    def version(pkg: str) -> str | None:
-        try:
-            return metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            return None
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(), "cpu_count": os.cpu_count(), "cpus_usable": cpus,
-            "torch": version("torch"), "torch_geometric": version("torch_geometric"),
-            "onnxruntime": version("onnxruntime"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-            "nice": os.nice(0) if hasattr(os, "nice") else None,
-            "load_average_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
 
 
 def run_child(spec: dict[str, Any], work_dir: Path, label: str) -> dict[str, Any]:

@@ -30,7 +30,8 @@ from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
+from benchmarks.harness import run_dir  # noqa: E402
+from benchmarks.run_args import finished_run_parser  # noqa: E402
 from gnn.data.schema import RELATION_TYPES  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
 from gnn.io import read_json  # noqa: E402

@@ -41,7 +41,7 @@ def kind_shares(reasons: Iterable[str]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from benchmarks.harness import export_users_parser
+    from benchmarks.run_args import export_users_parser
     from gnn.filters import Filters
     from gnn.inference import OnnxRecommender
     from gnn.io import dumps_json

@@ -29,7 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import NEURAL, command_line, git_commit, machine_info, run_child  # noqa: E402
+from benchmarks.harness import NEURAL, run_child  # noqa: E402
+from benchmarks.provenance import command_line, git_commit, machine_info  # noqa: E402
 from benchmarks.scaling_report import row_runs  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.registry import model_names  # noqa: E402

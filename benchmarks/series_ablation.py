@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
+from benchmarks.harness import run_dir  # noqa: E402
+from benchmarks.run_args import finished_run_parser  # noqa: E402
 from benchmarks.series_term import fit_series  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
 from gnn.io import finite_or_null, write_json  # noqa: E402

@@ -22,7 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.harness import finished_run_parser, run_dir  # noqa: E402
+from benchmarks.harness import run_dir  # noqa: E402
+from benchmarks.run_args import finished_run_parser  # noqa: E402
 from gnn.processed import load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.metrics import known_user_query  # noqa: E402

@@ -208,19 +208,3 @@ def test_series_ablation_reproduces_the_run_without_the_term(results):
         assert row["term"]["known"]["shrink"] > 0
     md = (out / "series_ablation.md").read_text()
     assert "| baseline | without |" in md and "| item_knn | with |" in md
-
-
-def test_trained_runs_options_and_a_folder_without_a_model(tmp_path, capsys):
-    from benchmarks.harness import parse_trained_runs, trained_runs_parser
-
-    good = tmp_path / "a"
-    good.mkdir()
-    (good / "best_model.pt").write_bytes(b"")
-    parser = trained_runs_parser("d", "processed folder")
-    args = parse_trained_runs(parser, ["--data-dir", "p", "--run", f"x={good}", "--run", f"y={good}", "--out", "o.json"])
-    assert args.runs == [("x", good), ("y", good)] and str(args.data_dir) == "p" and str(args.out) == "o.json"
-    with pytest.raises(SystemExit):
-        parse_trained_runs(parser, ["--data-dir", "p", "--run", f"x={good}", "--run", f"z={tmp_path / 'b'}"])
-    assert capsys.readouterr().err.splitlines()[-1].endswith(f"{tmp_path / 'b'} has no best_model.pt (an anime-gnn train --output-dir folder)")
-    with pytest.raises(SystemExit):
-        parse_trained_runs(parser, ["--data-dir", "p", "--run", "no-equals-sign"])

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.run_args import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.graph.features import FEATURE_NAMES  # noqa: E402
-from gnn.io import finite_or_null, read_json, write_json  # noqa: E402
+from gnn.io import finite_or_null, write_json  # noqa: E402
 from gnn.models.base import UserQuery  # noqa: E402
-from gnn.processed import ProcessedData, load_processed  # noqa: E402
+from gnn.processed import ProcessedData, anime_metadata, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402
 from gnn.train.cold import narrowed_scores  # noqa: E402
 from gnn.train.metrics import held_out_cases, new_user_query  # noqa: E402
@@ -38,7 +38,7 @@ from gnn.train.metrics import held_out_cases, new_user_query  # noqa: E402
 
 def anime_sets(data: ProcessedData) -> dict[str, torch.Tensor]:
     """``after`` and ``announced`` as bool ``[n_anime]`` masks (module docstring)."""
-    meta = {int(m["anime_index"]): m for m in read_json(Path(data.data_dir) / "anime_metadata.json")}
+    meta = anime_metadata(data.data_dir, missing_ok=False)
     year = torch.tensor([float(meta.get(a, {}).get("year") or math.nan) for a in range(data.n_anime)])
     status = [meta.get(a, {}).get("status") for a in range(data.n_anime)]
     rated_years = year[(data.anime_train_count > 0) & ~year.isnan()]

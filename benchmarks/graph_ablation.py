@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import key_stats, numeric_leaves  # noqa: E402
 from benchmarks.provenance import command_line, git_commit  # noqa: E402
-from benchmarks.run_args import parse_trained_runs, trained_runs_parser  # noqa: E402
 from benchmarks.report import fmt  # noqa: E402
+from benchmarks.run_args import parse_trained_runs, trained_runs_parser  # noqa: E402
 from gnn.io import write_json  # noqa: E402
 from gnn.processed import ProcessedData, load_processed  # noqa: E402
 from gnn.train.checkpoint import load_model  # noqa: E402

@@ -34,8 +34,7 @@ from benchmarks.harness import run_dir  # noqa: E402
 from benchmarks.run_args import finished_run_parser  # noqa: E402
 from gnn.data.schema import RELATION_TYPES  # noqa: E402
 from gnn.franchise import Franchises  # noqa: E402
-from gnn.io import read_json  # noqa: E402
-from gnn.processed import ProcessedData, load_processed  # noqa: E402
+from gnn.processed import ProcessedData, anime_metadata, load_processed  # noqa: E402
 
 KINDS = ("later entry", "prequel made later", "parent link")
 
@@ -108,18 +107,12 @@ def main(argv: list[str] | None = None) -> None:
         r = orphan_kinds(lists.tolist(), rated, by_relation, by_order, types, named)
         print(f"| {name} | {r['orphan_share']:.3f} | " + " | ".join(f"{r[k]:.3f}" for k in KINDS) + " |")
         tops[name] = named.most_common(args.name), r["slots"]
-    titles = _titles(data) if args.name else {}
+    titles = {a: m.get("title") for a, m in anime_metadata(data.data_dir).items()} if args.name else {}
     for name, (top, slots) in tops.items():
         if top:
             print(f"\n{name}: the anime in most orphan slots (share of all slots, kind)")
             for (a, kind), n in top:
                 print(f"  {titles.get(a) or f'anime index {a}'}: {n / slots:.3f} ({kind})")
-
-
-def _titles(data: ProcessedData) -> dict[int, str]:
-    """Anime index -> title, from the processed folder's ``anime_metadata.json`` (empty without one)."""
-    path = Path(data.data_dir or "") / "anime_metadata.json"
-    return {int(m["anime_index"]): m.get("title") for m in read_json(path)} if path.is_file() else {}
 
 
 if __name__ == "__main__":

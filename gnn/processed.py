@@ -26,7 +26,7 @@ from torch_geometric.data import HeteroData
 
 from gnn.errors import InputError
 from gnn.graph.builder import ItemTables, graph_from_dict
-from gnn.io import read_json_input
+from gnn.io import read_json, read_json_input
 
 DATA_STATS = "data_stats.json"  # sizes, padding lengths, graph config, rating scale and statistics
 _OLD_DATA_STATS = "model_config.json"  # its name before format 2; such a folder is refused, not read
@@ -132,6 +132,15 @@ def load_split(data_dir: Path, name: str) -> RatingSplit | None:
     if not len(columns["user"]) == len(columns["anime"]) == len(columns["rating"]):
         raise InputError(str(data_dir), f"the {name} split's columns differ in length; rerun `anime-gnn preprocess`")
     return RatingSplit(**columns)
+
+
+def anime_metadata(data_dir: str | Path | None, missing_ok: bool = True) -> dict[int, dict]:
+    """Anime index -> its ``anime_metadata.json`` entry (title, year, format, status, ...). Empty for no
+    folder, or one without the file when ``missing_ok`` (else FileNotFoundError)."""
+    path = None if data_dir is None else Path(data_dir) / "anime_metadata.json"
+    if path is None or (missing_ok and not path.exists()):
+        return {}
+    return {int(m["anime_index"]): m for m in read_json(path)}
 
 
 def read_data_stats(data_dir: Path) -> dict:

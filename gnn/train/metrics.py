@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -37,9 +36,8 @@ import torch
 
 from gnn.data.schema import RELATION_TYPES
 from gnn.franchise import Franchises, franchise_list
-from gnn.io import read_json
 from gnn.models.base import RatingModel, UserQuery
-from gnn.processed import ProcessedData, RatingSplit
+from gnn.processed import ProcessedData, RatingSplit, anime_metadata
 from gnn.train.evaluate import NEW_USER_KS, accuracy, known_histories, new_user_cases, predict_split
 from gnn.train.histories import UserHistories
 
@@ -56,10 +54,7 @@ def franchises_of(data: ProcessedData, later_by_relation: bool = True) -> Franch
     spin-off parents and prequels released afterwards (on MAL 5,980 anime vs 7,188). The franchises,
     entry points and next entries (the series-aware list) are the same either way.
     """
-    meta: dict[int, dict] = {}
-    path = Path(data.data_dir) / "anime_metadata.json" if data.data_dir is not None else None
-    if path is not None and path.exists():
-        meta = {int(m["anime_index"]): m for m in read_json(path)}
+    meta = anime_metadata(data.data_dir)
     rel_idx, rel_type = data.tables.rel_idx.tolist(), data.tables.rel_type.tolist()
     display: list[dict | None] = [None]
     for i in range(1, data.n_anime):

@@ -11,15 +11,12 @@
 * ``tune``: fit every configuration of a grid and report each one's validation RMSE (and validation
   NDCG@k where the model is selected on it: :func:`selection_metric`); with ``reuse``, a trial
   folder that already holds that configuration's finished training is read, not trained again;
-* ``epoch``: time one training epoch;
-* ``steps``: time a fixed number of training steps, optionally profile one more
-  (:mod:`benchmarks.step_timing`; the scaling benchmark);
-* ``evaluate``: the trainer's evaluation of a freshly built model (validation accuracy, new users) and
-  the ranking metrics, each part's seconds and the peak RSS after it (the scaling benchmark);
 * ``preprocess``: run :func:`gnn.preprocess.preprocess`;
-* ``generate``: write a synthetic input folder (:func:`gnn.data.synthetic.write_sample`).
-* ``kaggle_layout``, ``import_mal``: write such a folder as the Kaggle 2020 MyAnimeList dump
-  (:mod:`benchmarks.kaggle_layout`), and time ``anime-gnn import mal`` on it.
+* the scaling benchmark's jobs (:mod:`benchmarks.scaling_jobs`): ``steps`` (time a fixed number of
+  training steps, optionally profile one more), ``evaluate`` (the trainer's evaluation of a freshly
+  built model and the ranking metrics, each part's seconds and peak RSS), ``generate`` (a synthetic
+  input folder), ``kaggle_layout`` and ``import_mal`` (that folder as the Kaggle 2020 MyAnimeList dump,
+  and ``anime-gnn import mal`` timed on it).
 
 Memory: ``rss_start_mb`` is the process high-water mark after imports and data loading,
 ``peak_train_mb`` the high-water mark at the end of the last epoch (training and its
@@ -30,20 +27,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import resource
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-_RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _RSS_UNIT / 2**20, 1)
-
+from benchmarks.peak_memory import peak_rss_mb
+from benchmarks.scaling_jobs import evaluate, generate, import_mal, kaggle_layout, steps
 
 def grid_points(grid: dict[str, dict[str, list]]) -> list[tuple[dict, dict]]:
     """Every (model overrides, train overrides) of ``{"model": {k: [..]}, "train": {k: [..]}}``."""
@@ -216,63 +207,6 @@ def tune(spec: dict) -> dict:
     return {**out, "best_val_rmse": best["val_rmse"]} if metric == "val_rmse" else out
 
 
-def epoch(spec: dict) -> dict:
-    """One training epoch (``train_config`` should say ``epochs: 1``): time, throughput, peak memory."""
-    from gnn.processed import load_processed
-
-    data = load_processed(spec["data_dir"])
-    rss_start = peak_rss_mb()
-    result, marks = _train(spec, data, Path(spec["run_dir"]), spec.get("model_config", {}), {})
-    return {"model": spec["model"], "n_train": len(data.train), "train_config": marks["train_config"],
-            **_cost(result, len(data.train), marks, rss_start)}
-
-
-def steps(spec: dict) -> dict:
-    from benchmarks.step_timing import profile_step, time_steps
-    from gnn.processed import load_processed
-
-    start = time.perf_counter()
-    data = load_processed(spec["data_dir"])
-    load_seconds, rss_start = round(time.perf_counter() - start, 2), peak_rss_mb()
-    res = time_steps(spec["model"], data, spec["steps"], spec.get("warmup", 2))
-    state = res.pop("_state")
-    out = {**res, "n_train": len(data.train), "load_seconds": load_seconds, "rss_start_mb": rss_start,
-           "peak_train_mb": peak_rss_mb()}
-    if spec.get("profile"):
-        out["profile"] = profile_step(state)
-    return out
-
-
-def evaluate(spec: dict) -> dict:
-    """What the trainer evaluates after each epoch and at the end, plus the ranking metrics, for an
-    untrained model (the cost does not depend on the weights)."""
-    import torch
-
-    from gnn.models.base import ModelContext
-    from gnn.models.registry import build_model
-    from gnn.processed import load_processed
-    from gnn.train.evaluate import Evaluator, evaluate_new_users
-    from gnn.train.metrics import ranking_metrics
-
-    data = load_processed(spec["data_dir"])
-    torch.manual_seed(0)
-    ctx = ModelContext.from_processed(data)
-    model = build_model(spec["model"], ctx, None)
-    model.fit_closed_form(data.train)
-    out: dict[str, Any] = {"model": spec["model"], "rss_start_mb": peak_rss_mb(), "rows": {}}
-    parts = {"val_accuracy": lambda: Evaluator(data, ctx).split(model, data.val).as_dict(),
-             "ranking": lambda: ranking_metrics(model, data, max_users=spec.get("ranking_users", 2000))["users"],
-             "new_users": lambda: evaluate_new_users(model, data.holdout)["k=10"]["users"]}
-    for name, part in parts.items():
-        start = time.perf_counter()
-        value = part()
-        out["rows"][name] = {"seconds": round(time.perf_counter() - start, 2), "peak_mb": peak_rss_mb(),
-                             "result": value}
-    out["rows"]["val_accuracy"]["n"] = len(data.val)
-    out["peak_mb"] = peak_rss_mb()
-    return out
-
-
 def preprocess(spec: dict) -> dict:
     from gnn.preprocess import PreprocessConfig
     from gnn.preprocess import preprocess as run
@@ -286,40 +220,7 @@ def preprocess(spec: dict) -> dict:
             "ratings_read": result.report["ratings"].get("total")}
 
 
-def generate(spec: dict) -> dict:
-    from gnn.data.synthetic import SampleConfig, write_sample
-
-    start = time.perf_counter()
-    config = SampleConfig(**spec["config"])
-    if spec.get("n_ratings"):
-        from gnn.data.synthetic import users_for_ratings
-
-        config = SampleConfig(**{**spec["config"], "n_users": users_for_ratings(spec["n_ratings"], config)})
-    summary = write_sample(spec["out_dir"], config)
-    return {"seconds": round(time.perf_counter() - start, 3), "n_ratings": summary.n_ratings,
-            "n_users": summary.n_users, "n_anime": summary.n_anime, "peak_mb": peak_rss_mb()}
-
-
-def kaggle_layout(spec: dict) -> dict:
-    from benchmarks.kaggle_layout import write_kaggle_2020
-
-    start = time.perf_counter()
-    counts = write_kaggle_2020(Path(spec["input_dir"]), Path(spec["out_dir"]))
-    return {**counts, "seconds": round(time.perf_counter() - start, 3), "peak_mb": peak_rss_mb()}
-
-
-def import_mal(spec: dict) -> dict:
-    """``anime-gnn import mal``'s work on a Kaggle 2020 layout folder (:func:`kaggle_layout`)."""
-    from gnn.ingest.mal_import import import_mal as run
-
-    start, rss_start = time.perf_counter(), peak_rss_mb()
-    src = Path(spec["input_dir"])
-    counts = run(src / "anime.csv", src / "rating_complete.csv", Path(spec["out_dir"]))
-    return {"seconds": round(time.perf_counter() - start, 3), "rss_start_mb": rss_start, "peak_mb": peak_rss_mb(),
-            "ratings": counts["ratings"], "users": counts["users"], "anime": counts["anime"]}
-
-
-TASKS = {"fit": fit, "tune": tune, "epoch": epoch, "steps": steps, "evaluate": evaluate, "preprocess": preprocess,
+TASKS = {"fit": fit, "tune": tune, "preprocess": preprocess, "steps": steps, "evaluate": evaluate,
          "generate": generate, "kaggle_layout": kaggle_layout, "import_mal": import_mal}
 
 

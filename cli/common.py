@@ -11,3 +11,9 @@ def echo(text: str, err: bool = False) -> None:
     import click
 
     click.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"), err=err)
+
+
+def clip(text: object, width: int) -> str:
+    """``text`` cut to ``width`` characters, the last one an ellipsis where it was cut (table columns)."""
+    text = str(text)
+    return text if len(text) <= width else text[:width - 1] + "…"

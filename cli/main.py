@@ -30,6 +30,7 @@ def _register() -> None:
     # Imported here so that `anime-gnn --help` stays fast and each command is one module.
     from cli.export import export, rollback
     from cli.ingest import fetch_catalog, fetch_ratings, import_group
+    from cli.lookup import search, similar
     from cli.preprocess import preprocess
     from cli.recommend import recommend
     from cli.sample import generate_sample
@@ -37,7 +38,7 @@ def _register() -> None:
     from cli.train import train
 
     for command in (preprocess, generate_sample, train, fetch_catalog, fetch_ratings, import_group,
-                    export, rollback, recommend, serve):
+                    export, rollback, recommend, search, similar, serve):
         main.add_command(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo, friendly_errors
+from cli.common import clip, echo, friendly_errors
 from cli.export import DEFAULT_OUTPUT
 from gnn.errors import InputError, UsageError
 from gnn.io import dumps_json
@@ -79,22 +79,17 @@ def read_ratings_file(path: str) -> list[tuple[str, float]]:
     return pairs
 
 
-def _clip(title: object, width: int) -> str:
-    text = str(title)
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
 def _table(rows: list[dict], shown_others: int = 3) -> str:
     """One line per card; a card's other entries of the same series on an indented line below it."""
     width = min(48, max([len("title")] + [len(str(r["title"])) for r in rows]))
     lines = [f"{'rank':>4}  {'title':<{width}}  {'rating':>6}  reason"]
     for r in rows:
         planned = " (on your plan-to-watch list)" if r.get("planned") else ""
-        lines.append(f"{r['rank']:>4}  {_clip(r['title'], width):<{width}}  {r['predicted_rating']:>6.2f}  "
+        lines.append(f"{r['rank']:>4}  {clip(r['title'], width):<{width}}  {r['predicted_rating']:>6.2f}  "
                      f"{r['reason']}{planned}")
         others = r.get("other_entries") or []
         if others:
-            named = ", ".join(f"{_clip(o['title'], 40)} ({o['predicted_rating']:.1f})" for o in others[:shown_others])
+            named = ", ".join(f"{clip(o['title'], 40)} ({o['predicted_rating']:.1f})" for o in others[:shown_others])
             more = f" and {len(others) - shown_others} more" if len(others) > shown_others else ""
             lines.append(f"{'':>4}  also in this series: {named}{more}")
     return "\n".join(lines)
@@ -105,7 +100,7 @@ def _continue_hint(next_rows: list[dict], shown: int = 3) -> str:
     (``next_rows``: ``recommend_with_next``'s), else ``""``."""
     if not next_rows:
         return ""
-    named = ", ".join(_clip(r["title"], 40) for r in next_rows[:shown])
+    named = ", ".join(clip(r["title"], 40) for r in next_rows[:shown])
     more = f" and {len(next_rows) - shown} more" if len(next_rows) > shown else ""
     return f"\nnext in series you started: {named}{more} (--continue lists them)"
 

@@ -30,6 +30,7 @@ from gnn.filters import CatalogColumns, Filters
 from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
 from gnn.reasons import ReasonBuilder, card_reason
 from gnn.result_rows import anime_rows, mark_planned
+from gnn.title_search import TitleIndex
 
 
 class OnnxRecommender:
@@ -56,6 +57,7 @@ class OnnxRecommender:
         # A history input of free length (the GNN's export) gets as many slots as the history has entries.
         self.history_dynamic = any(i.name == "hist_anime" and isinstance(i.shape[1], str) for i in session.get_inputs())
         self._franchises: Franchises | None = None
+        self._titles: TitleIndex | None = None
 
     @property
     def franchises(self) -> Franchises:
@@ -288,6 +290,22 @@ class OnnxRecommender:
         for rank, row in enumerate(next_rows, start=1):
             row["rank"] = rank
         return self._mark_planned(rows, planned), self._mark_planned(next_rows, planned)
+
+    def search(self, query: str, k: int = 12) -> list[dict]:
+        """Anime whose titles match ``query``, best match first (the page's search: :mod:`gnn.title_search`),
+        with each one's number of training ratings."""
+        if self._titles is None:
+            self._titles = TitleIndex(self.display)
+        counts = np.array([float((e or {}).get("ratings") or 0) for e in self.display])
+        return self._rows(self._titles.search(query, k), counts, "ratings")
+
+    def find(self, anime: Any) -> int:
+        """The anime index of a catalog id, else of the best title match (:meth:`search`)."""
+        index = self.anime_index.get(str(anime).strip())
+        hits = self.search(str(anime), 1) if index is None else []
+        if index is None and not hits:
+            raise UsageError(f"no anime in this model's catalog has the id or a title matching {str(anime)!r}")
+        return index if index is not None else hits[0]["anime_index"]
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
         """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin`` (adult titles only

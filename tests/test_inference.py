@@ -296,3 +296,20 @@ def test_discover_needs_a_ranking_score(rec, monkeypatch):
     assert rec.recommend(history=[(1, 9)], k=3, discover=0) == rec.recommend(history=[(1, 9)], k=3)
     with pytest.raises(UsageError, match=r"this export has none \(it ranks by the predicted rating\)"):
         rec.recommend(history=[(1, 9)], k=3, discover=0.5)
+
+
+def test_search_finds_titles_in_the_pages_order_with_training_counts(rec):
+    rows = rec.search("show 1 s", k=10)
+    assert [r["title"] for r in rows[:3]] == ["Show 1 S1", "Show 1 S2", "Show 1 S3"]   # title prefix; ties by index
+    assert [r["anime_id"] for r in rows[:3]] == [4, 5, 6] and [r["rank"] for r in rows] == list(range(1, 11))
+    assert "Show 0 S1" in [r["title"] for r in rows[3:]]          # then every word anywhere ("1" in "S1")
+    assert all(r["ratings"] == rec.display[r["anime_index"]]["ratings"] for r in rows)
+    assert [r["anime_id"] for r in rec.search("SHOW-1 s2")] == [5] and rec.search("no such title") == []
+    assert len(rec.search("show", k=4)) == 4
+
+
+def test_find_takes_an_id_or_a_title(rec):
+    assert rec.find(5) == rec.find("5") == rec.anime_index["5"]
+    assert rec.find("Show 2 S3") == rec.anime_index["9"]          # a title: its best match
+    with pytest.raises(UsageError, match="no anime in this model's catalog has the id or a title matching 'zz'"):
+        rec.find("zz")

@@ -8,18 +8,14 @@ entries with and without a score) go through both; skips when ``node`` is not in
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
 
 import numpy as np
-import pytest
 
 from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
 from gnn.reasons import card_reason
 from tests.test_franchise import episode_zeros, moved_prequel, three_seasons
-from tests.web.harness import PUBLIC
+from tests.web.node import run_node
 
 RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
              "OTHER", None]
@@ -86,9 +82,6 @@ def python_result(case: dict) -> dict:
 
 
 def test_franchise_js_matches_python():
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     rng = random.Random(0)
     hand = three_seasons()
     cases = [{"display": hand, "scores": [0, 0, 5.0, 9.0, 1.0, 2.0], "rating": [None, None, 6.0, None, 9.0, 1.0],
@@ -103,11 +96,7 @@ def test_franchise_js_matches_python():
     cases += [{"display": moved_prequel(), "scores": [0, 1.0, 1.0, 9.0, 2.0, 3.0], "rating": [None] * 6,
                "rated": [[1, 8.0], [2, 8.0]], "allowed": [False] * 3 + [True] * 3, "k": 10}]
     cases += [random_case(rng) for _ in range(400)]
-    module = json.dumps((PUBLIC / "js" / "franchise.js").as_uri())
-    reasons = json.dumps((PUBLIC / "js" / "reasons.js").as_uri())
-    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % (module, reasons)], input=json.dumps(cases),
-                            capture_output=True, text=True, timeout=60, check=True)
-    got = json.loads(result.stdout)
+    got = run_node(RUNNER, ["franchise.js", "reasons.js"], cases)
     assert got[0]["cards"][0]["anime"] == 2 and got[1]["cards"][0]["anime"] == 1  # season 2; the first entry
     assert [c["anime"] for c in got[0]["continue"]] == [2]                         # the sequel, not the OVA
     assert got[3]["depth"][5] == 4 and got[3]["cards"][0]["kind"] == "next"      # the episode 0 before S3 kept

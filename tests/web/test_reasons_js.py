@@ -6,15 +6,10 @@ values exercise every branch and tie-break; skips when ``node`` is not installed
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-
-import pytest
 
 from gnn.reasons import ReasonBuilder, _fmt
-from tests.web.harness import PUBLIC
+from tests.web.node import run_node
 
 RELATIONS = ["PREQUEL", "SEQUEL", "PARENT", "SIDE_STORY", "SPIN_OFF", "ALTERNATIVE", "SUMMARY", "CHARACTER",
              "OTHER", "UNKNOWN_TYPE"]
@@ -58,15 +53,9 @@ def random_case(rng: random.Random) -> dict:
 
 
 def test_reasons_match_python():
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     rng = random.Random(0)
     cases = [random_case(rng) for _ in range(300)]
-    module = json.dumps((PUBLIC / "js" / "reasons.js").as_uri())
-    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % module], input=json.dumps(cases),
-                            capture_output=True, text=True, timeout=60, check=True)
-    got = json.loads(result.stdout)
+    got = run_node(RUNNER, ["reasons.js"], cases)
     for case, js in zip(cases, got):
         python = ReasonBuilder(case["display"], dict(case["rated"]), case["low"], case["high"])
         assert js["reasons"] == [python(c) for c in case["candidates"]], case

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-
-import pytest
-
 from gnn.filters import ADULT_GENRES
-from tests.web.harness import PUBLIC
+from tests.web.node import run_node
 
 RUNNER = """
 import { passes, isAdult, ADULT_GENRES } from %s;
@@ -24,9 +18,6 @@ process.stdout.write(JSON.stringify({ genres: [...ADULT_GENRES].sort(), adult: e
 
 
 def test_filters_leave_out_adult_titles_unless_asked_and_match_python():
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     entries = [{"genres": ["Action"], "format": "TV", "status": "FINISHED", "year": 2010},
                {"genres": ["Romance", "Hentai"], "format": "OVA", "status": "FINISHED", "year": 2010},
                {"genres": ["Erotica"], "format": "TV", "status": "RELEASING", "year": 2020},
@@ -34,10 +25,7 @@ def test_filters_leave_out_adult_titles_unless_asked_and_match_python():
                None]
     filters = [{}, {"adult": True}, {"formats": ["TV"], "adult": True}, {"statuses": ["FINISHED"]}, {"yearMin": 2015,
                                                                                                     "adult": True}]
-    module = json.dumps((PUBLIC / "js" / "recs.js").as_uri())
-    out = json.loads(subprocess.run([node, "--input-type=module", "-e", RUNNER % module],
-                                    input=json.dumps({"entries": entries, "filters": filters}),
-                                    capture_output=True, text=True, timeout=60, check=True).stdout)
+    out = run_node(RUNNER, ["recs.js"], {"entries": entries, "filters": filters})
     assert out["genres"] == sorted(ADULT_GENRES)
     assert out["adult"] == [False, True, True, False, False]
     assert out["passes"] == [[True, False, False, True, False],      # adult titles hidden by default
@@ -66,16 +54,10 @@ def test_discounted_order_matches_gnn_discover_bit_for_bit():
 
     from gnn.discover import discounted, log_ratings
 
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     display = [None, {"ratings": 0}, {"ratings": 7}, {"ratings": 1234}, {"ratings": 55}]
     order = [None, 3.25, -1.5, 7.125, None]
     weights = [0, 0.5, 1, 1.7]
-    module = json.dumps((PUBLIC / "js" / "recs.js").as_uri())
-    out = json.loads(subprocess.run([node, "--input-type=module", "-e", DISCOVER_RUNNER % module],
-                                    input=json.dumps({"display": display, "order": order, "weights": weights}),
-                                    capture_output=True, text=True, timeout=60, check=True).stdout)
+    out = run_node(DISCOVER_RUNNER, ["recs.js"], {"display": display, "order": order, "weights": weights})
     log_n = log_ratings(display)
     assert out["logN"] == log_n.tolist() and out["without"] is None
     py_order = np.array([-np.inf if s is None else s for s in order], dtype=np.float32)

@@ -3,15 +3,10 @@ find the same anime in the same order (run in Node; skips when ``node`` is not i
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-
-import pytest
 
 from gnn.title_search import TitleIndex, fold
-from tests.web.harness import PUBLIC
+from tests.web.node import run_node
 
 RUNNER = """
 import { fold, TitleIndex } from %s;
@@ -46,15 +41,9 @@ def random_case(rng: random.Random) -> dict:
 
 
 def test_search_js_matches_python():
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
     rng = random.Random(0)
     cases = [random_case(rng) for _ in range(300)]
-    module = json.dumps((PUBLIC / "js" / "search.js").as_uri())
-    result = subprocess.run([node, "--input-type=module", "-e", RUNNER % module], input=json.dumps(cases),
-                            capture_output=True, text=True, timeout=60, check=True)
-    got = json.loads(result.stdout)
+    got = run_node(RUNNER, ["search.js"], cases)
     found = 0
     for case, js in zip(cases, got):
         index = TitleIndex(case["display"])

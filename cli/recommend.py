@@ -197,6 +197,9 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
         if not Path(ratings_file).exists():
             raise UsageError(f"--ratings-file {ratings_file}: no such file")
         history = read_ratings_file(ratings_file)
+    if history is not None and not history:
+        source = "--ratings" if ratings is not None else f"--ratings-file {ratings_file}"
+        echo(f"note: {source} gave no ratings: the list is for someone who has rated nothing yet", err=True)
     if history and (note := repeated_note(history)):
         echo(note, err=True)
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None

@@ -256,3 +256,16 @@ def test_an_anime_given_twice_is_named_and_its_last_rating_used(export_dir, tmp_
     assert from_file.exit_code == 0
     assert from_file.stderr.strip() == ("note: 7 anime given more than once, the last rating of each is used: "
                                         "1 (9, 7), 2 (9, 7), 3 (9, 7), 4 (9, 7), 5 (9, 7) and 2 more")
+
+
+def test_no_ratings_given_says_so_and_gives_the_list_for_nobody(export_dir, tmp_path):
+    empty = invoke("recommend", "--model-dir", str(export_dir), "--ratings", " , ", "--json")
+    assert empty.exit_code == 0, empty.output
+    assert empty.stderr.strip() == "note: --ratings gave no ratings: the list is for someone who has rated nothing yet"
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("anime_id,rating\n")
+    from_file = invoke("recommend", "--model-dir", str(export_dir), "--ratings-file", str(header_only), "--json")
+    assert from_file.stderr.strip() == (f"note: --ratings-file {header_only} gave no ratings: the list is for "
+                                        "someone who has rated nothing yet")
+    assert json.loads(empty.stdout) == json.loads(from_file.stdout)
+    assert invoke("recommend", "--model-dir", str(export_dir), "--ratings", "1:9", "--json").stderr == ""

@@ -291,21 +291,29 @@ class OnnxRecommender:
             row["rank"] = rank
         return self._mark_planned(rows, planned), self._mark_planned(next_rows, planned)
 
-    def search(self, query: str, k: int = 12) -> list[dict]:
-        """Anime whose titles match ``query``, best match first (the page's search: :mod:`gnn.title_search`),
-        with each one's number of training ratings."""
+    @property
+    def titles(self) -> TitleIndex:
+        """The page's title search over this export (:mod:`gnn.title_search`), built on first use."""
         if self._titles is None:
             self._titles = TitleIndex(self.display)
-        counts = np.array([float((e or {}).get("ratings") or 0) for e in self.display])
-        return self._rows(self._titles.search(query, k), counts, "ratings")
+        return self._titles
+
+    def search(self, query: str, k: int = 12) -> list[dict]:
+        """Anime whose titles match ``query``, best match first, with each one's number of training ratings."""
+        order = self.titles.search(query, k)
+        counts = np.zeros(len(self.display))
+        counts[order] = [float(self.display[i].get("ratings") or 0) for i in order]
+        return self._rows(order, counts, "ratings")
 
     def find(self, anime: Any) -> int:
         """The anime index of a catalog id, else of the best title match (:meth:`search`)."""
         index = self.anime_index.get(str(anime).strip())
-        hits = self.search(str(anime), 1) if index is None else []
-        if index is None and not hits:
-            raise UsageError(f"no anime in this model's catalog has the id or a title matching {str(anime)!r}")
-        return index if index is not None else hits[0]["anime_index"]
+        if index is None:
+            hits = self.titles.search(str(anime), 1)
+            if not hits:
+                raise UsageError(f"no anime in this model's catalog has the id or a title matching {str(anime)!r}")
+            index = hits[0]
+        return index
 
     def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
         """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin`` (adult titles only

@@ -28,12 +28,12 @@ from gnn.errors import UsageError
 from gnn.export.verify import load_verified, open_session
 from gnn.filters import CatalogColumns, Filters
 from gnn.franchise import Franchises, continue_list, franchise_list, next_candidates
+from gnn.lookups import Lookups
 from gnn.reasons import ReasonBuilder, card_reason
 from gnn.result_rows import anime_rows, mark_planned
-from gnn.title_search import TitleIndex
 
 
-class OnnxRecommender:
+class OnnxRecommender(Lookups):
     """A loaded export. Build with :meth:`load`."""
 
     def __init__(self, folder: Path, session: ort.InferenceSession, metadata: dict, mappings: dict,
@@ -57,7 +57,6 @@ class OnnxRecommender:
         # A history input of free length (the GNN's export) gets as many slots as the history has entries.
         self.history_dynamic = any(i.name == "hist_anime" and isinstance(i.shape[1], str) for i in session.get_inputs())
         self._franchises: Franchises | None = None
-        self._titles: TitleIndex | None = None
 
     @property
     def franchises(self) -> Franchises:
@@ -290,40 +289,3 @@ class OnnxRecommender:
         for rank, row in enumerate(next_rows, start=1):
             row["rank"] = rank
         return self._mark_planned(rows, planned), self._mark_planned(next_rows, planned)
-
-    @property
-    def titles(self) -> TitleIndex:
-        """The page's title search over this export (:mod:`gnn.title_search`), built on first use."""
-        if self._titles is None:
-            self._titles = TitleIndex(self.display)
-        return self._titles
-
-    def search(self, query: str, k: int = 12) -> list[dict]:
-        """Anime whose titles match ``query``, best match first, with each one's number of training ratings."""
-        order = self.titles.search(query, k)
-        counts = np.zeros(len(self.display))
-        counts[order] = [float(self.display[i].get("ratings") or 0) for i in order]
-        return self._rows(order, counts, "ratings")
-
-    def find(self, anime: Any) -> int:
-        """The anime index of a catalog id, else of the best title match (:meth:`search`)."""
-        index = self.anime_index.get(str(anime).strip())
-        if index is None:
-            hits = self.titles.search(str(anime), 1)
-            if not hits:
-                raise UsageError(f"no anime in this model's catalog has the id or a title matching {str(anime)!r}")
-            index = hits[0]
-        return index
-
-    def similar(self, anime_id: Any, k: int = 10) -> list[dict]:
-        """"More like this": the ``k`` nearest anime by cosine of ``item_embeddings.bin`` (adult titles only
-        for an adult one)."""
-        index = self.anime_index.get(str(anime_id))
-        if index is None:
-            raise UsageError(f"unknown anime id {anime_id!r}")
-        sims = self.embeddings @ self.embeddings[index]
-        sims[0], sims[index] = -np.inf, -np.inf
-        adult = self._columns.adult
-        sims[adult & ~adult[index]] = -np.inf      # adult titles only next to an adult one
-        order = np.argsort(-sims, kind="stable")[:max(0, k)]
-        return self._rows(order, sims, "similarity")

@@ -28,8 +28,14 @@ KINDS = ((", which you rated", "franchise"), (", which is on your list", "franch
          (", like ", "genre"), ("predicted from your ratings", "none"))
 
 
+# An entry point's card adds this to the reason that names a liked anime (gnn.reasons.card_reason).
+SERIES_START = "; start of its series ("
+
+
 def reason_kind(reason: str) -> str:
-    """The kind of one reason string of ``gnn.reasons`` / ``gnn.reasons.card_reason`` ("other" if none fits)."""
+    """The kind of one reason string of ``gnn.reasons`` / ``gnn.reasons.card_reason`` ("other" if none fits);
+    an entry point's "<reason>; start of its series (N entries)" is of its reason's kind."""
+    reason = reason.rsplit(SERIES_START, 1)[0]
     return next((kind for phrase, kind in KINDS if phrase in reason), "other")
 
 

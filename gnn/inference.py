@@ -244,8 +244,8 @@ class OnnxRecommender(Lookups):
         cards = franchise_list(order, on_list, self.franchises, keep, max(0, k))
         # An entry point or next entry may lie outside the candidates the model rated: rate it now.
         self.rate_missing(rating, [a for c in cards for a in (c.anime, *c.others)], user, pairs)
-        why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime), reason.relation(c.anime))
-               for c in cards]
+        why = [card_reason(c, self.franchises, reason.title, on_list, reason(c.anime), reason.relation(c.anime),
+                           reason.personal(c.anime)) for c in cards]
         rows = self._rows([c.anime for c in cards], rating, "predicted_rating", why, ranking)
         for row, card in zip(rows, cards):
             others = self._rows(card.others, rating, "predicted_rating", None, ranking)

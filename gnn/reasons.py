@@ -20,9 +20,10 @@ Checked in order, first match wins:
 
 "Liked" is at least two thirds of the way up the rating scale (7 on 1-10).
 
-A series-aware list's card (:mod:`gnn.franchise`) says its franchise first (:func:`card_reason`: "start of
-the X series", "sequel of X, which you rated 9", or rule 1's link to a liked anime of another franchise
-for an entry point) and falls back to the reason above.
+A series-aware list's card (:mod:`gnn.franchise`) says its franchise first (:func:`card_reason`: "sequel
+of X, which you rated 9", or rule 1's link to a liked anime of another franchise for an entry point); an
+entry point gives rules 2-4's reason, when one names a liked anime, with "; start of its series (N
+entries)", else "start of the X series (N entries)"; other cards fall back to the reason above.
 """
 
 from __future__ import annotations
@@ -90,10 +91,18 @@ class ReasonBuilder:
         return f"{PHRASE.get(t, 'related to')} {self.title(j)}, which you rated {_fmt(-neg)}"
 
     def __call__(self, candidate: int) -> str:
-        entry = self.display[candidate] or {}
         related = self.relation(candidate)
         if related is not None:
             return related
+        personal = self.personal(candidate)
+        if personal is not None:
+            return personal
+        genres = (self.display[candidate] or {}).get("genres", [])
+        return f"popular with fans of {genres[0]}" if genres else "predicted from your ratings"
+
+    def personal(self, candidate: int) -> str | None:
+        """Rules 2-4 with a liked anime to name (studio, watched together, liked genre); None without one."""
+        entry = self.display[candidate] or {}
         shared = [(self.studio_best[s], s) for s in entry.get("studios", []) if s in self.studio_best]
         shared = [x for x in shared if x[0][1] != candidate]
         if shared:
@@ -115,21 +124,21 @@ class ReasonBuilder:
             r, a = self.genre_best[g]
             more = f" and {n - 1} more you liked" if n > 1 else ""
             return f"{g}, like {self.title(a)} (you rated {_fmt(r)}){more}"
-        if genres:
-            return f"popular with fans of {genres[0]}"
-        return "predicted from your ratings"
+        return None
 
 
 def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: Mapping[int, float | None],
-                base: str, related: str | None = None) -> str:
+                base: str, related: str | None = None, personal: str | None = None) -> str:
     """A series-aware card's "why" (:func:`gnn.franchise.franchise_list`): a franchise reason for
     "entry"/"next" cards, else ``base`` (a :class:`ReasonBuilder` reason).
 
     "next": "sequel of X, which you rated 9" ("..., which is on your list" when X has no rating);
     "entry": ``related`` (:meth:`ReasonBuilder.relation`) where the entry point is linked to a liked
     anime of another franchise ("alternative version of Fullmetal Alchemist: Brotherhood, which you
-    rated 9" says more than "start of the Fullmetal Alchemist series"), else "start of the <title>
-    series (N entries)"; "candidate" of a franchise the user started:
+    rated 9" says more than "start of the Fullmetal Alchemist series"), else ``personal``
+    (:meth:`ReasonBuilder.personal`) and that it starts a series ("often watched with Mob Psycho 100
+    (you rated 9); start of its series (4 entries)"), else "start of the <title> series (N entries)";
+    "candidate" of a franchise the user started:
     "in the series of X, which you rated 9", X the furthest-along anime they rated; "candidate" of one
     they did not start (a filter left its entry point out, e.g. a later season under ``--year-min``):
     "in the <entry point> series (N entries), which you have not started", so that a later entry
@@ -148,7 +157,9 @@ def card_reason(card: Card, fr: Franchises, title: Callable[[int], str], rated: 
         furthest = fr.furthest(started)
         return f"in the series of {title(furthest)}, {said(furthest)}"
     if card.kind == "entry":
-        return related or f"start of {_series(title(card.anime))} ({card.size} entries)"
+        if related or personal:
+            return related or f"{personal}; start of its series ({card.size} entries)"
+        return f"start of {_series(title(card.anime))} ({card.size} entries)"
     if card.kind == "candidate" and card.size > 1:   # a franchise not started whose entry point a filter left out
         entry = fr.entry[int(fr.franchise[card.anime])]
         return f"in {_series(title(entry))} ({card.size} entries), which you have not started"

@@ -153,6 +153,9 @@ def test_one_card_per_franchise_at_its_entry_point_or_next_entry(rec):
     assert card["anime_id"] == 2 and card["kind"] == "next"
     assert card["reason"] == "sequel of Show 0 S1, which you rated 9"
     assert [o["anime_id"] for o in card["other_entries"]] == [3]
+    # An entry point that shares its studio with the liked season names it (franchises 0 and 5: Studio 0).
+    assert next(r for r in rows if r["anime_id"] == 16)["reason"] == \
+        "same studio (Studio 0) as Show 0 S1 (you rated 9); start of its series (3 entries)"
     # Cards rank by their walked anime: the list is a prefix of the grouped walk for any k.
     assert [r["anime_id"] for r in rec.recommend(history=[(1, 9)], k=3)] == [r["anime_id"] for r in rows[:3]]
     assert json.dumps(rows, allow_nan=False)

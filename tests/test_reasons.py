@@ -119,3 +119,27 @@ def test_an_entry_point_linked_to_a_liked_anime_of_another_franchise_says_that_l
     assert (cards[0].anime, cards[0].kind) == (7, "next")
     assert card_reason(cards[0], fr, title, {6: 8.0}, "b", "alternative version of Lone, which you rated 9") == \
         "sequel of Lone Remake, which you rated 8"
+
+
+def test_an_entry_point_names_the_liked_anime_behind_it_and_that_it_starts_a_series():
+    # 6 starts a two-entry franchise; it shares its studio with Lone (5) and is in nobody's co-rated list.
+    display = three_seasons() + [show("Remake", [(7, "SEQUEL")], 2010), show("Remake 2", [(6, "PREQUEL")], 2012)]
+    display[5] = {**display[5], "studios": ["Bones"], "genres": ["Drama"]}
+    display[6] = {**display[6], "studios": ["Bones"], "genres": ["Drama"]}
+    fr = Franchises.from_display(display)
+    title = lambda i: display[i]["title"]  # noqa: E731
+    allowed = np.array([i > 0 and i != 5 for i in range(len(display))])
+    cards = franchise_list(np.array([0, 1, 1, 1, 1, 1, 9.0, 1], dtype=np.float32), {5: 9.0}, fr, allowed, 10)
+    assert (cards[0].anime, cards[0].kind) == (6, "entry")
+    for rated, said in (({5: 9.0}, "same studio (Bones) as Lone (you rated 9); start of its series (2 entries)"),
+                        ({5: 3.0}, "start of the Remake series (2 entries)")):   # nothing liked: no personal reason
+        reasons = ReasonBuilder(display, rated, 1, 10)
+        assert card_reason(cards[0], fr, title, rated, reasons(6), reasons.relation(6), reasons.personal(6)) == said
+    # The personal reason is rules 2-4 only: none where only the generic genre or nothing is left.
+    reasons = ReasonBuilder(display, {5: 9.0}, 1, 10)
+    assert reasons.personal(6) == "same studio (Bones) as Lone (you rated 9)" == reasons(6)
+    assert reasons.personal(1) is None and reasons(1) == "predicted from your ratings"
+    # A standalone or next card is unchanged by it: the personal reason speaks only for an entry point.
+    standalone = franchise_list(np.array([0, 1, 1, 1, 1, 9.0, 1, 1], dtype=np.float32), {}, fr,
+                                np.array([i > 0 for i in range(len(display))]), 1)[0]
+    assert standalone.kind == "standalone" and card_reason(standalone, fr, title, {}, "base", None, "mine") == "base"

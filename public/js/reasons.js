@@ -6,7 +6,8 @@
 // with (the display entry's `corated` lists, either direction, nearest the top first), then a liked
 // genre ("Drama, like Z (you rated 9) and 3 more you liked"). "Liked" = at least two thirds of the way up the rating scale (7 on 1-10).
 // cardReason: a series-aware card's franchise reason (an entry point linked to a liked anime of another
-// franchise: that link), else the one above (tests/web/test_franchise_js.py).
+// franchise: that link; else one naming a liked anime, "; start of its series"), else the one above
+// (tests/web/test_franchise_js.py).
 
 const PHRASE = {
   PREQUEL: 'sequel of', SEQUEL: 'prequel of', PARENT: 'side story of',
@@ -80,9 +81,17 @@ export class ReasonBuilder {
   }
 
   reason(candidate) {
-    const entry = this.display[candidate] || {};
     const related = this.relation(candidate);
     if (related !== null) return related;
+    const personal = this.personal(candidate);
+    if (personal !== null) return personal;
+    const genres = (this.display[candidate] || {}).genres || [];
+    return genres.length ? `popular with fans of ${genres[0]}` : 'predicted from your ratings';
+  }
+
+  /** Rules 2-4 with a liked anime to name (studio, watched together, liked genre); null without one. */
+  personal(candidate) {
+    const entry = this.display[candidate] || {};
     const shared = (entry.studios || [])
       .filter((s) => this.studioBest.has(s) && this.studioBest.get(s)[1] !== candidate)
       .map((s) => [this.studioBest.get(s), s]);
@@ -110,16 +119,16 @@ export class ReasonBuilder {
       const more = n > 1 ? ` and ${n - 1} more you liked` : '';
       return `${g}, like ${this.title(a)} (you rated ${fmtRating(r)})${more}`;
     }
-    if (genres.length) return `popular with fans of ${genres[0]}`;
-    return 'predicted from your ratings';
+    return null;
   }
 }
 
 /**
  * gnn.reasons.card_reason: a franchise reason for "entry" / "next" / "candidate" cards, else base; an
- * entry card linked to a liked anime of another franchise says that link (related: ReasonBuilder.relation).
+ * entry card linked to a liked anime of another franchise says that link (related: ReasonBuilder.relation),
+ * else the reason naming a liked anime (personal: ReasonBuilder.personal) and that it starts a series.
  */
-export function cardReason(card, fr, title, rated, base, related = null) {
+export function cardReason(card, fr, title, rated, base, related = null, personal = null) {
   const said = (a) => {
     const r = rated.get(a);
     return r !== null && r !== undefined ? `which you rated ${fmtRating(r)}` : 'which is on your list';
@@ -134,7 +143,10 @@ export function cardReason(card, fr, title, rated, base, related = null) {
     const furthest = fr.furthest(started);
     return `in the series of ${title(furthest)}, ${said(furthest)}`;
   }
-  if (card.kind === 'entry') return related || `start of ${series(title(card.anime))} (${card.size} entries)`;
+  if (card.kind === 'entry') {
+    if (related || personal) return related || `${personal}; start of its series (${card.size} entries)`;
+    return `start of ${series(title(card.anime))} (${card.size} entries)`;
+  }
   if (card.kind === 'candidate' && card.size > 1) { // a franchise not started whose entry point a filter left out
     const entry = fr.entry.get(fr.franchise[card.anime]);
     return `in ${series(title(entry))} (${card.size} entries), which you have not started`;

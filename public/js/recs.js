@@ -75,7 +75,8 @@ export function buildList({ model, franchises, orderScore, rated, filters, k, ke
   return franchiseList(orderScore, rated, franchises, allowed, k)
     .map((card) => ({
       ...card,
-      reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime), reasons.relation(card.anime)),
+      reason: cardReason(card, franchises, title, rated, reasons.reason(card.anime), reasons.relation(card.anime),
+        reasons.personal(card.anime)),
     }));
 }
 

@@ -27,6 +27,7 @@ def test_each_reason_the_builder_writes_has_its_kind():
     # The liked anime's title holds ", like ": a franchise reason naming it is still a franchise reason.
     assert reason_kind("sequel of Liked, like me, which you rated 9") == "franchise"
     assert reason_kind("start of the Show series (3 entries)") == "series start"
+    assert reason_kind("same studio (A) as B (you rated 9); start of its series (3 entries)") == "studio"
     assert reason_kind("in the Show series (3 entries), which you have not started") == "series not started"
     assert reason_kind("something new") == "other"
 

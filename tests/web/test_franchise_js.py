@@ -30,7 +30,8 @@ const out = JSON.parse(input).map(({display, scores, rating, rated, allowed, k})
   const title = (i) => String(display[i]?.title ?? i);
   const cards = franchiseList(Float32Array.from(scores), ratedMap, fr, allowed, k);
   return {franchise: fr.franchise, depth: fr.depth, later: fr.later, entry: [...fr.entry].sort((a, b) => a[0] - b[0]),
-          cards: cards.map((c) => ({...c, reason: cardReason(c, fr, title, ratedMap, 'base', c.anime %% 2 ? null : 'link')})),
+          cards: cards.map((c) => ({...c, reason: cardReason(c, fr, title, ratedMap, 'base', c.anime %% 2 ? null : 'link',
+                                                        c.anime %% 3 ? null : 'mine')})),
           next_candidates: nextCandidates(ratedMap, fr, allowed),
           continue: continueList(Float32Array.from(rating, (r) => r ?? NaN), ratedMap, fr, allowed, k)};
 });
@@ -74,7 +75,8 @@ def python_result(case: dict) -> dict:
     return {"franchise": fr.franchise.tolist(), "depth": fr.depth.tolist(), "later": fr.later.tolist(),
             "entry": sorted([f, e] for f, e in fr.entry.items()),
             "cards": [{"anime": c.anime, "kind": c.kind, "candidate": c.candidate, "via": c.via, "others": list(c.others),
-                       "size": c.size, "reason": card_reason(c, fr, title, rated, "base", None if c.anime % 2 else "link")}
+                       "size": c.size, "reason": card_reason(c, fr, title, rated, "base", None if c.anime % 2 else "link",
+                                              None if c.anime % 3 else "mine")}
                       for c in cards],
             "next_candidates": next_candidates(rated, fr, allowed),
             "continue": [{"anime": c.anime, "kind": c.kind, "candidate": c.candidate, "via": c.via, "size": c.size,

@@ -20,7 +20,8 @@ for await (const chunk of process.stdin) input += chunk;
 const cases = JSON.parse(input);
 const out = cases.map(({display, rated, low, high, candidates, numbers}) => {
   const rb = new ReasonBuilder(display, new Map(rated), low, high);
-  return {reasons: candidates.map((c) => rb.reason(c)), numbers: numbers.map(fmtRating)};
+  return {reasons: candidates.map((c) => rb.reason(c)), personal: candidates.map((c) => rb.personal(c)),
+          numbers: numbers.map(fmtRating)};
 });
 process.stdout.write(JSON.stringify(out));
 """
@@ -59,4 +60,5 @@ def test_reasons_match_python():
     for case, js in zip(cases, got):
         python = ReasonBuilder(case["display"], dict(case["rated"]), case["low"], case["high"])
         assert js["reasons"] == [python(c) for c in case["candidates"]], case
+        assert js["personal"] == [python.personal(c) for c in case["candidates"]], case
         assert js["numbers"] == [_fmt(x) for x in case["numbers"]]

@@ -79,6 +79,11 @@ class GNNConfig:
     # (no relations, studios or tags) NDCG@10 0.3269 vs 0.2004, RMSE 1.1376 vs 1.1406; the full sample
     # NDCG@10 0.3599 vs 0.3130, RMSE 1.1369 vs 1.1284 (+0.8 %: the one place it costs rating accuracy).
     corated_scale: bool = True
+    # What the co-rated lists hold: "cosine" (the anime-user-anime paths, above) or "ease": each anime's
+    # corated_width highest EASE weights (gnn.graph.ease, regularization ease_reg; the lists' weights scaled
+    # to a cosine's size), a training user's own pairs weighed as if they had not been in the fit.
+    corated_kind: str = "cosine"
+    ease_reg: float = 100.0
     # A linear path from the user vector to the rating, beside the MLP. Off: on the genres-only sample it
     # lowered test RMSE 1.1464 -> 1.1291 (3 seeds; tuned item-kNN 1.1405) with NDCG@10 unchanged, but on MAL it
     # left RMSE as it was (1.1113) and cut NDCG@10 0.2750 -> 0.1845 (the joint watch score trained worse).
@@ -122,7 +127,7 @@ class GNNConfig:
     # (a stored config without the key is read with it, not with today's default).
     BEFORE_ADDED: ClassVar[dict] = {"corated_scale": False, "score_history": 0, "unrated_watch_offset": False,
                                      "catalog_support": False, "rated_popularity": True,
-                                     "history_offset": False, "offset_fade": False}
+                                     "history_offset": False, "offset_fade": False, "corated_kind": "cosine"}
     # Options that change only how a trained model scores (gnn.models.registry.scoring_only).
     SCORING_ONLY: ClassVar[frozenset] = frozenset({"score_history"})
 
@@ -133,6 +138,10 @@ class GNNConfig:
                              f"got {self.max_history} and {self.score_history}")
         if self.encoder_rating_edges < 1:
             raise ValueError(f"encoder_rating_edges must be at least 1, got {self.encoder_rating_edges}")
+        if self.corated_kind not in ("cosine", "ease"):
+            raise ValueError(f"corated_kind must be 'cosine' or 'ease', got {self.corated_kind!r}")
+        if not self.ease_reg > 0:   # also refuses NaN
+            raise ValueError(f"ease_reg must be a number > 0, got {self.ease_reg}")
         if not self.corated_shrink >= 0:   # also refuses NaN
             raise ValueError(f"corated_shrink must be a number >= 0, got {self.corated_shrink}")
         if self.offset_fade and not self.history_offset:

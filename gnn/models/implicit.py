@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gnn.graph.ease import ease_weights, gram
 from gnn.graph.features import FEATURE_NAMES
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import register
@@ -142,31 +143,3 @@ class EASE(RankingOnly):
         if len(self.item_idx):
             out[:, self.item_idx] = self._rows(query) @ self.B
         return out
-
-
-def gram(user: torch.Tensor, item: torch.Tensor, n_users: int, n_items: int, block: int = 2048) -> torch.Tensor:
-    """``X^T X`` (float64 ``[n_items, n_items]``) of the binary matrix with ones at (user, item), one user block at a time."""
-    out = torch.zeros(n_items, n_items, dtype=torch.float64)
-    order = torch.argsort(user, stable=True)
-    user, item = user[order], item[order]
-    bounds = torch.searchsorted(user, torch.arange(0, n_users + block, block))
-    for b in range(len(bounds) - 1):
-        lo, hi = int(bounds[b]), int(bounds[b + 1])
-        if lo == hi:
-            continue
-        x = torch.zeros(block, n_items)
-        x[user[lo:hi] - b * block, item[lo:hi]] = 1.0
-        out += (x.t() @ x).double()   # float32 counts are exact below 2**24 co-occurrences
-    return out
-
-
-def ease_weights(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
-    """``B = I - P diagMat(1 / diag(P))`` with ``P = (G + reg I)^-1`` (float64; ``diag(B) = 0``)."""
-    n = gram_matrix.shape[0]
-    if n == 0:
-        return torch.zeros(0, 0, dtype=torch.float64)
-    a = gram_matrix.double() + reg * torch.eye(n, dtype=torch.float64)
-    p = torch.cholesky_inverse(torch.linalg.cholesky(a))   # G + reg I is symmetric positive definite
-    b = -p / torch.diagonal(p)[None, :]
-    b.fill_diagonal_(0.0)
-    return b

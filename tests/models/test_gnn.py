@@ -459,3 +459,45 @@ def test_corated_shrink_reaches_the_models_table(ctx) -> None:
 def test_corated_shrink_must_be_a_number_at_least_0(ctx, shrink) -> None:
     with pytest.raises(ModelConfigError, match="model 'gnn': corated_shrink must be a number >= 0"):
         _model(ctx, corated_shrink=shrink)
+
+
+def test_ease_lists_reach_the_table_and_training_weighs_a_users_own_pairs_as_if_refitted_without_them(ctx) -> None:
+    """corated_kind "ease": the table is each anime's strongest EASE weights; a training pair's weight is the
+    one EASE gives with that user's row taken out of X (refitted here from scratch), where the pair is listed."""
+    from gnn.graph.ease import ease_lists, weights_of
+
+    model = _model(ctx, corated_kind="ease", ease_reg=1.0, corated_width=3, cold_drop=0.0)
+    user, anime = ctx.ratings.user, ctx.ratings.anime
+    lists = ease_lists(user, anime, ctx.n_anime, 3, 1.0)
+    assert torch.equal(model.tables.co_idx, lists.idx) and torch.allclose(model.tables.co_w, lists.w)
+    assert (model.tables.co_idx[1:8] > 0).any()
+    u = 2
+    rated = sorted(anime[user == u].tolist())
+    target, hist = rated[-1:], rated[:-1]
+    batch = TaskBatch(hist=torch.tensor([hist]), hist_z=torch.zeros(1, len(hist)), target=torch.tensor([target]),
+                      target_z=torch.zeros(1, 1), target_edge=torch.tensor([[-1]]), rated=torch.tensor([rated]))
+    keep = torch.ones(ctx.n_anime, dtype=torch.bool)
+    pairs, _ = model._training_corated(batch, keep, model.item_state())
+    items = torch.unique(anime)
+    x = torch.zeros(int(user.max()) + 1, len(items), dtype=torch.float64)
+    x[user, torch.searchsorted(items, anime)] = 1.0
+    x[u] = 0.0                                                        # the user taken out
+    rest = weights_of(torch.linalg.inv(x.t() @ x + torch.eye(len(items), dtype=torch.float64)))
+    col = {int(a): i for i, a in enumerate(items)}
+    t = target[0]
+    for h_i, h in enumerate(hist):
+        want = [float(rest[col[t], col[h]]) * lists.scale if h in lists.idx[t].tolist() else 0.0,
+                float(rest[col[h], col[t]]) * lists.scale if t in lists.idx[h].tolist() else 0.0]
+        assert float(pairs[0, 0, h_i]) == pytest.approx(max(want), abs=1e-5), h
+    # Listed pairs exist, and the user's own row moved their weights (the full fit's table weight differs).
+    from_target, from_entry = model.pairs.corated_pairs(model.tables, batch.target, batch.hist)
+    listed = torch.maximum(from_target, from_entry) != 0
+    assert listed.any() and not torch.allclose(pairs[listed], torch.maximum(from_target, from_entry)[listed])
+    assert torch.isfinite(model.loss(batch))
+
+
+@pytest.mark.parametrize("option, message", [({"corated_kind": "lift"}, "corated_kind must be 'cosine' or 'ease'"),
+                                             ({"ease_reg": 0.0}, "ease_reg must be a number > 0")])
+def test_corated_kind_and_ease_reg_are_checked(ctx, option, message) -> None:
+    with pytest.raises(ModelConfigError, match=message):
+        _model(ctx, **option)

@@ -10,7 +10,6 @@ import torch
 
 from gnn.errors import ModelConfigError
 from gnn.models.base import UserQuery
-from gnn.models.implicit import ease_weights, gram
 from gnn.models.registry import build_model, model_class
 from gnn.processed import RatingSplit
 from gnn.train.checkpoint import model_blob, model_from_blob
@@ -28,12 +27,6 @@ def query(rows: list[tuple[int, list[int]]]) -> UserQuery:
     width = max(len(h) for _, h in rows)
     anime = torch.tensor([h + [0] * (width - len(h)) for _, h in rows])
     return UserQuery(torch.tensor([u for u, _ in rows]), anime, torch.randn(anime.shape))
-
-
-def test_ease_weights_match_the_two_item_closed_form():
-    # G = [[a, c], [c, b]]: B_12 = c / (a + reg), B_21 = c / (b + reg), diagonal 0.
-    b = ease_weights(torch.tensor([[2.0, 1.0], [1.0, 1.0]]), reg=1.0)
-    assert b.flatten().tolist() == pytest.approx([0.0, 1 / 3, 1 / 2, 0.0])
 
 
 def test_ease_fit_matches_a_numpy_solve(ctx):
@@ -71,12 +64,6 @@ def test_ease_rebuilds_from_its_checkpoint_blob(ctx):
     again, _ = model_from_blob(model_blob(model, ctx))
     q = query([(1, [1]), (0, [2, 3])])
     assert torch.equal(model.score_catalog(q), again.score_catalog(q))
-
-
-def test_gram_counts_co_occurrences_across_user_blocks():
-    user, item = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 0, 1, 2])
-    g = gram(user, item, n_users=3, n_items=3, block=2)   # users 0-1 and 2 in separate blocks
-    assert g.tolist() == [[2, 2, 1], [2, 3, 1], [1, 1, 1]]
 
 
 def test_most_popular_orders_by_count_then_catalog_popularity_then_index(ctx, make_ctx):

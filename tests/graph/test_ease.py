@@ -1,0 +1,70 @@
+"""gnn.graph.ease: EASE's weights by hand, the lists of the strongest, and a user taken out exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gnn.graph.ease import ease_lists, ease_weights, gram, without_user
+
+# 5 users over anime 1..4 (0 is padding; anime 5 has no rating).
+PAIRS = [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 1), (3, 4), (4, 3), (4, 4), (4, 1)]
+
+
+def numpy_b(pairs, reg: float, n_items: int = 4) -> np.ndarray:
+    """EASE's B over anime 1..n_items, from scratch."""
+    users = sorted({u for u, _ in pairs})
+    x = np.zeros((len(users), n_items))
+    for u, a in pairs:
+        x[users.index(u), a - 1] = 1.0
+    p = np.linalg.inv(x.T @ x + reg * np.eye(n_items))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def edges(pairs):
+    return torch.tensor([u for u, _ in pairs]), torch.tensor([a for _, a in pairs])
+
+
+def test_ease_weights_match_the_two_item_closed_form():
+    # G = [[a, c], [c, b]]: B_12 = c / (a + reg), B_21 = c / (b + reg), diagonal 0.
+    b = ease_weights(torch.tensor([[2.0, 1.0], [1.0, 1.0]]), reg=1.0)
+    assert b.flatten().tolist() == pytest.approx([0.0, 1 / 3, 1 / 2, 0.0])
+
+
+def test_gram_counts_co_occurrences_across_user_blocks():
+    user, item = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 0, 1, 2])
+    g = gram(user, item, n_users=3, n_items=3, block=2)   # users 0-1 and 2 in separate blocks
+    assert g.tolist() == [[2, 2, 1], [2, 3, 1], [1, 1, 1]]
+
+
+def test_lists_hold_each_anime_s_strongest_positive_weights_scaled_to_the_mean():
+    b = numpy_b(PAIRS, reg=1.0)
+    lists = ease_lists(*edges(PAIRS), n_anime=6, width=2, reg=1.0, mean_weight=0.25)
+    kept = []
+    for j in range(1, 5):
+        order = [a for a in np.argsort(-b[j - 1], kind="stable") if b[j - 1, a] > 0][:2]
+        assert lists.idx[j].tolist() == [a + 1 for a in order] + [0] * (2 - len(order))
+        kept += [b[j - 1, a] for a in order]
+        assert lists.w[j, :len(order)].tolist() == pytest.approx([b[j - 1, a] * lists.scale for a in order], rel=1e-5)
+    assert lists.scale == pytest.approx(0.25 / np.mean(kept))
+    assert lists.idx[[0, 5]].eq(0).all() and lists.w[[0, 5]].eq(0).all()     # padding, never rated
+    assert lists.item_pos.tolist() == [-1, 0, 1, 2, 3, -1]
+
+
+def test_without_user_is_ease_refitted_without_that_user():
+    lists = ease_lists(*edges(PAIRS), n_anime=6, width=3, reg=1.0)
+    for user in (1, 4):
+        rest = numpy_b([(u, a) for u, a in PAIRS if u != user], reg=1.0)
+        rated = torch.tensor([[a for u, a in PAIRS if u == user] + [0]])      # padded
+        first, second = torch.tensor([[1, 3, 5]]), torch.tensor([[2, 4, 1, 0]])
+        forward, backward = without_user(lists, rated, first, second)
+        for t, f in enumerate(first[0].tolist()):
+            for h, s in enumerate(second[0].tolist()):
+                known = 1 <= f <= 4 and 1 <= s <= 4 and f != s
+                want_fs = rest[f - 1, s - 1] * lists.scale if known else 0.0
+                want_sf = rest[s - 1, f - 1] * lists.scale if known else 0.0
+                assert float(forward[0, t, h]) == pytest.approx(want_fs, abs=1e-5), (user, f, s)
+                assert float(backward[0, t, h]) == pytest.approx(want_sf, abs=1e-5), (user, f, s)

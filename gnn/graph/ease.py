@@ -54,6 +54,18 @@ def ease_weights(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
     return weights_of(precision(gram_matrix, reg))
 
 
+def binary_rows(user: torch.Tensor, anime: torch.Tensor, n_anime: int
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(user, anime, item_idx, item_pos)`` of the binary matrix ``X``: each (user, anime) pair once, sorted
+    by user then anime; the anime with training ratings (ascending) and each anime's column (-1: none)."""
+    keys = torch.unique(user.long() * n_anime + anime.long())
+    user, anime = keys // n_anime, keys % n_anime
+    item_idx = torch.unique(anime[anime > 0])
+    item_pos = torch.full((n_anime,), -1, dtype=torch.long)
+    item_pos[item_idx] = torch.arange(len(item_idx))
+    return user, anime, item_idx, item_pos
+
+
 @dataclass(frozen=True)
 class EaseLists:
     """``idx``/``w`` ``[n_anime, width]`` (0 = padding; the weights times ``scale``), and what
@@ -72,11 +84,7 @@ def ease_lists(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: int
     """Each anime's ``width`` highest positive EASE weights ``B[j, a]`` (strongest first, ties by the lower
     index) from rating edges ``user, anime [E]``. ``scale`` makes the kept weights' mean ``mean_weight``,
     the size of a co-rated cosine, whatever ``reg`` and the data (EASE's weights shrink as ``reg`` grows)."""
-    keys = torch.unique(user.long() * n_anime + anime.long())                    # binary: a pair once
-    user, anime = keys // n_anime, keys % n_anime
-    item_idx = torch.unique(anime[anime > 0])
-    item_pos = torch.full((n_anime,), -1, dtype=torch.long)
-    item_pos[item_idx] = torch.arange(len(item_idx))
+    user, anime, item_idx, item_pos = binary_rows(user, anime, n_anime)
     n_users = int(user.max()) + 1 if len(user) else 0
     p = precision(gram(user, item_pos[anime], n_users, len(item_idx)), reg)
     b = weights_of(p)

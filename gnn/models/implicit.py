@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gnn.graph.ease import ease_weights, gram
+from gnn.graph.ease import binary_rows, ease_weights, gram
 from gnn.graph.features import FEATURE_NAMES
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import register
@@ -112,15 +112,11 @@ class EASE(RankingOnly):
     @torch.no_grad()
     def fit_closed_form(self, train) -> bool:
         n_users = len(self.user_ptr) - 1
-        keys = torch.unique(train.user.long() * self.n_anime + train.anime.long())  # binary: a pair once
-        user, anime = keys // self.n_anime, keys % self.n_anime
-        self.item_idx = torch.unique(anime[anime > 0])
-        self.item_pos = torch.full((self.n_anime,), -1, dtype=torch.long)
-        self.item_pos[self.item_idx] = torch.arange(len(self.item_idx))
+        user, anime, self.item_idx, self.item_pos = binary_rows(train.user, train.anime, self.n_anime)
         pos = self.item_pos[anime]
         self.user_ptr = torch.zeros(n_users + 1, dtype=torch.long)
         self.user_ptr[1:] = torch.bincount(user, minlength=n_users)[:n_users].cumsum(0)
-        self.user_items = pos                                   # keys are sorted by user, then anime
+        self.user_items = pos                                   # binary_rows sorts by user, then anime
         self.B = ease_weights(gram(user, pos, n_users, len(self.item_idx)), self.config.reg).float()
         return True
 

@@ -36,10 +36,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from gnn.data.history_key import cap_history
-from gnn.graph.corated import corated_table, without_own
-from gnn.graph.ease import EaseLists, ease_lists, without_user
 from gnn.graph.hops import two_hop_table
 from gnn.models.base import LOSSES, Batch, ModelContext, RatingModel, TaskBatch, UserQuery
+from gnn.models.corated_lists import CoratedLists
 from gnn.models.encoder import GraphEncoder
 from gnn.models.gnn_config import GNNConfig
 from gnn.models.item import ItemVectors
@@ -89,11 +88,10 @@ class GNNRecommender(RatingModel):
             torch.bincount(ctx.ratings.anime, minlength=ctx.n_anime) if ctx.ratings is not None
             else torch.zeros(ctx.n_anime, dtype=torch.long))
         self.register_buffer("train_count", count.float(), persistent=False)
-        corated, ease = self._corated(ctx, c)
-        # With corated_kind "ease", its fit (P, each anime's row of it) for training's user-less weights.
-        self.register_buffer("ease_P", None if ease is None else ease.P, persistent=False)
-        self.register_buffer("ease_pos", None if ease is None else ease.item_pos, persistent=False)
-        self.ease_scale = 1.0 if ease is None else ease.scale
+        r = ctx.ratings
+        self.corated, corated = CoratedLists.fit(None if r is None else r.user, None if r is None else r.anime,
+                                                 ctx.n_anime, c.corated_kind, c.corated_width, c.corated_min_common,
+                                                 c.corated_shrink, c.ease_reg)
         tables = AnimeTables.build(t, two_hop_table(t.rel_idx.long(), t.rel_w.float(), c.two_hop_width), corated)
         for f in fields(AnimeTables):  # buffers, so that .to(device) moves them
             self.register_buffer(f"table_{f.name}", getattr(tables, f.name), persistent=False)
@@ -120,17 +118,6 @@ class GNNRecommender(RatingModel):
         self.register_buffer("residual_std", torch.tensor(1.0))
         self.like_at = ctx.rating_low + c.like_threshold * (ctx.rating_high - ctx.rating_low)
         self._state_cache: tuple[tuple, torch.Tensor] | None = None
-
-    @staticmethod
-    def _corated(ctx: ModelContext, c: GNNConfig) -> tuple[tuple[torch.Tensor, torch.Tensor], EaseLists | None]:
-        """The co-rated table ``(idx, w)`` (``corated_kind``), and with "ease" the lists' fit (training needs it)."""
-        if ctx.ratings is None or c.corated_width == 0:
-            return (torch.zeros(ctx.n_anime, 1, dtype=torch.long), torch.zeros(ctx.n_anime, 1)), None   # none listed
-        if c.corated_kind == "ease":
-            lists = ease_lists(ctx.ratings.user, ctx.ratings.anime, ctx.n_anime, c.corated_width, c.ease_reg)
-            return (lists.idx, lists.w), lists
-        return corated_table(ctx.ratings.user, ctx.ratings.anime, ctx.n_anime, c.corated_width,
-                             c.corated_min_common, c.corated_shrink), None
 
     @property
     def scoring_history(self) -> int:
@@ -257,20 +244,16 @@ class GNNRecommender(RatingModel):
                           h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(pair weights [B, T, H], watch-logit correction [B, T])`` of the co-rated graph for training pairs.
 
-        Every (target, history entry) pair of a training task was rated by that user, whose own paths
-        are in the table: they are taken out (:func:`gnn.graph.corated.without_own`), as for a held-out
-        rating; anime trained as if nobody had rated them (``keep`` False) have no co-rated weight.
+        Every (target, history entry) pair of a training task was rated by that user, whose own ratings
+        are in the lists' fit: the pairs weigh what they would without them
+        (:meth:`CoratedLists.without_user`), as for a held-out rating; anime trained as if nobody had
+        rated them (``keep`` False) have no co-rated weight.
         """
         target, hist = batch.target, batch.hist
         from_target, from_entry = self.pairs.corated_pairs(self.tables, target, hist)
         kept = (keep[target].unsqueeze(-1) & keep[hist].unsqueeze(1)).to(from_entry.dtype)    # [B, T, H]
-        if self.ease_P is not None:    # EASE refitted without this user, at the listed pairs
-            ease = EaseLists(self.table_co_idx, self.table_co_w, self.ease_P, self.ease_pos, self.ease_scale)
-            forward, backward = without_user(ease, batch.rated, target, hist)
-            adj_target, adj_entry = forward * (from_target != 0), backward * (from_entry != 0)
-        else:
-            n_t, n_h = self.train_count[target].unsqueeze(-1), self.train_count[hist].unsqueeze(1)
-            adj_target, adj_entry = without_own(from_target, n_t, n_h), without_own(from_entry, n_t, n_h)
+        adj_target, adj_entry = self.corated.without_user(from_target, from_entry, batch.rated, target, hist,
+                                                          self.train_count, (self.table_co_idx, self.table_co_w))
         pairs = torch.maximum(adj_target, adj_entry) * kept
         # The watch logit of a target got from_entry pushed from each entry; it should have got adj_entry.
         delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]

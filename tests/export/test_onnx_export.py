@@ -283,11 +283,11 @@ def test_the_history_offset_is_exported(model_dir, tmp_path):
     assert abs(shift[0]) > 1e-3 and np.allclose(shift, shift[0], atol=1e-4)
 
 
-def test_the_ease_lists_are_exported(model_dir, tmp_path):
-    """corated_kind "ease": the ONNX model reads the model's EASE co-rated table (parity with PyTorch), which
-    differs from the cosine one, so a history's co-rated pushes land where the EASE lists say."""
-    model = _with_option(model_dir, corated_kind="ease")
-    cosine = load_model(model_dir / "best_model.pt")[0].tables.co_idx
-    assert not torch.equal(model.tables.co_idx, cosine) and (model.tables.co_idx > 0).any()
-    sess = _export_checked(model, tmp_path / "ease.onnx")
+def test_the_cosine_lists_are_exported(model_dir, tmp_path):
+    """corated_kind "cosine" (the default is "ease"): the ONNX model reads the model's cosine co-rated table
+    (parity with PyTorch), which differs from the EASE one, so a history's co-rated pushes land where it says."""
+    model = _with_option(model_dir, corated_kind="cosine")
+    ease = load_model(model_dir / "best_model.pt")[0].tables.co_idx
+    assert not torch.equal(model.tables.co_idx, ease) and (model.tables.co_idx > 0).any()
+    sess = _export_checked(model, tmp_path / "cosine.onnx")
     assert np.isfinite(run(sess, [(1, 9.0), (4, 3.0)], np.arange(1, tiny.N_ANIME + 1))[0]).all()

@@ -450,7 +450,7 @@ def test_corated_shrink_reaches_the_models_table(ctx) -> None:
     user, anime = torch.tensor([1, 1, 1, 2, 2, 3, 3]), torch.tensor([1, 2, 3, 1, 2, 2, 4])
     ratings = RatingEdges(user, anime, torch.zeros(len(user)), ctx.n_users)
     small = dataclasses.replace(ctx, ratings=ratings, train_count=torch.bincount(anime, minlength=ctx.n_anime))
-    config = {"corated_min_common": 1, "corated_width": 2}
+    config = {"corated_min_common": 1, "corated_width": 2, "corated_kind": "cosine"}
     assert _model(small, **config).tables.co_idx[1].tolist() == [2, 3]
     assert _model(small, **config, corated_shrink=0.5).tables.co_idx[1].tolist() == [3, 2]
 

@@ -141,6 +141,24 @@ def _check_options(users: dict[str, str | None], continue_series: bool, no_group
         raise UsageError(f"--year-min {year_min} is after --year-max {year_max}")
 
 
+def _given_history(ratings: str | None, ratings_file: str | None) -> list[tuple[str, float]] | None:
+    """The history --ratings or --ratings-file gives (None: neither was given), with a note on stderr when
+    it is empty or rates an anime twice."""
+    history = None
+    if ratings is not None:
+        history = parse_ratings(ratings)
+    elif ratings_file is not None:
+        if not Path(ratings_file).exists():
+            raise UsageError(f"--ratings-file {ratings_file}: no such file")
+        history = read_ratings_file(ratings_file)
+    if history is not None and not history:
+        source = "--ratings" if ratings is not None else f"--ratings-file {ratings_file}"
+        echo(f"note: {source} gave no ratings: the list is for someone who has rated nothing yet", err=True)
+    if history and (note := repeated_note(history)):
+        echo(note, err=True)
+    return history
+
+
 @click.command()
 @click.option("--model-dir", default=DEFAULT_OUTPUT, show_default=True, type=click.Path(file_okay=False),
               help="ONNX export folder written by `anime-gnn export`.")
@@ -190,18 +208,7 @@ def recommend(model_dir: str, user_id: str | None, ratings: str | None, ratings_
                     "--list-file": list_file}, continue_series, no_group, include_rated, year_min, year_max)
     if continue_series and discover:
         raise UsageError("--continue lists the next entries by predicted rating: --discover does not apply to it")
-    history = None
-    if ratings is not None:
-        history = parse_ratings(ratings)
-    elif ratings_file is not None:
-        if not Path(ratings_file).exists():
-            raise UsageError(f"--ratings-file {ratings_file}: no such file")
-        history = read_ratings_file(ratings_file)
-    if history is not None and not history:
-        source = "--ratings" if ratings is not None else f"--ratings-file {ratings_file}"
-        echo(f"note: {source} gave no ratings: the list is for someone who has rated nothing yet", err=True)
-    if history and (note := repeated_note(history)):
-        echo(note, err=True)
+    history = _given_history(ratings, ratings_file)
     wanted = frozenset(f.strip().upper() for item in formats for f in item.split(",") if f.strip()) or None
     status_set = frozenset(s.strip().upper() for item in statuses for s in item.split(",") if s.strip()) or None
     if status_set and status_set - set(STATUSES):

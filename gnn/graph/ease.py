@@ -20,8 +20,9 @@ import torch
 
 
 def gram(user: torch.Tensor, item: torch.Tensor, n_users: int, n_items: int, block: int = 2048) -> torch.Tensor:
-    """``X^T X`` (float64 ``[n_items, n_items]``) of the binary matrix with ones at (user, item), one user block at a time."""
-    out = torch.zeros(n_items, n_items, dtype=torch.float64)
+    """``X^T X`` ``[n_items, n_items]`` of the binary matrix with ones at (user, item), one user block at a time:
+    float32, whose counts are exact up to 2**24 users (float64 beyond)."""
+    out = torch.zeros(n_items, n_items, dtype=torch.float32 if n_users < 2**24 else torch.float64)
     order = torch.argsort(user, stable=True)
     user, item = user[order], item[order]
     bounds = torch.searchsorted(user, torch.arange(0, n_users + block, block))
@@ -29,29 +30,47 @@ def gram(user: torch.Tensor, item: torch.Tensor, n_users: int, n_items: int, blo
         lo, hi = int(bounds[b]), int(bounds[b + 1])
         if lo == hi:
             continue
-        x = torch.zeros(block, n_items)
+        x = torch.zeros(block, n_items, dtype=out.dtype)
         x[user[lo:hi] - b * block, item[lo:hi]] = 1.0
-        out += (x.t() @ x).double()   # float32 counts are exact below 2**24 co-occurrences
+        out.addmm_(x.t(), x)
     return out
 
 
 def precision(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
-    """``P = (G + reg I)^-1`` (float64), by Cholesky: ``G + reg I`` is symmetric positive definite."""
-    n = gram_matrix.shape[0]
-    a = gram_matrix.double() + reg * torch.eye(n, dtype=torch.float64)
-    return torch.cholesky_inverse(torch.linalg.cholesky(a)) if n else a
+    """``P = (G + reg I)^-1`` (float64), by Cholesky: ``G + reg I`` is symmetric positive definite. Computed in
+    one float64 copy of ``G``, 8 m^2 bytes (2.5 GB at 17.5k anime): the factor and the inverse overwrite it."""
+    a = gram_matrix.to(torch.float64, copy=True)
+    a.diagonal().add_(reg)
+    if len(a):
+        col = a.mT    # the same symmetric matrix, column-major: LAPACK works on it in place, no copy
+        torch.linalg.cholesky(col, out=col)
+        torch.cholesky_inverse(col, out=col)
+    return a
 
 
 def weights_of(p: torch.Tensor) -> torch.Tensor:
-    """``B = I - P diagMat(1 / diag(P))``: ``B[j, a] = -P[j, a] / P[a, a]``, ``diag(B) = 0``."""
-    b = -p / torch.diagonal(p)[None, :]
-    b.fill_diagonal_(0.0)
-    return b
+    """``B = I - P diagMat(1 / diag(P))``: ``B[j, a] = -P[j, a] / P[a, a]``, ``diag(B) = 0``, written over ``p``."""
+    return p.div_(torch.diagonal(p).clone()).neg_().fill_diagonal_(0.0)
 
 
 def ease_weights(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
     """EASE's ``B`` (float64) from the Gram matrix ``G = X^T X``."""
     return weights_of(precision(gram_matrix, reg))
+
+
+def strongest(p: torch.Tensor, k: int, block: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(top, top_w)`` ``[m, k]``: each row ``j``'s ``k`` highest ``B[j, a]`` (ties: the lower index first)
+    and their weights, from ``P``, a block of rows of ``B`` at a time (never all of ``B``)."""
+    m = len(p)
+    diag = torch.diagonal(p)
+    top, top_w = torch.empty(m, k, dtype=torch.long), torch.empty(m, k, dtype=p.dtype)
+    for lo in range(0, m, block):
+        rows = torch.arange(lo, min(lo + block, m))
+        b = -p[rows] / diag[None, :]
+        b[torch.arange(len(rows)), rows] = 0.0
+        top[rows] = torch.argsort(-b, dim=1, stable=True)[:, :k]
+        top_w[rows] = b.gather(1, top[rows])
+    return top, top_w
 
 
 def binary_rows(user: torch.Tensor, anime: torch.Tensor, n_anime: int
@@ -87,10 +106,8 @@ def ease_lists(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: int
     user, anime, item_idx, item_pos = binary_rows(user, anime, n_anime)
     n_users = int(user.max()) + 1 if len(user) else 0
     p = precision(gram(user, item_pos[anime], n_users, len(item_idx)), reg)
-    b = weights_of(p)
     k = min(width, len(item_idx))
-    top = torch.argsort(-b, dim=1, stable=True)[:, :k]                           # ties: the lower index first
-    top_w = b.gather(1, top)
+    top, top_w = strongest(p, k)
     kept = top_w > 0
     scale = mean_weight / float(top_w[kept].mean()) if kept.any() else 1.0
     idx = torch.zeros(n_anime, width, dtype=torch.long)

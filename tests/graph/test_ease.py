@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gnn.graph.ease import ease_lists, ease_weights, gram, without_user
+from gnn.graph.ease import ease_lists, ease_weights, gram, precision, strongest, without_user
 
 # 5 users over anime 1..4 (0 is padding; anime 5 has no rating).
 PAIRS = [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 1), (3, 4), (4, 3), (4, 4), (4, 1)]
@@ -38,6 +38,26 @@ def test_gram_counts_co_occurrences_across_user_blocks():
     user, item = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 0, 1, 2])
     g = gram(user, item, n_users=3, n_items=3, block=2)   # users 0-1 and 2 in separate blocks
     assert g.tolist() == [[2, 2, 1], [2, 3, 1], [1, 1, 1]]
+
+
+def test_precision_inverts_in_its_own_copy_and_leaves_the_gram_alone():
+    g = torch.tensor([[3.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 4.0]], dtype=torch.float64)   # no dtype change
+    before = g.clone()
+    p = precision(g, reg=0.5)
+    assert p.dtype == torch.float64 and torch.equal(g, before)
+    want = np.linalg.inv(before.double().numpy() + 0.5 * np.eye(3))
+    assert np.allclose(p.numpy(), want, atol=1e-12)
+
+
+def test_strongest_rows_read_in_blocks_match_the_whole_b():
+    # Row blocks of 2 over 4 anime: each row's own entry is B's zero diagonal, wherever its block starts.
+    b = numpy_b(PAIRS, reg=1.0)
+    user, anime = edges(PAIRS)
+    p = precision(gram(user, anime - 1, n_users=5, n_items=4), reg=1.0)
+    top, top_w = strongest(p, k=3, block=2)
+    for j in range(4):
+        assert top[j].tolist() == np.argsort(-b[j], kind="stable")[:3].tolist()
+        assert top_w[j].tolist() == pytest.approx(b[j, top[j].numpy()].tolist(), abs=1e-12)
 
 
 def test_lists_hold_each_anime_s_strongest_positive_weights_scaled_to_the_mean():

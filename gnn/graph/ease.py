@@ -65,11 +65,11 @@ def strongest(p: torch.Tensor, k: int, block: int = 1024) -> tuple[torch.Tensor,
     diag = torch.diagonal(p)
     top, top_w = torch.empty(m, k, dtype=torch.long), torch.empty(m, k, dtype=p.dtype)
     for lo in range(0, m, block):
-        rows = torch.arange(lo, min(lo + block, m))
-        b = -p[rows] / diag[None, :]
-        b[torch.arange(len(rows)), rows] = 0.0
-        top[rows] = torch.argsort(-b, dim=1, stable=True)[:, :k]
-        top_w[rows] = b.gather(1, top[rows])
+        hi = min(lo + block, m)
+        b = -p[lo:hi] / diag[None, :]
+        b[torch.arange(hi - lo), torch.arange(lo, hi)] = 0.0                     # B's zero diagonal
+        order = torch.argsort(-b, dim=1, stable=True)[:, :k]
+        top[lo:hi], top_w[lo:hi] = order, b.gather(1, order)
     return top, top_w
 
 

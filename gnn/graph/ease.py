@@ -48,9 +48,21 @@ def precision(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
     return a
 
 
-def weights_of(p: torch.Tensor) -> torch.Tensor:
-    """``B = I - P diagMat(1 / diag(P))``: ``B[j, a] = -P[j, a] / P[a, a]``, ``diag(B) = 0``, written over ``p``."""
-    return p.div_(torch.diagonal(p).clone()).neg_().fill_diagonal_(0.0)
+def _rows_of_b(p_rows: torch.Tensor, diag: torch.Tensor, lo: int) -> torch.Tensor:
+    """Rows ``lo, lo + 1, ...`` of ``B = I - P diagMat(1 / diag(P))`` from the same rows of ``P`` and ``diag(P)``:
+    ``B[j, a] = -P[j, a] / P[a, a]``, ``diag(B) = 0``."""
+    b = -p_rows / diag[None, :]
+    n = len(b)
+    b[torch.arange(n), torch.arange(lo, lo + n)] = 0.0
+    return b
+
+
+def weights_of(p: torch.Tensor, block: int = 1024) -> torch.Tensor:
+    """``B`` (:func:`_rows_of_b`) written over ``p`` a block of rows at a time (one block's copy at most)."""
+    diag = torch.diagonal(p).clone()
+    for lo in range(0, len(p), block):
+        p[lo:lo + block] = _rows_of_b(p[lo:lo + block], diag, lo)
+    return p
 
 
 def ease_weights(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
@@ -65,11 +77,9 @@ def strongest(p: torch.Tensor, k: int, block: int = 1024) -> tuple[torch.Tensor,
     diag = torch.diagonal(p)
     top, top_w = torch.empty(m, k, dtype=torch.long), torch.empty(m, k, dtype=p.dtype)
     for lo in range(0, m, block):
-        hi = min(lo + block, m)
-        b = -p[lo:hi] / diag[None, :]
-        b[torch.arange(hi - lo), torch.arange(lo, hi)] = 0.0                     # B's zero diagonal
+        b = _rows_of_b(p[lo:lo + block], diag, lo)
         order = torch.argsort(-b, dim=1, stable=True)[:, :k]
-        top[lo:hi], top_w[lo:hi] = order, b.gather(1, order)
+        top[lo:lo + block], top_w[lo:lo + block] = order, b.gather(1, order)
     return top, top_w
 
 

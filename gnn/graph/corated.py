@@ -20,11 +20,9 @@ predicts.
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from gnn.graph.csr import csr_structure, in_order
+from gnn.graph.cooccurrence import co_counts, user_csr
 
 
 def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: int = 10,
@@ -50,12 +48,11 @@ def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: 
         return idx, w
     n_users = int(user.max()) + 1
     degree = torch.bincount(anime, minlength=n_anime).float()
-    crow, col, order = csr_structure(user, anime, n_users, n_anime)             # [n_users, n_anime], by user
-    edge_user = in_order(user, order).to(col.dtype)
+    crow, col, edge_user = user_csr(user, anime, n_users, n_anime)              # [n_users, n_anime], by user
     rated = degree.nonzero().squeeze(1)
     for start in range(0, len(rated), chunk):
         rows = rated[start:start + chunk]
-        common = _common_counts(crow, col, edge_user, int(rows[0]), int(rows[-1]), n_anime, max_products)[
+        common = co_counts(crow, col, edge_user, int(rows[0]), int(rows[-1]), n_anime, max_products)[
             rows - rows[0]]                                                     # [chunk, n_anime] c_ab
         common[torch.arange(len(rows)), rows] = 0                               # not itself
         common[:, 0] = 0
@@ -70,34 +67,6 @@ def corated_table(user: torch.Tensor, anime: torch.Tensor, n_anime: int, width: 
         idx[rows, :top.shape[1]] = torch.where(top_w > 0, top, torch.zeros_like(top))
         w[rows, :top.shape[1]] = top_w
     return idx, w
-
-
-def _common_counts(crow: torch.Tensor, col: torch.Tensor, edge_user: torch.Tensor, first: int, last: int,
-                   n_anime: int, max_products: int) -> torch.Tensor:
-    """``[last - first + 1, n_anime]``: users who rated both anime ``first + i`` and ``b``, from the
-    user-major CSR ``(crow, col)``, summed over blocks of consecutive users."""
-    in_range = (col >= first) & (col <= last)
-    n_rated = (crow[1:] - crow[:-1]).long()
-    hits = torch.bincount(edge_user[in_range].long(), minlength=len(n_rated))
-    paths = (hits * n_rated).cumsum(0)                                          # paths through users 0..u
-    ends = torch.searchsorted(paths, torch.arange(max_products, int(paths[-1]) + max_products, max_products))
-    common = torch.zeros(last - first + 1, n_anime)
-    u0 = 0
-    for u1 in sorted(set((ends + 1).clamp(max=len(n_rated)).tolist())):
-        lo, hi = int(crow[u0]), int(crow[u1])
-        cols, pick = col[lo:hi], in_range[lo:hi]
-        users = edge_user[lo:hi].long() - u0
-        block = torch.sparse_coo_tensor(torch.stack([users, cols.long()]), torch.ones(hi - lo), (u1 - u0, n_anime),
-                                        is_coalesced=True, check_invariants=False)   # stored by user, then anime
-        part = torch.sparse_coo_tensor(torch.stack([cols[pick].long() - first, users[pick]]),
-                                       torch.ones(int(pick.sum())), (last - first + 1, u1 - u0),
-                                       check_invariants=False).coalesce()
-        # COO x COO: torch 2.13's CSR x CSR product on CPU keeps ~60 MB per call (measured), COO does not.
-        with warnings.catch_warnings():   # sparse x sparse goes through a "beta" path: stable for this use
-            warnings.simplefilter("ignore", UserWarning)
-            common += torch.sparse.mm(part, block).to_dense()
-        u0 = u1
-    return common
 
 
 def without_own(w: torch.Tensor, n_a: torch.Tensor, n_b: torch.Tensor) -> torch.Tensor:

@@ -18,23 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-def gram(user: torch.Tensor, item: torch.Tensor, n_users: int, n_items: int, block: int = 2048) -> torch.Tensor:
-    """``X^T X`` ``[n_items, n_items]`` of the binary matrix with ones at (user, item), one user block at a time:
-    float32, whose counts are exact up to 2**24 users (float64 beyond)."""
-    out = torch.zeros(n_items, n_items, dtype=torch.float32 if n_users < 2**24 else torch.float64)
-    order = torch.argsort(user, stable=True)
-    user, item = user[order], item[order]
-    bounds = torch.searchsorted(user, torch.arange(0, n_users + block, block))
-    for b in range(len(bounds) - 1):
-        lo, hi = int(bounds[b]), int(bounds[b + 1])
-        if lo == hi:
-            continue
-        x = torch.zeros(block, n_items, dtype=out.dtype)
-        x[user[lo:hi] - b * block, item[lo:hi]] = 1.0
-        out.addmm_(x.t(), x)
-    return out
-
+from gnn.graph.cooccurrence import gram
 
 def precision(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
     """``P = (G + reg I)^-1`` (float64), by Cholesky: ``G + reg I`` is symmetric positive definite. Computed in

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import torch
 
-from gnn.graph.ease import binary_rows, ease_weights, gram
+from gnn.graph.cooccurrence import gram
+from gnn.graph.ease import binary_rows, ease_weights
 from gnn.graph.features import FEATURE_NAMES
 from gnn.models.base import Batch, ModelContext, RatingModel, UserQuery
 from gnn.models.registry import register

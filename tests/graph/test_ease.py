@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from gnn.graph.ease import ease_lists, ease_weights, gram, precision, strongest, without_user
+from gnn.graph.cooccurrence import gram
+from gnn.graph.ease import ease_lists, ease_weights, precision, strongest, without_user
 
 # 5 users over anime 1..4 (0 is padding; anime 5 has no rating).
 PAIRS = [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 1), (3, 4), (4, 3), (4, 4), (4, 1)]
@@ -32,12 +33,6 @@ def test_ease_weights_match_the_two_item_closed_form():
     # G = [[a, c], [c, b]]: B_12 = c / (a + reg), B_21 = c / (b + reg), diagonal 0.
     b = ease_weights(torch.tensor([[2.0, 1.0], [1.0, 1.0]]), reg=1.0)
     assert b.flatten().tolist() == pytest.approx([0.0, 1 / 3, 1 / 2, 0.0])
-
-
-def test_gram_counts_co_occurrences_across_user_blocks():
-    user, item = torch.tensor([0, 0, 1, 2, 2, 2]), torch.tensor([0, 1, 1, 0, 1, 2])
-    g = gram(user, item, n_users=3, n_items=3, block=2)   # users 0-1 and 2 in separate blocks
-    assert g.tolist() == [[2, 2, 1], [2, 3, 1], [1, 1, 1]]
 
 
 def test_precision_inverts_in_its_own_copy_and_leaves_the_gram_alone():

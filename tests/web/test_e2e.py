@@ -40,7 +40,7 @@ def pick_three(display: list) -> list[tuple[dict, str]]:
 
 
 def test_rate_recommend_matches_python(browser, site, export_dir):
-    from gnn.filters import Filters
+    """One visitor's journey: rate three anime, then each control of the page against gnn.inference."""
     from gnn.inference import OnnxRecommender
 
     model = OnnxRecommender.load(export_dir)
@@ -53,6 +53,16 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
 
     history = [(e["id"], r) for (e, _), r in zip(chosen, ratings)]
+    shown = check_list(page, model, history)
+    check_filters(page, model, history, shown)
+    check_discover(page, model, history, shown)
+    check_similar(page, model, history)
+    screenshot(page, chosen[2][1][:4])
+    check_persistence(page, history, shown)
+
+
+def check_list(page, model, history) -> list[dict]:
+    """The 24 cards are gnn.inference's list: the same scores, anime, kinds, other entries and reasons."""
     shown = harness.cards(page)
     expected = model.recommend(history=history, k=len(shown))
     assert len(shown) == 24
@@ -69,10 +79,14 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     franchise_ids = [model.franchises.franchise[c["index"]] for c in shown]
     assert len(set(franchise_ids)) == len(shown)
     assert {"entry", "standalone"} <= {c["kind"] for c in shown}
-    timing = float(page.get_attribute("#timing", "data-ms"))
-    assert timing > 0
+    assert float(page.get_attribute("#timing", "data-ms")) > 0
+    return shown
 
-    # Filters: a format and a year bound, as gnn.filters.Filters.
+
+def check_filters(page, model, history, shown) -> None:
+    """A format and a year bound, then a status, give gnn.filters.Filters' lists; cleared afterwards."""
+    from gnn.filters import Filters
+
     first = next(model.display[c["index"]] for c in shown if model.display[c["index"]]["format"]
                  and model.display[c["index"]]["year"] is not None)
     fmt, year = first["format"], int(first["year"])
@@ -95,7 +109,10 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     assert [c["index"] for c in got] == [r["anime_index"] for r in finished]
     assert {model.display[c["index"]]["status"] for c in got} == {"FINISHED"} and statuses
     page.select_option("#status", "")
-    # Lean "discover": the list recommend(..., discover=1) gives (js/recs.js's discounted order).
+
+
+def check_discover(page, model, history, shown) -> None:
+    """Lean "discover": the list recommend(..., discover=1) gives (js/recs.js's discounted order)."""
     page.select_option("#discover", "1")
     page.wait_for_selector("#recs[data-state=done]")
     leaned = model.recommend(history=history, k=24, discover=1.0)
@@ -104,23 +121,30 @@ def test_rate_recommend_matches_python(browser, site, export_dir):
     assert [c["index"] for c in got] != [c["index"] for c in shown]
     page.select_option("#discover", "0")
 
-    # More like this: cosine neighbours as gnn.inference.similar.
-    page.click(f'#rated li[data-index="{min(rated)}"] button:has-text("More like this")')
+
+def check_similar(page, model, history) -> None:
+    """More like this: cosine neighbours as gnn.inference.similar."""
+    first = min(model.anime_index[str(a)] for a, _ in history)
+    page.click(f'#rated li[data-index="{first}"] button:has-text("More like this")')
     page.wait_for_selector("#similar:not([hidden]) li.card")
     near = harness.cards(page, "#similar-list li.card")
-    want = model.similar(model.anime_ids[min(rated)], k=len(near))
+    want = model.similar(model.anime_ids[first], k=len(near))
     assert [c["similarity"] for c in near] == pytest.approx([r["similarity"] for r in want], abs=1e-4)
-
-    # The screenshot: search results, ratings and recommendations at the top of the page.
     page.click("#similar-close")
-    page.fill("#search", chosen[2][1][:4])
+
+
+def screenshot(page, query: str) -> None:
+    """Search results, ratings and recommendations at the top of the page; no console errors."""
+    page.fill("#search", query)
     page.set_viewport_size({"width": 1280, "height": 1300})
     page.evaluate("window.scrollTo(0, 0)")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "e2e.png"))
     assert page.console_errors == []
 
-    # Ratings persist (localStorage) and round-trip through export/import.
+
+def check_persistence(page, history, shown) -> None:
+    """Ratings persist (localStorage) and round-trip through export, clear and import."""
     page.reload()
     page.wait_for_selector('#recs[data-state=done][data-history-size="3"]')
     assert page.eval_on_selector_all("#rated li", "els => els.length") == 3

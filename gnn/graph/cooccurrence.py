@@ -4,7 +4,7 @@
 raters). The co-rated table (:mod:`gnn.graph.corated`) reads it a chunk of rows at a time, EASE
 (:mod:`gnn.graph.ease`) needs all of it. Either way the work is the number of user-item-item paths,
 the sum over users of their ratings squared, never users x items x items as a dense product of the
-rows of ``X`` would be: at 60M synthetic ratings on 17.5k items that is minutes instead of hours.
+rows of ``X`` would be (at 60M synthetic ratings on 17.5k items about 50 minutes on one thread).
 """
 
 from __future__ import annotations

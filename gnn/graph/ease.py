@@ -20,6 +20,7 @@ import torch
 
 from gnn.graph.cooccurrence import gram
 
+
 def precision(gram_matrix: torch.Tensor, reg: float) -> torch.Tensor:
     """``P = (G + reg I)^-1`` (float64), by Cholesky: ``G + reg I`` is symmetric positive definite. Computed in
     one float64 copy of ``G``, 8 m^2 bytes (2.5 GB at 17.5k anime): the factor and the inverse overwrite it."""

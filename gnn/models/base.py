@@ -55,7 +55,7 @@ class TaskBatch:
 
     ``target_edge`` holds each target's position in the training ratings (its graph edge, hidden
     from the encoder for this step); ``rated`` every training anime of the user (never a negative
-    of the softmax). Padding: anime 0, edge -1.
+    of the softmax); ``user`` the training user each task comes from. Padding: anime 0, edge -1.
     """
 
     hist: torch.Tensor          # [B, H] long
@@ -64,6 +64,7 @@ class TaskBatch:
     target_z: torch.Tensor      # [B, T] normalized ratings
     target_edge: torch.Tensor   # [B, T] long
     rated: torch.Tensor         # [B, R] long
+    user: torch.Tensor          # [B] long, whose task
 
     def to(self, device: torch.device | str) -> "TaskBatch":
         return TaskBatch(**{k: v.to(device) for k, v in self.__dict__.items()})

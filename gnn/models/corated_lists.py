@@ -24,13 +24,14 @@ from gnn.graph.ease import EaseLists, ease_lists, without_user
 
 class CoratedLists(nn.Module):
     """What training needs of the co-rated lists' fit (no parameters): EASE's ``P``, each anime's row of it
-    (``pos``) and the lists' ``scale``, or nothing for the cosine lists. :meth:`fit` builds the table too."""
+    (``pos``), each user's ``leverage`` and the lists' ``scale``, or nothing for the cosine lists. :meth:`fit` builds the table too."""
 
     def __init__(self, ease: EaseLists | None = None) -> None:
         super().__init__()
         # Buffers, so that .to(device) moves them; not stored: a checkpoint rebuilds them from its ratings.
         self.register_buffer("P", None if ease is None else ease.P, persistent=False)
         self.register_buffer("pos", None if ease is None else ease.item_pos, persistent=False)
+        self.register_buffer("leverage", None if ease is None else ease.leverage, persistent=False)
         self.scale = 1.0 if ease is None else ease.scale
 
     @classmethod
@@ -49,17 +50,18 @@ class CoratedLists(nn.Module):
             return cls(ease), (ease.idx, ease.w)
         return cls(), corated_table(user, anime, n_anime, width, min_common, shrink)
 
-    def without_user(self, from_target: torch.Tensor, from_entry: torch.Tensor, rated: torch.Tensor,
-                     target: torch.Tensor, hist: torch.Tensor, count: torch.Tensor,
+    def without_user(self, from_target: torch.Tensor, from_entry: torch.Tensor, user: torch.Tensor,
+                     rated: torch.Tensor, target: torch.Tensor, hist: torch.Tensor, count: torch.Tensor,
                      table: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """The listed weights ``from_target``, ``from_entry`` ``[B, T, H]`` of the pairs of ``target [B, T]``
-        and ``hist [B, H]``, as they would be without the user whose training anime are ``rated [B, R]``.
+        and ``hist [B, H]``, as they would be without ``user [B]``, whose training anime are ``rated [B, R]``.
 
         ``count``: each anime's training ratings (the cosine's ``n``); ``table``: the model's ``(idx, w)``
         (on its device). A pair not listed stays 0.
         """
         if self.P is not None:    # EASE refitted without this user, at the listed pairs
-            forward, backward = without_user(EaseLists(*table, self.P, self.pos, self.scale), rated, target, hist)
+            lists = EaseLists(*table, self.P, self.pos, self.scale, self.leverage)
+            forward, backward = without_user(lists, user, rated, target, hist)
             return forward * (from_target != 0), backward * (from_entry != 0)
         n_t, n_h = count[target].unsqueeze(-1), count[hist].unsqueeze(1)
         return without_own(from_target, n_t, n_h), without_own(from_entry, n_t, n_h)

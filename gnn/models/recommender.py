@@ -252,8 +252,8 @@ class GNNRecommender(RatingModel):
         target, hist = batch.target, batch.hist
         from_target, from_entry = self.pairs.corated_pairs(self.tables, target, hist)
         kept = (keep[target].unsqueeze(-1) & keep[hist].unsqueeze(1)).to(from_entry.dtype)    # [B, T, H]
-        adj_target, adj_entry = self.corated.without_user(from_target, from_entry, batch.rated, target, hist,
-                                                          self.train_count, (self.table_co_idx, self.table_co_w))
+        adj_target, adj_entry = self.corated.without_user(from_target, from_entry, batch.user, batch.rated, target,
+                                                          hist, self.train_count, (self.table_co_idx, self.table_co_w))
         pairs = torch.maximum(adj_target, adj_entry) * kept
         # The watch logit of a target got from_entry pushed from each entry; it should have got adj_entry.
         delta = ((adj_entry - from_entry) * kept).transpose(1, 2)                                # [B, H, T]

@@ -96,7 +96,8 @@ class TaskSampler:
         R = max(1, min(self.max_rated, max(int(self.ptr[u + 1] - self.ptr[u]) for u, _ in tasks)))
         out = {"hist": torch.zeros(B, H, dtype=torch.long), "hist_z": torch.zeros(B, H),
                "target": torch.zeros(B, T, dtype=torch.long), "target_z": torch.zeros(B, T),
-               "target_edge": torch.full((B, T), -1, dtype=torch.long), "rated": torch.zeros(B, R, dtype=torch.long)}
+               "target_edge": torch.full((B, T), -1, dtype=torch.long), "rated": torch.zeros(B, R, dtype=torch.long),
+               "user": torch.tensor([u for u, _ in tasks], dtype=torch.long)}
         for i, ((u, chunk), hist) in enumerate(zip(tasks, hists)):
             out["hist"][i, :len(hist)], out["hist_z"][i, :len(hist)] = self.anime[hist], self.z[hist]
             out["target"][i, :len(chunk)], out["target_z"][i, :len(chunk)] = self.anime[chunk], self.z[chunk]

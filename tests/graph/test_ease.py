@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gnn.graph.cooccurrence import gram
-from gnn.graph.ease import ease_lists, ease_weights, precision, strongest, without_user
+from gnn.graph.ease import ease_lists, ease_weights, leverage, precision, strongest, without_user
 
 # 5 users over anime 1..4 (0 is padding; anime 5 has no rating).
 PAIRS = [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 1), (3, 4), (4, 3), (4, 4), (4, 1)]
@@ -75,7 +75,7 @@ def test_without_user_is_ease_refitted_without_that_user():
         rest = numpy_b([(u, a) for u, a in PAIRS if u != user], reg=1.0)
         rated = torch.tensor([[a for u, a in PAIRS if u == user] + [0]])      # padded
         first, second = torch.tensor([[1, 3, 5]]), torch.tensor([[2, 4, 1, 0]])
-        forward, backward = without_user(lists, rated, first, second)
+        forward, backward = without_user(lists, torch.tensor([user]), rated, first, second)
         for t, f in enumerate(first[0].tolist()):
             for h, s in enumerate(second[0].tolist()):
                 known = 1 <= f <= 4 and 1 <= s <= 4 and f != s
@@ -83,3 +83,24 @@ def test_without_user_is_ease_refitted_without_that_user():
                 want_sf = rest[s - 1, f - 1] * lists.scale if known else 0.0
                 assert float(forward[0, t, h]) == pytest.approx(want_fs, abs=1e-5), (user, f, s)
                 assert float(backward[0, t, h]) == pytest.approx(want_sf, abs=1e-5), (user, f, s)
+
+
+def test_leverage_is_each_users_row_through_p_and_zero_for_users_without_ratings():
+    user, anime = edges(PAIRS)
+    p = precision(gram(user, anime - 1, n_users=5, n_items=4), reg=1.0).float()
+    x = torch.zeros(6, 4)
+    x[user, anime - 1] = 1.0
+    got = leverage(p, user, anime - 1, n_users=6)          # user 5 has no ratings
+    assert got.tolist() == pytest.approx(torch.einsum("ui,ij,uj->u", x, p, x).tolist(), abs=1e-6)
+    assert got[5] == 0 and (got[:5] > 0).all() and (got[:5] < 1).all()   # 1 - x^T P x > 0: the refit stays PD
+    assert torch.equal(ease_lists(user, anime, n_anime=6, reg=1.0).leverage, got[:5])   # users 0..4 in the fit
+
+
+def test_without_user_reads_the_rated_row_once_whatever_its_padding_or_repeats():
+    lists = ease_lists(*edges(PAIRS), n_anime=6, width=3, reg=1.0)
+    first, second = torch.tensor([[1, 3]]), torch.tensor([[2, 4, 3]])
+    plain = without_user(lists, torch.tensor([1]), torch.tensor([[1, 2, 3]]), first, second)
+    messy = without_user(lists, torch.tensor([1]), torch.tensor([[3, 0, 1, 2, 1, 0]]), first, second)
+    assert all(torch.equal(a, b) for a, b in zip(plain, messy))
+    other = without_user(lists, torch.tensor([1]), torch.tensor([[1, 2]]), first, second)
+    assert not torch.allclose(plain[0], other[0])          # the row is read, not only the user's leverage

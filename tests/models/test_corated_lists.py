@@ -32,7 +32,7 @@ def test_cosine_lists_and_a_training_users_own_pairs() -> None:
     assert idx[1].tolist() == [2, 3] and w[1].tolist() == pytest.approx([2 / math.sqrt(6), 1 / math.sqrt(2)])
     target, hist = torch.tensor([[1]]), torch.tensor([[2, 3, 4]])
     listed = torch.tensor([[[2 / math.sqrt(6), 1 / math.sqrt(2), 0.0]]])
-    forward, backward = lists.without_user(listed, listed, torch.tensor([[1, 2, 3]]), target, hist, COUNT, (idx, w))
+    forward, backward = lists.without_user(listed, listed, torch.tensor([1]), torch.tensor([[1, 2, 3]]), target, hist, COUNT, (idx, w))
     assert forward[0, 0].tolist() == pytest.approx([1 / math.sqrt(2), 0.0, 0.0])
     assert torch.equal(forward, backward)
 
@@ -44,8 +44,8 @@ def test_ease_lists_keep_their_fit_and_leave_unlisted_pairs_at_0() -> None:
     assert idx[0].tolist() == [0] and (idx[1:] > 0).all()        # the padding anime lists nothing
     target, hist, rated = torch.tensor([[1]]), torch.tensor([[2, 4]]), torch.tensor([[1, 2, 4]])
     zero = torch.zeros(1, 1, 2)
-    forward, backward = lists.without_user(zero, zero, rated, target, hist, COUNT, (idx, w))
+    forward, backward = lists.without_user(zero, zero, torch.tensor([3]), rated, target, hist, COUNT, (idx, w))
     assert not forward.any() and not backward.any()
     ones = torch.ones(1, 1, 2)
-    forward, _ = lists.without_user(ones, ones, rated, target, hist, COUNT, (idx, w))
+    forward, _ = lists.without_user(ones, ones, torch.tensor([3]), rated, target, hist, COUNT, (idx, w))
     assert forward.abs().sum() > 0                                  # listed pairs get EASE's user-less weight

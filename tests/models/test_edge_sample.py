@@ -26,7 +26,8 @@ def _batch(ctx: ModelContext, pairs: list[tuple[int, int]]) -> TaskBatch:
     rated = [[int(x) for x in r.anime[r.user == u]] for u, _ in pairs]
     return TaskBatch(hist=torch.tensor(hist), hist_z=torch.full((len(pairs), 2), 0.5),
                      target=torch.tensor([[a] for _, a in pairs]), target_z=r.z[edges].unsqueeze(1),
-                     target_edge=torch.tensor([[e] for e in edges]), rated=torch.tensor(rated))
+                     target_edge=torch.tensor([[e] for e in edges]), rated=torch.tensor(rated),
+                     user=torch.tensor([u for u, _ in pairs]))
 
 
 # 5 users holding 3, 0, 4, 1, 2 ratings, stored by user (edges 0-2, 3-6, 7, 8-9).

@@ -254,7 +254,7 @@ def test_softmax_never_treats_a_rated_anime_as_a_negative(ctx) -> None:
     """Raising the logit of an anime the user rated (but not a target) leaves the loss unchanged."""
     batch = TaskBatch(hist=torch.tensor([[1, 3]]), hist_z=torch.tensor([[1.0, -0.5]]), target=torch.tensor([[2]]),
                       target_z=torch.tensor([[0.5]]), target_edge=torch.tensor([[-1]]),
-                      rated=torch.tensor([[1, 2, 3, 4]]))
+                      rated=torch.tensor([[1, 2, 3, 4]]), user=torch.tensor([5]))
     logits = torch.zeros(1, ctx.n_anime)
     base = catalog_softmax_loss(logits, batch.target, batch.rated)
     raised = logits.clone()
@@ -270,7 +270,7 @@ def test_loss_hides_the_targets_rating_edges(ctx) -> None:
     edge = int(((ctx.ratings.user == 2) & (ctx.ratings.anime == 5)).nonzero()[0])
     batch = TaskBatch(hist=torch.tensor([[1, 3]]), hist_z=torch.tensor([[1.0, -0.5]]), target=torch.tensor([[5, 0]]),
                       target_z=torch.tensor([[0.5, 0.0]]), target_edge=torch.tensor([[edge, -1]]),
-                      rated=torch.tensor([[1, 3, 5]]))
+                      rated=torch.tensor([[1, 3, 5]]), user=torch.tensor([2]))
     keep, id_keep = model._step_masks(batch)
     assert not keep[edge] and int(keep.sum()) == len(keep) - 1 and id_keep.all()
     loss = model.loss(batch)
@@ -375,7 +375,7 @@ def test_works_without_any_relation(make_ctx) -> None:
     model = _model(bare).train()
     hist, z = _hist([[(1, 1.0), (3, -0.5)]])
     batch = TaskBatch(hist=hist, hist_z=z, target=torch.tensor([[2, 5]]), target_z=torch.tensor([[0.5, -1.0]]),
-                      target_edge=torch.tensor([[-1, -1]]), rated=torch.tensor([[1, 2, 3, 5]]))
+                      target_edge=torch.tensor([[-1, -1]]), rated=torch.tensor([[1, 2, 3, 5]]), user=torch.tensor([4]))
     loss = model.loss(batch)
     loss.backward()
     assert torch.isfinite(loss)
@@ -475,7 +475,8 @@ def test_ease_lists_reach_the_table_and_training_weighs_a_users_own_pairs_as_if_
     rated = sorted(anime[user == u].tolist())
     target, hist = rated[-1:], rated[:-1]
     batch = TaskBatch(hist=torch.tensor([hist]), hist_z=torch.zeros(1, len(hist)), target=torch.tensor([target]),
-                      target_z=torch.zeros(1, 1), target_edge=torch.tensor([[-1]]), rated=torch.tensor([rated]))
+                      target_z=torch.zeros(1, 1), target_edge=torch.tensor([[-1]]), rated=torch.tensor([rated]),
+                      user=torch.tensor([u]))
     keep = torch.ones(ctx.n_anime, dtype=torch.bool)
     pairs, _ = model._training_corated(batch, keep, model.item_state())
     items = torch.unique(anime)

@@ -32,6 +32,7 @@ def test_every_rating_is_a_target_once_and_never_in_its_own_history() -> None:
             assert len(hist) <= 16
             edges = b.target_edge[i][b.target[i] > 0]
             assert torch.equal(split.anime[edges], torch.tensor(targets))       # edges point at the targets
+            assert (split.user[edges] == b.user[i]).all()                        # the task's user rated them
             rated = set(b.rated[i][b.rated[i] > 0].tolist())
             assert set(targets) | hist <= rated
             seen += [(int(split.user[e]), int(split.anime[e])) for e in edges]

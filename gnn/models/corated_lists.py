@@ -24,7 +24,8 @@ from gnn.graph.ease import EaseLists, ease_lists, without_user
 
 class CoratedLists(nn.Module):
     """What training needs of the co-rated lists' fit (no parameters): EASE's ``P``, each anime's row of it
-    (``pos``), each user's ``leverage`` and the lists' ``scale``, or nothing for the cosine lists. :meth:`fit` builds the table too."""
+    (``pos``), each user's ``leverage`` and the lists' ``scale``, or nothing for the cosine lists. :meth:`fit`
+    builds the table too."""
 
     def __init__(self, ease: EaseLists | None = None) -> None:
         super().__init__()

@@ -32,7 +32,8 @@ def test_cosine_lists_and_a_training_users_own_pairs() -> None:
     assert idx[1].tolist() == [2, 3] and w[1].tolist() == pytest.approx([2 / math.sqrt(6), 1 / math.sqrt(2)])
     target, hist = torch.tensor([[1]]), torch.tensor([[2, 3, 4]])
     listed = torch.tensor([[[2 / math.sqrt(6), 1 / math.sqrt(2), 0.0]]])
-    forward, backward = lists.without_user(listed, listed, torch.tensor([1]), torch.tensor([[1, 2, 3]]), target, hist, COUNT, (idx, w))
+    rated = torch.tensor([[1, 2, 3]])                                # user 1's row
+    forward, backward = lists.without_user(listed, listed, torch.tensor([1]), rated, target, hist, COUNT, (idx, w))
     assert forward[0, 0].tolist() == pytest.approx([1 / math.sqrt(2), 0.0, 0.0])
     assert torch.equal(forward, backward)
 
